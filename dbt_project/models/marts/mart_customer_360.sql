@@ -1,0 +1,94 @@
+with
+
+customers as (
+
+    select * from {{ ref('dim_customer') }}
+
+),
+
+customer_orders as (
+
+    select * from {{ ref('int_orders_summarized_to_customers') }}
+
+),
+
+sessions as (
+
+    select * from {{ ref('int_web_sessions') }}
+
+),
+
+loyalty_events as (
+
+    select * from {{ ref('stg_crm__loyalty_events') }}
+
+),
+
+rfm as (
+
+    select * from {{ ref('mart_rfm') }}
+
+),
+
+sessions_summarized as (
+
+    select
+        customer_id,
+        count(*) as web_session_count,
+        count(*) filter (where session_date > {{ as_of_date() }} - interval 30 day) as web_sessions_last_30_days,
+        count(*) filter (where session_date > {{ as_of_date() }} - interval 90 day) as web_sessions_last_90_days
+    from sessions
+    where customer_id is not null
+        and session_date <= {{ as_of_date() }}
+    group by customer_id
+
+),
+
+loyalty_summarized as (
+
+    select
+        customer_id,
+        sum(points) as loyalty_points_balance
+    from loyalty_events
+    where {{ reporting_date('occurred_at') }} <= {{ as_of_date() }}
+    group by customer_id
+
+),
+
+final as (
+
+    select
+        customers.customer_key,
+        customers.customer_id,
+        customers.email_sha256,
+        customers.country_code,
+        customers.acquisition_source,
+        customers.acquisition_medium,
+        customers.accepts_marketing,
+        customers.signup_date,
+        customer_orders.first_order_date,
+        customer_orders.last_order_date,
+        coalesce(customer_orders.order_count, 0) as order_count,
+        coalesce(customer_orders.completed_order_count, 0) as completed_order_count,
+        coalesce(customer_orders.refunded_order_count, 0) as refunded_order_count,
+        coalesce(customer_orders.net_revenue_reporting, 0) as net_revenue_reporting,
+        case
+            when customer_orders.completed_order_count > 0
+                then round(customer_orders.net_revenue_reporting / customer_orders.completed_order_count, 2)
+        end as average_order_value_reporting,
+        {{ reporting_currency() }} as reporting_currency,
+        coalesce(sessions_summarized.web_session_count, 0) as web_session_count,
+        coalesce(sessions_summarized.web_sessions_last_30_days, 0) as web_sessions_last_30_days,
+        coalesce(sessions_summarized.web_sessions_last_90_days, 0) as web_sessions_last_90_days,
+        coalesce(loyalty_summarized.loyalty_points_balance, 0) as loyalty_points_balance,
+        rfm.rfm_cell,
+        rfm.rfm_segment
+    from customers
+    left join customer_orders on customers.customer_id = customer_orders.customer_id
+    left join sessions_summarized on customers.customer_id = sessions_summarized.customer_id
+    left join loyalty_summarized on customers.customer_id = loyalty_summarized.customer_id
+    left join rfm on customers.customer_key = rfm.customer_key
+
+)
+
+select * from final

@@ -1,0 +1,32 @@
+{# The segment map covers all 25 (R, F) cells with scores 1..5 and uses exactly the 11 documented segments. #}
+with
+
+cells as (
+
+    select * from {{ ref('rfm_segment_map') }}
+
+),
+
+expected_segments as (
+
+    select * from (values
+        ('Champions'), ('Loyal'), ('Potential Loyalist'), ('New'), ('Promising'), ('Need Attention'),
+        ('About to Sleep'), ('At Risk'), ('Can''t Lose Them'), ('Hibernating'), ('Lost')
+    ) as t (segment)
+
+),
+
+problems as (
+
+    select 'cell count is ' || count(*) as problem from cells having count(*) != 25
+    union all
+    select 'score out of range: ' || recency_score || frequency_score from cells
+    where recency_score not between 1 and 5 or frequency_score not between 1 and 5
+    union all
+    select 'unknown segment: ' || segment from cells where segment not in (select segment from expected_segments)
+    union all
+    select 'unused segment: ' || segment from expected_segments where segment not in (select segment from cells)
+
+)
+
+select * from problems

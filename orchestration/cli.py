@@ -1,0 +1,119 @@
+"""`c360`: generate sample data, run the pipeline once in-process, inspect what is published."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from orchestration.config import Settings
+
+
+def _settings() -> Settings:
+    settings = Settings.from_env()
+    os.environ["C360_DATA_DIR"] = str(settings.data_dir)  # absolute, for the dbt subprocess's profile
+    return settings
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from orchestration.sources.landing import write_tables
+    from orchestration.sources.synthetic import GeneratorConfig, generate
+
+    settings = _settings()
+    config = GeneratorConfig(
+        scale=args.scale or settings.scale, seed=args.seed or settings.seed, end_date=args.end_date
+    )
+    out = Path(args.out) if args.out else settings.landing_dir
+    started = time.perf_counter()
+    tables = generate(config)
+    write_tables(tables, out, {"scale": config.scale, "seed": config.seed, "end_date": config.end_date})
+    rows = sum(t.num_rows for t in tables.values())
+    print(
+        f"generated scale {config.scale} seed {config.seed}: {rows:,} rows in {len(tables)} tables -> {out} "
+        f"({time.perf_counter() - started:.1f}s)"
+    )
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from orchestration.report import render
+    from orchestration.runner import run_daily_job
+
+    settings = _settings()
+    started = time.perf_counter()
+    outcome = run_daily_job(settings, as_of_date=args.as_of or "")
+    print(render(settings, outcome))
+    print(f"wall time {time.perf_counter() - started:.1f}s")
+    return 0 if outcome.success and outcome.published else 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    args.out, args.end_date = None, _date(None)
+    cmd_generate(args)
+    return cmd_run(args)
+
+
+def cmd_publish_status(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from orchestration.publish.publisher import PUBLISH_LOG, published_tables
+
+    settings = _settings()
+    path = settings.published_path
+    if not path.exists():
+        print(f"nothing published yet at {path}")
+        return 1
+    print(f"{path}")
+    for table, rows in published_tables(path).items():
+        print(f"  {table:<32} {rows:>10,}")
+    with duckdb.connect(str(path), read_only=True) as con:
+        for run_id, published_at in con.execute(f"select run_id, published_at from {PUBLISH_LOG}").fetchall():
+            print(f"published by run {run_id} at {published_at}")
+    return 0
+
+
+def _date(value: str | None) -> date:
+    from orchestration.sources.synthetic import DEFAULT_END_DATE
+
+    return date.fromisoformat(value) if value else DEFAULT_END_DATE
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="c360", description=__doc__)
+    sub = root.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="write the embedded retailer's data to the landing folder")
+    gen.add_argument("--scale", choices=["XS", "S", "M", "L"], help="size preset (default $C360_SCALE or S)")
+    gen.add_argument("--seed", type=int, help="random seed (default $C360_SEED or 7)")
+    gen.add_argument("--end-date", type=_date, default=_date(None), help="last day of data, YYYY-MM-DD")
+    gen.add_argument("--out", help="folder to write (default $C360_DATA_DIR/landing/synthetic)")
+    gen.set_defaults(func=cmd_generate)
+
+    run = sub.add_parser("run", help="run the daily job once in this process and print a summary")
+    run.add_argument("--as-of", help="as-of date for the marts, YYYY-MM-DD (default: the data's end date)")
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="generate the default dataset, run the pipeline, print the summary")
+    demo.add_argument("--scale", choices=["XS", "S", "M", "L"])
+    demo.add_argument("--seed", type=int)
+    demo.add_argument("--as-of", help=argparse.SUPPRESS)
+    demo.set_defaults(func=cmd_demo)
+
+    publish = sub.add_parser("publish", help="inspect the published marts")
+    publish_sub = publish.add_subparsers(dest="publish_command", required=True)
+    publish_sub.add_parser("status", help="tables, row counts and the run that published them").set_defaults(
+        func=cmd_publish_status
+    )
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

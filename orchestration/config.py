@@ -1,0 +1,76 @@
+"""The one typed place for runtime configuration. Read from environment variables at run time, never at import."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+
+#: Environment variables and their defaults; the README documents the same table.
+ENV_DEFAULTS: dict[str, str] = {
+    "C360_DATA_DIR": str(REPO_ROOT / "data"),  # runtime state: landing/, warehouse.duckdb, published/, dagster_home/
+    "C360_SOURCE": "synthetic",  # which source the extract assets read
+    "C360_SCALE": "S",  # synthetic preset: XS, S, M, L
+    "C360_SEED": "7",  # synthetic seed
+    "C360_REPORTING_CURRENCY": "USD",
+    "C360_SCHEDULE_CRON": "0 6 * * *",  # daily refresh
+    "C360_SCHEDULE_TIMEZONE": "UTC",
+    "C360_PUBLISH_KEEP": "3",  # previous published versions kept beside the live file
+    "C360_PUBLISH_STORAGE_VERSION": "v1.0.0",  # DuckDB on-disk format of the published file (readable by DuckDB >= 1.0)
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    source: str
+    scale: str
+    seed: int
+    reporting_currency: str
+    schedule_cron: str
+    schedule_timezone: str
+    publish_keep: int
+    publish_storage_version: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        value = {name: env.get(name) or default for name, default in ENV_DEFAULTS.items()}
+        return cls(
+            data_dir=Path(value["C360_DATA_DIR"]).expanduser().resolve(),
+            source=value["C360_SOURCE"],
+            scale=value["C360_SCALE"],
+            seed=int(value["C360_SEED"]),
+            reporting_currency=value["C360_REPORTING_CURRENCY"].upper(),
+            schedule_cron=value["C360_SCHEDULE_CRON"],
+            schedule_timezone=value["C360_SCHEDULE_TIMEZONE"],
+            publish_keep=int(value["C360_PUBLISH_KEEP"]),
+            publish_storage_version=value["C360_PUBLISH_STORAGE_VERSION"],
+        )
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.data_dir / "landing" / self.source
+
+    @property
+    def warehouse_path(self) -> Path:
+        """The build database dbt writes and checks read; BI never opens it."""
+        return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def published_path(self) -> Path:
+        """The file BI tools open read-only; only the publish asset replaces it."""
+        return self.data_dir / "published" / "marts.duckdb"
+
+    @property
+    def dlt_dir(self) -> Path:
+        return self.data_dir / "dlt"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.data_dir / "dagster_home"

@@ -1,0 +1,62 @@
+"""Extract assets: one Dagster asset per raw table (key `raw/<table>`), one dlt run per source system."""
+
+from datetime import UTC, datetime
+
+import dagster as dg
+import dlt
+from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
+from dagster_dlt.translator import DltResourceTranslatorData
+
+from orchestration.config import Settings
+from orchestration.extract.dlt_sources import raw_source
+from orchestration.sources.registry import RAW_SOURCES
+
+RAW_SCHEMA = "raw"
+
+
+class RawTableTranslator(DagsterDltTranslator):
+    """Asset key `raw/<table>`, the same key the dbt sources map to; no upstream placeholder assets."""
+
+    def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
+        spec = super().get_asset_spec(data)
+        return spec.replace_attributes(key=dg.AssetKey([RAW_SCHEMA, data.resource.name]), deps=[])
+
+
+def new_load_id(now: datetime) -> str:
+    """Sortable, unique per extract: the latest batch of a table is its max `_load_id`."""
+    return now.strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def _pipeline(source: str, settings: Settings) -> dlt.Pipeline:
+    return dlt.pipeline(
+        pipeline_name=f"c360_{source}",
+        destination=dlt.destinations.duckdb(str(settings.warehouse_path)),
+        dataset_name=RAW_SCHEMA,
+        pipelines_dir=str(settings.dlt_dir),
+    )
+
+
+def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
+    @dlt_assets(
+        dlt_source=raw_source(source),
+        dlt_pipeline=_pipeline(source, settings),
+        name=f"extract_{source}",
+        group_name=f"raw_{source}",
+        dagster_dlt_translator=RawTableTranslator(),
+    )
+    def _assets(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
+        now = datetime.now(UTC)
+        load_id = new_load_id(now)
+        context.log.info(f"loading {source} from {settings.landing_dir} as load {load_id}")
+        batch = raw_source(source, settings.landing_dir, load_id, now)
+        for result in dlt.run(context=context, dlt_source=batch):
+            yield dg.MaterializeResult(asset_key=result.asset_key, metadata={**result.metadata, "load_id": load_id})
+
+    return _assets
+
+
+def definitions(settings: Settings) -> dg.Definitions:
+    return dg.Definitions(
+        assets=[_extract_assets(source, settings) for source in RAW_SOURCES],
+        resources={"dlt": DagsterDltResource()},
+    )

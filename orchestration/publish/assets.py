@@ -1,0 +1,55 @@
+"""The publish asset: downstream of every mart (and so of every gate); it alone replaces what BI reads."""
+
+import json
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.config import Settings
+from orchestration.publish.publisher import publish
+from orchestration.transform.project import dbt_project
+
+PUBLISHED_SCHEMA = "marts"
+
+
+def marts_to_publish(manifest_path: Path) -> list[str]:
+    """Every dbt model built into the `marts` schema, read from the manifest (no hand-kept list)."""
+    manifest = json.loads(manifest_path.read_text())
+    return sorted(
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["schema"] == PUBLISHED_SCHEMA
+    )
+
+
+def definitions(settings: Settings) -> dg.Definitions:
+    marts = marts_to_publish(Path(dbt_project().manifest_path))
+
+    @dg.asset(
+        key=["published", "marts"],
+        deps=[dg.AssetKey([PUBLISHED_SCHEMA, name]) for name in marts],
+        group_name="publish",
+        kinds={"duckdb"},
+        description=f"The read-only file BI tools open: {settings.published_path}. Replaced atomically, only "
+        "after every upstream gate passed in this run.",
+    )
+    def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        result = publish(
+            warehouse_path=settings.warehouse_path,
+            published_path=settings.published_path,
+            tables=[(PUBLISHED_SCHEMA, name) for name in marts],
+            run_id=context.run.run_id,
+            details={"job": context.run.job_name},
+            keep=settings.publish_keep,
+            storage_version=settings.publish_storage_version,
+        )
+        context.log.info(f"published {len(result.tables)} tables to {result.path}")
+        return dg.MaterializeResult(
+            metadata={
+                "path": dg.MetadataValue.path(str(result.path)),
+                "row_counts": dg.MetadataValue.json(result.tables),
+                "previous_version": dg.MetadataValue.text(str(result.previous_version or "")),
+            }
+        )
+
+    return dg.Definitions(assets=[published_marts])

@@ -1,0 +1,61 @@
+"""The short human summary printed after a run: rows per layer, gate results, top segments, where BI reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from orchestration.config import Settings
+from orchestration.runner import RunOutcome
+
+LAYERS = ("raw", "staging", "intermediate", "marts")
+
+
+def rows_per_layer(warehouse_path: Path) -> dict[str, dict[str, int]]:
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ('raw', 'staging', 'intermediate', 'marts') "
+            "and table_name not like '\\_dlt%' escape '\\' "
+            "order by 1, 2"
+        ).fetchall()
+        return {
+            layer: {
+                t: con.execute(f'select count(*) from "{s}"."{t}"').fetchall()[0][0] for s, t in tables if s == layer
+            }
+            for layer in LAYERS
+        }
+
+
+def top_segments(published_path: Path, limit: int = 5) -> list[tuple[str, int, float]]:
+    with duckdb.connect(str(published_path), read_only=True) as con:
+        return con.execute(
+            "select rfm_segment, count(*) as customers, round(sum(monetary_reporting), 2) as revenue "
+            "from mart_rfm group by 1 order by customers desc, rfm_segment limit ?",
+            [limit],
+        ).fetchall()
+
+
+def render(settings: Settings, outcome: RunOutcome) -> str:
+    lines = [f"run {outcome.run_id}: {'SUCCESS' if outcome.success else 'FAILED'}"]
+    if settings.warehouse_path.exists():
+        lines.append("rows per layer (build warehouse):")
+        for layer, tables in rows_per_layer(settings.warehouse_path).items():
+            detail = ", ".join(f"{t}={n:,}" for t, n in tables.items()) or "(views / none)"
+            lines.append(f"  {layer:<12} {sum(tables.values()):>10,}  {detail}")
+    passed = sum(c.passed for c in outcome.checks)
+    lines.append(f"gates: {passed}/{len(outcome.checks)} checks passed")
+    for check in outcome.checks:
+        if not check.passed:
+            lines.append(f"  FAILED {check.asset} {check.check}: {check.detail[:400]}")
+    if outcome.failed_steps:
+        lines.append(f"failed steps: {', '.join(outcome.failed_steps)}")
+    if outcome.published:
+        lines.append("top RFM segments (customers, revenue):")
+        for segment, customers, revenue in top_segments(settings.published_path):
+            lines.append(f"  {segment:<20} {customers:>8,} {revenue:>14,.2f} {settings.reporting_currency}")
+        lines.append(f"published marts: {settings.published_path} (open read-only)")
+    else:
+        lines.append(f"NOT published; BI keeps reading the previous file: {settings.published_path}")
+    return "\n".join(lines)

@@ -1,0 +1,56 @@
+"""Shared fixtures: an isolated data dir per workspace, XS data, and an in-process pipeline run."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import pyarrow as pa
+import pytest
+
+from orchestration.config import Settings
+from orchestration.runner import RunOutcome, run_daily_job
+from orchestration.sources.landing import write_tables
+from orchestration.sources.synthetic import GeneratorConfig, generate
+
+XS = GeneratorConfig(scale="XS", seed=7)
+
+
+@pytest.fixture(scope="session")
+def xs_tables() -> dict[str, pa.Table]:
+    return generate(XS)
+
+
+@dataclass
+class Workspace:
+    """One isolated C360_DATA_DIR with landed XS data; `run()` executes the daily job in this process."""
+
+    settings: Settings
+
+    def land(self, tables: dict[str, pa.Table]) -> None:
+        write_tables(tables, self.settings.landing_dir, {"scale": XS.scale, "seed": XS.seed, "end_date": XS.end_date})
+
+    def run(self) -> RunOutcome:
+        os.environ["C360_DATA_DIR"] = str(self.settings.data_dir)
+        return run_daily_job(self.settings, instance=dg.DagsterInstance.ephemeral())
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory, xs_tables: dict[str, pa.Table]) -> Iterator[Workspace]:
+    data_dir = tmp_path_factory.mktemp("c360")
+    previous = os.environ.get("C360_DATA_DIR")
+    ws = Workspace(Settings.from_env({**os.environ, "C360_DATA_DIR": str(data_dir), "C360_SCALE": "XS"}))
+    ws.land(xs_tables)
+    yield ws
+    if previous is None:
+        os.environ.pop("C360_DATA_DIR", None)
+    else:
+        os.environ["C360_DATA_DIR"] = previous

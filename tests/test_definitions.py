@@ -1,0 +1,94 @@
+"""The Dagster code location loads, and its graph (assets, checks, schedule) matches the reviewed snapshot."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from orchestration.config import DBT_PROJECT_DIR, Settings
+from orchestration.definitions import build_definitions
+from orchestration.schedules import DAILY_JOB
+from orchestration.sources.registry import RAW_TABLES
+from orchestration.transform.project import ensure_manifest
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.txt"
+
+
+@pytest.fixture(scope="module")
+def defs(tmp_path_factory: pytest.TempPathFactory) -> dg.Definitions:
+    settings = Settings.from_env({"C360_DATA_DIR": str(tmp_path_factory.mktemp("defs"))})
+    ensure_manifest(settings)
+    return build_definitions(settings)
+
+
+def graph_lines(defs: dg.Definitions) -> list[str]:
+    graph = defs.resolve_asset_graph()
+    lines = [f"asset {key.to_user_string()}" for key in sorted(graph.get_all_asset_keys())]
+    lines += [f"check {key.asset_key.to_user_string()}:{key.name}" for key in sorted(graph.asset_check_keys)]
+    lines += [
+        f"schedule {s.name} {s.cron_schedule} {s.execution_timezone} -> {s.job_name}" for s in defs.schedules or []
+    ]
+    return lines
+
+
+def test_asset_graph_matches_snapshot(defs: dg.Definitions) -> None:
+    """Regenerate with `C360_UPDATE_SNAPSHOT=1 pytest tests/test_definitions.py` after a deliberate change."""
+    current = "\n".join(graph_lines(defs)) + "\n"
+    if os.environ.get("C360_UPDATE_SNAPSHOT"):
+        SNAPSHOT.parent.mkdir(exist_ok=True)
+        SNAPSHOT.write_text(current)
+    assert current == SNAPSHOT.read_text()
+
+
+def test_publish_is_downstream_of_every_mart_and_raw_table(defs: dg.Definitions) -> None:
+    graph = defs.resolve_asset_graph()
+    upstream = graph.get(dg.AssetKey(["published", "marts"])).parent_keys
+    marts = {k for k in graph.get_all_asset_keys() if k.path[0] == "marts"}
+    assert upstream == marts
+    ancestors = graph.upstream_key_iterator(dg.AssetKey(["published", "marts"]))
+    assert {dg.AssetKey(["raw", t.name]) for t in RAW_TABLES} <= set(ancestors)
+
+
+def test_gx_gate_is_blocking(defs: dg.Definitions) -> None:
+    checks = {spec.key.name: spec for checks_def in defs.asset_checks or [] for spec in checks_def.check_specs}
+    assert checks["gx_raw_crm_orders"].blocking
+
+
+def test_daily_schedule_uses_configured_cron_and_timezone(tmp_path: Path) -> None:
+    env = {
+        "C360_DATA_DIR": str(tmp_path),
+        "C360_SCHEDULE_CRON": "30 4 * * *",
+        "C360_SCHEDULE_TIMEZONE": "Europe/Berlin",
+    }
+    defs = build_definitions(Settings.from_env(env))
+    (schedule,) = defs.schedules
+    assert (schedule.cron_schedule, schedule.execution_timezone, schedule.job_name) == (
+        "30 4 * * *",
+        "Europe/Berlin",
+        DAILY_JOB,
+    )
+
+
+def test_dbt_sources_are_exactly_the_registered_raw_tables(defs: dg.Definitions) -> None:
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    identifiers = {s["identifier"] for s in manifest["sources"].values()}
+    assert identifiers == {t.name for t in RAW_TABLES}
+
+
+def test_dagster_cli_validates_the_code_location(tmp_path: Path) -> None:
+    env = {**os.environ, "C360_DATA_DIR": str(tmp_path), "DAGSTER_HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "orchestration.definitions"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "All code locations passed validation" in result.stderr + result.stdout

@@ -1,0 +1,134 @@
+"""The whole daily job in-process on XS data: counts reconcile from landing to the published marts; reruns repeat."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from orchestration.config import DBT_PROJECT_DIR
+from orchestration.publish.publisher import PUBLISH_LOG, published_tables, storage_format
+from orchestration.runner import RunOutcome
+from orchestration.sources.synthetic import FX_TO_USD
+from tests.conftest import XS, Workspace
+
+pytestmark = pytest.mark.slow
+
+PUBLISHED = {
+    "dim_customer",
+    "dim_date",
+    "dim_product",
+    "fct_ad_spend_daily",
+    "fct_orders",
+    "mart_customer_360",
+    "mart_rfm",
+    PUBLISH_LOG,
+}
+PII_COLUMNS = {"email", "first_name", "last_name", "phone"}
+
+
+@pytest.fixture(scope="module")
+def first_run(workspace: Workspace) -> RunOutcome:
+    return workspace.run()
+
+
+def test_run_succeeds_gates_pass_and_publishes(first_run: RunOutcome) -> None:
+    assert first_run.success, first_run.failed_steps
+    assert first_run.published
+    gx_checks = [c for c in first_run.checks if c.check.startswith("gx_")]
+    assert [(c.asset, c.check, c.passed) for c in gx_checks] == [("raw/crm_orders", "gx_raw_crm_orders", True)]
+    dbt_checks = [c for c in first_run.checks if not c.check.startswith("gx_")]
+    assert len(dbt_checks) > 40 and all(c.passed for c in dbt_checks)
+
+
+def test_published_file_has_the_marts_with_reconciled_counts(
+    first_run: RunOutcome, workspace: Workspace, xs_tables: dict[str, pa.Table]
+) -> None:
+    counts = published_tables(workspace.settings.published_path)
+    assert set(counts) == PUBLISHED
+    orders = xs_tables["crm_orders"]
+    completed = orders.filter(pc.equal(orders["status"], "completed"))
+    assert counts["dim_customer"] == counts["mart_customer_360"] == xs_tables["crm_customers"].num_rows == 1_000
+    assert counts["fct_orders"] == orders.num_rows == 1_095
+    assert counts["dim_product"] == xs_tables["crm_products"].num_rows
+    assert counts["fct_ad_spend_daily"] == (
+        xs_tables["google_ads_campaign_stats"].num_rows + xs_tables["meta_ads_insights"].num_rows
+    )
+    assert counts["mart_rfm"] == len(set(completed["customer_id"].to_pylist()))
+    assert counts["dim_date"] == 4_018  # 2020-01-01 .. 2030-12-31
+    assert counts[PUBLISH_LOG] == 1
+    # v1.0.0 storage (format 64): BI drivers bundling DuckDB 1.x can open it; DuckDB 2's default (999) they cannot.
+    assert storage_format(workspace.settings.published_path) == 64
+
+
+def test_revenue_reconciles_from_landing_to_marts(
+    first_run: RunOutcome, workspace: Workspace, xs_tables: dict[str, pa.Table]
+) -> None:
+    orders = xs_tables["crm_orders"].to_pylist()
+    expected = sum(o["order_total"] * FX_TO_USD[o["currency"]] for o in orders if o["status"] == "completed")
+    with duckdb.connect(str(workspace.settings.published_path), read_only=True) as con:
+        (fact,) = con.execute("select sum(net_revenue_reporting) from fct_orders").fetchall()[0]
+        (c360,) = con.execute("select sum(net_revenue_reporting) from mart_customer_360").fetchall()[0]
+        (rfm,) = con.execute("select sum(monetary_reporting) from mart_rfm").fetchall()[0]
+    # Each order is rounded to cents once after FX conversion: at most half a cent per order.
+    assert float(fact) == pytest.approx(expected, abs=0.005 * len(orders))
+    assert float(c360) == pytest.approx(float(fact), abs=0.01)
+    assert float(rfm) == pytest.approx(float(fact), abs=0.01)
+
+
+def test_raw_layer_holds_exactly_the_landed_rows(
+    first_run: RunOutcome, workspace: Workspace, xs_tables: dict[str, pa.Table]
+) -> None:
+    with duckdb.connect(str(workspace.settings.warehouse_path), read_only=True) as con:
+        for name, table in xs_tables.items():
+            rows, loads = con.execute(f"select count(*), count(distinct _load_id) from raw.{name}").fetchall()[0]
+            assert (rows, loads) == (table.num_rows, 1), name
+
+
+def test_no_pii_in_published_marts(first_run: RunOutcome, workspace: Workspace, xs_tables: dict[str, pa.Table]) -> None:
+    emails = set(xs_tables["crm_customers"]["email"].to_pylist())
+    phones = set(xs_tables["crm_customers"]["phone"].to_pylist())
+    with duckdb.connect(str(workspace.settings.published_path), read_only=True) as con:
+        columns = con.execute("select table_name, column_name, data_type from information_schema.columns").fetchall()
+        assert not {c for _, c, _ in columns} & PII_COLUMNS
+        for table, column, data_type in columns:
+            if data_type == "VARCHAR":
+                values = {r[0] for r in con.execute(f'select distinct "{column}" from "{table}"').fetchall()}
+                assert not values & (emails | phones), f"{table}.{column} holds raw PII"
+
+
+def test_second_run_is_idempotent(first_run: RunOutcome, workspace: Workspace) -> None:
+    before = published_tables(workspace.settings.published_path)
+    with duckdb.connect(str(workspace.settings.published_path), read_only=True) as con:
+        rfm_before = con.execute("select * from mart_rfm order by customer_key").fetchall()
+    second = workspace.run()
+    assert second.success and second.published
+    after = published_tables(workspace.settings.published_path)
+    assert after == before
+    with duckdb.connect(str(workspace.settings.published_path), read_only=True) as con:
+        assert con.execute("select * from mart_rfm order by customer_key").fetchall() == rfm_before
+        assert con.execute(f"select run_id from {PUBLISH_LOG}").fetchall() == [(second.run_id,)]
+    with duckdb.connect(str(workspace.settings.warehouse_path), read_only=True) as con:
+        assert con.execute("select count(*) from raw.crm_orders").fetchall()[0][0] == 1_095
+    versions = list((workspace.settings.published_path.parent / "versions").glob("*.duckdb"))
+    assert len(versions) == 1  # the first run's file, kept for rollback
+
+
+def test_as_of_date_comes_from_the_data_not_the_clock(first_run: RunOutcome, workspace: Workspace) -> None:
+    with duckdb.connect(str(workspace.settings.published_path), read_only=True) as con:
+        assert con.execute("select distinct as_of_date from mart_rfm").fetchall() == [(XS.end_date,)]
+
+
+def test_every_published_table_documents_its_grain_and_columns(first_run: RunOutcome, workspace: Workspace) -> None:
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    docs = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    with duckdb.connect(str(workspace.settings.published_path), read_only=True) as con:
+        columns = con.execute("select table_name, column_name from information_schema.columns").fetchall()
+    for table in {t for t, _ in columns} - {PUBLISH_LOG}:
+        assert "one row per" in docs[table]["description"].lower(), f"{table}: description must state the grain"
+        documented = {name for name, col in docs[table]["columns"].items() if col.get("description")}
+        built = {c for t, c in columns if t == table}
+        assert built == documented, f"{table}: undocumented {built - documented}, stale {documented - built}"
