@@ -1,9 +1,7 @@
 """dbt build as Dagster assets: every model/seed is an asset, every dbt test an asset check."""
 
 import json
-import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
@@ -11,7 +9,7 @@ from pydantic import Field
 
 from orchestration.config import Settings
 from orchestration.sources.landing import LandingError, read_manifest
-from orchestration.transform.project import WarehouseTranslator, dbt_project, export_dbt_env
+from orchestration.transform.project import WarehouseTranslator, dbt_cli, dbt_project, export_dbt_env
 
 
 class WarehouseRunConfig(dg.Config):
@@ -53,12 +51,5 @@ def definitions(settings: Settings) -> dg.Definitions:
 
     return dg.Definitions(
         assets=[warehouse],
-        resources={
-            "dbt": DbtCliResource(
-                project_dir=project,
-                profiles_dir=str(project.profiles_dir),
-                # the dbt installed beside this interpreter, so an unactivated .venv works too
-                dbt_executable=str(Path(sys.executable).with_name("dbt")),
-            )
-        },
+        resources={"dbt": dbt_cli(project)},
     )

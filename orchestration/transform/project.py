@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
 
 from orchestration.config import DBT_PROJECT_DIR, Settings
 
@@ -18,6 +19,15 @@ _DBT_INPUT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md"}
 
 def dbt_project() -> DbtProject:
     return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def dbt_cli(project: DbtProject) -> DbtCliResource:
+    """The dbt CLI installed beside this interpreter, so an unactivated .venv (no dbt on PATH) works too."""
+    return DbtCliResource(
+        project_dir=project,
+        profiles_dir=str(project.profiles_dir),
+        dbt_executable=str(Path(sys.executable).with_name("dbt")),
+    )
 
 
 def export_dbt_env(settings: Settings) -> None:
@@ -43,7 +53,7 @@ def ensure_manifest(settings: Settings) -> Path:
     project = dbt_project()
     if manifest_is_stale(project):
         export_dbt_env(settings)
-        project.preparer.prepare(project)
+        dbt_cli(project).cli(["--quiet", "parse"], target_path=project.target_path).wait()
     return Path(project.manifest_path)
 
 
