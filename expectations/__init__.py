@@ -1,5 +1,15 @@
-"""Great Expectations 1.x suites: one module per gated dataset, exposing `SUITE_NAME`, `DATASET`, `build_suite()`.
+"""Great Expectations 1.x suites: one module per gated dataset. Python, so a review diff reads as rules.
 
-Suites are Python so review diffs read as rules, not generated JSON. Thresholds are module constants beside the
-expectations that use them. Modules import GX inside `build_suite()` so discovering suites stays cheap.
+A suite module declares:
+
+- `SUITE_NAME`, `DATASET` = (schema, table) and `SCOPE`: "latest_load" validates only the rows of the newest
+  `_load_id` (raw batches), "table" validates the whole table (marts);
+- `row_rules()`: column rules, run on every chunk of the batch streamed from DuckDB (bounded memory);
+- `TABLE_METRICS`: a SQL select list evaluated inside DuckDB over the batch (aliased `batch`; `{as_of}` is the run's
+  as-of date literal), giving one row of metrics;
+- `table_rules()`: rules on that metrics row (volume, duplicate keys, freshness, not-in-future, reconciliations);
+- thresholds beside them: `FRESHNESS_DAYS` (None = no freshness rule) and `VOLUME_BAND` (allowed factor around the
+  median of recent loads; None = no volume rule).
+
+`_rules` imports GX (about 13 s) only when a rule is built, so discovering suites stays cheap.
 """

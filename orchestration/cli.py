@@ -39,21 +39,38 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from orchestration.report import render
-    from orchestration.runner import run_daily_job
+    from orchestration.alerts import handle_finished_run, run_is_healthy
+    from orchestration.runner import prepare_instance, run_daily_job
 
     settings = _settings()
     started = time.perf_counter()
-    outcome = run_daily_job(settings, as_of_date=args.as_of or "")
-    print(render(settings, outcome))
+    instance = prepare_instance(settings)
+    outcome = run_daily_job(settings, as_of_date=args.as_of or "", instance=instance)
+    handled = handle_finished_run(settings, outcome, instance)
+    print(handled.report_path.read_text(), end="")
+    if handled.alert_path:
+        print(f"ALERT written to {handled.alert_path}")
     print(f"wall time {time.perf_counter() - started:.1f}s")
-    return 0 if outcome.success and outcome.published else 1
+    return 0 if run_is_healthy(outcome) else 1
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     args.out, args.end_date = None, _date(None)
     cmd_generate(args)
     return cmd_run(args)
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    if args.rollback:
+        from orchestration.publish.publisher import RollbackError, rollback
+
+        try:
+            rollback(_settings().published_path)
+        except RollbackError as exc:
+            print(f"rollback refused: {exc}", file=sys.stderr)
+            return 1
+        print("rolled back to the previous published version:")
+    return cmd_publish_status(args)
 
 
 def cmd_publish_status(args: argparse.Namespace) -> int:
@@ -102,11 +119,12 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--as-of", help=argparse.SUPPRESS)
     demo.set_defaults(func=cmd_demo)
 
-    publish = sub.add_parser("publish", help="inspect the published marts")
-    publish_sub = publish.add_subparsers(dest="publish_command", required=True)
-    publish_sub.add_parser("status", help="tables, row counts and the run that published them").set_defaults(
-        func=cmd_publish_status
+    publish = sub.add_parser("publish", help="show what is published (tables, rows, run), or roll it back")
+    publish.add_argument("action", nargs="?", choices=["status"], default="status")
+    publish.add_argument(
+        "--rollback", action="store_true", help="make the previous published version live again (one step)"
     )
+    publish.set_defaults(func=cmd_publish)
     return root
 
 

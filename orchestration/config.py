@@ -22,6 +22,9 @@ ENV_DEFAULTS: dict[str, str] = {
     "C360_SCHEDULE_TIMEZONE": "UTC",
     "C360_PUBLISH_KEEP": "3",  # previous published versions kept beside the live file
     "C360_PUBLISH_STORAGE_VERSION": "v1.0.0",  # DuckDB on-disk format of the published file (readable by DuckDB >= 1.0)
+    "C360_POSTGRES_DSN": "",  # optional PostgreSQL serving target (libpq DSN or URL); empty = DuckDB file only
+    "C360_POSTGRES_READER_ROLE": "bi_reader",  # role that may SELECT the published marts schema and nothing else
+    "C360_ALERT_WEBHOOK_URL": "",  # optional: failed runs POST a JSON alert here (always logged + written to a file)
 }
 
 
@@ -36,6 +39,9 @@ class Settings:
     schedule_timezone: str
     publish_keep: int
     publish_storage_version: str
+    postgres_dsn: str
+    postgres_reader_role: str
+    alert_webhook_url: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -51,6 +57,9 @@ class Settings:
             schedule_timezone=value["C360_SCHEDULE_TIMEZONE"],
             publish_keep=int(value["C360_PUBLISH_KEEP"]),
             publish_storage_version=value["C360_PUBLISH_STORAGE_VERSION"],
+            postgres_dsn=env.get("C360_POSTGRES_DSN", ""),
+            postgres_reader_role=value["C360_POSTGRES_READER_ROLE"],
+            alert_webhook_url=env.get("C360_ALERT_WEBHOOK_URL", ""),
         )
 
     @property
@@ -74,3 +83,7 @@ class Settings:
     @property
     def dagster_home(self) -> Path:
         return self.data_dir / "dagster_home"
+
+    @property
+    def alerts_dir(self) -> Path:
+        return self.data_dir / "alerts"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration import schedules
+from orchestration import schedules, sensors
 from orchestration.config import Settings
 from orchestration.extract import assets as extract
 from orchestration.publish import assets as publish
@@ -19,6 +19,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         transform.definitions(settings),
         publish.definitions(settings),
         schedules.definitions(settings),
+        sensors.definitions(settings),
     )
 
 

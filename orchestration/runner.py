@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import dagster as dg
 
+from orchestration.as_of import DBT_OP
 from orchestration.config import Settings
 from orchestration.schedules import DAILY_JOB
 from orchestration.transform.project import ensure_manifest
@@ -59,17 +61,18 @@ def run_daily_job(
     result = job.execute_in_process(
         instance=instance or prepare_instance(settings),
         run_config={
-            "ops": {"dbt_warehouse": {"config": {"as_of_date": as_of_date}}},
+            "ops": {DBT_OP: {"config": {"as_of_date": as_of_date}}},
             "loggers": {"console": {"config": {"log_level": log_level}}},
         },
         raise_on_error=False,
     )
-    return _outcome(result)
+    return outcome_from_events(result.run_id, result.success, result.all_events)
 
 
-def _outcome(result: dg.ExecuteInProcessResult) -> RunOutcome:
-    checks = []
-    for event in result.all_events:
+def outcome_from_events(run_id: str, success: bool, events: Iterable[dg.DagsterEvent]) -> RunOutcome:
+    """What a run did, read from its Dagster events (the in-process result or the instance's event log)."""
+    checks, materialized, failed_steps = [], set(), []
+    for event in events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             failures = evaluation.metadata.get("failures") or evaluation.metadata.get("error")
@@ -81,6 +84,14 @@ def _outcome(result: dg.ExecuteInProcessResult) -> RunOutcome:
                     detail="" if evaluation.passed else str(failures.value if failures else ""),
                 )
             )
-    materialized = sorted({e.asset_key.to_user_string() for e in result.get_asset_materialization_events()})
-    failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    return RunOutcome(result.run_id, result.success, checks, materialized, failed_steps)
+        elif event.event_type_value == "ASSET_MATERIALIZATION":
+            materialized.add(event.asset_key.to_user_string())
+        elif event.event_type_value == "STEP_FAILURE":
+            failed_steps.append(event.step_key)
+    return RunOutcome(run_id, success, checks, sorted(materialized), failed_steps)
+
+
+def outcome_from_instance(instance: dg.DagsterInstance, run_id: str) -> RunOutcome:
+    run = instance.get_run_by_id(run_id)
+    events = [entry.dagster_event for entry in instance.all_logs(run_id) if entry.dagster_event]
+    return outcome_from_events(run_id, run is not None and run.status == dg.DagsterRunStatus.SUCCESS, events)

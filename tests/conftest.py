@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
@@ -30,27 +31,36 @@ class Workspace:
     """One isolated C360_DATA_DIR with landed XS data; `run()` executes the daily job in this process."""
 
     settings: Settings
+    instance: dg.DagsterInstance = field(default_factory=dg.DagsterInstance.ephemeral)
 
     def land(self, tables: dict[str, pa.Table]) -> None:
         write_tables(tables, self.settings.landing_dir, {"scale": XS.scale, "seed": XS.seed, "end_date": XS.end_date})
 
     def run(self) -> RunOutcome:
         os.environ["C360_DATA_DIR"] = str(self.settings.data_dir)
-        return run_daily_job(self.settings, instance=dg.DagsterInstance.ephemeral())
+        return run_daily_job(self.settings, instance=self.instance)
 
 
 def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@contextmanager
+def make_workspace(data_dir: Path, tables: dict[str, pa.Table], **env: str) -> Iterator[Workspace]:
+    """A workspace on `data_dir` with `tables` landed; extra settings as environment variables."""
+    previous = os.environ.get("C360_DATA_DIR")
+    ws = Workspace(Settings.from_env({**os.environ, "C360_DATA_DIR": str(data_dir), "C360_SCALE": "XS", **env}))
+    ws.land(tables)
+    try:
+        yield ws
+    finally:
+        if previous is None:
+            os.environ.pop("C360_DATA_DIR", None)
+        else:
+            os.environ["C360_DATA_DIR"] = previous
+
+
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory, xs_tables: dict[str, pa.Table]) -> Iterator[Workspace]:
-    data_dir = tmp_path_factory.mktemp("c360")
-    previous = os.environ.get("C360_DATA_DIR")
-    ws = Workspace(Settings.from_env({**os.environ, "C360_DATA_DIR": str(data_dir), "C360_SCALE": "XS"}))
-    ws.land(xs_tables)
-    yield ws
-    if previous is None:
-        os.environ.pop("C360_DATA_DIR", None)
-    else:
-        os.environ["C360_DATA_DIR"] = previous
+    with make_workspace(tmp_path_factory.mktemp("c360"), xs_tables) as ws:
+        yield ws

@@ -34,6 +34,7 @@ def graph_lines(defs: dg.Definitions) -> list[str]:
     lines += [
         f"schedule {s.name} {s.cron_schedule} {s.execution_timezone} -> {s.job_name}" for s in defs.schedules or []
     ]
+    lines += [f"sensor {s.name} {s.default_status.value}" for s in defs.sensors or []]
     return lines
 
 
@@ -55,9 +56,10 @@ def test_publish_is_downstream_of_every_mart_and_raw_table(defs: dg.Definitions)
     assert {dg.AssetKey(["raw", t.name]) for t in RAW_TABLES} <= set(ancestors)
 
 
-def test_gx_gate_is_blocking(defs: dg.Definitions) -> None:
+def test_every_gx_gate_is_blocking(defs: dg.Definitions) -> None:
     checks = {spec.key.name: spec for checks_def in defs.asset_checks or [] for spec in checks_def.check_specs}
-    assert checks["gx_raw_crm_orders"].blocking
+    gx_checks = {name: spec for name, spec in checks.items() if name.startswith("gx_")}
+    assert len(gx_checks) == 10 and all(spec.blocking for spec in gx_checks.values())
 
 
 def test_daily_schedule_uses_configured_cron_and_timezone(tmp_path: Path) -> None:

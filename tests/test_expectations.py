@@ -1,47 +1,93 @@
-"""GX suites construct completely, and the runner treats an expectation that errors as failed."""
+"""GX suites construct completely; the gate runner streams chunks, computes table metrics in DuckDB, and treats an
+expectation that errors as failed."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
 import pandas as pd
 import pytest
 
-from expectations import raw_crm_orders
+from expectations import _rules, raw_crm_orders
+from orchestration.extract.ledger import DDL as LEDGER_DDL
+from orchestration.quality.gate import GateContext, build_suites, parameters, run_gate
 from orchestration.quality.gx_validation import validate_dataframe
 from orchestration.quality.suites import suite_modules
 
-#: Expected expectation count per suite: ExpectationSuite only logs when an expectation fails to construct.
-EXPECTATION_COUNTS = {"raw_crm_orders": 9}
+#: (row rules, table rules) per suite: ExpectationSuite only logs when an expectation fails to construct.
+EXPECTATION_COUNTS = {
+    "mart_customer_360": (6, 5),
+    "mart_rfm": (7, 4),
+    "raw_crm_customers": (5, 6),
+    "raw_crm_loyalty_events": (6, 5),
+    "raw_crm_order_lines": (6, 3),
+    "raw_crm_orders": (8, 6),
+    "raw_crm_products": (5, 3),
+    "raw_ga4_events": (6, 5),
+    "raw_google_ads_campaign_stats": (7, 6),
+    "raw_meta_ads_insights": (7, 6),
+}
+CTX = GateContext(now=datetime(2026, 11, 22, 12, tzinfo=UTC), as_of=date(2026, 1, 3))
 
 
-def _good_orders() -> pd.DataFrame:
+def _orders(n: int = 3, load_id: str = "L2") -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "order_id": ["O1", "O2", "O3"],
-            "customer_id": ["C1", "C2", "C2"],
-            "ordered_at": pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-03"], utc=True),
-            "currency": ["USD", "EUR", "GBP"],
-            "order_total": [10.0, 0.0, 99.5],
-            "status": ["completed", "refunded", "completed"],
-            "updated_at": pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-03"], utc=True),
+            "order_id": [f"O{i}" for i in range(n)],
+            "customer_id": ["C1"] * n,
+            "ordered_at": pd.to_datetime(["2026-01-02"] * n, utc=True),
+            "currency": ["USD"] * n,
+            "order_total": [10.0] * n,
+            "status": ["completed"] * n,
+            "updated_at": pd.to_datetime(["2026-01-02"] * n, utc=True),
+            "_load_id": [load_id] * n,
         }
     )
 
 
+def _warehouse(path: Path, orders: pd.DataFrame, history: list[int] = ()) -> Path:
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema raw")
+        con.execute("create table raw.crm_orders as select * from orders")
+        con.execute(LEDGER_DDL)
+        for i, rows in enumerate(history):
+            con.execute("insert into audit.loads values (?, 'crm', 'crm_orders', ?, ?, now())", [f"L1-{i}", rows, rows])
+    return path
+
+
 def test_every_suite_is_discovered_with_its_full_expectation_count() -> None:
-    counts = {m.SUITE_NAME: len(m.build_suite().expectations) for m in suite_modules()}
+    counts = {}
+    for module in suite_modules():
+        row_suite, table_suite = build_suites(module)
+        counts[module.SUITE_NAME] = (len(row_suite.expectations), len(table_suite.expectations))
     assert counts == EXPECTATION_COUNTS
 
 
 def test_every_expectation_says_why_it_exists() -> None:
     for module in suite_modules():
-        for expectation in module.build_suite().expectations:
-            assert expectation.description and len(expectation.description) > 20, expectation.expectation_type
+        for suite in build_suites(module):
+            for expectation in suite.expectations:
+                assert expectation.description and len(expectation.description) > 20, expectation.expectation_type
 
 
-def test_clean_batch_passes() -> None:
-    outcome = validate_dataframe(_good_orders(), raw_crm_orders.build_suite())
-    assert outcome.success, outcome.failures
-    assert len(outcome.outcomes) == EXPECTATION_COUNTS["raw_crm_orders"]
+def test_row_rules_hold_no_table_level_expectations() -> None:
+    """Row rules run per chunk: a row-count or aggregate rule there would judge each chunk, not the batch."""
+    for module in suite_modules():
+        row_suite, _ = build_suites(module)
+        for expectation in row_suite.expectations:
+            assert expectation.expectation_type.startswith("expect_column_values") or (
+                expectation.expectation_type == "expect_table_columns_to_match_set"
+            ), (module.SUITE_NAME, expectation.expectation_type)
+
+
+def test_every_gated_raw_table_and_published_mart_has_a_suite() -> None:
+    datasets = {m.DATASET for m in suite_modules()}
+    from orchestration.sources.registry import RAW_TABLES
+
+    assert {("raw", t.name) for t in RAW_TABLES} <= datasets
+    assert {("marts", "mart_customer_360"), ("marts", "mart_rfm")} <= datasets
 
 
 @pytest.mark.parametrize(
@@ -51,21 +97,72 @@ def test_clean_batch_passes() -> None:
         ("order_total", -1.0, "expect_column_values_to_be_between"),
         ("currency", "usd", "expect_column_values_to_be_in_set"),
         ("status", "cancelled", "expect_column_values_to_be_in_set"),
-        ("order_id", "O1", "expect_column_values_to_be_unique"),
+        ("order_id", " ", "expect_column_values_to_match_regex"),
     ],
 )
-def test_each_bad_value_fails_exactly_its_expectation(column: str, value: object, failing_expectation: str) -> None:
-    frame = _good_orders()
+def test_each_bad_value_fails_exactly_its_row_rule(column: str, value: object, failing_expectation: str) -> None:
+    frame = _orders()
     frame.loc[1, column] = value
-    outcome = validate_dataframe(frame, raw_crm_orders.build_suite())
+    row_suite, _ = build_suites(raw_crm_orders)
+    outcome = validate_dataframe(frame, row_suite)
     assert [(f.expectation, f.column) for f in outcome.failures] == [(failing_expectation, column)]
     assert not outcome.failures[0].errored
 
 
 def test_expectation_that_raises_is_a_failure_not_a_pass() -> None:
-    """A missing column makes the column expectations raise inside GX; they must count as failed (errored)."""
-    outcome = validate_dataframe(_good_orders().drop(columns=["currency"]), raw_crm_orders.build_suite())
+    """A missing column makes the column rules raise inside GX; they must count as failed (errored)."""
+    row_suite, _ = build_suites(raw_crm_orders)
+    outcome = validate_dataframe(_orders().drop(columns=["currency"]), row_suite)
     assert not outcome.success
     errored = [f for f in outcome.failures if f.errored]
     assert [(f.expectation, f.column) for f in errored] == [("expect_column_values_to_be_in_set", "currency")]
     assert "currency" in errored[0].detail
+
+
+def test_gate_validates_only_the_newest_load_in_chunks(tmp_path: Path) -> None:
+    old = _orders(2, "L1").assign(order_total=-5.0)  # bad rows in an older load must not fail today's gate
+    new = _orders(5, "L2")
+    new.loc[3, "customer_id"] = None
+    new.loc[4, "customer_id"] = None
+    warehouse = _warehouse(tmp_path / "w.duckdb", pd.concat([old, new]), history=[5])
+    outcome = run_gate(warehouse, raw_crm_orders, CTX, chunk_rows=2)  # 3 chunks of the 5 new rows
+    assert outcome.rows == 5
+    assert [(f.column, f.unexpected_count) for f in outcome.failures] == [("customer_id", 2)]
+
+
+def test_volume_spike_and_duplicates_fail_table_rules(tmp_path: Path) -> None:
+    batch = _orders(50)
+    batch.loc[1, "order_id"] = "O0"
+    warehouse = _warehouse(tmp_path / "w.duckdb", batch, history=[5, 5, 4])  # median 5, band x3 -> 50 is a spike
+    outcome = run_gate(warehouse, raw_crm_orders, CTX)
+    failed = {(f.expectation, f.column) for f in outcome.failures}
+    assert failed == {
+        ("expect_column_values_to_be_between", "row_count"),
+        ("expect_column_values_to_be_between", "duplicate_order_ids"),
+    }
+
+
+def test_future_and_stale_timestamps_fail(tmp_path: Path) -> None:
+    batch = _orders(3)
+    batch["ordered_at"] = pd.to_datetime(["2025-06-01", "2025-06-01", "2027-01-01"], utc=True)
+    outcome = run_gate(_warehouse(tmp_path / "w.duckdb", batch), raw_crm_orders, CTX)
+    assert {f.column for f in outcome.failures} == {"max_ordered_at"}  # not-in-future fails (2027 > now)
+    batch["ordered_at"] = pd.to_datetime(["2025-06-01"] * 3, utc=True)  # newest order 7 months before as-of
+    outcome = run_gate(_warehouse(tmp_path / "w2.duckdb", batch), raw_crm_orders, CTX)
+    assert {f.column for f in outcome.failures} == {"max_ordered_at"}  # freshness fails
+    assert outcome.failures[0].detail.startswith("unexpected_count=1")
+
+
+def test_suites_with_a_freshness_rule_declare_their_window() -> None:
+    for module in suite_modules():
+        _, table_suite = build_suites(module)
+        uses_fresh = any(_rules.FRESH_AFTER in str(e.configuration) for e in table_suite.expectations)
+        assert uses_fresh == bool(module.FRESHNESS_DAYS), module.SUITE_NAME
+
+
+def test_first_load_has_no_volume_band() -> None:
+    params = parameters(raw_crm_orders, CTX, recent_rows=[])
+    assert (params[_rules.VOLUME_MIN], params[_rules.VOLUME_MAX]) == (0, None)
+    params = parameters(raw_crm_orders, CTX, recent_rows=[90, 100, 120])
+    assert (params[_rules.VOLUME_MIN], params[_rules.VOLUME_MAX]) == (100 / 3, 300)
+    assert params[_rules.FRESH_AFTER] == pd.Timestamp("2026-01-01", tz="UTC")

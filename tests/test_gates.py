@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import http.server
+import json
+import secrets
+import threading
+from collections.abc import Iterator
+
+import dagster as dg
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
+from orchestration.definitions import build_definitions
 from orchestration.publish.publisher import published_tables
 from orchestration.runner import RunOutcome
-from tests.conftest import Workspace, file_digest
+from tests.conftest import Workspace, file_digest, make_workspace
+from tests.postgres_fixtures import PgTarget, throwaway_database
 
 pytestmark = pytest.mark.slow
 
@@ -21,15 +31,97 @@ def _replace(table: pa.Table, column: str, rows: range, value: object) -> pa.Tab
     )
 
 
+class Webhook:
+    """A real HTTP endpoint on localhost that records the JSON alerts POSTed to it."""
+
+    def __init__(self) -> None:
+        received = self.received = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/alerts"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
 @pytest.fixture(scope="module")
-def good_run(workspace: Workspace) -> RunOutcome:
+def webhook() -> Iterator[Webhook]:
+    hook = Webhook()
+    yield hook
+    hook.server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PgTarget]:
+    with throwaway_database() as target:
+        yield target
+
+
+@pytest.fixture(scope="module")
+def workspace(
+    tmp_path_factory: pytest.TempPathFactory, xs_tables: dict[str, pa.Table], postgres: PgTarget, webhook: Webhook
+) -> Iterator[Workspace]:
+    """This module's workspace also publishes to a real Postgres and alerts a real webhook."""
+    reader = f"bi_reader_{secrets.token_hex(4)}"
+    env = {
+        "C360_POSTGRES_DSN": postgres.dsn,
+        "C360_POSTGRES_READER_ROLE": reader,
+        "C360_ALERT_WEBHOOK_URL": webhook.url,
+    }
+    with make_workspace(tmp_path_factory.mktemp("gates"), xs_tables, **env) as ws:
+        yield ws
+    with postgres.connect() as conn, conn.cursor() as cur:
+        cur.execute(f'drop owned by "{reader}"; drop role if exists "{reader}"')
+
+
+def postgres_marts(target: PgTarget) -> tuple[str, dict[str, int]]:
+    """The run id that published the live Postgres marts and each table's row count."""
+    with target.connect() as conn, conn.cursor() as cur:
+        cur.execute("select run_id from marts._publish_log")
+        (run_id,) = cur.fetchone()
+        cur.execute("select table_name from information_schema.tables where table_schema = 'marts' order by 1")
+        counts = {}
+        for (table,) in cur.fetchall():
+            cur.execute(f'select count(*) from marts."{table}"')
+            counts[table] = cur.fetchone()[0]
+    return run_id, counts
+
+
+def fire_failure_sensor(workspace: Workspace, run_id: str) -> None:
+    """Evaluate the real run-failure sensor on this run, as the Dagster daemon would."""
+    sensor = build_definitions(workspace.settings).resolve_sensor_def("alert_on_failed_run")
+    (failure,) = workspace.instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records
+    context = dg.build_run_status_sensor_context(
+        sensor_name="alert_on_failed_run",
+        dagster_event=failure.event_log_entry.dagster_event,
+        dagster_instance=workspace.instance,
+        dagster_run=workspace.instance.get_run_by_id(run_id),
+    ).for_run_failure()
+    sensor(context)
+
+
+@pytest.fixture(scope="module")
+def good_run(workspace: Workspace, postgres: PgTarget) -> RunOutcome:
     outcome = workspace.run()
     assert outcome.success and outcome.published
     return outcome
 
 
+def test_good_run_publishes_the_same_marts_to_postgres(good_run: RunOutcome, workspace: Workspace, postgres: PgTarget):
+    run_id, counts = postgres_marts(postgres)
+    assert run_id == good_run.run_id
+    assert counts == published_tables(workspace.settings.published_path)
+
+
 def test_bad_raw_batch_fails_the_gx_gate_for_the_right_reasons(
-    good_run: RunOutcome, workspace: Workspace, xs_tables: dict[str, pa.Table]
+    good_run: RunOutcome, workspace: Workspace, xs_tables: dict[str, pa.Table], postgres: PgTarget, webhook: Webhook
 ) -> None:
     published = workspace.settings.published_path
     digest = file_digest(published)
@@ -53,31 +145,64 @@ def test_bad_raw_batch_fails_the_gx_gate_for_the_right_reasons(
         "-10.0",
     ):
         assert reason in gate.detail, reason
-    assert not any(c.check != "gx_raw_crm_orders" for c in outcome.checks), "dbt must not run after a failed gate"
+    assert all(c.check.startswith("gx_raw_") for c in outcome.checks), "dbt must not run after a failed gate"
+    assert [c.check for c in outcome.checks if not c.passed] == ["gx_raw_crm_orders"]
     assert file_digest(published) == digest
+    assert postgres_marts(postgres)[0] == good_run.run_id  # Postgres marts unchanged too
+
+    fire_failure_sensor(workspace, outcome.run_id)
+    alert = json.loads((workspace.settings.alerts_dir / f"{outcome.run_id}.json").read_text())
+    assert [c["check"] for c in alert["failed_checks"]] == ["gx_raw_crm_orders"]
+    assert "'column': 'customer_id'" in alert["failed_checks"][0]["detail"]
+    assert [(a["run_id"], a["status"]) for a in webhook.received] == [(outcome.run_id, "failed")]
+    fire_failure_sensor(workspace, outcome.run_id)  # the daemon may evaluate a run twice: still one alert
+    assert len(webhook.received) == 1
+    tags = workspace.instance.get_run_by_id(outcome.run_id).tags
+    assert tags["c360/summary"].endswith("NOT published")
 
 
 def test_failing_dbt_test_blocks_publish(
-    good_run: RunOutcome, workspace: Workspace, xs_tables: dict[str, pa.Table]
+    good_run: RunOutcome, workspace: Workspace, xs_tables: dict[str, pa.Table], postgres: PgTarget
 ) -> None:
-    """Order lines are not GX-gated; a zero quantity passes extraction and must be stopped by the dbt test."""
+    """A line pointing at an order that does not exist passes every row rule (GX checks a batch, not references);
+    dbt's relationships test must stop it."""
     published = workspace.settings.published_path
     digest = file_digest(published)
-    lines = _replace(xs_tables["crm_order_lines"], "quantity", range(0, 3), 0)
+    lines = _replace(xs_tables["crm_order_lines"], "order_id", range(0, 3), "O-does-not-exist")
     workspace.land({**xs_tables, "crm_order_lines": lines})
 
     outcome = workspace.run()
 
     assert not outcome.success
     assert not outcome.published
-    assert [c.passed for c in outcome.checks if c.check == "gx_raw_crm_orders"] == [True]
+    assert all(c.passed for c in outcome.checks if c.check.startswith("gx_raw_"))
     failed = [c.check for c in outcome.checks if not c.passed]
-    assert any("quantity" in name for name in failed), failed
+    assert failed == ["relationships_stg_crm__order_lines_order_id__order_id__ref_stg_crm__orders_"], failed
+    assert file_digest(published) == digest
+    assert postgres_marts(postgres)[0] == good_run.run_id
+
+
+def test_volume_spike_fails_the_gate(good_run: RunOutcome, workspace: Workspace, xs_tables: dict[str, pa.Table]):
+    """Ten copies of the web events under new ids: a 10x batch against the ledger's recent loads."""
+    events = xs_tables["ga4_events"]
+    spike = pa.concat_tables(
+        [
+            events.set_column(0, "event_id", pc.binary_join_element_wise(events["event_id"], f"-{i}", ""))
+            for i in range(10)
+        ]
+    )
+    published = workspace.settings.published_path
+    digest = file_digest(published)
+    workspace.land({**xs_tables, "ga4_events": spike})
+    outcome = workspace.run()
+    assert not outcome.published
+    (gate,) = [c for c in outcome.checks if c.check == "gx_raw_ga4_events"]
+    assert not gate.passed and "'column': 'row_count'" in gate.detail
     assert file_digest(published) == digest
 
 
 def test_good_batch_after_failures_publishes_again(
-    good_run: RunOutcome, workspace: Workspace, xs_tables: dict[str, pa.Table]
+    good_run: RunOutcome, workspace: Workspace, xs_tables: dict[str, pa.Table], postgres: PgTarget
 ) -> None:
     published = workspace.settings.published_path
     digest = file_digest(published)
@@ -87,3 +212,4 @@ def test_good_batch_after_failures_publishes_again(
     assert file_digest(published) != digest  # a new file with this run's _publish_log
     counts = published_tables(published)
     assert (counts["fct_orders"], counts["mart_customer_360"]) == (xs_tables["crm_orders"].num_rows, 1_000)
+    assert postgres_marts(postgres) == (outcome.run_id, counts)

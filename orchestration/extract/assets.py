@@ -9,6 +9,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 
 from orchestration.config import Settings
 from orchestration.extract.dlt_sources import raw_source
+from orchestration.extract.ledger import record_load
 from orchestration.sources.registry import RAW_SOURCES
 
 RAW_SCHEMA = "raw"
@@ -48,9 +49,13 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
         now = datetime.now(UTC)
         load_id = new_load_id(now)
         context.log.info(f"loading {source} from {settings.landing_dir} as load {load_id}")
-        batch = raw_source(source, settings.landing_dir, load_id, now)
+        extracted: dict[str, int] = {}
+        batch = raw_source(source, settings.landing_dir, load_id, now, extracted)
         for result in dlt.run(context=context, dlt_source=batch):
-            yield dg.MaterializeResult(asset_key=result.asset_key, metadata={**result.metadata, "load_id": load_id})
+            table = result.asset_key.path[-1]
+            loaded = record_load(settings.warehouse_path, source, table, load_id, extracted.get(table, 0), now)
+            metadata = {"load_id": load_id, "rows_extracted": extracted.get(table, 0), "rows_in_raw_for_load": loaded}
+            yield dg.MaterializeResult(asset_key=result.asset_key, metadata={**result.metadata, **metadata})
 
     return _assets
 

@@ -31,19 +31,33 @@ def _with_load_columns(table: pa.Table, spec: RawTable, load_id: str, loaded_at:
     return table.cast(schema)
 
 
-def _raw_resource(spec: RawTable, landing_dir: Path | None, load_id: str, loaded_at: datetime | None) -> DltResource:
+def _raw_resource(
+    spec: RawTable, landing_dir: Path | None, load_id: str, loaded_at: datetime | None, extracted: dict[str, int]
+) -> DltResource:
     def rows() -> Iterator[pa.Table]:
         assert landing_dir is not None and loaded_at is not None, "source built without a landing folder"
-        yield _with_load_columns(read_table(landing_dir, spec.name), spec, load_id, loaded_at)
+        table = read_table(landing_dir, spec.name)
+        extracted[spec.name] = extracted.get(spec.name, 0) + table.num_rows
+        yield _with_load_columns(table, spec, load_id, loaded_at)
 
     return dlt.resource(rows, name=spec.name, primary_key=list(spec.primary_key), write_disposition="merge")
 
 
-def raw_source(source: str, landing_dir: Path | None = None, load_id: str = "", loaded_at: datetime | None = None):
-    """The dlt source for one source system; called without a folder it only describes the tables (for Dagster)."""
+def raw_source(
+    source: str,
+    landing_dir: Path | None = None,
+    load_id: str = "",
+    loaded_at: datetime | None = None,
+    extracted: dict[str, int] | None = None,
+):
+    """The dlt source for one source system; called without a folder it only describes the tables (for Dagster).
+
+    `extracted` receives the number of rows read per table, for the load ledger.
+    """
+    counts = {} if extracted is None else extracted
 
     @dlt.source(name=source, max_table_nesting=0)
     def _source() -> list[DltResource]:
-        return [_raw_resource(spec, landing_dir, load_id, loaded_at) for spec in tables_of(source)]
+        return [_raw_resource(spec, landing_dir, load_id, loaded_at, counts) for spec in tables_of(source)]
 
     return _source()

@@ -6,6 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.config import Settings
+from orchestration.publish.postgres import publish_to_postgres
 from orchestration.publish.publisher import publish
 from orchestration.transform.project import dbt_project
 
@@ -34,18 +35,35 @@ def definitions(settings: Settings) -> dg.Definitions:
         "after every upstream gate passed in this run.",
     )
     def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        tables = [(PUBLISHED_SCHEMA, name) for name in marts]
+        details = {"job": context.run.job_name}
+        metadata: dict[str, dg.MetadataValue] = {}
+        if settings.postgres_dsn:
+            # Postgres first: if the remote swap fails, neither target changed (the local file swap rarely fails).
+            pg = publish_to_postgres(
+                settings.warehouse_path,
+                tables,
+                settings.postgres_dsn,
+                run_id=context.run.run_id,
+                details=details,
+                reader_role=settings.postgres_reader_role,
+            )
+            context.log.info(f"published {len(pg.tables)} tables to postgres schema {pg.schema}")
+            metadata["postgres_schema"] = dg.MetadataValue.text(pg.schema)
+            metadata["postgres_swap_attempts"] = dg.MetadataValue.int(pg.swap_attempts)
         result = publish(
             warehouse_path=settings.warehouse_path,
             published_path=settings.published_path,
-            tables=[(PUBLISHED_SCHEMA, name) for name in marts],
+            tables=tables,
             run_id=context.run.run_id,
-            details={"job": context.run.job_name},
+            details=details,
             keep=settings.publish_keep,
             storage_version=settings.publish_storage_version,
         )
         context.log.info(f"published {len(result.tables)} tables to {result.path}")
         return dg.MaterializeResult(
             metadata={
+                **metadata,
                 "path": dg.MetadataValue.path(str(result.path)),
                 "row_counts": dg.MetadataValue.json(result.tables),
                 "previous_version": dg.MetadataValue.text(str(result.previous_version or "")),

@@ -72,6 +72,39 @@ def publish(
     return PublishResult(path=published_path, tables=row_counts, previous_version=previous)
 
 
+class RollbackError(RuntimeError):
+    """There is no previous published version to go back to."""
+
+
+def rollback(published_path: Path) -> Path:
+    """Make the newest kept version live again in one atomic step; the displaced file goes to rolled_back/.
+
+    Returns the version that is live now. Rolling back twice goes back two versions.
+    """
+    versions = _versions(published_path)
+    if not versions:
+        raise RollbackError(
+            f"no previous version of {published_path} is kept in {published_path.parent / VERSIONS_DIR}"
+        )
+    previous = versions[-1]
+    if published_path.exists():
+        displaced = published_path.parent / "rolled_back" / previous.name.replace(".", ".displaced-by-rollback.", 1)
+        displaced.parent.mkdir(exist_ok=True)
+        os.link(published_path, displaced)
+    staging = published_path.with_name(f".{published_path.stem}.rollback.tmp")
+    staging.unlink(missing_ok=True)
+    os.link(previous, staging)
+    os.replace(staging, published_path)
+    _fsync_dir(published_path.parent)
+    previous.unlink()
+    return published_path
+
+
+def _versions(published_path: Path) -> list[Path]:
+    """Kept versions, oldest first (names carry a sortable UTC timestamp)."""
+    return sorted((published_path.parent / VERSIONS_DIR).glob(f"{published_path.stem}.*{published_path.suffix}"))
+
+
 def _keep_previous(published_path: Path, keep: int) -> Path | None:
     """Hard-link the live file into versions/ before it is replaced; prune to the newest `keep`."""
     if not published_path.exists() or keep <= 0:
@@ -81,7 +114,7 @@ def _keep_previous(published_path: Path, keep: int) -> Path | None:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     kept = versions / f"{published_path.stem}.{stamp}{published_path.suffix}"
     os.link(published_path, kept)
-    for old in sorted(versions.glob(f"{published_path.stem}.*{published_path.suffix}"))[:-keep]:
+    for old in _versions(published_path)[:-keep]:
         old.unlink()
     return kept
 

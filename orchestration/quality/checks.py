@@ -1,25 +1,17 @@
-"""Blocking asset checks that run each GX suite on the batch just loaded into its raw table."""
+"""Blocking asset checks: every GX suite in expectations/ gates its dataset (raw batches and marts)."""
 
+from datetime import UTC, datetime
 from types import ModuleType
 from typing import TYPE_CHECKING
 
 import dagster as dg
-import duckdb
-import pandas as pd
 
-if TYPE_CHECKING:
-    from orchestration.quality.gx_validation import SuiteOutcome
-
+from orchestration.as_of import requested_as_of, resolve_as_of_date
 from orchestration.config import Settings
 from orchestration.quality.suites import suite_modules
 
-
-def latest_batch(warehouse_path: str, schema: str, table: str) -> pd.DataFrame:
-    """Rows of the table's newest `_load_id` only: the gate judges what this run loaded, not history."""
-    with duckdb.connect(warehouse_path, read_only=True) as con:
-        return con.sql(
-            f'select * from "{schema}"."{table}" where _load_id = (select max(_load_id) from "{schema}"."{table}")'
-        ).df()
+if TYPE_CHECKING:
+    from orchestration.quality.gx_validation import SuiteOutcome
 
 
 def outcome_metadata(outcome: "SuiteOutcome") -> dict[str, dg.MetadataValue]:
@@ -29,6 +21,7 @@ def outcome_metadata(outcome: "SuiteOutcome") -> dict[str, dg.MetadataValue]:
             "column": f.column,
             "errored": f.errored,
             "detail": f.detail,
+            "why": f.description,
             "sample_bad_values": [str(v) for v in f.sample_bad_values],
         }
         for f in outcome.failures
@@ -42,24 +35,21 @@ def outcome_metadata(outcome: "SuiteOutcome") -> dict[str, dg.MetadataValue]:
     }
 
 
-def _gx_gate(suite_module: ModuleType, settings: Settings) -> dg.AssetChecksDefinition:
-    schema, table = suite_module.DATASET
+def _gx_gate(module: ModuleType, settings: Settings) -> dg.AssetChecksDefinition:
+    schema, table = module.DATASET
 
     @dg.asset_check(
         asset=dg.AssetKey([schema, table]),
-        name=f"gx_{suite_module.SUITE_NAME}",
+        name=f"gx_{module.SUITE_NAME}",
         blocking=True,
-        description=(suite_module.__doc__ or "").strip(),
+        description=(module.__doc__ or "").strip(),
     )
-    def _check() -> dg.AssetCheckResult:
-        from orchestration.quality.gx_validation import (
-            validate_dataframe,
-        )  # imports GX (slow) only when gating
+    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        from orchestration.quality.gate import GateContext, run_gate  # imports GX (slow) only when gating
 
         try:
-            outcome = validate_dataframe(
-                latest_batch(str(settings.warehouse_path), schema, table), suite_module.build_suite()
-            )
+            as_of = resolve_as_of_date(requested_as_of(context.run.run_config), settings)
+            outcome = run_gate(settings.warehouse_path, module, GateContext(now=datetime.now(UTC), as_of=as_of))
         except Exception as exc:  # noqa: BLE001 - a check that errors is a failed check, with the error shown
             return dg.AssetCheckResult(
                 passed=False, metadata={"error": dg.MetadataValue.text(f"{type(exc).__name__}: {exc}")}

@@ -1,17 +1,21 @@
-"""Run a Great Expectations 1.x suite on one batch and reduce the result to what a gate needs.
+"""Run a Great Expectations 1.x suite on pandas batches and reduce the result to what a gate needs.
 
 GX 1.x over DuckDB through SQLAlchemy reports every expectation as failed with a swallowed MetricResolutionError
-(GX issues #10738, #11579), so batches are validated as pandas DataFrames. Any expectation that carries exception
-info counts as failed, never passed: a check that errors is a failed check.
+(GX issues #10738, #11579; checked again here with duckdb-engine), so data reaches GX as pandas DataFrames: chunks
+streamed from DuckDB (see gate.py), never a whole large table. Any expectation that carries exception info counts as
+failed, never passed: a check that errors is a failed check.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import great_expectations as gx
 import pandas as pd
+
+SAMPLE_SIZE = 5
 
 
 @dataclass(frozen=True)
@@ -21,7 +25,9 @@ class ExpectationOutcome:
     success: bool
     errored: bool
     detail: str
+    unexpected_count: int = 0
     sample_bad_values: list[Any] = field(default_factory=list)
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -39,28 +45,64 @@ class SuiteOutcome:
         return [o for o in self.outcomes if not o.success]
 
 
-def validate_dataframe(frame: pd.DataFrame, suite: gx.ExpectationSuite) -> SuiteOutcome:
-    """Validate `frame` against `suite` in an ephemeral context (nothing is written to disk)."""
-    expected_count = len(suite.expectations)
-    context = gx.get_context(mode="ephemeral")
-    batch_definition = (
-        context.data_sources.add_pandas("gate")
-        .add_dataframe_asset(suite.name)
-        .add_batch_definition_whole_dataframe("batch")
-    )
-    suite = context.suites.add(suite)
-    validation = context.validation_definitions.add(
-        gx.ValidationDefinition(name=f"{suite.name}_gate", data=batch_definition, suite=suite)
-    )
-    result = validation.run(batch_parameters={"dataframe": frame})
-    outcomes = [_outcome(r) for r in result.results]
-    if len(outcomes) != expected_count:
-        outcomes.append(
-            ExpectationOutcome(
-                "suite", None, False, True, f"suite has {expected_count} expectations but {len(outcomes)} ran"
-            )
+class SuiteRunner:
+    """One ephemeral GX context and validation definition, run on as many DataFrames (chunks) as needed."""
+
+    def __init__(self, suite: gx.ExpectationSuite) -> None:
+        self.expected_count = len(suite.expectations)
+        context = gx.get_context(mode="ephemeral")
+        batch_definition = (
+            context.data_sources.add_pandas("gate")
+            .add_dataframe_asset(suite.name)
+            .add_batch_definition_whole_dataframe("batch")
         )
-    return SuiteOutcome(suite=suite.name, rows=len(frame), outcomes=outcomes)
+        self.suite_name = suite.name
+        self._validation = context.validation_definitions.add(
+            gx.ValidationDefinition(name=f"{suite.name}_gate", data=batch_definition, suite=context.suites.add(suite))
+        )
+
+    def run(self, frame: pd.DataFrame, parameters: Mapping[str, Any] | None = None) -> list[ExpectationOutcome]:
+        result = self._validation.run(
+            batch_parameters={"dataframe": frame}, expectation_parameters=dict(parameters or {})
+        )
+        outcomes = [_outcome(r) for r in result.results]
+        if len(outcomes) != self.expected_count:
+            outcomes.append(
+                ExpectationOutcome(
+                    "suite", None, False, True, f"suite has {self.expected_count} expectations but {len(outcomes)} ran"
+                )
+            )
+        return outcomes
+
+
+def merge_chunks(chunks: Iterable[list[ExpectationOutcome]]) -> list[ExpectationOutcome]:
+    """Combine per-chunk outcomes of the same suite: a rule passes only if it passed on every chunk."""
+    merged: list[ExpectationOutcome] = []
+    for chunk in chunks:
+        if not merged:
+            merged = list(chunk)
+            continue
+        for i, outcome in enumerate(chunk):
+            seen = merged[i]
+            unexpected = seen.unexpected_count + outcome.unexpected_count
+            merged[i] = replace(
+                seen,
+                success=seen.success and outcome.success,
+                errored=seen.errored or outcome.errored,
+                unexpected_count=unexpected,
+                detail=seen.detail
+                if seen.errored
+                else (outcome.detail if outcome.errored else f"unexpected_count={unexpected}"),
+                sample_bad_values=(seen.sample_bad_values + outcome.sample_bad_values)[:SAMPLE_SIZE],
+            )
+    return merged
+
+
+def validate_dataframe(
+    frame: pd.DataFrame, suite: gx.ExpectationSuite, parameters: Mapping[str, Any] | None = None
+) -> SuiteOutcome:
+    """Validate one in-memory frame (small batches, tests)."""
+    return SuiteOutcome(suite=suite.name, rows=len(frame), outcomes=SuiteRunner(suite).run(frame, parameters))
 
 
 def _outcome(result: Any) -> ExpectationOutcome:
@@ -85,5 +127,7 @@ def _outcome(result: Any) -> ExpectationOutcome:
         success=bool(result.success) and not errored,
         errored=errored,
         detail=detail,
-        sample_bad_values=list(details.get("partial_unexpected_list") or [])[:5],
+        unexpected_count=int(details.get("unexpected_count") or 0),
+        sample_bad_values=list(details.get("partial_unexpected_list") or [])[:SAMPLE_SIZE],
+        description=config.description or "",
     )

@@ -1,4 +1,4 @@
-"""Discover the GX suites in `expectations/`: each module with SUITE_NAME, DATASET and build_suite() gates a dataset."""
+"""Discover the GX suites in `expectations/`: each module with SUITE_NAME, DATASET and row_rules() gates a dataset."""
 
 from __future__ import annotations
 
@@ -10,5 +10,6 @@ import expectations
 
 
 def suite_modules() -> list[ModuleType]:
-    modules = [importlib.import_module(f"expectations.{m.name}") for m in pkgutil.iter_modules(expectations.__path__)]
-    return sorted((m for m in modules if hasattr(m, "build_suite")), key=lambda m: m.SUITE_NAME)
+    names = [m.name for m in pkgutil.iter_modules(expectations.__path__) if not m.name.startswith("_")]
+    modules = [importlib.import_module(f"expectations.{name}") for name in names]
+    return sorted((m for m in modules if hasattr(m, "row_rules")), key=lambda m: m.SUITE_NAME)

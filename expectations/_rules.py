@@ -1,0 +1,143 @@
+"""Shared builders so every suite reads as a list of rules, each saying why it exists.
+
+Two kinds of suite per dataset (see `expectations/__init__.py`): row rules run on every chunk of the batch streamed
+from DuckDB; table rules run on one row of metrics computed inside DuckDB (`TABLE_METRICS`), so volume, duplicate
+keys, freshness and reconciliations never need the whole table in memory.
+
+Runtime values are GX suite parameters, filled by the gate for each run (see orchestration/quality/parameters.py).
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+#: Suite parameter names the gate fills at run time.
+NOW = "now"  # wall-clock UTC timestamp of the check
+FRESH_AFTER = "fresh_after"  # as-of date minus the suite's FRESHNESS_DAYS, as a UTC timestamp
+VOLUME_MIN = "volume_min"  # median rows of recent loads / VOLUME_BAND (None without history)
+VOLUME_MAX = "volume_max"  # median rows of recent loads * VOLUME_BAND
+
+ID_PATTERN = r"^\S+$"  # an identifier: non-empty, no whitespace
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+FX_SEED = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / "fx_rates.csv"
+
+
+def _gx():  # GX takes ~13 s to import: only building a suite pays it, not discovering suites
+    import great_expectations as gx
+
+    return gx
+
+
+def _param(name: str) -> dict[str, str]:
+    return {"$PARAMETER": name}
+
+
+def accepted_currencies() -> list[str]:
+    """Currencies the warehouse can convert: exactly those in the FX seed (one source of truth)."""
+    with FX_SEED.open() as handle:
+        return sorted(row["currency"] for row in csv.DictReader(handle))
+
+
+# Row rules -----------------------------------------------------------------------------------------------------------
+
+
+def columns_present(columns: list[str]) -> Any:
+    return _gx().expectations.ExpectTableColumnsToMatchSet(
+        column_set=columns,
+        exact_match=False,
+        description="The models rely on these columns; an export without one is unusable (extra columns are fine).",
+    )
+
+
+def not_null(column: str, why: str) -> Any:
+    return _gx().expectations.ExpectColumnValuesToNotBeNull(column=column, description=why)
+
+
+def well_formed_id(column: str) -> Any:
+    return _gx().expectations.ExpectColumnValuesToMatchRegex(
+        column=column, regex=ID_PATTERN, description=f"{column} is a key: blank or whitespace ids cannot be joined."
+    )
+
+
+def matches(column: str, regex: str, why: str, mostly: float = 1.0) -> Any:
+    return _gx().expectations.ExpectColumnValuesToMatchRegex(column=column, regex=regex, mostly=mostly, description=why)
+
+
+def between(column: str, why: str, min_value: float | None = None, max_value: float | None = None) -> Any:
+    return _gx().expectations.ExpectColumnValuesToBeBetween(
+        column=column, min_value=min_value, max_value=max_value, description=why
+    )
+
+
+def in_set(column: str, values: list[Any], why: str) -> Any:
+    return _gx().expectations.ExpectColumnValuesToBeInSet(column=column, value_set=values, description=why)
+
+
+def convertible_currency(column: str) -> Any:
+    return in_set(
+        column,
+        accepted_currencies(),
+        "Money is reported in one currency; a code without an FX rate (or in lower case) cannot be converted.",
+    )
+
+
+# Table rules (on the one-row metrics frame) --------------------------------------------------------------------------
+
+
+def metric_between(metric: str, why: str, min_value: Any = None, max_value: Any = None) -> Any:
+    return _gx().expectations.ExpectColumnValuesToBeBetween(
+        column=metric, min_value=min_value, max_value=max_value, description=why
+    )
+
+
+def volume_within_recent_band() -> Any:
+    return metric_between(
+        "row_count",
+        "A batch far smaller or larger than recent ones signals a broken export or a duplicated backfill.",
+        min_value=_param(VOLUME_MIN),
+        max_value=_param(VOLUME_MAX),
+    )
+
+
+def not_empty() -> Any:
+    return metric_between("row_count", "An empty batch means the extract read nothing.", min_value=1)
+
+
+def no_duplicate_keys(metric: str) -> Any:
+    return metric_between(metric, "One row per key: duplicates would double-count downstream.", max_value=0)
+
+
+def not_in_future(metric: str) -> Any:
+    return metric_between(
+        metric,
+        "Timestamps after now are clock or timezone errors (local time stored as UTC).",
+        max_value=_param(NOW),
+    )
+
+
+def fresh(metric: str) -> Any:
+    return metric_between(
+        metric,
+        "The newest record must be recent relative to the run's as-of date, or the source stopped delivering.",
+        min_value=_param(FRESH_AFTER),
+    )
+
+
+def reconciles(metric: str, tolerance: float, why: str) -> Any:
+    return metric_between(metric, why, min_value=-tolerance, max_value=tolerance)
+
+
+def ad_report_table_rules() -> list:
+    """Table rules shared by every ad platform's daily campaign report (their TABLE_METRICS use these names)."""
+    return [
+        not_empty(),
+        volume_within_recent_band(),
+        no_duplicate_keys("duplicate_campaign_days"),
+        metric_between(
+            "rows_with_more_clicks_than_impressions", "A click needs an impression: CTR > 100% is an error.", 0, 0
+        ),
+        not_in_future("max_spend_day"),
+        fresh("max_spend_day"),
+    ]

@@ -1,0 +1,82 @@
+"""After every run: the human-readable report on disk and in the run's tags; on failure an alert (log, file, webhook).
+
+Both the CLI (in-process runs) and the Dagster sensors (daemon runs) call `handle_finished_run`; it is idempotent per
+run id, so a run seen by both never alerts twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.config import Settings
+from orchestration.report import render
+from orchestration.runner import RunOutcome
+
+log = logging.getLogger("c360.alerts")
+WEBHOOK_TIMEOUT_S = 10
+
+
+@dataclass(frozen=True)
+class Handled:
+    report_path: Path
+    alert_path: Path | None
+    webhook_status: int | None
+
+
+def run_is_healthy(outcome: RunOutcome) -> bool:
+    """A run is good only if it succeeded, every check passed and the marts were published."""
+    return outcome.success and outcome.published and all(c.passed for c in outcome.checks)
+
+
+def handle_finished_run(settings: Settings, outcome: RunOutcome, instance: dg.DagsterInstance | None = None) -> Handled:
+    report = render(settings, outcome)
+    report_path = settings.data_dir / "reports" / f"{outcome.run_id}.txt"
+    report_path.parent.mkdir(parents=True, exist_ok=True)
+    report_path.write_text(report + "\n")
+    if instance is not None:
+        instance.add_run_tags(outcome.run_id, {"c360/report": str(report_path), "c360/summary": _summary(outcome)})
+    if run_is_healthy(outcome):
+        return Handled(report_path, None, None)
+
+    alert_path = settings.alerts_dir / f"{outcome.run_id}.json"
+    if alert_path.exists():  # already alerted (by the CLI or the sensor)
+        return Handled(report_path, alert_path, None)
+    alert = {
+        "run_id": outcome.run_id,
+        "status": "failed" if not outcome.success else "not published",
+        "summary": _summary(outcome),
+        "failed_checks": [
+            {"asset": c.asset, "check": c.check, "detail": c.detail} for c in outcome.checks if not c.passed
+        ],
+        "failed_steps": outcome.failed_steps,
+        "report": report,
+    }
+    alert_path.parent.mkdir(parents=True, exist_ok=True)
+    alert_path.write_text(json.dumps(alert, indent=2))
+    log.error("c360 run %s %s: %s", outcome.run_id, alert["status"], alert["summary"])
+    status = _post(settings.alert_webhook_url, alert) if settings.alert_webhook_url else None
+    return Handled(report_path, alert_path, status)
+
+
+def _summary(outcome: RunOutcome) -> str:
+    passed = sum(c.passed for c in outcome.checks)
+    state = "published" if outcome.published else "NOT published"
+    return f"{passed}/{len(outcome.checks)} checks passed; {state}"
+
+
+def _post(url: str, payload: dict) -> int | None:
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_S) as response:
+            return response.status
+    except OSError as exc:  # the alert is already logged and on disk; a dead webhook must not hide it
+        log.error("alert webhook %s failed: %s", url, exc)
+        return None

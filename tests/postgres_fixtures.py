@@ -1,0 +1,79 @@
+"""Fixtures for tests against the local PostgreSQL (127.0.0.1:5432, trust auth, superuser `postgres`).
+
+Import them explicitly in a test module (`from tests.postgres_fixtures import pg_target_fixture, ...`); the
+tests request them as `pg_target` and `reader_role`. Every test gets its own
+throwaway database; the reader role is unique per test session (roles are cluster-global) and dropped at the end.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import psycopg2
+import pytest
+
+PG_HOST = "127.0.0.1"
+PG_PORT = 5432
+PG_SUPERUSER = "postgres"
+
+
+@dataclass(frozen=True)
+class PgTarget:
+    """A throwaway database: `dsn` for the publisher (as superuser), `connect()` for assertions."""
+
+    dbname: str
+
+    @property
+    def dsn(self) -> str:
+        return f"host={PG_HOST} port={PG_PORT} user={PG_SUPERUSER} dbname={self.dbname}"
+
+    def connect(self, user: str = PG_SUPERUSER, autocommit: bool = True) -> psycopg2.extensions.connection:
+        conn = psycopg2.connect(dbname=self.dbname, user=user, host=PG_HOST, port=PG_PORT)
+        conn.autocommit = autocommit
+        return conn
+
+
+def _admin() -> psycopg2.extensions.connection:
+    conn = psycopg2.connect(dbname="postgres", user=PG_SUPERUSER, host=PG_HOST, port=PG_PORT)
+    conn.autocommit = True
+    return conn
+
+
+@pytest.fixture(scope="session", name="reader_role")
+def reader_role_fixture() -> Iterator[str]:
+    """A reader role name unique to this session; dropped at the end (after every test database is gone)."""
+    role = f"bi_reader_{secrets.token_hex(4)}"
+    yield role
+    with _admin() as conn, conn.cursor() as cur:
+        cur.execute(f'drop role if exists "{role}"')
+    conn.close()
+
+
+@contextmanager
+def throwaway_database() -> Iterator[PgTarget]:
+    """A fresh database with non-marts `raw` and `quarantine` schemas (the reader must not see them), dropped after."""
+    target = PgTarget(f"c360_test_{secrets.token_hex(4)}")
+    admin = _admin()
+    with admin.cursor() as cur:
+        cur.execute(f'create database "{target.dbname}"')
+    try:
+        with target.connect() as conn, conn.cursor() as cur:
+            cur.execute("create schema raw; create table raw.crm_customers (customer_id bigint, email text)")
+            cur.execute("insert into raw.crm_customers values (1, 'someone@example.com')")
+            cur.execute("create schema quarantine; create table quarantine.bad_rows (payload text)")
+            cur.execute("insert into quarantine.bad_rows values ('secret')")
+        conn.close()
+        yield target
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'drop database if exists "{target.dbname}" with (force)')
+        admin.close()
+
+
+@pytest.fixture(name="pg_target")
+def pg_target_fixture() -> Iterator[PgTarget]:
+    with throwaway_database() as target:
+        yield target
