@@ -105,6 +105,36 @@ def test_no_pii_in_published_marts(first_run: RunOutcome, workspace: Workspace, 
                 assert not values & (emails | phones), f"{table}.{column} holds raw PII"
 
 
+def test_as_of_date_comes_from_the_data_not_the_clock(first_run: RunOutcome, workspace: Workspace) -> None:
+    with duckdb.connect(str(workspace.settings.published_path), read_only=True) as con:
+        assert con.execute("select distinct as_of_date from mart_rfm").fetchall() == [(XS.end_date,)]
+
+
+def test_publish_log_records_run_interval_and_checks(first_run: RunOutcome, workspace: Workspace) -> None:
+    with duckdb.connect(str(workspace.settings.published_path), read_only=True) as con:
+        run_id, tables, details = con.execute(f"select run_id, tables, details from {PUBLISH_LOG}").fetchall()[0]
+    details, tables = json.loads(details), json.loads(tables)
+    assert run_id == first_run.run_id
+    assert tables["fct_orders"] == 1_095
+    assert details["as_of_date"] == XS.end_date.isoformat()
+    assert details["data_interval"]["last_order_date"] <= XS.end_date.isoformat()
+    assert details["checks"]["evaluated"] == details["checks"]["passed"] == len(first_run.checks)  # all precede it
+    assert len(details["checks"]["gx_suites"]) == 10
+
+
+def test_every_published_table_documents_its_grain_and_columns(first_run: RunOutcome, workspace: Workspace) -> None:
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    docs = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    with duckdb.connect(str(workspace.settings.published_path), read_only=True) as con:
+        columns = con.execute("select table_name, column_name from information_schema.columns").fetchall()
+    for table in {t for t, _ in columns} - {PUBLISH_LOG}:
+        assert "one row per" in docs[table]["description"].lower(), f"{table}: description must state the grain"
+        documented = {name for name, col in docs[table]["columns"].items() if col.get("description")}
+        built = {c for t, c in columns if t == table}
+        assert built == documented, f"{table}: undocumented {built - documented}, stale {documented - built}"
+
+
+# Last: it publishes again, so every test above sees the first run's file.
 def test_second_run_is_idempotent(first_run: RunOutcome, workspace: Workspace) -> None:
     before = published_tables(workspace.settings.published_path)
     with duckdb.connect(str(workspace.settings.published_path), read_only=True) as con:
@@ -120,20 +150,3 @@ def test_second_run_is_idempotent(first_run: RunOutcome, workspace: Workspace) -
         assert con.execute("select count(*) from raw.crm_orders").fetchall()[0][0] == 1_095
     versions = list((workspace.settings.published_path.parent / "versions").glob("*.duckdb"))
     assert len(versions) == 1  # the first run's file, kept for rollback
-
-
-def test_as_of_date_comes_from_the_data_not_the_clock(first_run: RunOutcome, workspace: Workspace) -> None:
-    with duckdb.connect(str(workspace.settings.published_path), read_only=True) as con:
-        assert con.execute("select distinct as_of_date from mart_rfm").fetchall() == [(XS.end_date,)]
-
-
-def test_every_published_table_documents_its_grain_and_columns(first_run: RunOutcome, workspace: Workspace) -> None:
-    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
-    docs = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
-    with duckdb.connect(str(workspace.settings.published_path), read_only=True) as con:
-        columns = con.execute("select table_name, column_name from information_schema.columns").fetchall()
-    for table in {t for t, _ in columns} - {PUBLISH_LOG}:
-        assert "one row per" in docs[table]["description"].lower(), f"{table}: description must state the grain"
-        documented = {name for name, col in docs[table]["columns"].items() if col.get("description")}
-        built = {c for t, c in columns if t == table}
-        assert built == documented, f"{table}: undocumented {built - documented}, stale {documented - built}"
