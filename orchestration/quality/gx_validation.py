@@ -14,6 +14,7 @@ from typing import Any
 
 import great_expectations as gx
 import pandas as pd
+from great_expectations.data_context.types.base import ProgressBarsConfig
 
 SAMPLE_SIZE = 5
 
@@ -51,6 +52,7 @@ class SuiteRunner:
     def __init__(self, suite: gx.ExpectationSuite) -> None:
         self.expected_count = len(suite.expectations)
         context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)  # run logs, not terminal animations
         batch_definition = (
             context.data_sources.add_pandas("gate")
             .add_dataframe_asset(suite.name)
