@@ -1,13 +1,19 @@
-"""The run's as-of date: what "today" means for recency, freshness and "last N days" in one run."""
+"""The run's as-of date: what "today" means for recency, freshness and "last N days" in one run.
+
+It is a run tag (`c360/as_of_date`), so every asset and check of a run reads the same value; the CLI sets it,
+a launch from the UI may, and scheduled runs leave it empty (= their own date).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import dagster as dg
+
 from orchestration.config import Settings
 from orchestration.sources.landing import LandingError, read_manifest
 
-DBT_OP = "dbt_warehouse"
+AS_OF_TAG = "c360/as_of_date"
 
 
 def resolve_as_of_date(requested: str, settings: Settings) -> date:
@@ -21,6 +27,6 @@ def resolve_as_of_date(requested: str, settings: Settings) -> date:
     return date.fromisoformat(str(end_date)) if end_date else datetime.now(UTC).date()
 
 
-def requested_as_of(run_config: dict) -> str:
-    """The as-of date a run was launched with (the dbt op's config), or "" when none was given."""
-    return run_config.get("ops", {}).get(DBT_OP, {}).get("config", {}).get("as_of_date", "") or ""
+def run_as_of_date(run: dg.DagsterRun, settings: Settings) -> date:
+    """The as-of date of this run (its tag, else the default above)."""
+    return resolve_as_of_date(run.tags.get(AS_OF_TAG, ""), settings)

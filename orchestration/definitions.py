@@ -6,6 +6,7 @@ import dagster as dg
 
 from orchestration import schedules, sensors
 from orchestration.config import Settings
+from orchestration.customer_models import assets as customer_models
 from orchestration.extract import assets as extract
 from orchestration.publish import assets as publish
 from orchestration.quality import checks as quality
@@ -17,6 +18,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         extract.definitions(settings),
         quality.definitions(settings),
         transform.definitions(settings),
+        customer_models.definitions(settings),
         publish.definitions(settings),
         schedules.definitions(settings),
         sensors.definitions(settings),

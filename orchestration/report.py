@@ -37,6 +37,15 @@ def top_segments(published_path: Path, limit: int = 5) -> list[tuple[str, int, f
         ).fetchall()
 
 
+def clv_by_channel(published_path: Path) -> list[tuple[str, int, float, float]]:
+    with duckdb.connect(str(published_path), read_only=True) as con:
+        return con.execute(
+            "select acquisition_source || ' / ' || acquisition_medium as channel, count(*) as customers, "
+            "round(avg(historical_net_revenue_reporting), 2), round(avg(predicted_clv_12_months_reporting), 2) "
+            "from mart_clv group by 1 order by 4 desc, 1"
+        ).fetchall()
+
+
 def render(settings: Settings, outcome: RunOutcome) -> str:
     lines = [f"run {outcome.run_id}: {'SUCCESS' if outcome.success else 'FAILED'}"]
     if settings.warehouse_path.exists():
@@ -55,6 +64,10 @@ def render(settings: Settings, outcome: RunOutcome) -> str:
         lines.append("top RFM segments (customers, revenue):")
         for segment, customers, revenue in top_segments(settings.published_path):
             lines.append(f"  {segment:<20} {customers:>8,} {revenue:>14,.2f} {settings.reporting_currency}")
+        lines.append("12-month predictive CLV by acquisition channel (customers, avg revenue to date, avg CLV):")
+        currency = settings.reporting_currency
+        for channel, customers, historical, predicted in clv_by_channel(settings.published_path):
+            lines.append(f"  {channel:<28} {customers:>8,} {historical:>12,.2f} {predicted:>12,.2f} {currency}")
         lines.append(f"published marts: {settings.published_path} (open read-only)")
     else:
         lines.append(f"NOT published; BI keeps reading the previous file: {settings.published_path}")

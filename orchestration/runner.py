@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from orchestration.as_of import DBT_OP
+from orchestration.as_of import AS_OF_TAG
 from orchestration.config import Settings
 from orchestration.schedules import DAILY_JOB
 from orchestration.transform.project import ensure_manifest
@@ -60,10 +60,8 @@ def run_daily_job(
     job = build_definitions(settings).resolve_job_def(DAILY_JOB)
     result = job.execute_in_process(
         instance=instance or prepare_instance(settings),
-        run_config={
-            "ops": {DBT_OP: {"config": {"as_of_date": as_of_date}}},
-            "loggers": {"console": {"config": {"log_level": log_level}}},
-        },
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        tags={AS_OF_TAG: as_of_date} if as_of_date else None,
         raise_on_error=False,
     )
     return outcome_from_events(result.run_id, result.success, result.all_events)

@@ -18,6 +18,7 @@ from orchestration.quality.suites import suite_modules
 
 #: (row rules, table rules) per suite: ExpectationSuite only logs when an expectation fails to construct.
 EXPECTATION_COUNTS = {
+    "mart_clv": (5, 4),
     "mart_customer_360": (6, 5),
     "mart_rfm": (7, 4),
     "raw_crm_customers": (5, 6),
@@ -87,7 +88,7 @@ def test_every_gated_raw_table_and_published_mart_has_a_suite() -> None:
     from orchestration.sources.registry import RAW_TABLES
 
     assert {("raw", t.name) for t in RAW_TABLES} <= datasets
-    assert {("marts", "mart_customer_360"), ("marts", "mart_rfm")} <= datasets
+    assert {("marts", "mart_customer_360"), ("marts", "mart_rfm"), ("marts", "mart_clv")} <= datasets
 
 
 @pytest.mark.parametrize(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from models import BetaGeoFitter, calibration_summary
+from models import BetaGeoFitter, GammaGammaFitter, calibration_summary
 from orchestration.sources.registry import RAW_TABLES
 from orchestration.sources.synthetic import FX_TO_USD, GeneratorConfig, generate
 from tests.conftest import XS
@@ -31,7 +32,7 @@ def test_xs_seed_7_row_counts_are_pinned(xs_tables: dict[str, pa.Table]) -> None
         "crm_products": 200,
         "crm_orders": 1_095,
         "crm_order_lines": 2_700,
-        "crm_loyalty_events": 1_074,
+        "crm_loyalty_events": 1_075,
         "ga4_events": 25_919,
         "google_ads_campaign_stats": 720,
         "meta_ads_insights": 600,
@@ -73,20 +74,45 @@ def test_loyalty_balance_never_negative(xs_tables: dict[str, pa.Table]) -> None:
         assert balance[customer] >= 0
 
 
-def test_bgnbd_fit_on_generated_orders_recovers_the_true_parameters() -> None:
-    """Orders are a BG/NBD process: fitting one (days) on ~6,800 S-scale buyers recovers the generator's truth.
+S_SEED_11 = GeneratorConfig(scale="S", seed=11)
+
+
+@pytest.fixture(scope="module")
+def s_summary() -> pd.DataFrame:
+    """Calibration summary (days, spend in USD) of every order of an S-scale dataset (~6,800 buyers).
+
+    All orders, refunded ones included: refunds are a later status change, the purchase process made them too.
+    """
+    orders = generate(S_SEED_11)["crm_orders"].to_pandas()
+    orders["spend_usd"] = orders["order_total"] * orders["currency"].map(FX_TO_USD)
+    orders["ordered_at"] = orders["ordered_at"].dt.tz_localize(None)
+    return calibration_summary(
+        orders, "customer_id", "ordered_at", "spend_usd", observation_end=str(S_SEED_11.end_date)
+    )
+
+
+def test_bgnbd_fit_on_generated_orders_recovers_the_true_parameters(s_summary: pd.DataFrame) -> None:
+    """Orders are a BG/NBD process: fitting one (days) on the S-scale buyers recovers the generator's truth.
 
     Tolerances are about 2.5 standard errors at this size (seeds 11-13 gave r 0.91-0.96, alpha 61-65, a 0.74-0.88,
     b 3.6-4.5 against 0.9 / 60 / 0.8 / 4).
     """
-    config = GeneratorConfig(scale="S", seed=11)
-    orders = generate(config)["crm_orders"].to_pandas()
-    orders["ordered_at"] = orders["ordered_at"].dt.tz_localize(None)
-    summary = calibration_summary(orders, "customer_id", "ordered_at", observation_end=str(config.end_date))
-    fitted = BetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"]).params_
-    truth = config.truth
+    fitted = BetaGeoFitter().fit(s_summary["frequency"], s_summary["recency"], s_summary["T"]).params_
+    truth = S_SEED_11.truth
     assert fitted.r == pytest.approx(truth.r, rel=0.15)
     assert fitted.alpha == pytest.approx(truth.alpha, rel=0.15)
     assert fitted.a == pytest.approx(truth.a, rel=0.25)
     assert fitted.b == pytest.approx(truth.b, rel=0.25)
     assert fitted.r / fitted.alpha == pytest.approx(truth.r / truth.alpha, rel=0.05)
+
+
+def test_gamma_gamma_fit_on_generated_spend_recovers_the_true_parameters(s_summary: pd.DataFrame) -> None:
+    """Order values are Gamma-Gamma draws: the fit recovers p, q, gamma (seed 11 gave 6.39 / 4.03 / 38.1 against
+    6 / 4 / 40) and the population mean spend p * gamma / (q - 1) = 80 USD within 3%."""
+    repeat = s_summary[s_summary["frequency"] > 0]
+    fitted = GammaGammaFitter().fit(repeat["frequency"], repeat["monetary_value"])
+    truth = S_SEED_11.truth
+    assert fitted.params_.p == pytest.approx(truth.p, rel=0.15)
+    assert fitted.params_.q == pytest.approx(truth.q, rel=0.15)
+    assert fitted.params_.gamma == pytest.approx(truth.gamma, rel=0.15)
+    assert fitted.expected_average_spend() == pytest.approx(truth.p * truth.gamma / (truth.q - 1), rel=0.03)

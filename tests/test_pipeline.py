@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import dagster as dg
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -24,6 +25,7 @@ PUBLISHED = {
     "dim_product",
     "fct_ad_spend_daily",
     "fct_orders",
+    "mart_clv",
     "mart_customer_360",
     "mart_rfm",
     PUBLISH_LOG,
@@ -42,6 +44,7 @@ def test_run_succeeds_gates_pass_and_publishes(first_run: RunOutcome) -> None:
     gx_checks = {c.asset: c.passed for c in first_run.checks if c.check.startswith("gx_")}
     assert gx_checks == {
         **{f"raw/{t.name}": True for t in RAW_TABLES},
+        "marts/mart_clv": True,
         "marts/mart_customer_360": True,
         "marts/mart_rfm": True,
     }
@@ -62,7 +65,7 @@ def test_published_file_has_the_marts_with_reconciled_counts(
     assert counts["fct_ad_spend_daily"] == (
         xs_tables["google_ads_campaign_stats"].num_rows + xs_tables["meta_ads_insights"].num_rows
     )
-    assert counts["mart_rfm"] == len(set(completed["customer_id"].to_pylist()))
+    assert counts["mart_rfm"] == counts["mart_clv"] == len(set(completed["customer_id"].to_pylist()))
     assert counts["dim_date"] == 4_018  # 2020-01-01 .. 2030-12-31
     assert counts[PUBLISH_LOG] == 1
     # v1.0.0 storage (format 64): BI drivers bundling DuckDB 1.x can open it; DuckDB 2's default (999) they cannot.
@@ -119,7 +122,7 @@ def test_publish_log_records_run_interval_and_checks(first_run: RunOutcome, work
     assert details["as_of_date"] == XS.end_date.isoformat()
     assert details["data_interval"]["last_order_date"] <= XS.end_date.isoformat()
     assert details["checks"]["evaluated"] == details["checks"]["passed"] == len(first_run.checks)  # all precede it
-    assert len(details["checks"]["gx_suites"]) == 10
+    assert len(details["checks"]["gx_suites"]) == 11
 
 
 def test_every_published_table_documents_its_grain_and_columns(first_run: RunOutcome, workspace: Workspace) -> None:
@@ -132,6 +135,25 @@ def test_every_published_table_documents_its_grain_and_columns(first_run: RunOut
         documented = {name for name, col in docs[table]["columns"].items() if col.get("description")}
         built = {c for t, c in columns if t == table}
         assert built == documented, f"{table}: undocumented {built - documented}, stale {documented - built}"
+
+
+def test_clv_asset_fits_between_dbt_builds_and_records_its_parameters(
+    first_run: RunOutcome, workspace: Workspace
+) -> None:
+    """dbt builds fct_orders, the CLV asset fits on it, dbt builds mart_clv from its output: one run, in order."""
+    assert "customer_models/clv_predictions" in first_run.materialized
+    event = workspace.instance.get_latest_materialization_event(dg.AssetKey(["customer_models", "clv_predictions"]))
+    metadata = {k: v.value for k, v in event.asset_materialization.metadata.items()}
+    assert metadata["converged"] == 1.0
+    assert metadata["customers"] == published_tables(workspace.settings.published_path)["mart_clv"]
+    assert all(metadata[p] > 0 for p in ("bgnbd_r", "bgnbd_alpha_days", "bgnbd_a", "bgnbd_b", "gamma_gamma_p"))
+    with duckdb.connect(str(workspace.settings.published_path), read_only=True) as con:
+        in_range, total_clv = con.execute(
+            "select count(*) filter (where probability_alive between 0 and 1 and churn_risk = 1 - probability_alive), "
+            "sum(predicted_clv_12_months_reporting) from mart_clv"
+        ).fetchall()[0]
+    assert in_range == metadata["customers"]
+    assert float(total_clv) == pytest.approx(metadata["mean_predicted_clv_12_months"] * metadata["customers"], rel=1e-3)
 
 
 # Last: it publishes again, so every test above sees the first run's file.

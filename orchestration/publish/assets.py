@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from orchestration.as_of import requested_as_of, resolve_as_of_date
+from orchestration.as_of import run_as_of_date
 from orchestration.config import Settings
 from orchestration.publish.postgres import publish_to_postgres
 from orchestration.publish.publisher import publish
@@ -58,7 +58,7 @@ def definitions(settings: Settings) -> dg.Definitions:
     )
     def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         tables = [(PUBLISHED_SCHEMA, name) for name in marts]
-        as_of = resolve_as_of_date(requested_as_of(context.run.run_config), settings)
+        as_of = run_as_of_date(context.run, settings)
         details = {
             "job": context.run.job_name,
             "as_of_date": as_of.isoformat(),

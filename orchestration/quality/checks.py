@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from orchestration.as_of import requested_as_of, resolve_as_of_date
+from orchestration.as_of import run_as_of_date
 from orchestration.config import Settings
 from orchestration.quality.suites import suite_modules
 
@@ -48,7 +48,7 @@ def _gx_gate(module: ModuleType, settings: Settings) -> dg.AssetChecksDefinition
         from orchestration.quality.gate import GateContext, run_gate  # imports GX (slow) only when gating
 
         try:
-            as_of = resolve_as_of_date(requested_as_of(context.run.run_config), settings)
+            as_of = run_as_of_date(context.run, settings)
             outcome = run_gate(settings.warehouse_path, module, GateContext(now=datetime.now(UTC), as_of=as_of))
         except Exception as exc:  # noqa: BLE001 - a check that errors is a failed check, with the error shown
             return dg.AssetCheckResult(

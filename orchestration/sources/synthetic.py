@@ -277,7 +277,9 @@ def _orders(config: GeneratorConfig, buyers: _Buyers, products: pa.Table) -> tup
     currency = buyers.currency[owner]
     rate = np.vectorize(FX_TO_USD.get)(currency)
 
-    # Lines: 1-4 products per order; quantities chosen so the basket approximates the order's true value.
+    # Lines: 1-4 products per order, quantities chosen so the basket at list price approximates the order's true
+    # (Gamma-Gamma) value; one per-order price factor (a discount or surcharge carried by the unit prices) then makes
+    # the order total equal that value to the cent, so spend really follows the Gamma-Gamma process.
     n_lines = rng.integers(1, 5, n_orders)
     line_order = np.repeat(np.arange(n_orders), n_lines)
     product_idx = rng.integers(0, products.num_rows, len(line_order))
@@ -286,7 +288,9 @@ def _orders(config: GeneratorConfig, buyers: _Buyers, products: pa.Table) -> tup
         line_order, _group_cumsum(np.ones(len(line_order)), n_lines).astype(int) - 1
     ]
     quantity = np.maximum(1, np.round(target_usd[line_order] * share / list_price)).astype(np.int64)
-    unit_price_local = np.round(list_price / rate[line_order], 2)
+    basket_at_list = np.bincount(line_order, weights=quantity * list_price, minlength=n_orders)
+    price_factor = target_usd / basket_at_list
+    unit_price_local = np.round(list_price * price_factor[line_order] / rate[line_order], 2)
     line_total = np.round(quantity * unit_price_local, 2)
     order_total = np.round(np.bincount(line_order, weights=line_total, minlength=n_orders), 2)
 

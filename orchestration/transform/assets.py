@@ -1,43 +1,48 @@
-"""dbt build as Dagster assets: every model/seed is an asset, every dbt test an asset check."""
+"""dbt build as Dagster assets: every model/seed is an asset, every dbt test an asset check.
+
+Two dbt builds from one manifest, because a Python asset sits between them: `dbt_warehouse` builds everything up
+to the facts; the CLV asset fits on `fct_orders`; `dbt_customer_analytics` builds what reads the model outputs
+(`source:customer_models+`). Each is one whole `dbt build`, so dbt orders its own models and tests, and a failed
+test fails its step, which skips everything downstream (including publish).
+"""
 
 import json
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, dbt_assets
-from pydantic import Field
+from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
-from orchestration.as_of import DBT_OP, resolve_as_of_date
+from orchestration.as_of import run_as_of_date
 from orchestration.config import Settings
 from orchestration.transform.project import WarehouseTranslator, dbt_cli, dbt_project, export_dbt_env
 
-
-class WarehouseRunConfig(dg.Config):
-    """Run-level settings for the dbt build."""
-
-    as_of_date: str = Field(
-        default="",
-        description="YYYY-MM-DD the marts are computed as of; empty = the landing data's end date, else today (UTC).",
-    )
+MODEL_OUTPUTS = "source:customer_models+"
 
 
-def definitions(settings: Settings) -> dg.Definitions:
-    project = dbt_project()
-    project.prepare_if_dev()
-
+def _dbt_build(name: str, project: DbtProject, settings: Settings, **selection: str) -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=project.manifest_path,
         project=project,
         dagster_dbt_translator=WarehouseTranslator(),
-        name=DBT_OP,
+        name=name,
+        **selection,
     )
-    def warehouse(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: WarehouseRunConfig):
-        as_of_date = resolve_as_of_date(config.as_of_date, settings).isoformat()
+    def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        as_of_date = run_as_of_date(context.run, settings).isoformat()
         dbt_vars = {"as_of_date": as_of_date, "reporting_currency": settings.reporting_currency}
         context.log.info(f"dbt build as of {as_of_date} in {settings.reporting_currency}")
         export_dbt_env(settings)
         yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
 
+    return _build
+
+
+def definitions(settings: Settings) -> dg.Definitions:
+    project = dbt_project()
+    project.prepare_if_dev()
     return dg.Definitions(
-        assets=[warehouse],
+        assets=[
+            _dbt_build("dbt_warehouse", project, settings, exclude=MODEL_OUTPUTS),
+            _dbt_build("dbt_customer_analytics", project, settings, select=MODEL_OUTPUTS),
+        ],
         resources={"dbt": dbt_cli(project)},
     )

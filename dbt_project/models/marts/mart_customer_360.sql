@@ -30,6 +30,12 @@ rfm as (
 
 ),
 
+clv as (
+
+    select * from {{ ref('mart_clv') }}
+
+),
+
 sessions_summarized as (
 
     select
@@ -74,7 +80,10 @@ final as (
         coalesce(customer_orders.net_revenue_reporting, 0) as net_revenue_reporting,
         case
             when customer_orders.completed_order_count > 0
-                then round(customer_orders.net_revenue_reporting / customer_orders.completed_order_count, 2)
+                then cast(
+                    round(customer_orders.net_revenue_reporting / customer_orders.completed_order_count, 2)
+                    as decimal(18, 2)
+                )
         end as average_order_value_reporting,
         {{ reporting_currency() }} as reporting_currency,
         coalesce(sessions_summarized.web_session_count, 0) as web_session_count,
@@ -82,12 +91,16 @@ final as (
         coalesce(sessions_summarized.web_sessions_last_90_days, 0) as web_sessions_last_90_days,
         coalesce(loyalty_summarized.loyalty_points_balance, 0) as loyalty_points_balance,
         rfm.rfm_cell,
-        rfm.rfm_segment
+        rfm.rfm_segment,
+        clv.probability_alive,
+        clv.churn_risk,
+        clv.predicted_clv_12_months_reporting
     from customers
     left join customer_orders on customers.customer_id = customer_orders.customer_id
     left join sessions_summarized on customers.customer_id = sessions_summarized.customer_id
     left join loyalty_summarized on customers.customer_id = loyalty_summarized.customer_id
     left join rfm on customers.customer_key = rfm.customer_key
+    left join clv on customers.customer_key = clv.customer_key
 
 )
 

@@ -20,7 +20,7 @@ renamed as (
         customer_time_zone as account_timezone,
 
         -- numerics (cost is reported in micros of the account currency)
-        cast(metrics_cost_micros as decimal(38, 6)) / 1000000 as spend,
+        cast(cast(metrics_cost_micros as decimal(24, 0)) * 0.000001 as decimal(18, 6)) as spend,
         cast(metrics_impressions as bigint) as impressions,
         cast(metrics_clicks as bigint) as clicks,
         cast(metrics_conversions as double) as platform_conversions,

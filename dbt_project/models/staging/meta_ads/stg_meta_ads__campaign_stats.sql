@@ -20,7 +20,7 @@ renamed as (
         account_timezone,
 
         -- numerics (spend in the account currency)
-        cast(spend as decimal(38, 6)) as spend,
+        cast(spend as decimal(18, 6)) as spend,
         cast(impressions as bigint) as impressions,
         cast(clicks as bigint) as clicks,
         cast(actions_purchase as double) as platform_conversions,
