@@ -26,8 +26,10 @@ PUBLISHED = {
     "fct_ad_spend_daily",
     "fct_orders",
     "mart_clv",
+    "mart_cohort_retention",
     "mart_customer_360",
     "mart_rfm",
+    "mart_rfm_transitions",
     PUBLISH_LOG,
 }
 PII_COLUMNS = {"email", "first_name", "last_name", "phone"}
@@ -154,6 +156,28 @@ def test_clv_asset_fits_between_dbt_builds_and_records_its_parameters(
         ).fetchall()[0]
     assert in_range == metadata["customers"]
     assert float(total_clv) == pytest.approx(metadata["mean_predicted_clv_12_months"] * metadata["customers"], rel=1e-3)
+
+
+def test_lifecycle_cohorts_and_transitions_agree_with_the_orders(
+    first_run: RunOutcome, workspace: Workspace, xs_tables: dict[str, pa.Table]
+) -> None:
+    orders = xs_tables["crm_orders"].to_pandas()
+    completed = orders[orders["status"] == "completed"]
+    buyers = completed["customer_id"].nunique()
+    first_months = completed.groupby("customer_id")["ordered_at"].min().dt.strftime("%Y-%m").value_counts()
+    with duckdb.connect(str(workspace.settings.published_path), read_only=True) as con:
+        stages = dict(con.execute("select lifecycle_stage, count(*) from mart_customer_360 group by 1").fetchall())
+        cohorts = dict(
+            con.execute(
+                "select strftime(cohort_month, '%Y-%m'), cohort_size from mart_cohort_retention "
+                "where months_since_first_order = 0"
+            ).fetchall()
+        )
+        (moved_in,) = con.execute("select sum(customers) from mart_rfm_transitions").fetchall()[0]
+    assert stages["prospect"] == 1_000 - buyers
+    assert sum(stages.values()) == 1_000
+    assert cohorts == first_months.to_dict()
+    assert moved_in == buyers
 
 
 # Last: it publishes again, so every test above sees the first run's file.

@@ -1,4 +1,5 @@
-{# One row per customer with at least one order: counts and revenue to the as-of date (refunds excluded from revenue). #}
+{# One row per customer with at least one order: counts, revenue and order dates to the as-of date
+   (refunds excluded from revenue and from the completed-order dates). #}
 with
 
 orders as (
@@ -8,12 +9,33 @@ orders as (
 
 ),
 
+completed_order_days as (
+
+    select distinct customer_id, order_date
+    from orders
+    where not is_refunded
+
+),
+
+last_two_order_days as (
+
+    select
+        customer_id,
+        max(order_date) as last_order_date,
+        max(order_date) filter (where order_day_rank = 2) as previous_order_date
+    from (
+        select *, row_number() over (partition by customer_id order by order_date desc) as order_day_rank
+        from completed_order_days
+    )
+    group by customer_id
+
+),
+
 summarized as (
 
     select
         customer_id,
         min(order_date) as first_order_date,
-        max(case when not is_refunded then order_date end) as last_order_date,
         count(*) as order_count,
         count(*) filter (where not is_refunded) as completed_order_count,
         count(*) filter (where is_refunded) as refunded_order_count,
@@ -21,6 +43,22 @@ summarized as (
     from orders
     group by customer_id
 
+),
+
+final as (
+
+    select
+        summarized.customer_id,
+        summarized.first_order_date,
+        last_two_order_days.last_order_date,
+        last_two_order_days.previous_order_date,
+        summarized.order_count,
+        summarized.completed_order_count,
+        summarized.refunded_order_count,
+        summarized.net_revenue_reporting
+    from summarized
+    left join last_two_order_days on summarized.customer_id = last_two_order_days.customer_id
+
 )
 
-select * from summarized
+select * from final

@@ -92,6 +92,20 @@ final as (
         coalesce(loyalty_summarized.loyalty_points_balance, 0) as loyalty_points_balance,
         rfm.rfm_cell,
         rfm.rfm_segment,
+        case
+            when customer_orders.last_order_date is null then 'prospect'
+            when {{ dbt.datediff('customer_orders.first_order_date', as_of_date(), 'day') }} <= {{ var('lifecycle_new_days') }}
+                then 'new'
+            when {{ dbt.datediff('customer_orders.last_order_date', as_of_date(), 'day') }} <= {{ var('lifecycle_active_days') }}
+                and {{ dbt.datediff('customer_orders.previous_order_date', 'customer_orders.last_order_date', 'day') }}
+                    > {{ var('lifecycle_lapsed_days') }}
+                then 'reactivated'
+            when {{ dbt.datediff('customer_orders.last_order_date', as_of_date(), 'day') }} <= {{ var('lifecycle_active_days') }}
+                then 'active'
+            when {{ dbt.datediff('customer_orders.last_order_date', as_of_date(), 'day') }} <= {{ var('lifecycle_lapsed_days') }}
+                then 'at_risk'
+            else 'lapsed'
+        end as lifecycle_stage,
         clv.probability_alive,
         clv.churn_risk,
         clv.predicted_clv_12_months_reporting

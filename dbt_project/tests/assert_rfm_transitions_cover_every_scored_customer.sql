@@ -1,0 +1,23 @@
+{# Every customer in mart_rfm appears in exactly one transition, landing in the segment mart_rfm gives them. #}
+with
+
+transitions as (
+
+    select to_segment as rfm_segment, sum(customers) as customers
+    from {{ ref('mart_rfm_transitions') }}
+    group by 1
+
+),
+
+rfm as (
+
+    select rfm_segment, count(*) as customers
+    from {{ ref('mart_rfm') }}
+    group by 1
+
+)
+
+select *
+from rfm
+full outer join transitions on rfm.rfm_segment = transitions.rfm_segment
+where rfm.customers is distinct from transitions.customers
