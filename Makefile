@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test ui bench lint format manifest clean help
+.PHONY: install demo test ui lint format manifest clean help
 .DEFAULT_GOAL := help
 
 help:  ## list targets
