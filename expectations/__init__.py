@@ -2,8 +2,8 @@
 
 A suite module declares:
 
-- `SUITE_NAME`, `DATASET` = (schema, table) and `SCOPE`: "latest_load" validates only the rows of the newest
-  `_load_id` (raw batches), "table" validates the whole table (marts);
+- `SUITE_NAME`, `DATASET` = (schema, table) and `SCOPE`: "unpublished_loads" validates the rows of every load not
+  yet published (raw batches; see orchestration/extract/ledger.py), "table" validates the whole table (marts);
 - `row_rules()`: column rules, run on every chunk of the batch streamed from DuckDB (bounded memory);
 - `TABLE_METRICS`: a SQL select list evaluated inside DuckDB over the batch (aliased `batch`; `{as_of}` is the run's
   as-of date literal), giving one row of metrics;

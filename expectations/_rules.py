@@ -4,7 +4,7 @@ Two kinds of suite per dataset (see `expectations/__init__.py`): row rules run o
 from DuckDB; table rules run on one row of metrics computed inside DuckDB (`TABLE_METRICS`), so volume, duplicate
 keys, freshness and reconciliations never need the whole table in memory.
 
-Runtime values are GX suite parameters, filled by the gate for each run (see orchestration/quality/parameters.py).
+Runtime values are GX suite parameters, filled by the gate for each run (see orchestration/quality/gate.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 #: Suite parameter names the gate fills at run time.
 NOW = "now"  # wall-clock UTC timestamp of the check
 FRESH_AFTER = "fresh_after"  # as-of date minus the suite's FRESHNESS_DAYS, as a UTC timestamp
-VOLUME_MIN = "volume_min"  # median rows of recent loads / VOLUME_BAND (None without history)
+VOLUME_MIN = "volume_min"  # median rows of recent published loads / VOLUME_BAND (0 without history)
 VOLUME_MAX = "volume_max"  # median rows of recent loads * VOLUME_BAND
 
 ID_PATTERN = r"^\S+$"  # an identifier: non-empty, no whitespace
@@ -76,10 +76,12 @@ def in_set(column: str, values: list[Any], why: str) -> Any:
 
 
 def convertible_currency(column: str) -> Any:
-    return in_set(
+    """Any case and surrounding spaces are fine (staging normalises them); a code without an FX rate is not."""
+    codes = "|".join(accepted_currencies())
+    return matches(
         column,
-        accepted_currencies(),
-        "Money is reported in one currency; a code without an FX rate (or in lower case) cannot be converted.",
+        rf"^\s*(?i:{codes})\s*$",
+        "Money is reported in one currency; a code without an FX rate in the seed cannot be converted.",
     )
 
 
@@ -129,10 +131,19 @@ def reconciles(metric: str, tolerance: float, why: str) -> Any:
     return metric_between(metric, why, min_value=-tolerance, max_value=tolerance)
 
 
+def no_rows_collapsed_by_key() -> Any:
+    return metric_between(
+        "rows_collapsed_by_key",
+        "Raw tables merge on their key: two rows with one key in a delivery would be folded into one, silently.",
+        max_value=0,
+    )
+
+
 def ad_report_table_rules() -> list:
     """Table rules shared by every ad platform's daily campaign report (their TABLE_METRICS use these names)."""
     return [
         not_empty(),
+        no_rows_collapsed_by_key(),
         volume_within_recent_band(),
         no_duplicate_keys("duplicate_campaign_days"),
         metric_between(

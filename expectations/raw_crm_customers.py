@@ -4,7 +4,7 @@ from expectations import _rules as r
 
 SUITE_NAME = "raw_crm_customers"
 DATASET = ("raw", "crm_customers")
-SCOPE = "latest_load"
+SCOPE = "unpublished_loads"
 
 FRESHNESS_DAYS = 7
 VOLUME_BAND = 3.0
@@ -37,6 +37,7 @@ def row_rules() -> list:
 def table_rules() -> list:
     return [
         r.not_empty(),
+        r.no_rows_collapsed_by_key(),
         r.volume_within_recent_band(),
         r.no_duplicate_keys("duplicate_customer_ids"),
         r.not_in_future("max_signed_up_at"),

@@ -4,7 +4,7 @@ from expectations import _rules as r
 
 SUITE_NAME = "raw_crm_order_lines"
 DATASET = ("raw", "crm_order_lines")
-SCOPE = "latest_load"
+SCOPE = "unpublished_loads"
 
 FRESHNESS_DAYS = None  # lines carry no timestamp; their orders are checked for freshness
 VOLUME_BAND = 3.0
@@ -28,4 +28,9 @@ def row_rules() -> list:
 
 
 def table_rules() -> list:
-    return [r.not_empty(), r.volume_within_recent_band(), r.no_duplicate_keys("duplicate_order_line_ids")]
+    return [
+        r.not_empty(),
+        r.no_rows_collapsed_by_key(),
+        r.volume_within_recent_band(),
+        r.no_duplicate_keys("duplicate_order_line_ids"),
+    ]

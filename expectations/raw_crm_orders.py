@@ -4,7 +4,7 @@ from expectations import _rules as r
 
 SUITE_NAME = "raw_crm_orders"
 DATASET = ("raw", "crm_orders")
-SCOPE = "latest_load"
+SCOPE = "unpublished_loads"
 
 FRESHNESS_DAYS = 2
 VOLUME_BAND = 3.0
@@ -41,6 +41,7 @@ def row_rules() -> list:
 def table_rules() -> list:
     return [
         r.not_empty(),
+        r.no_rows_collapsed_by_key(),
         r.volume_within_recent_band(),
         r.no_duplicate_keys("duplicate_order_ids"),
         r.not_in_future("max_ordered_at"),

@@ -4,7 +4,7 @@ from expectations import _rules as r
 
 SUITE_NAME = "raw_crm_products"
 DATASET = ("raw", "crm_products")
-SCOPE = "latest_load"
+SCOPE = "unpublished_loads"
 
 FRESHNESS_DAYS = None  # a catalogue can stay unchanged for weeks
 VOLUME_BAND = 2.0
@@ -27,4 +27,9 @@ def row_rules() -> list:
 
 
 def table_rules() -> list:
-    return [r.not_empty(), r.volume_within_recent_band(), r.no_duplicate_keys("duplicate_product_ids")]
+    return [
+        r.not_empty(),
+        r.no_rows_collapsed_by_key(),
+        r.volume_within_recent_band(),
+        r.no_duplicate_keys("duplicate_product_ids"),
+    ]

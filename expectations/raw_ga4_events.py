@@ -4,7 +4,7 @@ from expectations import _rules as r
 
 SUITE_NAME = "raw_ga4_events"
 DATASET = ("raw", "ga4_events")
-SCOPE = "latest_load"
+SCOPE = "unpublished_loads"
 
 FRESHNESS_DAYS = 3  # GA4 exports land daily; events may arrive up to 3 days late
 VOLUME_BAND = 3.0
@@ -30,6 +30,7 @@ def row_rules() -> list:
 def table_rules() -> list:
     return [
         r.not_empty(),
+        r.no_rows_collapsed_by_key(),
         r.volume_within_recent_band(),
         r.no_duplicate_keys("duplicate_event_ids"),
         r.not_in_future("max_event_at"),

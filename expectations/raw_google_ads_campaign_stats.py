@@ -4,7 +4,7 @@ from expectations import _rules as r
 
 SUITE_NAME = "raw_google_ads_campaign_stats"
 DATASET = ("raw", "google_ads_campaign_stats")
-SCOPE = "latest_load"
+SCOPE = "unpublished_loads"
 
 FRESHNESS_DAYS = 3  # reports close a day late and can be restated
 VOLUME_BAND = 3.0

@@ -4,7 +4,7 @@ from expectations import _rules as r
 
 SUITE_NAME = "raw_meta_ads_insights"
 DATASET = ("raw", "meta_ads_insights")
-SCOPE = "latest_load"
+SCOPE = "unpublished_loads"
 
 FRESHNESS_DAYS = 3  # insights settle over a few days (attribution windows)
 VOLUME_BAND = 3.0

@@ -24,7 +24,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     settings = _settings()
     config = GeneratorConfig(
-        scale=args.scale or settings.scale, seed=args.seed or settings.seed, end_date=args.end_date
+        scale=args.scale or settings.scale,
+        seed=settings.seed if args.seed is None else args.seed,
+        end_date=args.end_date,
     )
     out = Path(args.out) if args.out else settings.landing_dir
     started = time.perf_counter()
@@ -92,6 +94,21 @@ def cmd_publish_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_discard_load(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from orchestration.extract.ledger import discard_load
+
+    try:
+        deleted = discard_load(_settings().warehouse_path, args.load_id, datetime.now(UTC))
+    except LookupError as exc:
+        print(f"discard refused: {exc}", file=sys.stderr)
+        return 1
+    for table, rows in deleted.items():
+        print(f"discarded load {args.load_id}: {rows:,} rows deleted from raw.{table}")
+    return 0
+
+
 def _date(value: str | None) -> date:
     from orchestration.sources.synthetic import DEFAULT_END_DATE
 
@@ -118,6 +135,12 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int)
     demo.add_argument("--as-of", help=argparse.SUPPRESS)
     demo.set_defaults(func=cmd_demo)
+
+    discard = sub.add_parser(
+        "discard-load", help="delete a rejected load's rows from raw so the next run gates only new data"
+    )
+    discard.add_argument("load_id", help="the _load_id named in the failed gate's report (audit.loads)")
+    discard.set_defaults(func=cmd_discard_load)
 
     publish = sub.add_parser("publish", help="show what is published (tables, rows, run), or roll it back")
     publish.add_argument("action", nargs="?", choices=["status"], default="status")

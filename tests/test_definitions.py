@@ -6,11 +6,14 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
 
+from orchestration.as_of import AS_OF_TAG
 from orchestration.config import DBT_PROJECT_DIR, Settings
 from orchestration.definitions import build_definitions
 from orchestration.schedules import DAILY_JOB
@@ -62,7 +65,7 @@ def test_every_gx_gate_is_blocking(defs: dg.Definitions) -> None:
     assert len(gx_checks) == 11 and all(spec.blocking for spec in gx_checks.values())
 
 
-def test_daily_schedule_uses_configured_cron_and_timezone(tmp_path: Path) -> None:
+def test_daily_schedule_uses_configured_cron_and_timezone_and_fixes_the_as_of_date(tmp_path: Path) -> None:
     env = {
         "C360_DATA_DIR": str(tmp_path),
         "C360_SCHEDULE_CRON": "30 4 * * *",
@@ -75,6 +78,14 @@ def test_daily_schedule_uses_configured_cron_and_timezone(tmp_path: Path) -> Non
         "Europe/Berlin",
         DAILY_JOB,
     )
+    tick = datetime(2026, 11, 22, 4, 30, tzinfo=ZoneInfo("Europe/Berlin"))
+    (request,) = schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=tick)).run_requests
+    assert request.tags[AS_OF_TAG] == "2026-11-22"
+
+
+def test_daily_job_runs_steps_in_one_process(defs: dg.Definitions) -> None:
+    """DuckDB allows one read-write process per file; parallel step processes would fight over the lock."""
+    assert defs.resolve_job_def(DAILY_JOB).executor_def is dg.in_process_executor
 
 
 def test_dbt_sources_are_exactly_the_registered_raw_tables(defs: dg.Definitions) -> None:

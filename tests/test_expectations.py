@@ -21,14 +21,14 @@ EXPECTATION_COUNTS = {
     "mart_clv": (5, 4),
     "mart_customer_360": (6, 5),
     "mart_rfm": (7, 4),
-    "raw_crm_customers": (5, 6),
-    "raw_crm_loyalty_events": (6, 5),
-    "raw_crm_order_lines": (6, 3),
-    "raw_crm_orders": (8, 6),
-    "raw_crm_products": (5, 3),
-    "raw_ga4_events": (6, 5),
-    "raw_google_ads_campaign_stats": (7, 6),
-    "raw_meta_ads_insights": (7, 6),
+    "raw_crm_customers": (5, 7),
+    "raw_crm_loyalty_events": (6, 6),
+    "raw_crm_order_lines": (6, 4),
+    "raw_crm_orders": (8, 7),
+    "raw_crm_products": (5, 4),
+    "raw_ga4_events": (6, 6),
+    "raw_google_ads_campaign_stats": (7, 7),
+    "raw_meta_ads_insights": (7, 7),
 }
 CTX = GateContext(now=datetime(2026, 11, 22, 12, tzinfo=UTC), as_of=date(2026, 1, 3))
 
@@ -48,13 +48,29 @@ def _orders(n: int = 3, load_id: str = "L2") -> pd.DataFrame:
     )
 
 
-def _warehouse(path: Path, orders: pd.DataFrame, history: list[int] = ()) -> Path:
+def _warehouse(
+    path: Path, orders: pd.DataFrame, history: list[int] = (), published: set[str] = frozenset(), collapsed: int = 0
+) -> Path:
+    """raw.crm_orders holding `orders`; the ledger has one row per load id in them (published if in `published`,
+    the newest one with `collapsed` extra extracted rows) plus `history`: earlier published loads of those sizes."""
     with duckdb.connect(str(path)) as con:
         con.execute("create schema raw")
         con.execute("create table raw.crm_orders as select * from orders")
         con.execute(LEDGER_DDL)
         for i, rows in enumerate(history):
-            con.execute("insert into audit.loads values (?, 'crm', 'crm_orders', ?, ?, now())", [f"L1-{i}", rows, rows])
+            con.execute(
+                "insert into audit.loads values (?, 'crm', 'crm_orders', ?, ?, now(), now(), null)",
+                [f"L0-{i}", rows, rows],
+            )
+        load_ids = sorted(set(orders["_load_id"])) if len(orders) else []
+        for load_id in load_ids:
+            rows = int((orders["_load_id"] == load_id).sum())
+            extra = collapsed if load_id == load_ids[-1] else 0
+            published_at = "now()" if load_id in published else "null"
+            con.execute(
+                f"insert into audit.loads values (?, 'crm', 'crm_orders', ?, ?, now(), {published_at}, null)",
+                [load_id, rows + extra, rows],
+            )
     return path
 
 
@@ -96,7 +112,7 @@ def test_every_gated_raw_table_and_published_mart_has_a_suite() -> None:
     [
         ("customer_id", None, "expect_column_values_to_not_be_null"),
         ("order_total", -1.0, "expect_column_values_to_be_between"),
-        ("currency", "usd", "expect_column_values_to_be_in_set"),
+        ("currency", "XXX", "expect_column_values_to_match_regex"),
         ("status", "cancelled", "expect_column_values_to_be_in_set"),
         ("order_id", " ", "expect_column_values_to_match_regex"),
     ],
@@ -110,25 +126,52 @@ def test_each_bad_value_fails_exactly_its_row_rule(column: str, value: object, f
     assert not outcome.failures[0].errored
 
 
+def test_currency_case_and_spaces_are_accepted_because_staging_normalises_them() -> None:
+    frame = _orders()
+    frame["currency"] = ["usd", " EUR", "gbp "]
+    row_suite, _ = build_suites(raw_crm_orders)
+    assert validate_dataframe(frame, row_suite).success
+
+
 def test_expectation_that_raises_is_a_failure_not_a_pass() -> None:
     """A missing column makes the column rules raise inside GX; they must count as failed (errored)."""
     row_suite, _ = build_suites(raw_crm_orders)
     outcome = validate_dataframe(_orders().drop(columns=["currency"]), row_suite)
     assert not outcome.success
     errored = [f for f in outcome.failures if f.errored]
-    assert [(f.expectation, f.column) for f in errored] == [("expect_column_values_to_be_in_set", "currency")]
+    assert [(f.expectation, f.column) for f in errored] == [("expect_column_values_to_match_regex", "currency")]
     assert "currency" in errored[0].detail
 
 
-def test_gate_validates_only_the_newest_load_in_chunks(tmp_path: Path) -> None:
-    old = _orders(2, "L1").assign(order_total=-5.0)  # bad rows in an older load must not fail today's gate
-    new = _orders(5, "L2")
+def test_gate_validates_every_unpublished_load_in_chunks(tmp_path: Path) -> None:
+    published = _orders(2, "L1").assign(order_total=-5.0)  # bad rows a publish already judged are not re-judged
+    rejected = _orders(2, "L2")
+    rejected["order_id"] = ["R0", "R1"]
+    rejected.loc[1, "customer_id"] = None  # an earlier load that failed its gate is judged again (fail-closed)
+    new = _orders(5, "L3")
     new.loc[3, "customer_id"] = None
     new.loc[4, "customer_id"] = None
-    warehouse = _warehouse(tmp_path / "w.duckdb", pd.concat([old, new]), history=[5])
-    outcome = run_gate(warehouse, raw_crm_orders, CTX, chunk_rows=2)  # 3 chunks of the 5 new rows
-    assert outcome.rows == 5
-    assert [(f.column, f.unexpected_count) for f in outcome.failures] == [("customer_id", 2)]
+    warehouse = _warehouse(
+        tmp_path / "w.duckdb", pd.concat([published, rejected, new]), history=[7, 7, 7], published={"L1"}
+    )
+    outcome = run_gate(warehouse, raw_crm_orders, CTX, chunk_rows=2)  # 4 chunks of the 7 unpublished rows
+    assert outcome.rows == 7
+    assert [(f.column, f.unexpected_count) for f in outcome.failures] == [("customer_id", 3)]
+
+
+def test_empty_delivery_fails_instead_of_rejudging_old_data(tmp_path: Path) -> None:
+    warehouse = _warehouse(tmp_path / "w.duckdb", _orders(3, "L1"), published={"L1"})
+    with duckdb.connect(str(warehouse)) as con:  # today's extract read an empty file: a ledger row, no raw rows
+        con.execute("insert into audit.loads values ('L2', 'crm', 'crm_orders', 0, 0, now(), null, null)")
+    outcome = run_gate(warehouse, raw_crm_orders, CTX)
+    assert outcome.rows == 0
+    assert ("expect_column_values_to_be_between", "row_count") in {(f.expectation, f.column) for f in outcome.failures}
+
+
+def test_rows_collapsed_by_the_merge_fail_the_gate(tmp_path: Path) -> None:
+    """The delivery had 6 rows but raw holds 5 under its load id: two rows shared a key and were folded."""
+    outcome = run_gate(_warehouse(tmp_path / "w.duckdb", _orders(5), collapsed=1), raw_crm_orders, CTX)
+    assert [(f.column, f.sample_bad_values) for f in outcome.failures] == [("rows_collapsed_by_key", [1])]
 
 
 def test_volume_spike_and_duplicates_fail_table_rules(tmp_path: Path) -> None:

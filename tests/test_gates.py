@@ -7,13 +7,16 @@ import json
 import secrets
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import dagster as dg
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
 from orchestration.definitions import build_definitions
+from orchestration.extract.ledger import discard_load
 from orchestration.publish.publisher import published_tables
 from orchestration.runner import RunOutcome
 from tests.conftest import Workspace, file_digest, make_workspace
@@ -201,15 +204,37 @@ def test_volume_spike_fails_the_gate(good_run: RunOutcome, workspace: Workspace,
     assert file_digest(published) == digest
 
 
-def test_good_batch_after_failures_publishes_again(
+def test_rejected_load_keeps_blocking_until_discarded_then_good_data_publishes(
     good_run: RunOutcome, workspace: Workspace, xs_tables: dict[str, pa.Table], postgres: PgTarget
 ) -> None:
+    """Fail-closed: the spike's rows stay in raw (merge never deletes) and unpublished, so the next good delivery is
+    still judged together with them and blocked; discarding the rejected load unblocks it."""
     published = workspace.settings.published_path
     digest = file_digest(published)
     workspace.land(xs_tables)
+    blocked = workspace.run()
+    assert not blocked.published
+    assert [c.check for c in blocked.checks if not c.passed] == ["gx_raw_ga4_events"]
+    assert file_digest(published) == digest
+
+    events = xs_tables["ga4_events"].num_rows
+    with duckdb.connect(str(workspace.settings.warehouse_path), read_only=True) as con:
+        (spike_load,) = con.execute(
+            "select load_id from audit.loads where table_name = 'ga4_events' and published_at is null "
+            "and rows_extracted = ?",
+            [10 * events],
+        ).fetchall()[0]
+    assert discard_load(workspace.settings.warehouse_path, spike_load, datetime.now(UTC)) == {"ga4_events": 10 * events}
+
     outcome = workspace.run()
     assert outcome.success and outcome.published
     assert file_digest(published) != digest  # a new file with this run's _publish_log
     counts = published_tables(published)
     assert (counts["fct_orders"], counts["mart_customer_360"]) == (xs_tables["crm_orders"].num_rows, 1_000)
     assert postgres_marts(postgres) == (outcome.run_id, counts)
+    with duckdb.connect(str(workspace.settings.warehouse_path), read_only=True) as con:
+        assert con.execute("select count(*) from raw.ga4_events").fetchall()[0][0] == events
+        unpublished = con.execute(
+            "select count(*) from audit.loads where published_at is null and discarded_at is null"
+        )
+        assert unpublished.fetchall()[0][0] == 0

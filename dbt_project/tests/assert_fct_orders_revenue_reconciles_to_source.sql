@@ -1,15 +1,18 @@
-{# Revenue in fct_orders equals the cleaned source orders converted independently here; any row lost or duplicated
-   by joins, or a wrong FX rate, breaks the equality. #}
+{# Revenue in fct_orders equals the cleaned source orders converted independently here, and every source order is
+   in the fact: a row lost to an FX join (unknown currency), duplicated by a join, or a wrong rate breaks it. The
+   count is taken without any join, so it cannot lose rows the same way the fact would. #}
 with
 
 source_orders as (
 
     select
-        sum(orders.order_total * fx.rate_to_usd / reporting_fx.rate_to_usd) as total_reporting,
-        count(*) as order_count
-    from {{ ref('stg_crm__orders') }} as orders
-    inner join {{ ref('fx_rates') }} as fx on orders.currency = fx.currency
-    inner join {{ ref('fx_rates') }} as reporting_fx on reporting_fx.currency = {{ reporting_currency() }}
+        (
+            select sum(orders.order_total * fx.rate_to_usd / reporting_fx.rate_to_usd)
+            from {{ ref('stg_crm__orders') }} as orders
+            inner join {{ ref('fx_rates') }} as fx on orders.currency = fx.currency
+            inner join {{ ref('fx_rates') }} as reporting_fx on reporting_fx.currency = {{ reporting_currency() }}
+        ) as total_reporting,
+        (select count(*) from {{ ref('stg_crm__orders') }}) as order_count
 
 ),
 

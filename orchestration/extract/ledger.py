@@ -1,4 +1,10 @@
-"""The load ledger (`audit.loads`): one row per raw table per extract, the history volume checks compare against."""
+"""The load ledger (`audit.loads`): one row per raw table per extract, and what became of it.
+
+Raw tables merge, so rows a gate rejected stay in raw until someone acts. The ledger is what keeps that safe: a load
+counts as judged only once a publish included it (`published_at`). Gates validate every unpublished load (so a
+rejected load keeps failing the gate, fail-closed, until it is discarded), and volume baselines use published loads
+only (a rejected spike never becomes the norm).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,8 @@ create table if not exists {LEDGER} (
     rows_extracted bigint not null,
     rows_loaded bigint not null,
     loaded_at timestamptz not null,
+    published_at timestamptz,
+    discarded_at timestamptz,
     primary key (load_id, table_name)
 )
 """
@@ -25,28 +33,80 @@ create table if not exists {LEDGER} (
 def record_load(
     warehouse_path: Path, source: str, table: str, load_id: str, rows_extracted: int, loaded_at: datetime
 ) -> int:
-    """Record one table's load; `rows_loaded` is what raw now holds under this load id. Returns it."""
+    """Record one table's load; `rows_loaded` is what raw holds under this load id right after it. Returns it.
+
+    rows_extracted > rows_loaded means the merge collapsed rows sharing a key within the batch.
+    """
     with duckdb.connect(str(warehouse_path)) as con:
         con.execute(DDL)
         rows_loaded = con.execute(f'select count(*) from raw."{table}" where _load_id = ?', [load_id]).fetchall()[0][0]
         con.execute(
-            f"insert or replace into {LEDGER} values (?, ?, ?, ?, ?, ?)",
+            f"insert or replace into {LEDGER} values (?, ?, ?, ?, ?, ?, null, null)",
             [load_id, source, table, rows_extracted, rows_loaded, loaded_at],
         )
     return rows_loaded
 
 
-def recent_load_rows(con: duckdb.DuckDBPyConnection, table: str, before_load_id: str, limit: int = 7) -> list[int]:
-    """Rows extracted by the table's previous loads (newest first), the baseline for the volume band."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'audit' and table_name = 'loads'"
-    ).fetchall()[0][0]
-    if not exists:
+def _has_ledger(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'audit' and table_name = 'loads'"
+        ).fetchall()[0][0]
+    )
+
+
+def unpublished_loads(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, int, int]]:
+    """(load_id, rows_extracted, rows_loaded) of the table's loads not yet published nor discarded, oldest first."""
+    if not _has_ledger(con):
+        return []
+    return con.execute(
+        f"select load_id, rows_extracted, rows_loaded from {LEDGER} "
+        "where table_name = ? and published_at is null and discarded_at is null order by load_id",
+        [table],
+    ).fetchall()
+
+
+def recent_published_rows(con: duckdb.DuckDBPyConnection, table: str, limit: int = 7) -> list[int]:
+    """Rows extracted by the table's most recent published loads: the baseline of the volume band."""
+    if not _has_ledger(con):
         return []
     return [
         row[0]
         for row in con.execute(
-            f"select rows_extracted from {LEDGER} where table_name = ? and load_id < ? order by load_id desc limit ?",
-            [table, before_load_id, limit],
+            f"select rows_extracted from {LEDGER} where table_name = ? and published_at is not null "
+            "order by load_id desc limit ?",
+            [table, limit],
         ).fetchall()
     ]
+
+
+def mark_published(warehouse_path: Path, published_at: datetime) -> int:
+    """Every load judged by this run's gates reached BI: record it. Returns how many ledger rows changed."""
+    with duckdb.connect(str(warehouse_path)) as con:
+        con.execute(DDL)
+        return con.execute(
+            f"update {LEDGER} set published_at = ? where published_at is null and discarded_at is null",
+            [published_at],
+        ).fetchall()[0][0]
+
+
+def discard_load(warehouse_path: Path, load_id: str, discarded_at: datetime) -> dict[str, int]:
+    """Delete a rejected load's rows from raw and mark it discarded, so the next run's gates judge only new data.
+
+    Rows the load overwrote (same key, earlier load) are not restored: the next delivery of those keys restores them.
+    """
+    with duckdb.connect(str(warehouse_path)) as con:
+        con.execute(DDL)
+        tables = [
+            r[0]
+            for r in con.execute(
+                f"select table_name from {LEDGER} where load_id = ? and published_at is null", [load_id]
+            ).fetchall()
+        ]
+        if not tables:
+            raise LookupError(f"load {load_id!r} is unknown or already published; nothing to discard")
+        deleted = {}
+        for table in tables:
+            deleted[table] = con.execute(f'delete from raw."{table}" where _load_id = ?', [load_id]).fetchall()[0][0]
+        con.execute(f"update {LEDGER} set discarded_at = ? where load_id = ?", [discarded_at, load_id])
+    return deleted

@@ -1,6 +1,7 @@
 """The publish asset: downstream of every mart (and so of every gate); it alone replaces what BI reads."""
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -8,6 +9,7 @@ import duckdb
 
 from orchestration.as_of import run_as_of_date
 from orchestration.config import Settings
+from orchestration.extract.ledger import mark_published
 from orchestration.publish.postgres import publish_to_postgres
 from orchestration.publish.publisher import publish
 from orchestration.transform.project import dbt_project
@@ -89,12 +91,14 @@ def definitions(settings: Settings) -> dg.Definitions:
             storage_version=settings.publish_storage_version,
         )
         context.log.info(f"published {len(result.tables)} tables to {result.path}")
+        loads = mark_published(settings.warehouse_path, datetime.now(UTC))
         return dg.MaterializeResult(
             metadata={
                 **metadata,
                 "path": dg.MetadataValue.path(str(result.path)),
                 "row_counts": dg.MetadataValue.json(result.tables),
                 "previous_version": dg.MetadataValue.text(str(result.previous_version or "")),
+                "loads_marked_published": dg.MetadataValue.int(loads),
             }
         )
 

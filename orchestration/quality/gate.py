@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from orchestration.extract.ledger import recent_load_rows
+from orchestration.extract.ledger import recent_published_rows, unpublished_loads
 
 #: Rows per chunk handed to GX: bounds memory whatever the table size.
 CHUNK_ROWS = 200_000
@@ -36,16 +36,25 @@ def build_suites(module: ModuleType) -> tuple[Any, Any]:
     )
 
 
-def batch_filter(module: ModuleType, con: duckdb.DuckDBPyConnection) -> tuple[str, str | None]:
-    """SQL for the rows this gate judges, and the load id they came from (raw batches only)."""
+@dataclass(frozen=True)
+class Batch:
+    sql: str  # the rows this gate judges
+    rows_collapsed_by_key: int | None  # raw only: rows of the newest load that the merge folded into another row
+
+
+def batch_filter(module: ModuleType, con: duckdb.DuckDBPyConnection) -> Batch:
+    """Raw: every row of every load not yet published (fail-closed: a rejected load is judged again until it is
+    discarded). Marts: the whole table."""
     schema, table = module.DATASET
     relation = f'"{schema}"."{table}"'
     if module.SCOPE == "table":
-        return f"select * from {relation}", None
-    (load_id,) = con.execute(f"select max(_load_id) from {relation}").fetchall()[0]
-    if load_id is None:
-        raise ValueError(f"{schema}.{table} has no loaded rows to validate")
-    return f"select * from {relation} where _load_id = '{load_id}'", load_id
+        return Batch(f"select * from {relation}", None)
+    loads = unpublished_loads(con, table)
+    if not loads:
+        raise ValueError(f"{schema}.{table} has no unpublished load in audit.loads: nothing new to gate")
+    load_ids = ", ".join(f"'{load_id}'" for load_id, _, _ in loads)
+    _, extracted, loaded = loads[-1]
+    return Batch(f"select * from {relation} where _load_id in ({load_ids})", extracted - loaded)
 
 
 def parameters(module: ModuleType, ctx: GateContext, recent_rows: list[int]) -> dict[str, Any]:
@@ -70,8 +79,9 @@ def run_gate(warehouse_path: Path, module: ModuleType, ctx: GateContext, chunk_r
     row_suite, table_suite = build_suites(module)
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")
-        batch_sql, load_id = batch_filter(module, con)
-        recent = recent_load_rows(con, module.DATASET[1], load_id) if load_id else []
+        batch = batch_filter(module, con)
+        batch_sql = batch.sql
+        recent = recent_published_rows(con, module.DATASET[1]) if module.SCOPE != "table" else []
         params = parameters(module, ctx, recent)
 
         rows = 0
@@ -85,5 +95,7 @@ def run_gate(warehouse_path: Path, module: ModuleType, ctx: GateContext, chunk_r
 
         metrics_sql = module.TABLE_METRICS.format(as_of=f"date '{ctx.as_of.isoformat()}'")
         metrics = con.sql(f"select {metrics_sql} from ({batch_sql}) as batch").df()
+        if batch.rows_collapsed_by_key is not None:
+            metrics["rows_collapsed_by_key"] = batch.rows_collapsed_by_key
         table_outcomes = SuiteRunner(table_suite).run(metrics, params)
     return SuiteOutcome(suite=module.SUITE_NAME, rows=rows, outcomes=merge_chunks(chunks) + table_outcomes)

@@ -36,6 +36,7 @@ summarized as (
     select
         customer_id,
         min(order_date) as first_order_date,
+        min(order_date) filter (where not is_refunded) as first_completed_order_date,
         count(*) as order_count,
         count(*) filter (where not is_refunded) as completed_order_count,
         count(*) filter (where is_refunded) as refunded_order_count,
@@ -50,6 +51,7 @@ final as (
     select
         summarized.customer_id,
         summarized.first_order_date,
+        summarized.first_completed_order_date,
         last_two_order_days.last_order_date,
         last_two_order_days.previous_order_date,
         summarized.order_count,

@@ -31,7 +31,7 @@ final as (
         predictions.as_of_date,
         customers.acquisition_source,
         customers.acquisition_medium,
-        cast(date_trunc('month', customer_orders.first_order_date) as date) as cohort_month,
+        cast(date_trunc('month', customer_orders.first_completed_order_date) as date) as cohort_month,
         rfm.rfm_segment,
         customer_orders.completed_order_count as historical_order_count,
         customer_orders.net_revenue_reporting as historical_net_revenue_reporting,

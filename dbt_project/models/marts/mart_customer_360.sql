@@ -94,7 +94,7 @@ final as (
         rfm.rfm_segment,
         case
             when customer_orders.last_order_date is null then 'prospect'
-            when {{ dbt.datediff('customer_orders.first_order_date', as_of_date(), 'day') }} <= {{ var('lifecycle_new_days') }}
+            when {{ dbt.datediff('customer_orders.first_completed_order_date', as_of_date(), 'day') }} <= {{ var('lifecycle_new_days') }}
                 then 'new'
             when {{ dbt.datediff('customer_orders.last_order_date', as_of_date(), 'day') }} <= {{ var('lifecycle_active_days') }}
                 and {{ dbt.datediff('customer_orders.previous_order_date', 'customer_orders.last_order_date', 'day') }}
