@@ -1,7 +1,7 @@
 """The run's as-of date: what "today" means for recency, freshness and "last N days" in one run.
 
-It is a run tag (`c360/as_of_date`), so every asset and check of a run reads the same value; the CLI sets it,
-a launch from the UI may, and scheduled runs leave it empty (= their own date).
+It is a run tag (`c360/as_of_date`), so every asset and check of a run reads the same value: the CLI sets it from
+`--as-of`, the schedule from the scheduled day, a launch from the UI may. Without the tag it resolves as below.
 """
 
 from __future__ import annotations

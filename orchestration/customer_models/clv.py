@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 
 from models import BetaGeoFitter, GammaGammaFitter, calibration_summary, customer_lifetime_value
-
-DAYS_PER_YEAR = 365.25
+from models.clv import DAYS_PER_MONTH
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,7 @@ def fit_clv(
     fitted_s = time.perf_counter() - started
 
     x, t_x, t_cal, m = (summary[c].to_numpy() for c in ("frequency", "recency", "T", "monetary_value"))
-    horizon_days = horizon_months / 12 * DAYS_PER_YEAR
+    horizon_days = horizon_months * DAYS_PER_MONTH
     m = np.where(x > 0, m, 0.0)  # no repeat purchase: GG falls back to the population mean spend
     expected_spend = gamma_gamma.conditional_expected_average_profit(x, m)
     clv = customer_lifetime_value(

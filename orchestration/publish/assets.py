@@ -12,6 +12,7 @@ from orchestration.config import Settings
 from orchestration.extract.ledger import mark_published
 from orchestration.publish.postgres import publish_to_postgres
 from orchestration.publish.publisher import publish
+from orchestration.runner import outcome_from_events
 from orchestration.transform.project import dbt_project
 
 PUBLISHED_SCHEMA = "marts"
@@ -39,11 +40,11 @@ def data_interval(warehouse_path: Path) -> dict[str, str | None]:
 def check_summary(instance: dg.DagsterInstance, run_id: str) -> dict[str, object]:
     """Every check this run evaluated before publishing (all passed, or publish would not run)."""
     records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=10_000)
-    evaluations = [r.event_log_entry.dagster_event.event_specific_data for r in records.records]
+    checks = outcome_from_events(run_id, False, [r.event_log_entry.dagster_event for r in records.records]).checks
     return {
-        "evaluated": len(evaluations),
-        "passed": sum(e.passed for e in evaluations),
-        "gx_suites": sorted(e.check_name for e in evaluations if e.check_name.startswith("gx_")),
+        "evaluated": len(checks),
+        "passed": sum(c.passed for c in checks),
+        "gx_suites": sorted(c.check for c in checks if c.check.startswith("gx_")),
     }
 
 

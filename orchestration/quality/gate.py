@@ -80,21 +80,20 @@ def run_gate(warehouse_path: Path, module: ModuleType, ctx: GateContext, chunk_r
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")
         batch = batch_filter(module, con)
-        batch_sql = batch.sql
         recent = recent_published_rows(con, module.DATASET[1]) if module.SCOPE != "table" else []
         params = parameters(module, ctx, recent)
 
         rows = 0
         row_runner = SuiteRunner(row_suite)
         chunks = []
-        for record_batch in con.sql(batch_sql).to_arrow_reader(chunk_rows):
+        for record_batch in con.sql(batch.sql).to_arrow_reader(chunk_rows):
             rows += record_batch.num_rows
             chunks.append(row_runner.run(record_batch.to_pandas(), params))
         if not chunks:  # an empty batch still gets its column rules checked (and fails not_empty below)
-            chunks.append(row_runner.run(con.sql(f"{batch_sql} limit 0").df(), params))
+            chunks.append(row_runner.run(con.sql(f"{batch.sql} limit 0").df(), params))
 
         metrics_sql = module.TABLE_METRICS.format(as_of=f"date '{ctx.as_of.isoformat()}'")
-        metrics = con.sql(f"select {metrics_sql} from ({batch_sql}) as batch").df()
+        metrics = con.sql(f"select {metrics_sql} from ({batch.sql}) as batch").df()
         if batch.rows_collapsed_by_key is not None:
             metrics["rows_collapsed_by_key"] = batch.rows_collapsed_by_key
         table_outcomes = SuiteRunner(table_suite).run(metrics, params)
