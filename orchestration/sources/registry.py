@@ -1,11 +1,26 @@
-"""The raw tables every source must provide: which dlt source groups them and the key a re-delivery merges on.
+"""The raw tables every source must provide: columns and types, the dlt source that groups them, the merge key.
 
-This is the source interface's contract. The dbt sources YAML names the same tables; a test checks the two agree.
+This is the source interface's contract. Every source (`synthetic`, `files`, `postgres`) delivers these columns with
+these Arrow types, so dbt sees one raw shape whatever the source. A delivered column that is not listed is kept
+(schema drift is carried into raw, not dropped); a listed column that is missing fails the extract. A row whose
+`required` column is null, or whose value cannot be parsed as the column's type, goes to quarantine.
+The dbt sources YAML names the same tables; a test checks the two agree.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import pyarrow as pa
+
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: pa.DataType
+    required: bool = False  # a null here quarantines the row
 
 
 @dataclass(frozen=True)
@@ -13,17 +28,197 @@ class RawTable:
     name: str
     source: str  # dlt source / Dagster group: crm, ga4, ads
     primary_key: tuple[str, ...]
+    columns: tuple[Column, ...]
 
+    @property
+    def schema(self) -> pa.Schema:
+        return pa.schema([pa.field(c.name, c.type, nullable=not c.required) for c in self.columns])
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+
+def _cols(*spec: tuple[str, pa.DataType] | tuple[str, pa.DataType, bool]) -> tuple[Column, ...]:
+    return tuple(Column(*s) for s in spec)
+
+
+S, I, F, B, D, T = pa.string(), pa.int64(), pa.float64(), pa.bool_(), pa.date32(), TIMESTAMP
 
 RAW_TABLES: tuple[RawTable, ...] = (
-    RawTable("crm_customers", "crm", ("customer_id",)),
-    RawTable("crm_products", "crm", ("product_id",)),
-    RawTable("crm_orders", "crm", ("order_id",)),
-    RawTable("crm_order_lines", "crm", ("order_line_id",)),
-    RawTable("crm_loyalty_events", "crm", ("loyalty_event_id",)),
-    RawTable("ga4_events", "ga4", ("event_id",)),
-    RawTable("google_ads_campaign_stats", "ads", ("segments_date", "campaign_id")),
-    RawTable("meta_ads_insights", "ads", ("date_start", "campaign_id")),
+    RawTable(
+        "crm_customers",
+        "crm",
+        ("customer_id",),
+        _cols(
+            ("customer_id", S, True),
+            ("email", S),
+            ("first_name", S),
+            ("last_name", S),
+            ("phone", S),
+            ("country_code", S),
+            ("acquisition_source", S),
+            ("acquisition_medium", S),
+            ("accepts_marketing", B),
+            ("signed_up_at", T, True),
+            ("updated_at", T, True),
+        ),
+    ),
+    RawTable(
+        "crm_products",
+        "crm",
+        ("product_id",),
+        _cols(
+            ("product_id", S, True),
+            ("sku", S),
+            ("product_name", S),
+            ("category", S),
+            ("list_price_usd", F),
+            ("unit_cost_usd", F),
+            ("updated_at", T, True),
+        ),
+    ),
+    RawTable(
+        "crm_orders",
+        "crm",
+        ("order_id",),
+        _cols(
+            ("order_id", S, True),
+            ("customer_id", S),
+            ("ordered_at", T, True),
+            ("currency", S, True),
+            ("order_total", F, True),
+            ("status", S, True),
+            ("updated_at", T, True),
+        ),
+    ),
+    RawTable(
+        "crm_order_lines",
+        "crm",
+        ("order_line_id",),
+        _cols(
+            ("order_line_id", S, True),
+            ("order_id", S, True),
+            ("product_id", S, True),
+            ("quantity", I, True),
+            ("unit_price", F, True),
+            ("line_total", F, True),
+            ("updated_at", T, True),
+        ),
+    ),
+    RawTable(
+        "crm_loyalty_events",
+        "crm",
+        ("loyalty_event_id",),
+        _cols(
+            ("loyalty_event_id", S, True),
+            ("customer_id", S, True),
+            ("event_type", S, True),  # earn | redeem | expire
+            ("points", I, True),  # signed: earn > 0, redeem and expire < 0
+            ("order_id", S),
+            ("occurred_at", T, True),
+            ("updated_at", T, True),
+        ),
+    ),
+    RawTable(
+        "crm_support_tickets",
+        "crm",
+        ("ticket_id",),
+        _cols(
+            ("ticket_id", S, True),
+            ("customer_id", S, True),
+            ("created_at", T, True),
+            ("first_response_at", T),
+            ("resolved_at", T),
+            ("channel", S),  # email | chat | phone
+            ("category", S),
+            ("priority", S),
+            ("status", S, True),  # open | pending | solved
+            ("csat_score", I),  # 1..5, null when not rated
+            ("updated_at", T, True),
+        ),
+    ),
+    RawTable(
+        "crm_nps_responses",
+        "crm",
+        ("response_id",),
+        _cols(
+            ("response_id", S, True),
+            ("customer_id", S, True),
+            ("responded_at", T, True),
+            ("score", I, True),  # 0..10
+            ("survey", S),
+            ("updated_at", T, True),
+        ),
+    ),
+    RawTable(
+        "crm_consents",
+        "crm",
+        ("consent_event_id",),
+        _cols(
+            ("consent_event_id", S, True),
+            ("customer_id", S, True),
+            ("channel", S, True),  # email | sms
+            ("status", S, True),  # granted | withdrawn
+            ("changed_at", T, True),
+            ("source", S),  # signup | preference_centre | unsubscribe_link
+            ("updated_at", T, True),
+        ),
+    ),
+    RawTable(
+        "ga4_events",
+        "ga4",
+        ("event_id",),
+        _cols(
+            ("event_id", S, True),  # GA4 exports have no event id: derived by the source adapter (see ga4_event_id)
+            ("event_timestamp", I, True),  # microseconds since epoch, UTC
+            ("event_name", S, True),
+            ("user_pseudo_id", S, True),
+            ("user_id", S),
+            ("ga_session_id", I),
+            ("page_location", S),
+            ("traffic_source", S),
+            ("traffic_medium", S),
+            ("traffic_campaign", S),
+            ("gclid", S),
+            ("fbclid", S),
+            ("transaction_id", S),
+        ),
+    ),
+    RawTable(
+        "google_ads_campaign_stats",
+        "ads",
+        ("segments_date", "campaign_id"),
+        _cols(
+            ("segments_date", D, True),  # in the account's time zone
+            ("customer_id", S),
+            ("customer_currency_code", S, True),
+            ("customer_time_zone", S),
+            ("campaign_id", S, True),
+            ("campaign_name", S),
+            ("metrics_impressions", I),
+            ("metrics_clicks", I),
+            ("metrics_cost_micros", I),
+            ("metrics_conversions", F),
+        ),
+    ),
+    RawTable(
+        "meta_ads_insights",
+        "ads",
+        ("date_start", "campaign_id"),
+        _cols(
+            ("date_start", D, True),  # in the ad account's time zone
+            ("account_id", S),
+            ("account_currency", S, True),
+            ("account_timezone", S),
+            ("campaign_id", S, True),
+            ("campaign_name", S),
+            ("impressions", I),
+            ("clicks", I),
+            ("spend", F),
+            ("actions_purchase", I),
+        ),
+    ),
 )
 
 RAW_SOURCES: tuple[str, ...] = tuple(dict.fromkeys(t.source for t in RAW_TABLES))
@@ -31,3 +226,23 @@ RAW_SOURCES: tuple[str, ...] = tuple(dict.fromkeys(t.source for t in RAW_TABLES)
 
 def tables_of(source: str) -> tuple[RawTable, ...]:
     return tuple(t for t in RAW_TABLES if t.source == source)
+
+
+def raw_table(name: str) -> RawTable:
+    for spec in RAW_TABLES:
+        if spec.name == name:
+            return spec
+    raise KeyError(f"no raw table {name!r}; the contract lists {', '.join(t.name for t in RAW_TABLES)}")
+
+
+def ga4_event_id(user_pseudo_id: pa.Array, event_timestamp: pa.Array, event_name: pa.Array) -> pa.Array:
+    """Deterministic event id for GA4 rows, which carry none: the same event always gets the same id, so a late or
+    re-exported event merges onto itself. Every source adapter must use this function."""
+    import hashlib
+
+    import pyarrow.compute as pc
+
+    keys = pc.binary_join_element_wise(
+        user_pseudo_id.cast(pa.string()), event_timestamp.cast(pa.string()), event_name.cast(pa.string()), "|"
+    )
+    return pa.array([hashlib.sha1(k.encode()).hexdigest()[:20] for k in keys.to_pylist()], pa.string())
