@@ -47,6 +47,14 @@ def test_generator_produces_every_registered_raw_table(xs_tables: dict[str, pa.T
         assert keys.group_by(list(spec.primary_key)).aggregate([]).num_rows == table.num_rows, spec.name
 
 
+def test_generator_output_matches_the_raw_contract_schema(xs_tables: dict[str, pa.Table]) -> None:
+    for spec in RAW_TABLES:
+        schema = xs_tables[spec.name].schema
+        assert [(f.name, f.type) for f in schema] == [(c.name, c.type) for c in spec.columns], spec.name
+        for column in spec.required:
+            assert xs_tables[spec.name][column].null_count == 0, (spec.name, column)
+
+
 def test_order_totals_equal_their_lines(xs_tables: dict[str, pa.Table]) -> None:
     lines = xs_tables["crm_order_lines"].group_by("order_id").aggregate([("line_total", "sum")])
     joined = xs_tables["crm_orders"].join(lines, "order_id")

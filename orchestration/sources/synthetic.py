@@ -244,6 +244,7 @@ def _products(config: GeneratorConfig) -> pa.Table:
             "category": category,
             "list_price_usd": np.round(price, 2),
             "unit_cost_usd": np.round(price * rng.uniform(0.35, 0.6, n), 2),
+            "updated_at": _ts(config.start, np.zeros(n)),
         }
     )
 
@@ -316,6 +317,7 @@ def _orders(config: GeneratorConfig, buyers: _Buyers, products: pa.Table) -> tup
             "quantity": quantity,
             "unit_price": unit_price_local,
             "line_total": line_total,
+            "updated_at": orders["updated_at"].take(pa.array(line_order)),
         }
     )
     return orders, lines
@@ -341,6 +343,10 @@ def _loyalty_events(config: GeneratorConfig, orders: pa.Table) -> pa.Table:
 
     n_earn, n_redeem = len(points), len(redeem_rows)
     occurred_np = occurred.to_numpy()
+    occurred_all = pa.array(
+        np.concatenate([occurred_np, occurred_np[redeem_rows] + np.timedelta64(1, "h")]),
+        type=pa.timestamp("us", tz="UTC"),
+    )
     return pa.table(
         {
             "loyalty_event_id": _ids("LE", n_earn + n_redeem, 8),
@@ -348,10 +354,8 @@ def _loyalty_events(config: GeneratorConfig, orders: pa.Table) -> pa.Table:
             "event_type": np.concatenate([np.full(n_earn, "earn"), np.full(n_redeem, "redeem")]),
             "points": np.concatenate([points, np.full(n_redeem, -500)]),
             "order_id": np.concatenate([order_ids, order_ids[redeem_rows]]),
-            "occurred_at": pa.array(
-                np.concatenate([occurred_np, occurred_np[redeem_rows] + np.timedelta64(1, "h")]),
-                type=pa.timestamp("us", tz="UTC"),
-            ),
+            "occurred_at": occurred_all,
+            "updated_at": occurred_all,
         }
     )
 
