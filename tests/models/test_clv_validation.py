@@ -50,9 +50,11 @@ def test_invalid_summary_is_a_value_error_and_checked_in_predictions() -> None:
         BetaGeoFitter().fit([1, 0], [1.0, 0.0], [2.0, 2.0], weights=[1.0, -1.0])
 
 
-def test_series_inputs_are_validated_without_casting() -> None:
-    x = pd.Series([1.0, 2.0, 0.0])
-    assert BetaGeoFitter().fit(x, [1.0, 2.0, 0.0], [3.0, 3.0, 3.0]).n_customers_ == 3
+def test_series_inputs_are_validated_without_casting(cdnow_summary: pd.DataFrame) -> None:
+    # A well-posed sample (CDNOW) as float Series: a 3-customer toy has no interior optimum and made this test flaky.
+    s = cdnow_summary
+    fitted = BetaGeoFitter().fit(s["frequency"].astype(float), s["recency"], s["T"])
+    assert fitted.n_customers_ == 2357
     with pytest.raises(InvalidSummaryError, match="frequency must be real numbers"):
         BetaGeoFitter().fit(pd.Series([True, False]), [1.0, 0.0], [3.0, 3.0])
 
