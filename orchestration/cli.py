@@ -33,10 +33,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else settings.data_dir / "landing" / ("files" if fmt == "files" else "synthetic")
     started = time.perf_counter()
     tables = generate(config)
+    metadata = {"scale": config.scale, "seed": config.seed, "end_date": config.end_date}
     if fmt == "files":
-        write_files(tables, out)
+        write_files(tables, out, metadata)
     else:
-        write_tables(tables, out, {"scale": config.scale, "seed": config.seed, "end_date": config.end_date})
+        write_tables(tables, out, metadata)
     rows = sum(t.num_rows for t in tables.values())
     print(
         f"generated scale {config.scale} seed {config.seed}: {rows:,} rows in {len(tables)} tables -> {out} "

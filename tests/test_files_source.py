@@ -8,6 +8,7 @@ from datetime import UTC, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import duckdb
 import pyarrow as pa
 import pytest
 
@@ -17,6 +18,7 @@ from orchestration.sources.files.reader import LOCAL_TIME_NOTE
 from orchestration.sources.files.writer import COUNTRY_TIMEZONE
 from orchestration.sources.landing import write_tables
 from orchestration.sources.registry import RAW_TABLES, ga4_event_id, raw_table
+from tests.conftest import XS, make_workspace
 from tests.extract_fixtures import Extract, failure_messages, settings_for
 
 
@@ -170,3 +172,35 @@ def test_an_unparseable_file_fails_its_extract_naming_the_file(
         "extract_ga4" if relative.startswith("ga4") else "extract_ads"
     ]
     assert f"{path}: {problem}" in failure_messages(result)
+
+
+def _published_figures(workspace) -> tuple[dict[str, int], tuple]:
+    from orchestration.publish.publisher import PUBLISH_LOG, published_tables
+
+    counts = {t: n for t, n in published_tables(workspace.settings.published_path).items() if t != PUBLISH_LOG}
+    with duckdb.connect(str(workspace.settings.published_path), read_only=True) as con:
+        revenue = con.execute(
+            "select (select sum(net_revenue_reporting) from fct_orders), "
+            "(select sum(net_revenue_reporting) from mart_customer_360), (select sum(monetary_reporting) from mart_rfm)"
+        ).fetchall()[0]
+    return counts, revenue
+
+
+@pytest.mark.slow
+def test_full_pipeline_on_files_publishes_what_synthetic_publishes(
+    tmp_path_factory: pytest.TempPathFactory, xs_tables: dict[str, pa.Table]
+) -> None:
+    figures = {}
+    for source in ("synthetic", "files"):
+        with make_workspace(tmp_path_factory.mktemp(f"run_{source}"), {}, C360_SOURCE=source) as ws:
+            if source == "files":
+                write_files(xs_tables, ws.settings.landing_dir, {"end_date": XS.end_date})
+            else:
+                ws.land(xs_tables)
+            outcome = ws.run()
+            assert outcome.success and outcome.published, (source, outcome.failed_steps)
+            figures[source] = _published_figures(ws)
+    assert figures["files"] == figures["synthetic"]
+    counts, revenue = figures["files"]
+    assert (counts["fct_orders"], counts["mart_customer_360"]) == (1_095, 1_000)
+    assert revenue[0] == revenue[1] == revenue[2] > 0

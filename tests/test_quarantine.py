@@ -157,6 +157,7 @@ def _ledger_with(path: Path, extracted: int, quarantined: int) -> Path:
     )
     with duckdb.connect(str(path)) as con:
         con.execute("create schema raw")
+        con.register("orders", orders)
         con.execute("create table raw.crm_orders as select * from orders")
         con.execute(LEDGER_DDL)
         con.execute(

@@ -61,7 +61,13 @@ def batch_filter(module: ModuleType, con: duckdb.DuckDBPyConnection) -> Batch:
         raise ValueError(f"{schema}.{table} has no unpublished load in audit.loads: nothing new to gate")
     load_ids = ", ".join(f"'{load[0]}'" for load in loads)
     _, extracted, loaded, quarantined = loads[-1]
-    rate = max((q / e if e else 0.0) for _, e, _, q in loads)
+    # A load whose rows were all re-delivered by a later load is superseded: its quarantine no longer matters.
+    live = {
+        r[0] for r in con.execute(f"select distinct _load_id from {relation} where _load_id in ({load_ids})").fetchall()
+    }
+    rate = max(
+        (q / e if e else 0.0) for i, (load_id, e, _, q) in enumerate(loads) if load_id in live or i == len(loads) - 1
+    )
     return Batch(f"select * from {relation} where _load_id in ({load_ids})", extracted - loaded - quarantined, rate)
 
 

@@ -18,6 +18,7 @@ import pyarrow as pa
 from orchestration.sources.files.cells import KINDS, LOCAL_FORMAT
 from orchestration.sources.files.formats import write_atomically
 from orchestration.sources.files.mappings import FileSpec, file_spec
+from orchestration.sources.landing import write_manifest
 
 #: Shops export order times in the customer's local time; the writer reproduces that dirt, the reader repairs it.
 COUNTRY_TIMEZONE = {
@@ -93,8 +94,9 @@ def _ga4_event(spec: FileSpec, flat: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-def write_files(tables: dict[str, pa.Table], out_dir: Path) -> Path:
-    """Write every table as its vendor file(s) under `out_dir/<folder>/`; returns `out_dir`."""
+def write_files(tables: dict[str, pa.Table], out_dir: Path, metadata: dict[str, object] | None = None) -> Path:
+    """Write every table as its vendor file(s) under `out_dir/<folder>/`; returns `out_dir`. With `metadata` (the
+    generator's parameters) also `_manifest.json`, which the reader ignores and the as-of date reads."""
     zones = _customer_zones(tables)
     for name, table in tables.items():
         spec = file_spec(name)
@@ -109,4 +111,6 @@ def write_files(tables: dict[str, pa.Table], out_dir: Path) -> Path:
             by_day[row["event_date"]].append(json.dumps(_ga4_event(spec, row), separators=(",", ":")))
         for day, lines in sorted(by_day.items()):
             write_atomically(folder / f"{spec.stem}{day}.{spec.ext}", lines=lines)
+    if metadata is not None:
+        write_manifest(tables, out_dir, metadata)
     return out_dir
