@@ -204,3 +204,11 @@ def test_full_pipeline_on_files_publishes_what_synthetic_publishes(
     counts, revenue = figures["files"]
     assert (counts["fct_orders"], counts["mart_customer_360"]) == (1_095, 1_000)
     assert revenue[0] == revenue[1] == revenue[2] > 0
+
+
+def test_readme_file_reference_is_the_one_generated_from_the_mappings() -> None:
+    from orchestration.config import REPO_ROOT
+    from orchestration.sources.files.docs import END, START, reference_markdown
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert readme[readme.index(START) : readme.index(END) + len(END)] == reference_markdown()
