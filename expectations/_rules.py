@@ -139,6 +139,20 @@ def no_rows_collapsed_by_key() -> Any:
     )
 
 
+#: Largest share of a load's extracted rows that may be quarantined before the load blocks publishing. Single bad
+#: rows are quarantined and the rest loads; a delivery where more than 1% is unusable is a broken export, not dirt.
+MAX_QUARANTINE_RATE = 0.01
+
+
+def quarantine_rate_within_threshold() -> Any:
+    """Added to every raw suite by the gate (orchestration/quality/gate.py): the metric comes from the ledger."""
+    return metric_between(
+        "quarantine_rate",
+        f"At most {MAX_QUARANTINE_RATE:.0%} of a load's rows may be quarantined: more means a broken delivery.",
+        max_value=MAX_QUARANTINE_RATE,
+    )
+
+
 def ad_report_table_rules() -> list:
     """Table rules shared by every ad platform's daily campaign report (their TABLE_METRICS use these names)."""
     return [

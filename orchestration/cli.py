@@ -19,6 +19,7 @@ def _settings() -> Settings:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    from orchestration.sources.files import write_files
     from orchestration.sources.landing import write_tables
     from orchestration.sources.synthetic import GeneratorConfig, generate
 
@@ -28,10 +29,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
         seed=settings.seed if args.seed is None else args.seed,
         end_date=args.end_date,
     )
-    out = Path(args.out) if args.out else settings.landing_dir
+    fmt = getattr(args, "format", "parquet")
+    out = Path(args.out) if args.out else settings.data_dir / "landing" / ("files" if fmt == "files" else "synthetic")
     started = time.perf_counter()
     tables = generate(config)
-    write_tables(tables, out, {"scale": config.scale, "seed": config.seed, "end_date": config.end_date})
+    metadata = {"scale": config.scale, "seed": config.seed, "end_date": config.end_date}
+    if fmt == "files":
+        write_files(tables, out, metadata)
+    else:
+        write_tables(tables, out, metadata)
     rows = sum(t.num_rows for t in tables.values())
     print(
         f"generated scale {config.scale} seed {config.seed}: {rows:,} rows in {len(tables)} tables -> {out} "
@@ -58,6 +64,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     args.out, args.end_date = None, _date(None)
+    args.format = "files" if _settings().source == "files" else "parquet"
     cmd_generate(args)
     return cmd_run(args)
 
@@ -123,7 +130,13 @@ def parser() -> argparse.ArgumentParser:
     gen.add_argument("--scale", choices=["XS", "S", "M", "L"], help="size preset (default $C360_SCALE or S)")
     gen.add_argument("--seed", type=int, help="random seed (default $C360_SEED or 7)")
     gen.add_argument("--end-date", type=_date, default=_date(None), help="last day of data, YYYY-MM-DD")
-    gen.add_argument("--out", help="folder to write (default $C360_DATA_DIR/landing/synthetic)")
+    gen.add_argument(
+        "--format",
+        choices=["parquet", "files"],
+        default="parquet",
+        help="parquet: one file per raw table (source synthetic); files: vendor-shaped exports (source files)",
+    )
+    gen.add_argument("--out", help="folder to write (default $C360_DATA_DIR/landing/synthetic or landing/files)")
     gen.set_defaults(func=cmd_generate)
 
     run = sub.add_parser("run", help="run the daily job once in this process and print a summary")

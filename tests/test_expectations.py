@@ -21,14 +21,14 @@ EXPECTATION_COUNTS = {
     "mart_clv": (5, 4),
     "mart_customer_360": (6, 5),
     "mart_rfm": (7, 4),
-    "raw_crm_customers": (5, 7),
-    "raw_crm_loyalty_events": (6, 6),
-    "raw_crm_order_lines": (6, 4),
-    "raw_crm_orders": (8, 7),
-    "raw_crm_products": (5, 4),
-    "raw_ga4_events": (6, 6),
-    "raw_google_ads_campaign_stats": (7, 7),
-    "raw_meta_ads_insights": (7, 7),
+    "raw_crm_customers": (5, 8),
+    "raw_crm_loyalty_events": (6, 7),
+    "raw_crm_order_lines": (6, 5),
+    "raw_crm_orders": (8, 8),
+    "raw_crm_products": (5, 5),
+    "raw_ga4_events": (6, 7),
+    "raw_google_ads_campaign_stats": (7, 8),
+    "raw_meta_ads_insights": (7, 8),
 }
 CTX = GateContext(now=datetime(2026, 11, 22, 12, tzinfo=UTC), as_of=date(2026, 1, 3))
 
@@ -59,7 +59,7 @@ def _warehouse(
         con.execute(LEDGER_DDL)
         for i, rows in enumerate(history):
             con.execute(
-                "insert into audit.loads values (?, 'crm', 'crm_orders', ?, ?, now(), now(), null)",
+                "insert into audit.loads values (?, 'crm', 'crm_orders', ?, ?, now(), now(), null, 0)",
                 [f"L0-{i}", rows, rows],
             )
         load_ids = sorted(set(orders["_load_id"])) if len(orders) else []
@@ -68,7 +68,7 @@ def _warehouse(
             extra = collapsed if load_id == load_ids[-1] else 0
             published_at = "now()" if load_id in published else "null"
             con.execute(
-                f"insert into audit.loads values (?, 'crm', 'crm_orders', ?, ?, now(), {published_at}, null)",
+                f"insert into audit.loads values (?, 'crm', 'crm_orders', ?, ?, now(), {published_at}, null, 0)",
                 [load_id, rows + extra, rows],
             )
     return path
@@ -162,7 +162,7 @@ def test_gate_validates_every_unpublished_load_in_chunks(tmp_path: Path) -> None
 def test_empty_delivery_fails_instead_of_rejudging_old_data(tmp_path: Path) -> None:
     warehouse = _warehouse(tmp_path / "w.duckdb", _orders(3, "L1"), published={"L1"})
     with duckdb.connect(str(warehouse)) as con:  # today's extract read an empty file: a ledger row, no raw rows
-        con.execute("insert into audit.loads values ('L2', 'crm', 'crm_orders', 0, 0, now(), null, null)")
+        con.execute("insert into audit.loads values ('L2', 'crm', 'crm_orders', 0, 0, now(), null, null, 0)")
     outcome = run_gate(warehouse, raw_crm_orders, CTX)
     assert outcome.rows == 0
     assert ("expect_column_values_to_be_between", "row_count") in {(f.expectation, f.column) for f in outcome.failures}

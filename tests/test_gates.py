@@ -131,7 +131,7 @@ def test_bad_raw_batch_fails_the_gx_gate_for_the_right_reasons(
     orders = xs_tables["crm_orders"]
     orders = _replace(orders, "customer_id", range(0, 5), None)
     orders = _replace(orders, "order_total", range(5, 8), -10.0)
-    orders = _replace(orders, "currency", range(8, 10), "XXX")
+    orders = _replace(orders, "currency", range(8, 28), "XXX")  # quarantined: 20 of 1,095 rows is 1.8% > 1%
     workspace.land({**xs_tables, "crm_orders": orders})
 
     outcome = workspace.run()
@@ -140,14 +140,22 @@ def test_bad_raw_batch_fails_the_gx_gate_for_the_right_reasons(
     assert not outcome.published
     (gate,) = [c for c in outcome.checks if c.check == "gx_raw_crm_orders"]
     assert not gate.passed
-    for reason in (
-        "'column': 'customer_id'",
-        "'column': 'order_total'",
-        "'column': 'currency'",
-        "XXX",
-        "-10.0",
-    ):
+    for reason in ("'column': 'customer_id'", "'column': 'order_total'", "-10.0", "'column': 'quarantine_rate'"):
         assert reason in gate.detail, reason
+    assert "'column': 'currency'" not in gate.detail  # unconvertible rows never reach raw: they are quarantined
+    with duckdb.connect(str(workspace.settings.warehouse_path), read_only=True) as con:
+        newest = "(select max(load_id) from audit.loads where table_name = 'crm_orders')"
+        quarantined = con.execute(
+            f"select row_number, reason from audit.quarantine where _load_id = {newest} order by row_number"
+        ).fetchall()
+        ledger = con.execute(
+            f"select rows_extracted, rows_loaded, rows_quarantined from audit.loads where load_id = {newest} "
+            "and table_name = 'crm_orders'"
+        ).fetchall()
+    assert quarantined == [
+        (i + 1, "unknown currency 'XXX': no FX rate in dbt_project/seeds/fx_rates.csv") for i in range(8, 28)
+    ]
+    assert ledger == [(1_095, 1_075, 20)]
     assert all(c.check.startswith("gx_raw_") for c in outcome.checks), "dbt must not run after a failed gate"
     assert [c.check for c in outcome.checks if not c.passed] == ["gx_raw_crm_orders"]
     assert file_digest(published) == digest

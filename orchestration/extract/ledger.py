@@ -25,24 +25,43 @@ create table if not exists {LEDGER} (
     loaded_at timestamptz not null,
     published_at timestamptz,
     discarded_at timestamptz,
+    rows_quarantined bigint not null default 0,
     primary key (load_id, table_name)
-)
+);
+alter table {LEDGER} add column if not exists rows_quarantined bigint default 0
 """
 
 
+class LoadAccountingError(RuntimeError):
+    """Rows extracted != rows loaded + rows quarantined: some rows went nowhere, which must never pass silently."""
+
+
 def record_load(
-    warehouse_path: Path, source: str, table: str, load_id: str, rows_extracted: int, loaded_at: datetime
+    warehouse_path: Path,
+    source: str,
+    table: str,
+    load_id: str,
+    rows_extracted: int,
+    loaded_at: datetime,
+    rows_quarantined: int = 0,
 ) -> int:
     """Record one table's load; `rows_loaded` is what raw holds under this load id right after it. Returns it.
 
-    rows_extracted > rows_loaded means the merge collapsed rows sharing a key within the batch.
+    Every extracted row is loaded or quarantined: otherwise the ledger row is still written (for the audit) and
+    LoadAccountingError is raised, failing the extract.
     """
     with duckdb.connect(str(warehouse_path)) as con:
         con.execute(DDL)
         rows_loaded = con.execute(f'select count(*) from raw."{table}" where _load_id = ?', [load_id]).fetchall()[0][0]
         con.execute(
-            f"insert or replace into {LEDGER} values (?, ?, ?, ?, ?, ?, null, null)",
-            [load_id, source, table, rows_extracted, rows_loaded, loaded_at],
+            f"insert or replace into {LEDGER} (load_id, source, table_name, rows_extracted, rows_loaded, loaded_at, "
+            "rows_quarantined) values (?, ?, ?, ?, ?, ?, ?)",
+            [load_id, source, table, rows_extracted, rows_loaded, loaded_at, rows_quarantined],
+        )
+    if rows_extracted != rows_loaded + rows_quarantined:
+        raise LoadAccountingError(
+            f"raw.{table} load {load_id}: {rows_extracted} rows extracted but {rows_loaded} loaded + "
+            f"{rows_quarantined} quarantined"
         )
     return rows_loaded
 
@@ -55,12 +74,13 @@ def _has_ledger(con: duckdb.DuckDBPyConnection) -> bool:
     )
 
 
-def unpublished_loads(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, int, int]]:
-    """(load_id, rows_extracted, rows_loaded) of the table's loads not yet published nor discarded, oldest first."""
+def unpublished_loads(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, int, int, int]]:
+    """(load_id, rows_extracted, rows_loaded, rows_quarantined) of the table's loads not yet published nor
+    discarded, oldest first."""
     if not _has_ledger(con):
         return []
     return con.execute(
-        f"select load_id, rows_extracted, rows_loaded from {LEDGER} "
+        f"select load_id, rows_extracted, rows_loaded, rows_quarantined from {LEDGER} "
         "where table_name = ? and published_at is null and discarded_at is null order by load_id",
         [table],
     ).fetchall()

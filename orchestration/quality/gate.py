@@ -28,11 +28,17 @@ class GateContext:
 
 
 def build_suites(module: ModuleType) -> tuple[Any, Any]:
+    """Row and table suites; every raw suite (SCOPE unpublished_loads) also gets the quarantine-rate rule."""
     import great_expectations as gx
 
+    from expectations import _rules
+
+    table_rules = module.table_rules()
+    if module.SCOPE == "unpublished_loads":
+        table_rules.append(_rules.quarantine_rate_within_threshold())
     return (
         gx.ExpectationSuite(name=module.SUITE_NAME, expectations=module.row_rules()),
-        gx.ExpectationSuite(name=f"{module.SUITE_NAME}__table", expectations=module.table_rules()),
+        gx.ExpectationSuite(name=f"{module.SUITE_NAME}__table", expectations=table_rules),
     )
 
 
@@ -40,6 +46,7 @@ def build_suites(module: ModuleType) -> tuple[Any, Any]:
 class Batch:
     sql: str  # the rows this gate judges
     rows_collapsed_by_key: int | None  # raw only: rows of the newest load that the merge folded into another row
+    quarantine_rate: float | None  # raw only: the largest share of an unpublished load's rows that was quarantined
 
 
 def batch_filter(module: ModuleType, con: duckdb.DuckDBPyConnection) -> Batch:
@@ -48,13 +55,20 @@ def batch_filter(module: ModuleType, con: duckdb.DuckDBPyConnection) -> Batch:
     schema, table = module.DATASET
     relation = f'"{schema}"."{table}"'
     if module.SCOPE == "table":
-        return Batch(f"select * from {relation}", None)
+        return Batch(f"select * from {relation}", None, None)
     loads = unpublished_loads(con, table)
     if not loads:
         raise ValueError(f"{schema}.{table} has no unpublished load in audit.loads: nothing new to gate")
-    load_ids = ", ".join(f"'{load_id}'" for load_id, _, _ in loads)
-    _, extracted, loaded = loads[-1]
-    return Batch(f"select * from {relation} where _load_id in ({load_ids})", extracted - loaded)
+    load_ids = ", ".join(f"'{load[0]}'" for load in loads)
+    _, extracted, loaded, quarantined = loads[-1]
+    # A load whose rows were all re-delivered by a later load is superseded: its quarantine no longer matters.
+    live = {
+        r[0] for r in con.execute(f"select distinct _load_id from {relation} where _load_id in ({load_ids})").fetchall()
+    }
+    rate = max(
+        (q / e if e else 0.0) for i, (load_id, e, _, q) in enumerate(loads) if load_id in live or i == len(loads) - 1
+    )
+    return Batch(f"select * from {relation} where _load_id in ({load_ids})", extracted - loaded - quarantined, rate)
 
 
 def parameters(module: ModuleType, ctx: GateContext, recent_rows: list[int]) -> dict[str, Any]:
@@ -96,5 +110,7 @@ def run_gate(warehouse_path: Path, module: ModuleType, ctx: GateContext, chunk_r
         metrics = con.sql(f"select {metrics_sql} from ({batch.sql}) as batch").df()
         if batch.rows_collapsed_by_key is not None:
             metrics["rows_collapsed_by_key"] = batch.rows_collapsed_by_key
+        if batch.quarantine_rate is not None:
+            metrics["quarantine_rate"] = batch.quarantine_rate
         table_outcomes = SuiteRunner(table_suite).run(metrics, params)
     return SuiteOutcome(suite=module.SUITE_NAME, rows=rows, outcomes=merge_chunks(chunks) + table_outcomes)

@@ -23,6 +23,12 @@ def write_tables(tables: dict[str, pa.Table], out_dir: Path, metadata: dict[str,
         tmp = out_dir / f".{name}.parquet.tmp"
         pq.write_table(table, tmp, compression="zstd")
         os.replace(tmp, out_dir / f"{name}.parquet")
+    return write_manifest(tables, out_dir, metadata)
+
+
+def write_manifest(tables: dict[str, pa.Table], out_dir: Path, metadata: dict[str, object]) -> Path:
+    """`_manifest.json`: the generator's parameters (its end date is the default as-of date) and row counts."""
+    out_dir.mkdir(parents=True, exist_ok=True)
     manifest = {**metadata, "tables": {name: table.num_rows for name, table in tables.items()}}
     tmp = out_dir / f".{MANIFEST}.tmp"
     tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str))

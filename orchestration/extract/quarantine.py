@@ -1,0 +1,164 @@
+"""Row rules every source's Arrow batch passes before loading, and the quarantine table the failures go to.
+
+Quarantine is for a row that cannot be loaded or used: a required value or key missing, a value that does not parse
+(reported by the source reader), a negative quantity, a currency without an FX rate, or a key delivered again later
+in the same delivery (the later row wins; the earlier one is kept here, not folded away). Batch and statistical
+properties (volume, duplicates across loads, freshness, rates) are the GX gates' job; the gate
+`quarantine_rate_within_threshold` stops a mostly-bad delivery from publishing.
+
+`audit.quarantine` is idempotent per content: a row's id hashes table, file, row number, record and reason, so the
+same bad record delivered again updates its `_load_id`/`_loaded_at` (the latest load that brought it) instead of
+adding a duplicate. The ledger keeps each load's own count (`audit.loads.rows_quarantined`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from orchestration.sources.delivery import LINEAGE, SOURCE_FILE, SOURCE_ROW, Delivery, DeliveryError, Reject
+from orchestration.sources.registry import RawTable
+
+QUARANTINE = "audit.quarantine"
+DDL = f"""
+create schema if not exists audit;
+create table if not exists {QUARANTINE} (
+    quarantine_id varchar primary key,
+    source varchar not null,
+    raw_table varchar not null,
+    file varchar not null,
+    row_number bigint not null,
+    column_name varchar not null,
+    reason varchar not null,
+    record varchar not null,
+    _load_id varchar not null,
+    _loaded_at timestamptz not null
+)
+"""
+CURRENCY_COLUMNS = ("currency", "customer_currency_code", "account_currency")
+NON_NEGATIVE_COLUMNS = ("quantity",)
+
+
+def known_currencies() -> list[str]:
+    from expectations._rules import accepted_currencies  # the FX seed: one source of truth with the GX gate
+
+    return [c.upper() for c in accepted_currencies()]
+
+
+def conform(table: pa.Table, raw: RawTable, where: str) -> pa.Table:
+    """Contract columns first, in contract types; optional ones missing become null; extra columns are kept."""
+    missing = [c for c in raw.required if c not in table.column_names]
+    if missing:
+        raise DeliveryError(f"{where}: required column(s) {', '.join(missing)} of raw.{raw.name} missing")
+    columns = {}
+    for column in raw.columns:
+        if column.name not in table.column_names:
+            columns[column.name] = pa.nulls(table.num_rows, column.type)
+            continue
+        try:
+            columns[column.name] = table[column.name].cast(column.type)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise DeliveryError(f"{where}: column {column.name} is not {column.type} ({exc})") from exc
+    for name in table.column_names:
+        columns.setdefault(name, table[name])
+    return pa.table(columns)
+
+
+def _problems(table: pa.Table, raw: RawTable) -> list[tuple[str, pa.Array, str]]:
+    """(column, mask of failing rows, reason template with {value}) for each row rule that applies."""
+    rules = [(c, pc.is_null(table[c]), "required value missing") for c in raw.required]
+    currencies = pa.array(known_currencies())
+    for c in CURRENCY_COLUMNS:
+        if c in table.column_names:
+            code = pc.utf8_upper(pc.utf8_trim_whitespace(table[c]))
+            bad = pc.and_(pc.is_valid(code), pc.invert(pc.is_in(code, value_set=currencies)))
+            rules.append((c, bad, "unknown currency {value!r}: no FX rate in dbt_project/seeds/fx_rates.csv"))
+    for c in NON_NEGATIVE_COLUMNS:
+        if c in table.column_names:
+            rules.append((c, pc.fill_null(pc.less(table[c], 0), False), "negative quantity {value}"))
+    return rules
+
+
+def _record(row: dict) -> str:
+    return json.dumps({k: v for k, v in row.items() if k not in LINEAGE}, default=str, sort_keys=True)
+
+
+def split(delivery: Delivery, raw: RawTable) -> tuple[pa.Table, list[Reject]]:
+    """The loadable rows (lineage dropped) and every reject: the reader's parse failures plus these rules'."""
+    table = conform(delivery.table, raw, f"raw.{raw.name} delivery")
+    rejects = list(delivery.rejects)
+    bad = pa.array([False] * table.num_rows)
+    rules = _problems(table, raw)
+    for _, mask, _ in rules:
+        bad = pc.or_(bad, mask)
+    masks = [(c, m.to_pylist(), reason) for c, m, reason in rules]
+    for i in pc.indices_nonzero(bad).to_pylist():
+        row = table.slice(i, 1).to_pylist()[0]
+        hits = [(c, reason.format(value=row[c])) for c, m, reason in masks if m[i]]
+        rejects.append(_reject(row, hits))
+    good = table.filter(pc.invert(bad))
+    good, superseded = _keep_last_per_key(good, raw)
+    return good.drop_columns([c for c in LINEAGE if c in good.column_names]), rejects + superseded
+
+
+def _reject(row: dict, hits: list[tuple[str, str]]) -> Reject:
+    columns, reasons = zip(*hits, strict=True)
+    return Reject(str(row[SOURCE_FILE]), int(row[SOURCE_ROW]), ", ".join(columns), "; ".join(reasons), _record(row))
+
+
+def _keep_last_per_key(table: pa.Table, raw: RawTable) -> tuple[pa.Table, list[Reject]]:
+    """A key delivered twice in one delivery: the later row (file order, then row order) wins, the earlier one is
+    quarantined, so nothing is folded silently by the merge."""
+    keys = list(raw.primary_key)
+    indexed = table.select(keys).append_column("_i", pa.array(range(table.num_rows), pa.int64()))
+    last = indexed.group_by(keys, use_threads=False).aggregate([("_i", "max")])["_i_max"]
+    keep = pc.is_in(indexed["_i"], value_set=last)
+    if pc.all(keep).as_py() is not False:
+        return table, []
+    winners = {tuple(r[k] for k in keys): r for r in table.filter(keep).select([*keys, *LINEAGE]).to_pylist()}
+    rejects = []
+    for row in table.filter(pc.invert(keep)).to_pylist():
+        winner = winners[tuple(row[k] for k in keys)]
+        reason = f"key delivered again later in this delivery ({winner[SOURCE_FILE]} row {winner[SOURCE_ROW]} wins)"
+        rejects.append(_reject(row, [(", ".join(keys), reason)]))
+    return table.filter(keep), rejects
+
+
+def _quarantine_id(raw_table: str, reject: Reject) -> str:
+    text = "|".join((raw_table, reject.file, str(reject.row_number), reject.record_json, reject.reason))
+    return hashlib.sha1(text.encode()).hexdigest()[:24]
+
+
+def record_quarantine(
+    warehouse_path: Path, source: str, raw_table: str, rejects: list[Reject], load_id: str, loaded_at: datetime
+) -> int:
+    """Store a load's rejects in audit.quarantine (one row per rejected record); returns how many."""
+    with duckdb.connect(str(warehouse_path)) as con:
+        con.execute(DDL)
+        if rejects:
+            con.executemany(
+                f"insert into {QUARANTINE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (quarantine_id) do "
+                "update set _load_id = excluded._load_id, _loaded_at = excluded._loaded_at",
+                [
+                    [
+                        _quarantine_id(raw_table, r),
+                        source,
+                        raw_table,
+                        r.file,
+                        r.row_number,
+                        r.column,
+                        r.reason,
+                        r.record_json,
+                        load_id,
+                        loaded_at,
+                    ]
+                    for r in rejects
+                ],
+            )
+    return len(rejects)

@@ -1,0 +1,49 @@
+"""What every source reader hands the extract: a contract-typed Arrow table plus the rows it could not parse.
+
+The table carries two lineage columns (`_source_file`, `_source_row`) so the shared quarantine rules can name the
+file and row of a bad record; the extract drops them before loading. Rows a reader could not parse at all arrive as
+`Reject`s, already explained, so nothing a source read is ever silently lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+SOURCE_FILE = "_source_file"
+SOURCE_ROW = "_source_row"
+LINEAGE = (SOURCE_FILE, SOURCE_ROW)
+
+
+class DeliveryError(RuntimeError):
+    """A whole file or table cannot be used (unreadable, not the expected format, a required column missing)."""
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One delivered record that cannot be loaded, and why."""
+
+    file: str
+    row_number: int  # 1-based: CSV spreadsheet row (header = 1), JSONL line, Parquet row
+    column: str  # the failing contract (or vendor) column(s), comma-separated
+    reason: str
+    record_json: str  # the record as delivered (vendor fields) or as parsed (contract columns), JSON text
+
+
+@dataclass
+class Delivery:
+    table: pa.Table  # contract columns (+ drift columns) + LINEAGE
+    rejects: list[Reject] = field(default_factory=list)
+    notes: dict[str, int] = field(default_factory=dict)  # dirt a reader repaired and counts, e.g. local timestamps
+
+    @property
+    def rows_read(self) -> int:
+        return self.table.num_rows + len(self.rejects)
+
+
+def with_lineage(table: pa.Table, file: str, first_row: int = 1) -> pa.Table:
+    """Tag every row with its file and 1-based row number (Parquet-style numbering from `first_row`)."""
+    n = table.num_rows
+    table = table.append_column(SOURCE_FILE, pa.array([file] * n, pa.string()).dictionary_encode())
+    return table.append_column(SOURCE_ROW, pa.array(range(first_row, first_row + n), pa.int64()))

@@ -1,0 +1,103 @@
+"""Record-level I/O of the two file formats: CSV with a header row, and GA4's BigQuery-export JSONL.
+
+Both readers yield (row number, {vendor column: text or None}) so one mapping step serves every file. A file that
+cannot be decoded or parsed at all raises DeliveryError naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from orchestration.sources.delivery import DeliveryError
+
+Record = dict[str, str | None]
+PARAM_VALUE_KEYS = ("string_value", "int_value", "float_value", "double_value")
+
+
+class RowShapeError(ValueError):
+    """One CSV row does not fit the header: quarantined, the rest of the file loads."""
+
+
+def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, Record | RowShapeError]]]:
+    """Header and rows; row numbers are spreadsheet rows (the header is row 1)."""
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+        reader = csv.reader(handle)
+        header = next(reader, None)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DeliveryError(f"{path}: not a readable UTF-8 CSV file ({exc})") from exc
+    if not header or not any(h.strip() for h in header):
+        handle.close()
+        raise DeliveryError(f"{path}: not a CSV export: no header row")
+    header = [h.strip() for h in header]
+
+    def rows() -> Iterator[tuple[int, Record | RowShapeError]]:
+        with handle:
+            number = 1
+            try:
+                for cells in reader:
+                    number += 1
+                    if not cells:
+                        continue
+                    if len(cells) != len(header):
+                        yield number, RowShapeError(f"row has {len(cells)} fields, the header has {len(header)}")
+                        continue
+                    yield number, {h: (c if c != "" else None) for h, c in zip(header, cells, strict=True)}
+            except (UnicodeDecodeError, csv.Error) as exc:
+                raise DeliveryError(f"{path}: not a readable UTF-8 CSV file near row {number + 1} ({exc})") from exc
+
+    return header, rows()
+
+
+def flatten_ga4(event: dict[str, Any], prefix: str = "") -> Record:
+    """A GA4 export event as dotted paths: event_params become `event_params.<key>` with their one typed value."""
+    flat: Record = {}
+    for key, value in event.items():
+        path = f"{prefix}{key}"
+        if key == "event_params" and isinstance(value, list):
+            for param in value:
+                typed = param.get("value") or {}
+                found = next((typed[k] for k in PARAM_VALUE_KEYS if typed.get(k) is not None), None)
+                flat[f"{path}.{param['key']}"] = None if found is None else str(found)
+        elif isinstance(value, dict):
+            flat.update(flatten_ga4(value, f"{path}."))
+        elif isinstance(value, list):
+            flat[path] = json.dumps(value)
+        else:
+            flat[path] = None if value is None else str(value)
+    return flat
+
+
+def read_ga4_jsonl(path: Path) -> Iterator[tuple[int, Record]]:
+    """One event per line; row numbers are line numbers."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    event = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise DeliveryError(f"{path}: line {number} is not valid JSON ({exc.msg})") from exc
+                if not isinstance(event, dict):
+                    raise DeliveryError(f"{path}: line {number} is not a GA4 event object")
+                yield number, flatten_ga4(event)
+    except UnicodeDecodeError as exc:
+        raise DeliveryError(f"{path}: not a UTF-8 JSONL file ({exc})") from exc
+
+
+def write_atomically(path: Path, lines: Iterable[str] | None = None, rows: Iterable[list[str]] | None = None) -> None:
+    """Write a JSONL (`lines`) or CSV (`rows`) file under a temporary name, then rename: readers never see half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as handle:
+        if rows is not None:
+            csv.writer(handle).writerows(rows)
+        for line in lines or ():
+            handle.write(line + "\n")
+    os.replace(tmp, path)

@@ -1,0 +1,214 @@
+"""The `files` source: generator output written as vendor exports loads to the same raw tables as the embedded
+Parquet; re-deliveries merge; drift is kept; unusable files fail naming the file."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from orchestration.sources.files import read_files_delivery, write_files
+from orchestration.sources.files.mappings import DERIVED, FILE_SPECS, contract_tables
+from orchestration.sources.files.reader import LOCAL_TIME_NOTE
+from orchestration.sources.files.writer import COUNTRY_TIMEZONE
+from orchestration.sources.landing import write_tables
+from orchestration.sources.registry import RAW_TABLES, ga4_event_id, raw_table
+from tests.conftest import XS, make_workspace
+from tests.extract_fixtures import Extract, failure_messages, settings_for
+
+
+def _extract(tmp: Path, source: str, tables: dict[str, pa.Table]) -> Extract:
+    extract = Extract(settings_for(tmp, source))
+    if source == "files":
+        write_files(tables, extract.settings.landing_dir)
+    else:
+        write_tables(tables, extract.settings.landing_dir, {})
+    result = extract.run()
+    assert result.success, failure_messages(result)
+    return extract
+
+
+def _rewrite_csv(path: Path, edit) -> None:
+    with path.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    rows = edit(rows)
+    with path.open("w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+
+
+def _contract_rows(extract: Extract, table: str) -> list[tuple]:
+    spec = raw_table(table)
+    columns = ", ".join(c.name for c in spec.columns)
+    return extract.query(f"select {columns} from raw.{table} order by {', '.join(spec.primary_key)}")
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory: pytest.TempPathFactory, xs_tables: dict[str, pa.Table]) -> tuple[Extract, Extract]:
+    synthetic = _extract(tmp_path_factory.mktemp("synthetic"), "synthetic", xs_tables)
+    files = _extract(tmp_path_factory.mktemp("files"), "files", xs_tables)
+    return synthetic, files
+
+
+def test_every_contract_table_has_a_file_mapping_covering_its_columns() -> None:
+    assert {s.table for s in FILE_SPECS} == {t.name for t in contract_tables()}
+    for table in contract_tables():
+        spec = next(s for s in FILE_SPECS if s.table == table.name)
+        mapped = [f.column for f in spec.loaded] + list(DERIVED.get(table.name, ()))
+        assert sorted(mapped) == sorted(c.name for c in table.columns), table.name
+
+
+def test_files_load_the_same_raw_rows_as_the_synthetic_source(both: tuple[Extract, Extract]) -> None:
+    synthetic, files = both
+    for table in RAW_TABLES:
+        if table.name == "ga4_events":
+            continue
+        assert _contract_rows(files, table.name) == _contract_rows(synthetic, table.name), table.name
+    assert files.ledger() == synthetic.ledger()
+    assert all(e == lo and q == 0 for e, lo, q in files.ledger().values())
+    revenue = "select count(*), sum(order_total::decimal(18, 2)) from raw.crm_orders"
+    assert files.query(revenue) == synthetic.query(revenue) == [(1_095, files.query(revenue)[0][1])]
+
+
+def test_ga4_events_get_the_derived_event_id_and_the_same_values(
+    both: tuple[Extract, Extract], xs_tables: dict[str, pa.Table]
+) -> None:
+    synthetic, files = both
+    events = xs_tables["ga4_events"]
+    expected = sorted(
+        ga4_event_id(events["user_pseudo_id"], events["event_timestamp"], events["event_name"]).to_pylist()
+    )
+    assert [r[0] for r in files.query("select event_id from raw.ga4_events order by event_id")] == expected
+    columns = ", ".join(c.name for c in raw_table("ga4_events").columns if c.name != "event_id")
+    order = "order by user_pseudo_id, event_timestamp, event_name"
+    assert files.query(f"select {columns} from raw.ga4_events {order}") == synthetic.query(
+        f"select {columns} from raw.ga4_events {order}"
+    )
+
+
+def test_order_times_are_written_in_local_time_and_counted_when_repaired(
+    tmp_path: Path, xs_tables: dict[str, pa.Table]
+) -> None:
+    write_files(xs_tables, tmp_path)
+    customers = xs_tables["crm_customers"]
+    zone = dict(zip(customers["customer_id"].to_pylist(), customers["country_code"].to_pylist(), strict=True))
+    orders = xs_tables["crm_orders"].to_pylist()
+    local = sum(
+        1
+        for o in orders
+        if o["ordered_at"].astimezone(ZoneInfo(COUNTRY_TIMEZONE[zone[o["customer_id"]]])).utcoffset() != timedelta(0)
+    )
+    assert 0 < local < len(orders)
+    delivery = read_files_delivery(tmp_path, raw_table("crm_orders"))
+    assert delivery.notes == {LOCAL_TIME_NOTE: local}
+    assert delivery.table["ordered_at"].to_pylist() == [o["ordered_at"].astimezone(UTC) for o in orders]
+    first = (tmp_path / "crm" / "orders.csv").read_text().splitlines()[1]
+    assert first.startswith("#O00000001,O00000001,C0000003,2026-07-04 23:26:35 +0100,GBP,47.06,paid,")
+
+
+def test_double_delivery_changed_order_and_late_rows(tmp_path: Path, xs_tables: dict[str, pa.Table]) -> None:
+    orders = xs_tables["crm_orders"]
+    early = {**xs_tables, "crm_orders": orders.slice(0, 1_000)}  # the last 95 orders arrive in a later delivery
+    extract = _extract(tmp_path, "files", early)
+    before = _contract_rows(extract, "crm_orders")
+    assert len(before) == 1_000
+
+    assert extract.run().success  # the same files again
+    assert _contract_rows(extract, "crm_orders") == before
+    assert extract.query("select count(distinct _load_id) from raw.crm_orders") == [(1,)]  # re-merged onto itself
+    assert extract.ledger()["crm_orders"] == (1_000, 1_000, 0)
+
+    write_files(xs_tables, extract.settings.landing_dir)  # late rows: the complete export
+    path = extract.settings.landing_dir / "crm" / "orders.csv"
+    _rewrite_csv(path, lambda rows: [rows[0], [*rows[1][:5], "99.5", "refunded", rows[1][7]], *rows[2:]])
+    assert extract.run().success
+    after = {r[0]: r for r in _contract_rows(extract, "crm_orders")}
+    assert len(after) == 1_095
+    assert (after["O00000001"][4], after["O00000001"][5]) == (99.5, "refunded")  # updated, not duplicated
+    assert extract.ledger()["crm_orders"] == (1_095, 1_095, 0)
+
+
+def test_a_new_vendor_column_is_carried_into_raw(tmp_path: Path, xs_tables: dict[str, pa.Table]) -> None:
+    extract = Extract(settings_for(tmp_path, "files"))
+    write_files(xs_tables, extract.settings.landing_dir)
+    path = extract.settings.landing_dir / "crm" / "orders.csv"
+    _rewrite_csv(path, lambda rows: [rows[0] + ["Gift Card (EUR)"]] + [r + [str(i)] for i, r in enumerate(rows[1:])])
+    assert extract.run().success
+    assert extract.query("select count(*), sum(gift_card_eur::int) from raw.crm_orders") == [(1_095, sum(range(1_095)))]
+
+
+def test_a_missing_required_column_fails_naming_file_and_column(tmp_path: Path, xs_tables: dict[str, pa.Table]):
+    extract = Extract(settings_for(tmp_path, "files"))
+    write_files(xs_tables, extract.settings.landing_dir)
+    path = extract.settings.landing_dir / "crm" / "orders.csv"
+    _rewrite_csv(path, lambda rows: [r[:3] + r[4:] for r in rows])  # drop "Created at"
+    result = extract.run()
+    assert not result.success
+    failed = [e.step_key for e in result.get_step_failure_events()]
+    assert failed == ["extract_crm"]
+    assert f"{path}: required column 'Created at' (raw.crm_orders.ordered_at) is missing" in failure_messages(result)
+
+
+@pytest.mark.parametrize(
+    ("relative", "content", "problem"),
+    [
+        ("ga4/events_20260801.jsonl", b'{"event_name": "page_view"}\n{not json\n', "line 2 is not valid JSON"),
+        ("google_ads/campaign_report.csv", b"\xff\xfe\x00\x81junk", "not a readable UTF-8 CSV file"),
+    ],
+)
+def test_an_unparseable_file_fails_its_extract_naming_the_file(
+    tmp_path: Path, xs_tables: dict[str, pa.Table], relative: str, content: bytes, problem: str
+) -> None:
+    extract = Extract(settings_for(tmp_path, "files"))
+    write_files(xs_tables, extract.settings.landing_dir)
+    path = extract.settings.landing_dir / relative
+    path.write_bytes(content)
+    result = extract.run()
+    assert [e.step_key for e in result.get_step_failure_events()] == [
+        "extract_ga4" if relative.startswith("ga4") else "extract_ads"
+    ]
+    assert f"{path}: {problem}" in failure_messages(result)
+
+
+def _published_figures(workspace) -> tuple[dict[str, int], tuple]:
+    from orchestration.publish.publisher import PUBLISH_LOG, published_tables
+
+    counts = {t: n for t, n in published_tables(workspace.settings.published_path).items() if t != PUBLISH_LOG}
+    with duckdb.connect(str(workspace.settings.published_path), read_only=True) as con:
+        revenue = con.execute(
+            "select (select sum(net_revenue_reporting) from fct_orders), "
+            "(select sum(net_revenue_reporting) from mart_customer_360), (select sum(monetary_reporting) from mart_rfm)"
+        ).fetchall()[0]
+    return counts, revenue
+
+
+@pytest.mark.slow
+def test_full_pipeline_on_files_publishes_what_synthetic_publishes(
+    tmp_path_factory: pytest.TempPathFactory, xs_tables: dict[str, pa.Table]
+) -> None:
+    figures = {}
+    for source in ("synthetic", "files"):
+        with make_workspace(tmp_path_factory.mktemp(f"run_{source}"), {}, C360_SOURCE=source) as ws:
+            if source == "files":
+                write_files(xs_tables, ws.settings.landing_dir, {"end_date": XS.end_date})
+            else:
+                ws.land(xs_tables)
+            outcome = ws.run()
+            assert outcome.success and outcome.published, (source, outcome.failed_steps)
+            figures[source] = _published_figures(ws)
+    assert figures["files"] == figures["synthetic"]
+    counts, revenue = figures["files"]
+    assert (counts["fct_orders"], counts["mart_customer_360"]) == (1_095, 1_000)
+    assert revenue[0] == revenue[1] == revenue[2] > 0
+
+
+def test_readme_file_reference_is_the_one_generated_from_the_mappings() -> None:
+    from orchestration.config import REPO_ROOT
+    from orchestration.sources.files.docs import END, START, reference_markdown
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert readme[readme.index(START) : readme.index(END) + len(END)] == reference_markdown()

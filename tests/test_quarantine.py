@@ -1,0 +1,177 @@
+"""Quarantine: rows that cannot be loaded go to audit.quarantine with file, row, column and reason; the rest loads;
+extracted = loaded + quarantined; the same bad delivery twice adds no duplicate quarantine rows; the GX gate blocks a
+delivery with more than 1% quarantined."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from expectations import _rules, raw_crm_orders
+from orchestration.extract.ledger import DDL as LEDGER_DDL
+from orchestration.quality.gate import GateContext, run_gate
+from orchestration.sources.files import write_files
+from orchestration.sources.landing import write_tables
+from tests.extract_fixtures import Extract, failure_messages, settings_for
+
+QUARANTINE = (
+    "select raw_table, file, row_number, column_name, reason from audit.quarantine order by raw_table, row_number"
+)
+
+
+def _edit_csv(path: Path, edit) -> None:
+    with path.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    edit(rows)
+    with path.open("w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+
+
+@pytest.fixture()
+def bad_files(tmp_path: Path, xs_tables: dict[str, pa.Table]) -> Extract:
+    extract = Extract(settings_for(tmp_path, "files"))
+    write_files(xs_tables, extract.settings.landing_dir)
+    crm = extract.settings.landing_dir / "crm"
+
+    def orders(rows: list[list[str]]) -> None:
+        rows[2][5] = "abc"  # Total not a number
+        rows[3][3] = "yesterday"  # Created at unparseable
+        rows[4][4] = "XXX"  # currency without an FX rate
+        rows[5][1] = ""  # Id (the key) missing
+        rows[6] = rows[6][:4]  # a truncated row
+
+    def lines(rows: list[list[str]]) -> None:
+        rows[10][3] = "-2"  # negative quantity
+
+    _edit_csv(crm / "orders.csv", orders)
+    _edit_csv(crm / "order_lines.csv", lines)
+    return extract
+
+
+def test_bad_rows_are_quarantined_with_reasons_and_the_rest_loads(bad_files: Extract) -> None:
+    result = bad_files.run()
+    assert result.success, failure_messages(result)
+    assert bad_files.query(QUARANTINE) == [
+        ("crm_order_lines", "order_lines.csv", 11, "quantity", "negative quantity -2"),
+        ("crm_orders", "orders.csv", 3, "order_total", "not a number: 'abc'"),
+        ("crm_orders", "orders.csv", 4, "ordered_at", "unparseable timestamp: 'yesterday'"),
+        (
+            "crm_orders",
+            "orders.csv",
+            5,
+            "currency",
+            "unknown currency 'XXX': no FX rate in dbt_project/seeds/fx_rates.csv",
+        ),
+        ("crm_orders", "orders.csv", 6, "order_id", "required value missing"),
+        ("crm_orders", "orders.csv", 7, "*", "row has 4 fields, the header has 8"),
+    ]
+    ledger = bad_files.ledger()
+    assert ledger["crm_orders"] == (1_095, 1_090, 5)
+    assert ledger["crm_order_lines"] == (2_700, 2_699, 1)
+    assert all(e == lo + q for e, lo, q in ledger.values())
+    assert bad_files.query("select count(*) from raw.crm_orders") == [(1_090,)]
+    (record,) = bad_files.query("select record from audit.quarantine where row_number = 3 and raw_table = 'crm_orders'")
+    assert json.loads(record[0])["Total"] == "abc"  # the record as delivered
+    loads = bad_files.query("select count(distinct _load_id), count(distinct _loaded_at) from audit.quarantine")
+    assert loads == [(1, 1)]  # both tables come from one crm extract: one load id and time
+
+
+def test_the_same_bad_delivery_twice_keeps_one_quarantine_row_per_record(bad_files: Extract) -> None:
+    assert bad_files.run().success
+    first = bad_files.query("select quarantine_id, _load_id from audit.quarantine order by 1")
+    assert bad_files.run().success
+    second = bad_files.query("select quarantine_id, _load_id from audit.quarantine order by 1")
+    assert [q for q, _ in second] == [q for q, _ in first]  # same rows, no duplicates
+    latest = bad_files.query("select max(load_id) from audit.loads where table_name = 'crm_orders'")[0][0]
+    assert {load for q, load in second if q in {q for q, _ in first}} >= {latest}  # now points at the newest load
+    assert bad_files.ledger()["crm_orders"] == (1_095, 1_090, 5)  # each load keeps its own count
+    assert bad_files.query("select count(*) from raw.crm_orders") == [(1_090,)]
+
+
+def test_a_key_delivered_twice_keeps_the_later_row_and_quarantines_the_earlier(
+    tmp_path: Path, xs_tables: dict[str, pa.Table]
+) -> None:
+    extract = Extract(settings_for(tmp_path, "files"))
+    orders = xs_tables["crm_orders"]
+    write_files({**xs_tables, "crm_orders": orders.slice(0, 1_000)}, extract.settings.landing_dir)
+    late = orders.slice(999, 96).to_pylist()  # overlaps the first file by one order, which changed status
+    late[0]["status"] = "refunded"
+    write_files({"crm_orders": pa.Table.from_pylist(late, orders.schema)}, tmp_path / "late")
+    (tmp_path / "late" / "crm" / "orders.csv").rename(extract.settings.landing_dir / "crm" / "orders_2.csv")
+    assert extract.run().success
+    assert extract.query(QUARANTINE) == [
+        (
+            "crm_orders",
+            "orders.csv",
+            1_001,
+            "order_id",
+            "key delivered again later in this delivery (orders_2.csv row 2 wins)",
+        )
+    ]
+    assert extract.query("select status from raw.crm_orders where order_id = 'O00001000'") == [("refunded",)]
+    assert extract.ledger()["crm_orders"] == (1_096, 1_095, 1)
+
+
+def test_the_synthetic_parquet_path_passes_the_same_rules(tmp_path: Path, xs_tables: dict[str, pa.Table]) -> None:
+    orders = xs_tables["crm_orders"].to_pylist()
+    orders[0]["currency"] = "xxx"
+    orders[1]["currency"] = " eur "  # any case and spaces: convertible, staging normalises it
+    orders[2]["order_id"] = None
+    extract = Extract(settings_for(tmp_path, "synthetic"))
+    table = pa.Table.from_pylist(orders, xs_tables["crm_orders"].schema.remove_metadata())
+    write_tables({**xs_tables, "crm_orders": table}, extract.settings.landing_dir, {})
+    assert extract.run().success
+    assert extract.query(QUARANTINE) == [
+        (
+            "crm_orders",
+            "crm_orders.parquet",
+            1,
+            "currency",
+            "unknown currency 'xxx': no FX rate in dbt_project/seeds/fx_rates.csv",
+        ),
+        ("crm_orders", "crm_orders.parquet", 3, "order_id", "required value missing"),
+    ]
+    assert extract.ledger()["crm_orders"] == (1_095, 1_093, 2)
+
+
+def _ledger_with(path: Path, extracted: int, quarantined: int) -> Path:
+    now = datetime(2026, 1, 3, tzinfo=UTC)
+    rows = extracted - quarantined
+    orders = pa.table(
+        {
+            "order_id": [f"O{i}" for i in range(rows)],
+            "customer_id": ["C1"] * rows,
+            "ordered_at": pa.array([now] * rows, pa.timestamp("us", tz="UTC")),
+            "currency": ["USD"] * rows,
+            "order_total": [10.0] * rows,
+            "status": ["completed"] * rows,
+            "updated_at": pa.array([now] * rows, pa.timestamp("us", tz="UTC")),
+            "_load_id": ["L1"] * rows,
+        }
+    )
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema raw")
+        con.register("orders", orders)
+        con.execute("create table raw.crm_orders as select * from orders")
+        con.execute(LEDGER_DDL)
+        con.execute(
+            "insert into audit.loads (load_id, source, table_name, rows_extracted, rows_loaded, loaded_at, "
+            "rows_quarantined) values ('L1', 'crm', 'crm_orders', ?, ?, now(), ?)",
+            [extracted, rows, quarantined],
+        )
+    return path
+
+
+@pytest.mark.parametrize(("quarantined", "passes"), [(0, True), (2, True), (3, False)])
+def test_quarantine_rate_above_the_threshold_fails_the_gate(tmp_path: Path, quarantined: int, passes: bool) -> None:
+    """200 rows extracted: 2 quarantined is exactly 1% (allowed), 3 is 1.5% (a broken delivery)."""
+    assert _rules.MAX_QUARANTINE_RATE == 0.01
+    ctx = GateContext(now=datetime(2026, 1, 3, 12, tzinfo=UTC), as_of=date(2026, 1, 3))
+    outcome = run_gate(_ledger_with(tmp_path / "w.duckdb", 200, quarantined), raw_crm_orders, ctx)
+    assert [f.column for f in outcome.failures] == ([] if passes else ["quarantine_rate"])
