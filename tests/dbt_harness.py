@@ -59,7 +59,9 @@ def run_dbt(data_dir: Path, *args: str) -> None:
     )
     if not result.success:
         failures = [
-            f"{r.node.name}: {r.message}" for r in (result.result or []) if getattr(r, "status", "") in ("error", "fail")
+            f"{r.node.name}: {r.message}"
+            for r in (result.result or [])
+            if getattr(r, "status", "") in ("error", "fail")
         ]
         raise AssertionError(f"dbt {' '.join(args)} failed: {failures or result.exception}")
 

@@ -47,8 +47,12 @@ def score_identities(con: duckdb.DuckDBPyConnection, truth_parquet: Path, graph:
             on graph.identifier_type = truth.identifier_type and graph.identifier = truth.matched_identifier
     """
     pairs = "sum(n * (n - 1) / 2)"
-    (true_pairs,) = con.execute(f"select {pairs} from (select count(*) as n from ({labelled}) group by person_id)").fetchall()[0]
-    (predicted,) = con.execute(f"select {pairs} from (select count(*) as n from ({labelled}) group by predicted)").fetchall()[0]
+    (true_pairs,) = con.execute(
+        f"select {pairs} from (select count(*) as n from ({labelled}) group by person_id)"
+    ).fetchall()[0]
+    (predicted,) = con.execute(
+        f"select {pairs} from (select count(*) as n from ({labelled}) group by predicted)"
+    ).fetchall()[0]
     (shared,) = con.execute(
         f"select {pairs} from (select count(*) as n from ({labelled}) group by person_id, predicted)"
     ).fetchall()[0]
