@@ -35,9 +35,9 @@ def _param(name: str) -> dict[str, str]:
 
 
 def accepted_currencies() -> list[str]:
-    """Currencies the warehouse can convert: exactly those in the FX seed (one source of truth)."""
+    """Currencies the warehouse can convert: exactly those in the daily FX seed (one source of truth)."""
     with FX_SEED.open() as handle:
-        return sorted(row["currency"] for row in csv.DictReader(handle))
+        return sorted({row["currency"] for row in csv.DictReader(handle)})
 
 
 # Row rules -----------------------------------------------------------------------------------------------------------

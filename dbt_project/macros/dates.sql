@@ -7,3 +7,17 @@
 {% macro reporting_date(timestamp_column) -%}
     cast(timezone('{{ var("reporting_timezone") }}', {{ timestamp_column }}) as date)
 {%- endmacro %}
+
+{# Integer YYYYMMDD key of a date, joining dim_date.date_key. #}
+{% macro date_key(date_column) -%}
+    cast(strftime({{ date_column }}, '%Y%m%d') as integer)
+{%- endmacro %}
+
+{# Reporting-timezone date of an ad platform's account-local day. A platform day cannot be split into hours, so the
+   whole day is assigned to the reporting date on which its midpoint (12:00 in the account's zone) falls: the same
+   calendar date unless the zones are more than 12 hours apart. #}
+{% macro account_day_to_reporting_date(date_column, timezone_column) -%}
+    cast(timezone('{{ var("reporting_timezone") }}',
+        timezone(coalesce({{ timezone_column }}, 'UTC'), cast({{ date_column }} as timestamp) + interval 12 hour)
+    ) as date)
+{%- endmacro %}

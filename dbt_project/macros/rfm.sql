@@ -7,7 +7,7 @@
     measured as (
 
         select
-            customer_id,
+            customer_key,
             {{ as_of }} as as_of_date,
             {{ dbt.datediff('max(order_date)', as_of, 'day') }} as recency_days,
             count(*) as frequency,
@@ -15,7 +15,7 @@
         from {{ ref('int_orders_converted') }}
         where not is_refunded
             and order_date <= {{ as_of }}
-        group by customer_id
+        group by customer_key
 
     ),
 

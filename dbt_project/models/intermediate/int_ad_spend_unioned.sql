@@ -1,4 +1,6 @@
-{# Both ad platforms in one vocabulary, spend converted to the reporting currency. #}
+{# Both ad platforms in one vocabulary. Platforms report days in the ad account's timezone: spend_date stays that
+   account-local day; spend_reporting_date is the reporting-timezone date its midpoint falls on
+   (macros/dates.sql). Spend is converted at the rate of spend_reporting_date. #}
 with
 
 google_ads as (
@@ -13,12 +15,6 @@ meta_ads as (
 
 ),
 
-fx_rates as (
-
-    select * from {{ ref('fx_rates') }}
-
-),
-
 unioned as (
 
     select * from google_ads
@@ -27,15 +23,23 @@ unioned as (
 
 ),
 
-converted as (
+dated as (
 
     select
         unioned.*,
-        {{ to_reporting_currency('unioned.spend') }} as spend_reporting,
-        {{ reporting_currency() }} as reporting_currency
+        {{ account_day_to_reporting_date('unioned.spend_date', 'unioned.account_timezone') }} as spend_reporting_date
     from unioned
-    inner join fx_rates as fx on unioned.currency = fx.currency
-    inner join fx_rates as reporting_fx on reporting_fx.currency = {{ reporting_currency() }}
+
+),
+
+converted as (
+
+    select
+        dated.*,
+        {{ to_reporting_currency('dated.spend') }} as spend_reporting,
+        {{ reporting_currency() }} as reporting_currency
+    from dated
+    {{ fx_joins('dated.currency', 'dated.spend_reporting_date') }}
 
 )
 

@@ -1,4 +1,5 @@
-{# Orders with money in the reporting currency, a reporting-timezone date and their line totals. #}
+{# Orders of real customers (test/internal accounts excluded) with money converted to the reporting currency at
+   the rate of the order's reporting date, the resolved customer_key, and their line totals. #}
 with
 
 orders as (
@@ -13,9 +14,9 @@ order_lines as (
 
 ),
 
-fx_rates as (
+customers_resolved as (
 
-    select * from {{ ref('fx_rates') }}
+    select * from {{ ref('int_customers_resolved') }}
 
 ),
 
@@ -31,26 +32,40 @@ lines_summarized as (
 
 ),
 
+dated as (
+
+    select
+        orders.*,
+        {{ reporting_date('orders.ordered_at') }} as order_date
+    from orders
+
+),
+
 converted as (
 
     select
-        orders.order_id,
-        orders.customer_id,
-        orders.order_status,
-        orders.order_status = 'refunded' as is_refunded,
-        orders.currency,
-        orders.order_total,
-        {{ to_reporting_currency('orders.order_total') }} as order_total_reporting,
+        dated.order_id,
+        dated.customer_id,
+        customers_resolved.customer_key,
+        dated.order_status,
+        dated.order_status = 'refunded' as is_refunded,
+        dated.currency,
+        dated.order_total,
+        fx.rate_to_usd / reporting_fx.rate_to_usd as fx_rate_to_reporting,
+        {{ to_reporting_currency('dated.order_total') }} as order_total_reporting,
         {{ reporting_currency() }} as reporting_currency,
         coalesce(lines_summarized.line_count, 0) as line_count,
         coalesce(lines_summarized.item_quantity, 0) as item_quantity,
         coalesce(lines_summarized.lines_total, 0) as lines_total,
-        orders.ordered_at,
-        {{ reporting_date('orders.ordered_at') }} as order_date
-    from orders
-    left join lines_summarized on orders.order_id = lines_summarized.order_id
-    inner join fx_rates as fx on orders.currency = fx.currency
-    inner join fx_rates as reporting_fx on reporting_fx.currency = {{ reporting_currency() }}
+        dated.ordered_at,
+        dated.order_date,
+        dated.updated_at,
+        dated._loaded_at
+    from dated
+    left join customers_resolved on dated.customer_id = customers_resolved.customer_id
+    left join lines_summarized on dated.order_id = lines_summarized.order_id
+    {{ fx_joins('dated.currency', 'dated.order_date') }}
+    where not coalesce(customers_resolved.is_test_account, false)
 
 )
 

@@ -1,3 +1,6 @@
+{# One row per resolved customer (customer_key) with at least one real CRM record; duplicate CRM records of one
+   person are merged (attributes from the primary, i.e. smallest, customer id; signup is the earliest), test and
+   internal accounts excluded. No raw PII: the email only as SHA-256. #}
 with
 
 customers as (
@@ -6,19 +9,54 @@ customers as (
 
 ),
 
+customers_resolved as (
+
+    select * from {{ ref('int_customers_resolved') }}
+
+),
+
+records as (
+
+    select customers.*, customers_resolved.customer_key, customers_resolved.is_primary_record
+    from customers
+    inner join customers_resolved on customers.customer_id = customers_resolved.customer_id
+
+),
+
+merged as (
+
+    select
+        customer_key,
+        count(*) as crm_record_count,
+        min(signed_up_at) as signed_up_at,
+        max(updated_at) as updated_at,
+        bool_and(is_test_account) as is_test_account,
+        bool_or(accepts_marketing) as accepts_marketing
+    from records
+    group by customer_key
+
+),
+
 final as (
 
     select
-        {{ dbt.hash('customer_id') }} as customer_key,
-        customer_id,
-        {{ hash_pii('email') }} as email_sha256,
-        country_code,
-        acquisition_source,
-        acquisition_medium,
-        accepts_marketing,
-        signed_up_at,
-        {{ reporting_date('signed_up_at') }} as signup_date
-    from customers
+        merged.customer_key,
+        primary_record.customer_id,
+        merged.crm_record_count,
+        {{ hash_pii('primary_record.email') }} as email_sha256,
+        primary_record.country_code,
+        primary_record.acquisition_source,
+        primary_record.acquisition_medium,
+        {{ channel_key('primary_record.acquisition_source', 'primary_record.acquisition_medium') }} as acquisition_channel_key,
+        merged.accepts_marketing,
+        merged.signed_up_at,
+        {{ reporting_date('merged.signed_up_at') }} as signup_date,
+        merged.updated_at
+    from merged
+    inner join records as primary_record
+        on merged.customer_key = primary_record.customer_key
+        and primary_record.is_primary_record
+    where not merged.is_test_account
 
 )
 

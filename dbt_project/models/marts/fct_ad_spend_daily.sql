@@ -1,8 +1,19 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='ad_spend_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+{# One row per ad platform x campaign x account-local day. Incremental: rows loaded since the last run (minus the
+   lookback) replace their keys; platforms restate recent days, and a restated day arrives as a re-delivery. #}
 with
 
 ad_spend as (
 
     select * from {{ ref('int_ad_spend_unioned') }}
+    where {{ loaded_since_last_run() }}
 
 ),
 
@@ -10,9 +21,10 @@ final as (
 
     select
         {{ dbt.hash(dbt.concat(['ad_platform', "'|'", 'campaign_id', "'|'", 'cast(spend_date as varchar)'])) }} as ad_spend_key,
-        {{ dbt.hash(dbt.concat(['ad_platform', "'|'", 'campaign_id'])) }} as campaign_key,
-        cast(strftime(spend_date, '%Y%m%d') as integer) as spend_date_key,
+        {{ campaign_key('ad_platform', 'campaign_id') }} as campaign_key,
+        {{ date_key('spend_reporting_date') }} as spend_date_key,
         spend_date,
+        spend_reporting_date,
         ad_platform,
         ad_account_id,
         account_timezone,
@@ -24,7 +36,8 @@ final as (
         reporting_currency,
         impressions,
         clicks,
-        platform_conversions
+        platform_conversions,
+        _loaded_at
     from ad_spend
 
 )

@@ -1,3 +1,14 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+{# One row per order of a real customer. Incremental: each run replaces the orders loaded since the last run
+   (minus the lookback; a re-delivered order, e.g. refunded later, carries a new _loaded_at) and the orders whose
+   resolved customer_key changed (a CRM duplicate merged). #}
 with
 
 orders as (
@@ -6,25 +17,40 @@ orders as (
 
 ),
 
+to_process as (
+
+    select orders.*
+    from orders
+    {% if is_incremental() %}
+    left join {{ this }} as previous on orders.order_id = previous.order_id
+    where {{ loaded_since_last_run('orders._loaded_at') }}
+        or previous.order_id is null
+        or previous.customer_key is distinct from orders.customer_key
+    {% endif %}
+
+),
+
 final as (
 
     select
         {{ dbt.hash('order_id') }} as order_key,
         order_id,
-        {{ dbt.hash('customer_id') }} as customer_key,
-        cast(strftime(order_date, '%Y%m%d') as integer) as order_date_key,
+        customer_key,
+        {{ date_key('order_date') }} as order_date_key,
         order_status,
         is_refunded,
         currency,
         order_total,
+        fx_rate_to_reporting,
         order_total_reporting,
         case when is_refunded then 0 else order_total_reporting end as net_revenue_reporting,
         reporting_currency,
         line_count,
         item_quantity,
         ordered_at,
-        order_date
-    from orders
+        order_date,
+        _loaded_at
+    from to_process
 
 )
 

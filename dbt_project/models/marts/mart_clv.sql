@@ -46,7 +46,7 @@ final as (
         {{ reporting_currency() }} as reporting_currency
     from predictions
     inner join customers on predictions.customer_key = customers.customer_key
-    inner join customer_orders on customers.customer_id = customer_orders.customer_id
+    inner join customer_orders on customers.customer_key = customer_orders.customer_key
     left join rfm on predictions.customer_key = rfm.customer_key
 
 )

@@ -13,10 +13,10 @@ orders as (
 first_orders as (
 
     select
-        customer_id,
+        customer_key,
         cast(date_trunc('month', min(order_date)) as date) as cohort_month
     from orders
-    group by customer_id
+    group by customer_key
 
 ),
 
@@ -49,10 +49,10 @@ activity as (
     select
         first_orders.cohort_month,
         {{ dbt.datediff('first_orders.cohort_month', "date_trunc('month', orders.order_date)", 'month') }} as months_since_first_order,
-        count(distinct orders.customer_id) as active_customers,
+        count(distinct orders.customer_key) as active_customers,
         sum(orders.order_total_reporting) as revenue_reporting
     from orders
-    inner join first_orders on orders.customer_id = first_orders.customer_id
+    inner join first_orders on orders.customer_key = first_orders.customer_key
     group by all
 
 ),

@@ -1,8 +1,16 @@
+{# One row per resolved customer: identity-merged CRM records, orders, revenue, acquisition, web engagement
+   (anonymous sessions stitched once the device logged in), loyalty, RFM, lifecycle stage and CLV. No raw PII. #}
 with
 
 customers as (
 
     select * from {{ ref('dim_customer') }}
+
+),
+
+channels as (
+
+    select * from {{ ref('dim_channel') }}
 
 ),
 
@@ -14,13 +22,13 @@ customer_orders as (
 
 sessions as (
 
-    select * from {{ ref('int_web_sessions') }}
+    select * from {{ ref('fct_web_sessions') }}
 
 ),
 
 loyalty_events as (
 
-    select * from {{ ref('stg_crm__loyalty_events') }}
+    select * from {{ ref('fct_loyalty_events') }}
 
 ),
 
@@ -36,28 +44,49 @@ clv as (
 
 ),
 
+sessions_to_date as (
+
+    select * from sessions
+    where customer_key is not null
+        and session_date <= {{ as_of_date() }}
+
+),
+
 sessions_summarized as (
 
     select
-        customer_id,
+        customer_key,
         count(*) as web_session_count,
         count(*) filter (where session_date > {{ as_of_date() }} - interval 30 day) as web_sessions_last_30_days,
-        count(*) filter (where session_date > {{ as_of_date() }} - interval 90 day) as web_sessions_last_90_days
-    from sessions
-    where customer_id is not null
-        and session_date <= {{ as_of_date() }}
-    group by customer_id
+        count(*) filter (where session_date > {{ as_of_date() }} - interval 90 day) as web_sessions_last_90_days,
+        min(session_date) as first_session_date,
+        max(session_date) as last_session_date
+    from sessions_to_date
+    group by customer_key
+
+),
+
+first_sessions as (
+
+    select
+        customer_key,
+        arg_min(channel_key, session_started_at) as channel_key,
+        arg_min(campaign_key, session_started_at) as campaign_key,
+        arg_min(campaign_name, session_started_at) as campaign_name
+    from sessions_to_date
+    group by customer_key
 
 ),
 
 loyalty_summarized as (
 
     select
-        customer_id,
-        sum(points) as loyalty_points_balance
+        customer_key,
+        sum(points) as loyalty_points_balance,
+        coalesce(sum(points) filter (where points > 0), 0) as loyalty_points_earned
     from loyalty_events
-    where {{ reporting_date('occurred_at') }} <= {{ as_of_date() }}
-    group by customer_id
+    where event_date <= {{ as_of_date() }}
+    group by customer_key
 
 ),
 
@@ -66,17 +95,24 @@ final as (
     select
         customers.customer_key,
         customers.customer_id,
+        customers.crm_record_count,
         customers.email_sha256,
         customers.country_code,
         customers.acquisition_source,
         customers.acquisition_medium,
+        coalesce(first_sessions.channel_key, customers.acquisition_channel_key) as acquisition_channel_key,
+        coalesce(first_session_channel.channel, crm_channel.channel) as acquisition_channel,
+        first_sessions.campaign_key as acquisition_campaign_key,
+        first_sessions.campaign_name as acquisition_campaign_name,
         customers.accepts_marketing,
         customers.signup_date,
         customer_orders.first_order_date,
+        customer_orders.latest_order_date,
         customer_orders.last_order_date,
         coalesce(customer_orders.order_count, 0) as order_count,
         coalesce(customer_orders.completed_order_count, 0) as completed_order_count,
         coalesce(customer_orders.refunded_order_count, 0) as refunded_order_count,
+        coalesce(customer_orders.refunded_revenue_reporting, 0) as refunded_revenue_reporting,
         coalesce(customer_orders.net_revenue_reporting, 0) as net_revenue_reporting,
         case
             when customer_orders.completed_order_count > 0
@@ -89,7 +125,11 @@ final as (
         coalesce(sessions_summarized.web_session_count, 0) as web_session_count,
         coalesce(sessions_summarized.web_sessions_last_30_days, 0) as web_sessions_last_30_days,
         coalesce(sessions_summarized.web_sessions_last_90_days, 0) as web_sessions_last_90_days,
+        sessions_summarized.first_session_date,
+        sessions_summarized.last_session_date,
         coalesce(loyalty_summarized.loyalty_points_balance, 0) as loyalty_points_balance,
+        coalesce(loyalty_summarized.loyalty_points_earned, 0) as loyalty_points_earned,
+        {{ loyalty_tier('coalesce(loyalty_summarized.loyalty_points_earned, 0)') }} as loyalty_tier,
         rfm.rfm_cell,
         rfm.rfm_segment,
         case
@@ -110,9 +150,12 @@ final as (
         clv.churn_risk,
         clv.predicted_clv_12_months_reporting
     from customers
-    left join customer_orders on customers.customer_id = customer_orders.customer_id
-    left join sessions_summarized on customers.customer_id = sessions_summarized.customer_id
-    left join loyalty_summarized on customers.customer_id = loyalty_summarized.customer_id
+    left join customer_orders on customers.customer_key = customer_orders.customer_key
+    left join sessions_summarized on customers.customer_key = sessions_summarized.customer_key
+    left join first_sessions on customers.customer_key = first_sessions.customer_key
+    left join channels as first_session_channel on first_sessions.channel_key = first_session_channel.channel_key
+    left join channels as crm_channel on customers.acquisition_channel_key = crm_channel.channel_key
+    left join loyalty_summarized on customers.customer_key = loyalty_summarized.customer_key
     left join rfm on customers.customer_key = rfm.customer_key
     left join clv on customers.customer_key = clv.customer_key
 

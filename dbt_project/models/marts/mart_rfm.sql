@@ -9,7 +9,7 @@ rfm as (
 final as (
 
     select
-        {{ dbt.hash('customer_id') }} as customer_key,
+        customer_key,
         as_of_date,
         recency_days,
         frequency,

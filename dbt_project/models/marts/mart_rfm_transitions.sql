@@ -20,7 +20,7 @@ moves as (
         current_rfm.rfm_segment as to_segment,
         count(*) as customers
     from current_rfm
-    left join previous_rfm on current_rfm.customer_id = previous_rfm.customer_id
+    left join previous_rfm on current_rfm.customer_key = previous_rfm.customer_key
     group by all
 
 ),

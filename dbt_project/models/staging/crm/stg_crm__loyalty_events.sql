@@ -6,24 +6,33 @@ source as (
 
 ),
 
+deduplicated as (
+
+    {{ deduplicated('source', ['loyalty_event_id'], 'updated_at desc, _load_id desc') }}
+
+),
+
 renamed as (
 
     select
         -- ids
-        loyalty_event_id,
-        customer_id,
-        order_id,
+        trim(loyalty_event_id) as loyalty_event_id,
+        trim(customer_id) as customer_id,
+        trim(order_id) as order_id,
 
         -- attributes
-        lower(event_type) as event_type,
+        lower(trim(event_type)) as event_type,
 
-        -- numerics (signed: earn > 0, redeem < 0)
+        -- numerics (signed: earn > 0, redeem and expire < 0)
         cast(points as integer) as points,
 
         -- timestamps (UTC)
-        occurred_at
+        {{ to_utc('occurred_at') }} as occurred_at,
+        {{ to_utc('updated_at') }} as updated_at,
+        _load_id,
+        _loaded_at
 
-    from source
+    from deduplicated
 
 )
 

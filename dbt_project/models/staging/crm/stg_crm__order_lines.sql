@@ -6,20 +6,31 @@ source as (
 
 ),
 
+deduplicated as (
+
+    {{ deduplicated('source', ['order_line_id'], 'updated_at desc, _load_id desc') }}
+
+),
+
 renamed as (
 
     select
         -- ids
-        order_line_id,
-        order_id,
-        product_id,
+        trim(order_line_id) as order_line_id,
+        trim(order_id) as order_id,
+        trim(product_id) as product_id,
 
         -- numerics (original currency of the order)
         cast(quantity as integer) as quantity,
         cast(unit_price as decimal(18, 2)) as unit_price,
-        cast(line_total as decimal(18, 2)) as line_total
+        cast(line_total as decimal(18, 2)) as line_total,
 
-    from source
+        -- timestamps (UTC)
+        {{ to_utc('updated_at') }} as updated_at,
+        _load_id,
+        _loaded_at
+
+    from deduplicated
 
 )
 

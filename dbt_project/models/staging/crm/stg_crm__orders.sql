@@ -6,27 +6,33 @@ source as (
 
 ),
 
+deduplicated as (
+
+    {{ deduplicated('source', ['order_id'], 'updated_at desc, _load_id desc') }}
+
+),
+
 renamed as (
 
     select
         -- ids
-        order_id,
-        customer_id,
+        trim(order_id) as order_id,
+        trim(customer_id) as customer_id,
 
         -- attributes
-        lower(status) as order_status,
+        lower(trim(status)) as order_status,
         upper(trim(currency)) as currency,
 
         -- numerics (original currency)
         cast(order_total as decimal(18, 2)) as order_total,
 
         -- timestamps (UTC)
-        ordered_at,
-        updated_at,
+        {{ to_utc('ordered_at') }} as ordered_at,
+        {{ to_utc('updated_at') }} as updated_at,
         _load_id,
         _loaded_at
 
-    from source
+    from deduplicated
 
 )
 

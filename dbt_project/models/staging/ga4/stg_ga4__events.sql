@@ -6,29 +6,37 @@ source as (
 
 ),
 
+deduplicated as (
+
+    {{ deduplicated('source', ['event_id'], '_load_id desc') }}
+
+),
+
 renamed as (
 
     select
         -- ids
         event_id,
         user_pseudo_id,
-        user_id as customer_id,
+        nullif(trim(user_id), '') as customer_id,
         ga_session_id,
-        transaction_id as order_id,
+        nullif(trim(transaction_id), '') as order_id,
 
         -- attributes
         event_name,
         page_location,
-        lower(traffic_source) as traffic_source,
-        lower(traffic_medium) as traffic_medium,
-        traffic_campaign as campaign_name,
-        gclid,
-        fbclid,
+        lower(trim(traffic_source)) as traffic_source,
+        lower(trim(traffic_medium)) as traffic_medium,
+        nullif(trim(traffic_campaign), '') as campaign_name,
+        nullif(trim(gclid), '') as gclid,
+        nullif(trim(fbclid), '') as fbclid,
 
         -- timestamps (GA4 exports microseconds since epoch, UTC)
-        make_timestamptz(event_timestamp) as event_at
+        make_timestamptz(event_timestamp) as event_at,
+        _load_id,
+        _loaded_at
 
-    from source
+    from deduplicated
 
 )
 

@@ -6,6 +6,12 @@ source as (
 
 ),
 
+deduplicated as (
+
+    {{ deduplicated('source', ['segments_date', 'campaign_id'], '_load_id desc') }}
+
+),
+
 renamed as (
 
     select
@@ -16,7 +22,7 @@ renamed as (
 
         -- attributes
         campaign_name,
-        upper(customer_currency_code) as currency,
+        upper(trim(customer_currency_code)) as currency,
         customer_time_zone as account_timezone,
 
         -- numerics (cost is reported in micros of the account currency)
@@ -26,9 +32,11 @@ renamed as (
         cast(metrics_conversions as double) as platform_conversions,
 
         -- dates (account-local day, as the platform reports it)
-        cast(segments_date as date) as spend_date
+        cast(segments_date as date) as spend_date,
+        _load_id,
+        _loaded_at
 
-    from source
+    from deduplicated
 
 )
 

@@ -6,6 +6,12 @@ source as (
 
 ),
 
+deduplicated as (
+
+    {{ deduplicated('source', ['date_start', 'campaign_id'], '_load_id desc') }}
+
+),
+
 renamed as (
 
     select
@@ -16,7 +22,7 @@ renamed as (
 
         -- attributes
         campaign_name,
-        upper(account_currency) as currency,
+        upper(trim(account_currency)) as currency,
         account_timezone,
 
         -- numerics (spend in the account currency)
@@ -26,9 +32,11 @@ renamed as (
         cast(actions_purchase as double) as platform_conversions,
 
         -- dates (account-local day, as the platform reports it)
-        cast(date_start as date) as spend_date
+        cast(date_start as date) as spend_date,
+        _load_id,
+        _loaded_at
 
-    from source
+    from deduplicated
 
 )
 

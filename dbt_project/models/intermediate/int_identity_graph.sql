@@ -1,0 +1,111 @@
+{{ config(materialized='table') }}
+{# Identity resolution: one row per identifier (CRM customer id, normalised email, GA4 user_id, user_pseudo_id,
+   gclid, fbclid) with the customer_key of the person it resolves to.
+
+   Deterministic linking rules (an edge joins two identifiers of one person):
+   1. a CRM customer id and its normalised email (so duplicate CRM records sharing an email merge);
+   2. a GA4 user_id and the CRM customer id it equals (user_id is the CRM id when a visitor is logged in);
+   3. a device (user_pseudo_id) and the user_id it logged in as, if it only ever logged in as one user_id (a
+      shared device never merges two people); its anonymous sessions are thereby stitched to that person;
+   4. a click id (gclid/fbclid) and the device whose session carried it.
+   Components come from min-label propagation; the key is the hash of the component's smallest CRM customer id,
+   or of its smallest identifier when it has no CRM record (an anonymous visitor). #}
+with
+
+customers as (
+
+    select * from {{ ref('stg_crm__customers') }}
+
+),
+
+events as (
+
+    select * from {{ ref('stg_ga4__events') }}
+
+),
+
+single_user_devices as (
+
+    select user_pseudo_id, min(customer_id) as user_id
+    from events
+    where customer_id is not null
+    group by user_pseudo_id
+    having count(distinct customer_id) = 1
+
+),
+
+pairs as (
+
+    -- rule 1
+    select {{ identity_node('customer_id', 'customer_id') }} as node, {{ identity_node('email', 'email') }} as neighbour
+    from customers
+    where email is not null
+
+    union all
+    -- rule 2 (only user_ids that are real CRM ids; others stay their own node)
+    select {{ identity_node('user_id', 'user_ids.customer_id') }}, {{ identity_node('customer_id', 'customers.customer_id') }}
+    from (select distinct customer_id from events where customer_id is not null) as user_ids
+    inner join customers on user_ids.customer_id = customers.customer_id
+
+    union all
+    -- rule 3
+    select {{ identity_node('user_pseudo_id', 'user_pseudo_id') }}, {{ identity_node('user_id', 'user_id') }}
+    from single_user_devices
+
+    union all
+    -- rule 4
+    select distinct {{ identity_node('user_pseudo_id', 'user_pseudo_id') }}, {{ identity_node('gclid', 'gclid') }}
+    from events
+    where gclid is not null
+
+    union all
+    select distinct {{ identity_node('user_pseudo_id', 'user_pseudo_id') }}, {{ identity_node('fbclid', 'fbclid') }}
+    from events
+    where fbclid is not null
+
+),
+
+nodes as (
+
+    select {{ identity_node('customer_id', 'customer_id') }} as node from customers
+    union
+    select {{ identity_node('user_pseudo_id', 'user_pseudo_id') }} from events
+    union
+    select {{ identity_node('user_id', 'customer_id') }} from events where customer_id is not null
+    union
+    select node from pairs
+    union
+    select neighbour from pairs
+
+),
+
+edges as (
+
+    select node, neighbour from pairs
+    union
+    select neighbour, node from pairs
+    union
+    select node, node from nodes
+
+),
+
+{{ propagate_min_label('edges', var('identity_max_iterations')) }},
+
+final as (
+
+    select
+        split_part(node, '|', 2) as identifier_type,
+        substr(node, length(split_part(node, '|', 1)) + length(split_part(node, '|', 2)) + 3) as identifier,
+        case
+            when label like '1|customer_id|%' then {{ dbt.hash("substr(label, 15)") }}
+            else {{ dbt.hash('label') }}
+        end as customer_key,
+        case when label like '1|customer_id|%' then substr(label, 15) end as primary_customer_id,
+        label like '1|customer_id|%' as is_known_customer,
+        node as identity_node,
+        label as component_label
+    from labels
+
+)
+
+select * from final

@@ -1,0 +1,64 @@
+{# One row per traffic source/medium pair seen in web sessions, CRM acquisition data or ad platforms, grouped into
+   a channel by the first matching rule of the channel_groupings seed (lowest priority; '*' matches anything). #}
+with
+
+sessions as (
+
+    select * from {{ ref('int_web_sessions') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('stg_crm__customers') }}
+
+),
+
+rules as (
+
+    select * from {{ ref('channel_groupings') }}
+
+),
+
+pairs as (
+
+    select distinct coalesce(traffic_source, '(direct)') as source, coalesce(traffic_medium, '(none)') as medium
+    from sessions
+    union
+    select distinct coalesce(acquisition_source, '(direct)'), coalesce(acquisition_medium, '(none)')
+    from customers
+    union
+    select * from (values ('google', 'cpc'), ('facebook', 'paid_social')) as ad_platforms (source, medium)
+
+),
+
+matched as (
+
+    select
+        pairs.source,
+        pairs.medium,
+        rules.channel,
+        row_number() over (
+            partition by pairs.source, pairs.medium order by rules.priority, rules.source desc, rules.medium desc
+        ) as match_rank
+    from pairs
+    inner join rules
+        on (rules.source = '*' or rules.source = pairs.source)
+        and (rules.medium = '*' or rules.medium = pairs.medium)
+
+),
+
+final as (
+
+    select
+        {{ channel_key('source', 'medium') }} as channel_key,
+        source,
+        medium,
+        channel,
+        channel in ('paid search', 'paid social') as is_paid
+    from matched
+    where match_rank = 1
+
+)
+
+select * from final

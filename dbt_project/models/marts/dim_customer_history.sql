@@ -1,0 +1,30 @@
+{# One row per resolved customer per version (SCD2), from the customers_snapshot snapshot of dim_customer. #}
+with
+
+snapshot as (
+
+    select * from {{ ref('customers_snapshot') }}
+
+),
+
+final as (
+
+    select
+        dbt_scd_id as customer_version_key,
+        customer_key,
+        customer_id,
+        crm_record_count,
+        email_sha256,
+        country_code,
+        acquisition_source,
+        acquisition_medium,
+        accepts_marketing,
+        signup_date,
+        dbt_valid_from as valid_from,
+        dbt_valid_to as valid_to,
+        dbt_valid_to is null as is_current
+    from snapshot
+
+)
+
+select * from final

@@ -1,0 +1,34 @@
+{# One row per loyalty ledger entry of a real customer; points signed (earn > 0, redeem and expire < 0). #}
+with
+
+loyalty_events as (
+
+    select * from {{ ref('stg_crm__loyalty_events') }}
+
+),
+
+customers_resolved as (
+
+    select * from {{ ref('int_customers_resolved') }}
+
+),
+
+final as (
+
+    select
+        {{ dbt.hash('loyalty_events.loyalty_event_id') }} as loyalty_event_key,
+        loyalty_events.loyalty_event_id,
+        customers_resolved.customer_key,
+        case when loyalty_events.order_id is not null then {{ dbt.hash('loyalty_events.order_id') }} end as order_key,
+        {{ date_key(reporting_date('loyalty_events.occurred_at')) }} as event_date_key,
+        loyalty_events.event_type,
+        loyalty_events.points,
+        loyalty_events.occurred_at,
+        {{ reporting_date('loyalty_events.occurred_at') }} as event_date
+    from loyalty_events
+    inner join customers_resolved on loyalty_events.customer_id = customers_resolved.customer_id
+    where not customers_resolved.is_test_account
+
+)
+
+select * from final
