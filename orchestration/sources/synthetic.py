@@ -17,8 +17,6 @@ dataset (selection of a delivery), truth (the _truth files).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pyarrow as pa
 
 from orchestration.sources.generator.config import (
@@ -32,9 +30,10 @@ from orchestration.sources.generator.config import (
 from orchestration.sources.generator.dataset import deliver
 from orchestration.sources.generator.orders import FX_TO_USD
 from orchestration.sources.generator.truth import parameters, truth_tables, write_truth
-from orchestration.sources.generator.world import Progress, build_world
+from orchestration.sources.generator.world import BUILD_STEPS, Progress, build_world
 
 __all__ = [
+    "BUILD_STEPS",
     "DEFAULT_END_DATE",
     "FX_TO_USD",
     "HORIZON_DAYS",
@@ -70,5 +69,3 @@ def generate_with_truth(
     return delivery.tables, truth
 
 
-def write_generated_truth(truth: dict[str, object], out_dir: Path) -> Path:
-    return write_truth(truth, truth["parameters"], out_dir)  # type: ignore[arg-type]

@@ -55,7 +55,7 @@ def products(config: GeneratorConfig) -> pa.Table:
             "sku": np.char.add("SKU-", np.char.zfill(g.permutation(n * 37)[:n].astype(str), 6)),
             "product_name": np.char.add(
                 np.char.add(np.char.capitalize(category), " item "), np.arange(1, n + 1).astype(str)
-            ),  # fmt: skip
+            ),
             "category": category,
             "list_price_usd": np.round(price, 2),
             "unit_cost_usd": np.round(price * g.uniform(0.35, 0.6, n), 2),

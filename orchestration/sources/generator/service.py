@@ -116,8 +116,9 @@ def consents(config: GeneratorConfig, people: People, customer_ids: pa.Array, t0
     m = len(real)
     chain_record = np.concatenate([real, real])
     chain_channel = np.concatenate([np.zeros(m, np.int64), np.ones(m, np.int64)])
-    at_signup = np.concatenate([people.email_optin[person] & (records.kind[real] == 0),
-                                g.random(m) < SMS_OPTIN_AT_SIGNUP])  # fmt: skip
+    at_signup = np.concatenate(
+        [people.email_optin[person] & (records.kind[real] == 0), g.random(m) < SMS_OPTIN_AT_SIGNUP]
+    )
     signup = records.signup_day[chain_record]
     first = np.where(at_signup, signup, signup + g.exponential(120, 2 * m))
     starts = at_signup | (g.random(2 * m) < LATER_OPTIN)

@@ -135,10 +135,15 @@ def dirt(world: World, delivery: Delivery) -> dict[str, int]:
     event_day = delivery.tables["ga4_events"]["event_timestamp"].to_numpy() - world.config.start.timestamp() * 1e6
     event_day = np.floor(event_day / 86_400e6).astype(np.int64)
     ads_restated = sum(
-        int((np.floor(world.versioned[t].arrival[delivery.rows[t]]) - world.versioned[t].key[delivery.rows[t]]
-             % world.config.universe_days > 1).sum())
+        int(
+            (
+                np.floor(world.versioned[t].arrival[delivery.rows[t]])
+                - world.versioned[t].key[delivery.rows[t]] % world.config.universe_days
+                > 1
+            ).sum()
+        )
         for t in ("google_ads_campaign_stats", "meta_ads_insights")
-    )  # fmt: skip
+    )
     return {
         "duplicate_customer_records": int((records.kind[c_rows] == 1).sum()),
         "test_accounts": int((records.kind[c_rows] == 2).sum()),

@@ -92,9 +92,14 @@ def _sessions(config: GeneratorConfig, people: People, orders: Orders, campaigns
     purchase_start = orders.day[buy] - g.uniform(0.002, 0.02, len(buy))
     start = np.maximum(np.concatenate([pre_start, signup - 0.005, purchase_start, browse_start, anon_start]), 0.0)
     kind = np.concatenate(
-        [np.full(len(pre_person), KIND_PRE), np.full(n, KIND_SIGNUP), np.full(len(buy), KIND_PURCHASE),
-         np.full(len(browse_person), KIND_BROWSE), np.full(len(anon_person), KIND_ANON)]
-    )  # fmt: skip
+        [
+            np.full(len(pre_person), KIND_PRE),
+            np.full(n, KIND_SIGNUP),
+            np.full(len(buy), KIND_PURCHASE),
+            np.full(len(browse_person), KIND_BROWSE),
+            np.full(len(anon_person), KIND_ANON),
+        ]
+    )
     order = np.concatenate([np.full(len(pre_person) + n, -1), buy, np.full(len(browse_person) + len(anon_person), -1)])
     sort = np.lexsort((kind, start, person))
     person, start, kind, order = person[sort], start[sort], kind[sort], order[sort]
@@ -131,8 +136,13 @@ def _sessions(config: GeneratorConfig, people: People, orders: Orders, campaigns
 
     # Channels: the first session of a person is its acquisition channel; later ones the returning mix.
     first_of_person = np.concatenate([[True], person[1:] != person[:-1]])
-    acquisition = np.concatenate([people.acquisition, np.zeros(people.n_test, np.int64),
-                                  g.choice(len(SOURCES), people.n_anonymous, p=FIRST_WEIGHTS)])  # fmt: skip
+    acquisition = np.concatenate(
+        [
+            people.acquisition,
+            np.zeros(people.n_test, np.int64),
+            g.choice(len(SOURCES), people.n_anonymous, p=FIRST_WEIGHTS),
+        ]
+    )
     channel = np.where(first_of_person, acquisition[person], g.choice(len(SOURCES), m, p=RETURN_VISIT_WEIGHTS))
     campaign = np.full(m, -1)
     for platform in (GOOGLE, META):
@@ -141,8 +151,9 @@ def _sessions(config: GeneratorConfig, people: People, orders: Orders, campaigns
     number = scramble(np.arange(m), config.seed + 1).astype(str)
     gclid = pa.array(np.where(channel == GOOGLE, np.char.add("Cj0KCQ", number), None), pa.string())
     fbclid = pa.array(np.where(channel == META, np.char.add("IwAR", number), None), pa.string())
-    return Sessions(person, device, record, start, channel, campaign, order, gclid, fbclid, device_person,
-                    device_pseudo_id)  # fmt: skip
+    return Sessions(
+        person, device, record, start, channel, campaign, order, gclid, fbclid, device_person, device_pseudo_id
+    )
 
 
 def make_web(
@@ -180,14 +191,20 @@ def make_web(
     ts = t0_us + np.floor(day * MICROS_PER_DAY).astype(np.int64)
     sort = np.argsort(ts, kind="stable")
     session, ts, name_idx, page_idx, arrival, event_purchase = (
-        session[sort], ts[sort], name_idx[sort], page_idx[sort], arrival[sort], event_purchase[sort]
-    )  # fmt: skip
+        session[sort],
+        ts[sort],
+        name_idx[sort],
+        page_idx[sort],
+        arrival[sort],
+        event_purchase[sort],
+    )
     sess_idx = pa.array(session)
     record = s.record[session]
     order_row = s.order[session]
     campaign_names = pa.array(campaigns.name + [EMAIL_CAMPAIGN, None], pa.string())
-    campaign_idx = np.where(s.campaign >= 0, s.campaign, np.where(s.channel == EMAIL, len(campaigns.name),
-                                                                    len(campaigns.name) + 1))  # fmt: skip
+    campaign_idx = np.where(
+        s.campaign >= 0, s.campaign, np.where(s.channel == EMAIL, len(campaigns.name), len(campaigns.name) + 1)
+    )
     channel = s.channel[session]
     table = pa.table(
         {

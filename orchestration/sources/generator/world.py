@@ -22,6 +22,8 @@ from orchestration.sources.generator.web import Events, Sessions, make_web
 
 #: A progress callback: (step name, rows produced, seconds taken).
 Progress = Callable[[str, int, float], None]
+#: The steps build_world reports, in order.
+BUILD_STEPS = ("customers", "orders", "loyalty", "web", "ads", "service")
 
 
 @dataclass(frozen=True)
