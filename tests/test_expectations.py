@@ -224,8 +224,8 @@ def test_first_load_has_no_volume_band() -> None:
     params = parameters(raw_crm_orders, CTX, recent_rows=[90, 100, 120])
     assert (params[_rules.VOLUME_MIN], params[_rules.VOLUME_MAX]) == (100 / 3, 300)
     # Per-day volume of a quiet table: below MIN_DAILY_ROWS_FOR_BAND a day's count is mostly chance, so no band.
-    params = parameters(raw_crm_orders, CTX, recent_rows=[9, 12, 10])
-    assert (params[_rules.VOLUME_MIN], params[_rules.VOLUME_MAX]) == (0, None)
-    params = parameters(raw_crm_products, CTX, recent_rows=[9, 12, 10])  # a snapshot table: judged whatever its size
-    assert (params[_rules.VOLUME_MIN], params[_rules.VOLUME_MAX]) == (10 / 2, 20)
+    quiet = parameters(raw_crm_orders, CTX, recent_rows=[9, 12, 10])
+    assert (quiet[_rules.VOLUME_MIN], quiet[_rules.VOLUME_MAX]) == (0, None)
+    snapshot = parameters(raw_crm_products, CTX, recent_rows=[9, 12, 10])  # a snapshot table: judged at any size
+    assert (snapshot[_rules.VOLUME_MIN], snapshot[_rules.VOLUME_MAX]) == (10 / 2, 20)
     assert params[_rules.FRESH_AFTER] == pd.Timestamp("2026-01-01", tz="UTC")
