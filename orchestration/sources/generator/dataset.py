@@ -45,6 +45,6 @@ def deliver(world: World, increment: int | None = None, cumulative: bool = False
         elif spec.name == "ga4_events":
             event_id = ga4_event_id(table["user_pseudo_id"], table["event_timestamp"], table["event_name"])
             table = table.add_column(0, "event_id", event_id)
-        tables[spec.name] = table.cast(spec.schema)
+        tables[spec.name] = table if cumulative else table.cast(spec.schema)
         rows[spec.name] = picked
     return Delivery(tables, rows, first_day, end_day)
