@@ -41,7 +41,9 @@ def _measured_dirt(tables: dict[str, pa.Table]) -> dict[str, int]:
         "test_account_orders": pc.sum(pc.is_in(orders["customer_id"], test_ids)).as_py(),
         "null_emails": emails.null_count,
         "malformed_emails": pc.sum(pc.invert(well_formed)).as_py(),
-        "lowercase_currency_orders": pc.sum(pc.not_equal(orders["currency"], pc.utf8_upper(orders["currency"]))).as_py(),
+        "lowercase_currency_orders": pc.sum(
+            pc.not_equal(orders["currency"], pc.utf8_upper(orders["currency"]))
+        ).as_py(),
         "refunded_orders": pc.sum(pc.equal(orders["status"], "refunded")).as_py(),
         "redelivered_orders": pc.sum(pc.greater(updated_day, ordered_day)).as_py(),
     }
@@ -179,7 +181,11 @@ def test_loyalty_redeems_in_blocks_and_expires_the_whole_balance() -> None:
 
 def test_loyalty_ledger_of_generated_data_never_goes_negative_and_follows_the_rules() -> None:
     """On S data (a year: XS is too short for members to reach the redemption threshold)."""
-    events = generate(replace(XS, scale="S"))["crm_loyalty_events"].to_pandas().sort_values(["customer_id", "occurred_at", "loyalty_event_id"])
+    events = (
+        generate(replace(XS, scale="S"))["crm_loyalty_events"]
+        .to_pandas()
+        .sort_values(["customer_id", "occurred_at", "loyalty_event_id"])
+    )
     events["balance"] = events.groupby("customer_id")["points"].cumsum()
     assert (events["balance"] >= 0).all()
     redeem = events[events["event_type"] == "redeem"]

@@ -61,8 +61,8 @@ def test_published_file_has_the_marts_with_reconciled_counts(
     assert set(counts) == PUBLISHED
     orders = xs_tables["crm_orders"]
     completed = orders.filter(pc.equal(orders["status"], "completed"))
-    assert counts["dim_customer"] == counts["mart_customer_360"] == xs_tables["crm_customers"].num_rows == 1_000
-    assert counts["fct_orders"] == orders.num_rows == 1_095
+    assert counts["dim_customer"] == counts["mart_customer_360"] == xs_tables["crm_customers"].num_rows == 1_008
+    assert counts["fct_orders"] == orders.num_rows == 1_158
     assert counts["dim_product"] == xs_tables["crm_products"].num_rows
     assert counts["fct_ad_spend_daily"] == (
         xs_tables["google_ads_campaign_stats"].num_rows + xs_tables["meta_ads_insights"].num_rows
@@ -78,7 +78,7 @@ def test_revenue_reconciles_from_landing_to_marts(
     first_run: RunOutcome, workspace: Workspace, xs_tables: dict[str, pa.Table]
 ) -> None:
     orders = xs_tables["crm_orders"].to_pylist()
-    expected = sum(o["order_total"] * FX_TO_USD[o["currency"]] for o in orders if o["status"] == "completed")
+    expected = sum(o["order_total"] * FX_TO_USD[o["currency"].upper()] for o in orders if o["status"] == "completed")
     with duckdb.connect(str(workspace.settings.published_path), read_only=True) as con:
         (fact,) = con.execute("select sum(net_revenue_reporting) from fct_orders").fetchall()[0]
         (c360,) = con.execute("select sum(net_revenue_reporting) from mart_customer_360").fetchall()[0]
@@ -120,11 +120,11 @@ def test_publish_log_records_run_interval_and_checks(first_run: RunOutcome, work
         run_id, tables, details = con.execute(f"select run_id, tables, details from {PUBLISH_LOG}").fetchall()[0]
     details, tables = json.loads(details), json.loads(tables)
     assert run_id == first_run.run_id
-    assert tables["fct_orders"] == 1_095
+    assert tables["fct_orders"] == 1_158
     assert details["as_of_date"] == XS.end_date.isoformat()
     assert details["data_interval"]["last_order_date"] <= XS.end_date.isoformat()
     assert details["checks"]["evaluated"] == details["checks"]["passed"] == len(first_run.checks)  # all precede it
-    assert len(details["checks"]["gx_suites"]) == 11
+    assert len(details["checks"]["gx_suites"]) == 14
 
 
 def test_every_published_table_documents_its_grain_and_columns(first_run: RunOutcome, workspace: Workspace) -> None:

@@ -67,5 +67,3 @@ def generate_with_truth(
     truth = truth_tables(world, delivery, cumulative)
     truth["parameters"] = parameters(world, increment)
     return delivery.tables, truth
-
-
