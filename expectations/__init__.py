@@ -9,7 +9,10 @@ A suite module declares:
   as-of date literal), giving one row of metrics;
 - `table_rules()`: rules on that metrics row (volume, duplicate keys, freshness, not-in-future, reconciliations);
 - thresholds beside them: `FRESHNESS_DAYS` (None = no freshness rule) and `VOLUME_BAND` (allowed factor around the
-  median of recent loads; None = no volume rule).
+  volume baseline; None = no volume rule);
+- optionally `VOLUME_DAY`, a SQL expression giving each row's day: the table arrives as daily increments, so its
+  volume is judged per day (the batch's newest day against the published data's recent days, see
+  orchestration/quality/gate.py); without it the whole delivery is compared with recent published deliveries.
 
 `_rules` imports GX (about 13 s) only when a rule is built, so discovering suites stays cheap.
 """

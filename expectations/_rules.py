@@ -16,11 +16,14 @@ from typing import Any
 #: Suite parameter names the gate fills at run time.
 NOW = "now"  # wall-clock UTC timestamp of the check
 FRESH_AFTER = "fresh_after"  # as-of date minus the suite's FRESHNESS_DAYS, as a UTC timestamp
-VOLUME_MIN = "volume_min"  # median rows of recent published loads / VOLUME_BAND (0 without history)
-VOLUME_MAX = "volume_max"  # median rows of recent loads * VOLUME_BAND
+VOLUME_MIN = "volume_min"  # baseline median / VOLUME_BAND (0 without history)
+VOLUME_MAX = "volume_max"  # baseline median * VOLUME_BAND
+#: Metric the gate adds for suites declaring VOLUME_DAY: rows of the batch on its newest day.
+NEWEST_DAY_ROWS = "newest_day_rows"
 
 ID_PATTERN = r"^\S+$"  # an identifier: non-empty, no whitespace
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+EMAIL_PATTERN_PADDED = r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$"  # the same, surrounding whitespace allowed
 FX_SEED = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / "fx_rates.csv"
 
 
@@ -94,13 +97,18 @@ def metric_between(metric: str, why: str, min_value: Any = None, max_value: Any 
     )
 
 
-def volume_within_recent_band() -> Any:
-    return metric_between(
-        "row_count",
-        "A batch far smaller or larger than recent ones signals a broken export or a duplicated backfill.",
-        min_value=_param(VOLUME_MIN),
-        max_value=_param(VOLUME_MAX),
+def volume_within_recent_band(metric: str = "row_count") -> Any:
+    """Snapshot tables (no VOLUME_DAY): the delivery's rows against the median of recent published deliveries.
+    Daily tables (VOLUME_DAY): the rows of the batch's newest day against the median rows per day of the published
+    data's last week, so a full initial load and a one-day increment are judged on the same per-day scale (a
+    daily increment also carries late rows and restatements of earlier days; those are not new volume)."""
+    why = (
+        "A delivery far smaller or larger than recent ones signals a broken export or a duplicated backfill."
+        if metric == "row_count"
+        else "A day far below or above recent days' volume signals a broken export or a duplicated backfill; "
+        "compared per day so a full initial load and a daily increment share one baseline."
     )
+    return metric_between(metric, why, min_value=_param(VOLUME_MIN), max_value=_param(VOLUME_MAX))
 
 
 def not_empty() -> Any:
@@ -158,7 +166,7 @@ def ad_report_table_rules() -> list:
     return [
         not_empty(),
         no_rows_collapsed_by_key(),
-        volume_within_recent_band(),
+        volume_within_recent_band(NEWEST_DAY_ROWS),
         no_duplicate_keys("duplicate_campaign_days"),
         metric_between(
             "rows_with_more_clicks_than_impressions", "A click needs an impression: CTR > 100% is an error.", 0, 0

@@ -8,6 +8,7 @@ SCOPE = "unpublished_loads"
 
 FRESHNESS_DAYS = 7
 VOLUME_BAND = 3.0
+VOLUME_DAY = "cast(signed_up_at as date)"
 #: Share of non-null emails that must look like an address; below it the export's email column is broken.
 EMAIL_VALID_SHARE = 0.95
 
@@ -26,8 +27,9 @@ def row_rules() -> list:
         r.well_formed_id("customer_id"),
         r.matches(
             "email",
-            r.EMAIL_PATTERN,
-            "Emails link CRM records and web logins; a low valid share means a broken column, not dirty rows.",
+            r.EMAIL_PATTERN_PADDED,
+            "Emails link CRM records and web logins; a low valid share means a broken column, not dirty rows. "
+            "Surrounding whitespace is allowed: staging trims it, so such an address is usable, not malformed.",
             mostly=EMAIL_VALID_SHARE,
         ),
         r.not_null("signed_up_at", "Signup time anchors cohorts and lifecycle stages."),
@@ -38,7 +40,7 @@ def table_rules() -> list:
     return [
         r.not_empty(),
         r.no_rows_collapsed_by_key(),
-        r.volume_within_recent_band(),
+        r.volume_within_recent_band(r.NEWEST_DAY_ROWS),
         r.no_duplicate_keys("duplicate_customer_ids"),
         r.not_in_future("max_signed_up_at"),
         r.not_in_future("max_updated_at"),

@@ -8,8 +8,9 @@ SCOPE = "unpublished_loads"
 
 FRESHNESS_DAYS = 7
 VOLUME_BAND = 3.0
+VOLUME_DAY = "cast(occurred_at as date)"
 MAX_POINTS_PER_EVENT = 100_000
-EVENT_TYPES = ["earn", "redeem"]
+EVENT_TYPES = ["earn", "redeem", "expire"]  # the programme: orchestration/sources/generator/loyalty.py
 
 TABLE_METRICS = """
     count(*) as row_count,
@@ -38,7 +39,7 @@ def table_rules() -> list:
     return [
         r.not_empty(),
         r.no_rows_collapsed_by_key(),
-        r.volume_within_recent_band(),
+        r.volume_within_recent_band(r.NEWEST_DAY_ROWS),
         r.no_duplicate_keys("duplicate_event_ids"),
         r.not_in_future("max_occurred_at"),
         r.fresh("max_occurred_at"),

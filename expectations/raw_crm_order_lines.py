@@ -8,6 +8,7 @@ SCOPE = "unpublished_loads"
 
 FRESHNESS_DAYS = None  # lines carry no timestamp; their orders are checked for freshness
 VOLUME_BAND = 3.0
+VOLUME_DAY = "cast(updated_at as date)"  # lines are delivered with their order
 MAX_QUANTITY = 1_000
 
 TABLE_METRICS = """
@@ -31,6 +32,6 @@ def table_rules() -> list:
     return [
         r.not_empty(),
         r.no_rows_collapsed_by_key(),
-        r.volume_within_recent_band(),
+        r.volume_within_recent_band(r.NEWEST_DAY_ROWS),
         r.no_duplicate_keys("duplicate_order_line_ids"),
     ]

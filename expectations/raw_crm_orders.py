@@ -8,6 +8,7 @@ SCOPE = "unpublished_loads"
 
 FRESHNESS_DAYS = 2
 VOLUME_BAND = 3.0
+VOLUME_DAY = "cast(ordered_at as date)"
 #: A single order above this total (original currency) is far outside the business and likely a unit error.
 MAX_ORDER_TOTAL = 100_000
 STATUSES = ["completed", "refunded"]
@@ -42,7 +43,7 @@ def table_rules() -> list:
     return [
         r.not_empty(),
         r.no_rows_collapsed_by_key(),
-        r.volume_within_recent_band(),
+        r.volume_within_recent_band(r.NEWEST_DAY_ROWS),
         r.no_duplicate_keys("duplicate_order_ids"),
         r.not_in_future("max_ordered_at"),
         r.not_in_future("max_updated_at"),

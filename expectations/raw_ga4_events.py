@@ -8,6 +8,7 @@ SCOPE = "unpublished_loads"
 
 FRESHNESS_DAYS = 3  # GA4 exports land daily; events may arrive up to 3 days late
 VOLUME_BAND = 3.0
+VOLUME_DAY = "cast(make_timestamptz(event_timestamp) as date)"
 
 TABLE_METRICS = """
     count(*) as row_count,
@@ -31,7 +32,7 @@ def table_rules() -> list:
     return [
         r.not_empty(),
         r.no_rows_collapsed_by_key(),
-        r.volume_within_recent_band(),
+        r.volume_within_recent_band(r.NEWEST_DAY_ROWS),
         r.no_duplicate_keys("duplicate_event_ids"),
         r.not_in_future("max_event_at"),
         r.fresh("max_event_at"),

@@ -8,6 +8,7 @@ SCOPE = "unpublished_loads"
 
 FRESHNESS_DAYS = 3  # reports close a day late and can be restated
 VOLUME_BAND = 3.0
+VOLUME_DAY = "segments_date"
 
 TABLE_METRICS = """
     count(*) as row_count,

@@ -8,6 +8,7 @@ SCOPE = "unpublished_loads"
 
 FRESHNESS_DAYS = 3  # insights settle over a few days (attribution windows)
 VOLUME_BAND = 3.0
+VOLUME_DAY = "date_start"
 
 TABLE_METRICS = """
     count(*) as row_count,

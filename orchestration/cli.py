@@ -19,9 +19,13 @@ def _settings() -> Settings:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from tqdm import tqdm
+
     from orchestration.sources.files import write_files
     from orchestration.sources.landing import write_tables
-    from orchestration.sources.synthetic import GeneratorConfig, generate
+    from orchestration.sources.synthetic import BUILD_STEPS, GeneratorConfig, generate_with_truth, write_truth
 
     settings = _settings()
     config = GeneratorConfig(
@@ -31,16 +35,31 @@ def cmd_generate(args: argparse.Namespace) -> int:
     )
     fmt = getattr(args, "format", "parquet")
     out = Path(args.out) if args.out else settings.data_dir / "landing" / ("files" if fmt == "files" else "synthetic")
+    increment = getattr(args, "increment", None)
     started = time.perf_counter()
-    tables = generate(config)
-    metadata = {"scale": config.scale, "seed": config.seed, "end_date": config.end_date}
-    if fmt == "files":
-        write_files(tables, out, metadata)
-    else:
-        write_tables(tables, out, metadata)
+    with tqdm(total=len(BUILD_STEPS) + 2, desc=f"generate {config.scale}", unit="step", file=sys.stderr) as bar:
+
+        def progress(step: str, rows: int, seconds: float) -> None:
+            bar.write(f"  {step:<10} {rows:>12,} rows {seconds:7.1f}s", file=sys.stderr)
+            bar.update(1)
+
+        tables, truth = generate_with_truth(config, increment, progress)
+        bar.update(1)
+        delivered_through = config.end_date + timedelta(days=increment or 0)
+        metadata = {
+            "scale": config.scale,
+            "seed": config.seed,
+            "end_date": delivered_through,
+            "anchor_date": config.anchor,
+            "increment": increment,
+        }
+        (write_files if fmt == "files" else write_tables)(tables, out, metadata)
+        write_truth(truth, truth["parameters"], out)
+        bar.update(1)
     rows = sum(t.num_rows for t in tables.values())
+    what = f"increment {increment} (day {delivered_through})" if increment else f"through {config.end_date}"
     print(
-        f"generated scale {config.scale} seed {config.seed}: {rows:,} rows in {len(tables)} tables -> {out} "
+        f"generated scale {config.scale} seed {config.seed} {what}: {rows:,} rows in {len(tables)} tables -> {out} "
         f"({time.perf_counter() - started:.1f}s)"
     )
     return 0
@@ -137,6 +156,11 @@ def parser() -> argparse.ArgumentParser:
         help="parquet: one file per raw table (source synthetic); files: vendor-shaped exports (source files)",
     )
     gen.add_argument("--out", help="folder to write (default $C360_DATA_DIR/landing/synthetic or landing/files)")
+    gen.add_argument(
+        "--increment",
+        type=int,
+        help="write only what arrives on day end-date + N (new and changed rows), replacing the landed files",
+    )
     gen.set_defaults(func=cmd_generate)
 
     run = sub.add_parser("run", help="run the daily job once in this process and print a summary")

@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -33,8 +34,9 @@ class Workspace:
     settings: Settings
     instance: dg.DagsterInstance = field(default_factory=dg.DagsterInstance.ephemeral)
 
-    def land(self, tables: dict[str, pa.Table]) -> None:
-        write_tables(tables, self.settings.landing_dir, {"scale": XS.scale, "seed": XS.seed, "end_date": XS.end_date})
+    def land(self, tables: dict[str, pa.Table], end_date: date = XS.end_date) -> None:
+        """Replace the landed files; `end_date` is the last delivered day (a daily increment moves it on)."""
+        write_tables(tables, self.settings.landing_dir, {"scale": XS.scale, "seed": XS.seed, "end_date": end_date})
 
     def run(self) -> RunOutcome:
         os.environ["C360_DATA_DIR"] = str(self.settings.data_dir)

@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from expectations import _rules, raw_crm_orders
+from expectations import _rules, raw_crm_orders, raw_crm_products
 from orchestration.extract.ledger import DDL as LEDGER_DDL
 from orchestration.quality.gate import GateContext, build_suites, parameters, run_gate
 from orchestration.quality.gx_validation import validate_dataframe
@@ -21,11 +21,14 @@ EXPECTATION_COUNTS = {
     "mart_clv": (5, 4),
     "mart_customer_360": (6, 5),
     "mart_rfm": (7, 4),
+    "raw_crm_consents": (7, 5),
     "raw_crm_customers": (5, 8),
     "raw_crm_loyalty_events": (6, 7),
+    "raw_crm_nps_responses": (7, 5),
     "raw_crm_order_lines": (6, 5),
     "raw_crm_orders": (8, 8),
     "raw_crm_products": (5, 5),
+    "raw_crm_support_tickets": (8, 7),
     "raw_ga4_events": (6, 7),
     "raw_google_ads_campaign_stats": (7, 8),
     "raw_meta_ads_insights": (7, 8),
@@ -52,10 +55,19 @@ def _warehouse(
     path: Path, orders: pd.DataFrame, history: list[int] = (), published: set[str] = frozenset(), collapsed: int = 0
 ) -> Path:
     """raw.crm_orders holding `orders`; the ledger has one row per load id in them (published if in `published`,
-    the newest one with `collapsed` extra extracted rows) plus `history`: earlier published loads of those sizes."""
+    the newest one with `collapsed` extra extracted rows) plus `history`: earlier published daily loads of those
+    sizes, one per day up to the day before the batch's orders (their rows are in raw too)."""
+    past = [
+        _orders(rows, f"L0-{i}").assign(
+            order_id=lambda o, i=i: o["order_id"] + f"-h{i}",
+            ordered_at=pd.Timestamp("2026-01-01", tz="UTC") - pd.Timedelta(days=len(history) - 1 - i),
+        )
+        for i, rows in enumerate(history)
+    ]
+    raw = pd.concat([*past, orders]) if past else orders  # noqa: F841 (read by DuckDB below)
     with duckdb.connect(str(path)) as con:
         con.execute("create schema raw")
-        con.execute("create table raw.crm_orders as select * from orders")
+        con.execute("create table raw.crm_orders as select * from raw")
         con.execute(LEDGER_DDL)
         for i, rows in enumerate(history):
             con.execute(
@@ -175,13 +187,15 @@ def test_rows_collapsed_by_the_merge_fail_the_gate(tmp_path: Path) -> None:
 
 
 def test_volume_spike_and_duplicates_fail_table_rules(tmp_path: Path) -> None:
-    batch = _orders(50)
+    batch = _orders(100)
     batch.loc[1, "order_id"] = "O0"
-    warehouse = _warehouse(tmp_path / "w.duckdb", batch, history=[5, 5, 4])  # median 5, band x3 -> 50 is a spike
+    # Published days of 30, 30, 25 and 30 orders: the 3 days before the newest published one give a median of 30 a
+    # day; band x3 -> 100 orders on the batch's newest day is a spike.
+    warehouse = _warehouse(tmp_path / "w.duckdb", batch, history=[30, 30, 25, 30])
     outcome = run_gate(warehouse, raw_crm_orders, CTX)
     failed = {(f.expectation, f.column) for f in outcome.failures}
     assert failed == {
-        ("expect_column_values_to_be_between", "row_count"),
+        ("expect_column_values_to_be_between", "newest_day_rows"),
         ("expect_column_values_to_be_between", "duplicate_order_ids"),
     }
 
@@ -209,4 +223,9 @@ def test_first_load_has_no_volume_band() -> None:
     assert (params[_rules.VOLUME_MIN], params[_rules.VOLUME_MAX]) == (0, None)
     params = parameters(raw_crm_orders, CTX, recent_rows=[90, 100, 120])
     assert (params[_rules.VOLUME_MIN], params[_rules.VOLUME_MAX]) == (100 / 3, 300)
+    # Per-day volume of a quiet table: below MIN_DAILY_ROWS_FOR_BAND a day's count is mostly chance, so no band.
+    quiet = parameters(raw_crm_orders, CTX, recent_rows=[9, 12, 10])
+    assert (quiet[_rules.VOLUME_MIN], quiet[_rules.VOLUME_MAX]) == (0, None)
+    snapshot = parameters(raw_crm_products, CTX, recent_rows=[9, 12, 10])  # a snapshot table: judged at any size
+    assert (snapshot[_rules.VOLUME_MIN], snapshot[_rules.VOLUME_MAX]) == (10 / 2, 20)
     assert params[_rules.FRESH_AFTER] == pd.Timestamp("2026-01-01", tz="UTC")

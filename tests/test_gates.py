@@ -208,7 +208,7 @@ def test_volume_spike_fails_the_gate(good_run: RunOutcome, workspace: Workspace,
     outcome = workspace.run()
     assert not outcome.published
     (gate,) = [c for c in outcome.checks if c.check == "gx_raw_ga4_events"]
-    assert not gate.passed and "'column': 'row_count'" in gate.detail
+    assert not gate.passed and "'column': 'newest_day_rows'" in gate.detail
     assert file_digest(published) == digest
 
 
@@ -238,7 +238,10 @@ def test_rejected_load_keeps_blocking_until_discarded_then_good_data_publishes(
     assert outcome.success and outcome.published
     assert file_digest(published) != digest  # a new file with this run's _publish_log
     counts = published_tables(published)
-    assert (counts["fct_orders"], counts["mart_customer_360"]) == (xs_tables["crm_orders"].num_rows, 1_000)
+    assert (counts["fct_orders"], counts["mart_customer_360"]) == (
+        xs_tables["crm_orders"].num_rows,
+        xs_tables["crm_customers"].num_rows,
+    )
     assert postgres_marts(postgres) == (outcome.run_id, counts)
     with duckdb.connect(str(workspace.settings.warehouse_path), read_only=True) as con:
         assert con.execute("select count(*) from raw.ga4_events").fetchall()[0][0] == events

@@ -9,7 +9,7 @@ import pytest
 
 from models import BetaGeoFitter, GammaGammaFitter, calibration_summary
 from orchestration.sources.registry import RAW_TABLES
-from orchestration.sources.synthetic import FX_TO_USD, GeneratorConfig, generate
+from orchestration.sources.synthetic import FX_TO_USD, GeneratorConfig, generate, generate_with_truth
 from tests.conftest import XS
 
 
@@ -28,14 +28,17 @@ def test_other_seed_gives_other_data(xs_tables: dict[str, pa.Table]) -> None:
 def test_xs_seed_7_row_counts_are_pinned(xs_tables: dict[str, pa.Table]) -> None:
     # Exact counts for the CI dataset: a generator change that moves them must be deliberate.
     assert {n: t.num_rows for n, t in xs_tables.items()} == {
-        "crm_customers": 1_000,
+        "crm_customers": 1_008,
         "crm_products": 200,
-        "crm_orders": 1_095,
-        "crm_order_lines": 2_700,
-        "crm_loyalty_events": 1_075,
-        "ga4_events": 25_919,
-        "google_ads_campaign_stats": 720,
-        "meta_ads_insights": 600,
+        "crm_orders": 1_158,
+        "crm_order_lines": 2_852,
+        "crm_loyalty_events": 949,
+        "crm_support_tickets": 85,
+        "crm_nps_responses": 166,
+        "crm_consents": 924,
+        "ga4_events": 23_263,
+        "google_ads_campaign_stats": 714,
+        "meta_ads_insights": 595,
     }
 
 
@@ -71,7 +74,9 @@ def test_references_resolve(xs_tables: dict[str, pa.Table]) -> None:
     )
     purchases = xs_tables["ga4_events"].filter(pc.equal(xs_tables["ga4_events"]["event_name"], "purchase"))
     assert set(purchases["transaction_id"].to_pylist()) <= set(xs_tables["crm_orders"]["order_id"].to_pylist())
-    assert set(xs_tables["crm_orders"]["currency"].to_pylist()) <= set(FX_TO_USD)
+    assert {c.upper() for c in xs_tables["crm_orders"]["currency"].to_pylist()} <= set(
+        FX_TO_USD
+    )  # some lower-case (dirt)
 
 
 def test_loyalty_balance_never_negative(xs_tables: dict[str, pa.Table]) -> None:
@@ -87,16 +92,23 @@ S_SEED_11 = GeneratorConfig(scale="S", seed=11)
 
 @pytest.fixture(scope="module")
 def s_summary() -> pd.DataFrame:
-    """Calibration summary (days, spend in USD) of every order of an S-scale dataset (~6,800 buyers).
+    """Calibration summary (days, spend in USD) per true person of an S-scale dataset (~6,800 buyers).
 
     All orders, refunded ones included: refunds are a later status change, the purchase process made them too.
+    Duplicate CRM records are folded into their person with the truth's identities, and test accounts (whose orders
+    no purchase process made) are left out, as the warehouse's identity resolution is meant to do.
     """
-    orders = generate(S_SEED_11)["crm_orders"].to_pandas()
-    orders["spend_usd"] = orders["order_total"] * orders["currency"].map(FX_TO_USD)
+    tables, truth = generate_with_truth(S_SEED_11)
+    orders = tables["crm_orders"].to_pandas()
+    ids = truth["identities"].to_pandas()
+    person = ids[ids["identifier_type"] == "customer_id"].set_index("identifier")["person_id"]
+    customers = tables["crm_customers"].to_pandas()
+    test = customers.loc[customers["email"].str.contains(r"^test\+|c360-internal", na=False), "customer_id"]
+    orders = orders[~orders["customer_id"].isin(test)]
+    orders["person_id"] = orders["customer_id"].map(person)
+    orders["spend_usd"] = orders["order_total"] * orders["currency"].str.upper().map(FX_TO_USD)
     orders["ordered_at"] = orders["ordered_at"].dt.tz_localize(None)
-    return calibration_summary(
-        orders, "customer_id", "ordered_at", "spend_usd", observation_end=str(S_SEED_11.end_date)
-    )
+    return calibration_summary(orders, "person_id", "ordered_at", "spend_usd", observation_end=str(S_SEED_11.end_date))
 
 
 def test_bgnbd_fit_on_generated_orders_recovers_the_true_parameters(s_summary: pd.DataFrame) -> None:

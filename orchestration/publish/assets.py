@@ -13,6 +13,7 @@ from orchestration.extract.ledger import mark_published
 from orchestration.publish.postgres import publish_to_postgres
 from orchestration.publish.publisher import publish
 from orchestration.runner import outcome_from_events
+from orchestration.sources.registry import RAW_TABLES
 from orchestration.transform.project import dbt_project
 
 PUBLISHED_SCHEMA = "marts"
@@ -53,7 +54,10 @@ def definitions(settings: Settings) -> dg.Definitions:
 
     @dg.asset(
         key=["published", "marts"],
-        deps=[dg.AssetKey([PUBLISHED_SCHEMA, name]) for name in marts],
+        # Every raw table too: its blocking gate must stop publishing even when no mart reads the table yet (and
+        # publishing marks every unpublished load, of every table, as published).
+        deps=[dg.AssetKey([PUBLISHED_SCHEMA, name]) for name in marts]
+        + [dg.AssetKey(["raw", t.name]) for t in RAW_TABLES],
         group_name="publish",
         kinds={"duckdb"},
         description=f"The read-only file BI tools open: {settings.published_path}. Replaced atomically, only "

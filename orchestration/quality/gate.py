@@ -13,10 +13,15 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from orchestration.extract.ledger import recent_published_rows, unpublished_loads
+from orchestration.extract.ledger import LEDGER, _has_ledger, recent_published_rows, unpublished_loads
 
 #: Rows per chunk handed to GX: bounds memory whatever the table size.
 CHUNK_ROWS = 200_000
+#: Per-day volume is judged only when a typical day has at least this many rows: below it, chance alone (Poisson
+#: noise, sd = sqrt(n)) routinely moves a day's count outside a 3x band, and an empty day is normal.
+MIN_DAILY_ROWS_FOR_BAND = 20
+#: Days before the newest published day whose row counts form the per-day baseline.
+DAILY_BASELINE_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,10 @@ def batch_filter(module: ModuleType, con: duckdb.DuckDBPyConnection) -> Batch:
     return Batch(f"select * from {relation} where _load_id in ({load_ids})", extracted - loaded - quarantined, rate)
 
 
-def parameters(module: ModuleType, ctx: GateContext, recent_rows: list[int]) -> dict[str, Any]:
+def parameters(
+    module: ModuleType, ctx: GateContext, recent_rows: list[int], per_day: bool | None = None
+) -> dict[str, Any]:
+    """`per_day`: the baseline is rows per day (default: the module declares VOLUME_DAY)."""
     from expectations import _rules
 
     # Without load history there is no band: any non-negative count passes (not_empty judges empty batches).
@@ -82,20 +90,55 @@ def parameters(module: ModuleType, ctx: GateContext, recent_rows: list[int]) -> 
     band = getattr(module, "VOLUME_BAND", None)
     if band and recent_rows:
         median = statistics.median(recent_rows)
-        params[_rules.VOLUME_MIN], params[_rules.VOLUME_MAX] = median / band, median * band
+        daily = getattr(module, "VOLUME_DAY", None) is not None if per_day is None else per_day
+        if not daily or median >= MIN_DAILY_ROWS_FOR_BAND:
+            params[_rules.VOLUME_MIN], params[_rules.VOLUME_MAX] = median / band, median * band
     return params
+
+
+def volume_baseline(con: duckdb.DuckDBPyConnection, module: ModuleType) -> tuple[list[int], bool]:
+    """What the volume band is centred on, and whether it is per day. Snapshot tables: rows of recent published
+    loads. Daily tables (VOLUME_DAY): rows per day over the DAILY_BASELINE_DAYS before the newest published day (that
+    day itself may still be incomplete), counted in raw rows of published loads. Raw keeps only the latest version
+    of a row, so when every published row has since been re-delivered by loads not yet published (a rejected batch
+    delivered again in full), the per-day history is gone: then the whole batch is compared with recent published
+    loads, as for snapshot tables."""
+    schema, table = module.DATASET
+    day = getattr(module, "VOLUME_DAY", None)
+    if day is None or not _has_ledger(con):
+        return recent_published_rows(con, table) if _has_ledger(con) else [], False
+    published = (
+        f'select {day} as day from "{schema}"."{table}" where _load_id in (select load_id from {LEDGER} '
+        "where table_name = ? and published_at is not null and discarded_at is null)"
+    )
+    rows = con.execute(
+        f"with published as ({published}), newest as (select max(day) as d from published) "
+        f"select count(*) from published, newest where day >= d - {DAILY_BASELINE_DAYS} and day < d group by day",
+        [table],
+    ).fetchall()
+    if rows:
+        return [r[0] for r in rows], True
+    return recent_published_rows(con, table), False
+
+
+def newest_day_rows(con: duckdb.DuckDBPyConnection, module: ModuleType, batch_sql: str) -> int:
+    day = module.VOLUME_DAY
+    return con.execute(
+        f"with batch as ({batch_sql}) select count(*) from batch where {day} = (select max({day}) from batch)"
+    ).fetchall()[0][0]
 
 
 def run_gate(warehouse_path: Path, module: ModuleType, ctx: GateContext, chunk_rows: int = CHUNK_ROWS):
     """Validate the module's dataset; returns a SuiteOutcome of row rules followed by table rules."""
+    from expectations import _rules
     from orchestration.quality.gx_validation import SuiteOutcome, SuiteRunner, merge_chunks
 
     row_suite, table_suite = build_suites(module)
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")
         batch = batch_filter(module, con)
-        recent = recent_published_rows(con, module.DATASET[1]) if module.SCOPE != "table" else []
-        params = parameters(module, ctx, recent)
+        recent, per_day = volume_baseline(con, module) if module.SCOPE != "table" else ([], False)
+        params = parameters(module, ctx, recent, per_day)
 
         rows = 0
         row_runner = SuiteRunner(row_suite)
@@ -112,5 +155,7 @@ def run_gate(warehouse_path: Path, module: ModuleType, ctx: GateContext, chunk_r
             metrics["rows_collapsed_by_key"] = batch.rows_collapsed_by_key
         if batch.quarantine_rate is not None:
             metrics["quarantine_rate"] = batch.quarantine_rate
+        if getattr(module, "VOLUME_DAY", None) is not None:  # without a per-day history: the whole batch
+            metrics[_rules.NEWEST_DAY_ROWS] = newest_day_rows(con, module, batch.sql) if per_day else rows
         table_outcomes = SuiteRunner(table_suite).run(metrics, params)
     return SuiteOutcome(suite=module.SUITE_NAME, rows=rows, outcomes=merge_chunks(chunks) + table_outcomes)

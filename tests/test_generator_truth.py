@@ -1,0 +1,210 @@
+"""Ground truth beside the generated data: identities, dirt counts, increments, the loyalty programme."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from orchestration.sources.generator import loyalty
+from orchestration.sources.generator.orders import Orders
+from orchestration.sources.registry import RAW_TABLES
+from orchestration.sources.synthetic import generate, generate_with_truth
+from tests.conftest import XS
+
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+TEST_EMAIL = r"^test\+|@qa\.c360-internal\.test$"
+
+
+@pytest.fixture(scope="module")
+def xs_truth() -> tuple[dict[str, pa.Table], dict[str, object]]:
+    return generate_with_truth(XS)
+
+
+def _measured_dirt(tables: dict[str, pa.Table]) -> dict[str, int]:
+    """The dirt counts, measured from the delivered tables alone (as a data engineer would find them)."""
+    customers, orders = tables["crm_customers"], tables["crm_orders"]
+    emails = customers["email"]
+    normalised = pc.utf8_lower(pc.utf8_trim_whitespace(emails)).drop_null()
+    is_test = pc.fill_null(pc.match_substring_regex(emails, TEST_EMAIL), False)
+    test_ids = customers.filter(is_test)["customer_id"]
+    well_formed = pc.match_substring_regex(pc.utf8_trim_whitespace(emails), EMAIL)
+    ordered_day = pc.cast(orders["ordered_at"], pa.date32())
+    updated_day = pc.cast(orders["updated_at"], pa.date32())
+    return {
+        "duplicate_customer_records": len(normalised) - len(pc.unique(normalised)),
+        "test_accounts": pc.sum(is_test).as_py(),
+        "test_account_orders": pc.sum(pc.is_in(orders["customer_id"], test_ids)).as_py(),
+        "null_emails": emails.null_count,
+        "malformed_emails": pc.sum(pc.invert(well_formed)).as_py(),
+        "lowercase_currency_orders": pc.sum(
+            pc.not_equal(orders["currency"], pc.utf8_upper(orders["currency"]))
+        ).as_py(),
+        "refunded_orders": pc.sum(pc.equal(orders["status"], "refunded")).as_py(),
+        "redelivered_orders": pc.sum(pc.greater(updated_day, ordered_day)).as_py(),
+    }
+
+
+def test_dirt_counts_equal_what_the_tables_show(xs_truth) -> None:
+    tables, truth = xs_truth
+    measured = _measured_dirt(tables)
+    assert {k: truth["dirt"][k] for k in measured} == measured
+    assert all(v > 0 for v in measured.values()), measured  # every kind of dirt is really there at XS
+
+
+def _identifiers(tables: dict[str, pa.Table]) -> dict[str, set[str]]:
+    customers, events = tables["crm_customers"], tables["ga4_events"]
+    found = {"customer_id": customers["customer_id"], "email": customers["email"]}
+    for column in ("user_pseudo_id", "user_id", "gclid", "fbclid"):
+        found[column] = events[column]
+    return {kind: set(values.drop_null().to_pylist()) for kind, values in found.items()}
+
+
+def test_identities_cover_every_identifier_exactly_once(xs_truth) -> None:
+    tables, truth = xs_truth
+    ids = truth["identities"]
+    assert ids.group_by(["identifier_type", "identifier"]).aggregate([]).num_rows == ids.num_rows
+    for kind, values in _identifiers(tables).items():
+        listed = set(ids.filter(pc.equal(ids["identifier_type"], kind))["identifier"].to_pylist())
+        assert listed == values, kind
+    # Every order of every customer record is attributed to the record's person.
+    person = dict(zip(ids["identifier"].to_pylist(), ids["person_id"].to_pylist(), strict=True))
+    attribution = truth["order_attribution"]
+    assert attribution["order_id"].to_pylist() == tables["crm_orders"]["order_id"].to_pylist()
+    owners = [person[c] for c in tables["crm_orders"]["customer_id"].to_pylist()]
+    assert attribution["person_id"].to_pylist() == owners
+
+
+def test_duplicate_records_and_devices_resolve_to_one_person(xs_truth) -> None:
+    _, truth = xs_truth
+    ids = truth["identities"].to_pandas()
+    per_person = ids.groupby(["person_id", "identifier_type"]).size().unstack(fill_value=0)
+    assert (per_person["customer_id"] == 2).sum() == truth["dirt"]["duplicate_customer_records"]
+    assert (per_person["user_pseudo_id"] == 2).sum() > 0  # people on two devices
+
+
+def test_anonymous_sessions_precede_the_first_login_on_a_device(xs_tables: dict[str, pa.Table]) -> None:
+    events = xs_tables["ga4_events"].select(["user_pseudo_id", "user_id", "event_timestamp"]).to_pandas()
+    events = events.sort_values(["user_pseudo_id", "event_timestamp"])
+    logged = events["user_id"].notna()
+    first_login = events[logged].groupby("user_pseudo_id")["event_timestamp"].min()
+    anon = events[~logged].join(first_login.rename("first_login"), on="user_pseudo_id")
+    before = anon["event_timestamp"] < anon["first_login"]
+    assert before.sum() > 100  # browsing before signing up, later stitched by the login on that device
+
+
+def test_ad_clicks_and_paid_sessions_are_consistent(xs_tables: dict[str, pa.Table]) -> None:
+    events = xs_tables["ga4_events"]
+    for stats, clicks, click_id in (
+        ("google_ads_campaign_stats", "metrics_clicks", "gclid"),
+        ("meta_ads_insights", "clicks", "fbclid"),
+    ):
+        sessions = len(pc.unique(events[click_id].drop_null()))
+        reported = pc.sum(xs_tables[stats][clicks]).as_py()
+        assert sessions < reported < 1.5 * sessions, stats  # every session had a click; some clicks no session
+    names = set(xs_tables["google_ads_campaign_stats"]["campaign_name"].to_pylist()) | set(
+        xs_tables["meta_ads_insights"]["campaign_name"].to_pylist()
+    )
+    paid = events.filter(pc.is_valid(pc.coalesce(events["gclid"], events["fbclid"])))
+    assert set(paid["traffic_campaign"].to_pylist()) == names
+
+
+def _merge(batches: list[dict[str, pa.Table]]) -> dict[str, pa.Table]:
+    """What raw holds after loading the batches in order: later delivery wins per primary key."""
+    merged = {}
+    for spec in RAW_TABLES:
+        frames = [b[spec.name].to_pandas().assign(_delivery=i) for i, b in enumerate(batches)]
+        both = __import__("pandas").concat(frames).sort_values("_delivery", kind="stable")
+        latest = both.drop_duplicates(list(spec.primary_key), keep="last").drop(columns="_delivery")
+        merged[spec.name] = latest.sort_values(list(spec.primary_key)).reset_index(drop=True)
+    return merged
+
+
+def test_default_plus_increments_equals_the_later_default() -> None:
+    days = 3
+    increments = [generate(XS, increment=n) for n in range(1, days + 1)]
+    merged = _merge([generate(XS), *increments])
+    later = _merge([generate(replace(XS, end_date=XS.end_date + timedelta(days=days), anchor_date=XS.end_date))])
+    for name in merged:
+        assert merged[name].equals(later[name]), name
+    first = increments[0]
+    assert all(first[t.name].num_rows > 0 for t in RAW_TABLES if t.source != "crm" or t.name == "crm_orders")
+
+
+def test_an_increment_holds_one_day_of_new_rows_late_events_and_restatements() -> None:
+    tables, truth = generate_with_truth(XS, increment=1)
+    day = XS.end_date + timedelta(days=1)
+    event_day = pc.cast(pc.cast(tables["ga4_events"]["event_timestamp"], pa.timestamp("us", "UTC")), pa.date32())
+    late = pc.sum(pc.less(event_day, pa.scalar(day))).as_py()
+    assert late == truth["dirt"]["late_events"] > 0
+    assert pc.max(event_day).as_py() == day
+    updated = pc.cast(tables["crm_orders"]["updated_at"], pa.date32()).unique().to_pylist()
+    assert updated == [day]
+    ads_days = sorted(tables["google_ads_campaign_stats"]["segments_date"].unique().to_pylist())
+    assert ads_days == [day - timedelta(days=3), day - timedelta(days=2), day - timedelta(days=1)]
+    assert truth["parameters"]["increment"] == 1
+
+
+def _orders(days: list[float], usd: list[float], member: list[int]) -> Orders:
+    n = len(days)
+    return Orders(
+        person=np.zeros(n, int),
+        record=np.array(member),
+        day=np.array(days, float),
+        refund_day=np.full(n, np.inf),
+        usd=np.array(usd, float),
+        total=np.array(usd, float),
+        currency=np.full(n, "USD"),
+        lines=pa.table({"x": [0]}),
+        line_order=np.zeros(0, int),
+    )
+
+
+def test_loyalty_redeems_in_blocks_and_expires_the_whole_balance() -> None:
+    # Member 0: 600 + 600.9 (-> 600 points) reaches 1,200: one block of 500 redeemed (700 left); silent for over a
+    # year: the 700 expire 365 days after the redemption; then a new 300.
+    orders = _orders([0, 10, 500], [600, 600.9, 300], [0, 0, 0])
+    record, kind, points, order_row, day = loyalty.ledger(orders, world_days=800)  # the 300 expire after 800
+    delay = loyalty.EARN_DELAY_DAYS
+    assert list(kind) == [0, 0, 1, 2, 0]
+    assert list(points) == [600, 600, -500, -700, 300]
+    assert list(order_row) == [0, 1, 1, -1, 2]
+    assert day[3] == pytest.approx(10 + delay + loyalty.REDEEM_LAG_DAYS + loyalty.EXPIRY_DAYS)
+    # Member 1: 2,730 points at once: redeems 4 blocks (2,000) leaving 730, in [500, 1000).
+    record, kind, points, _, _ = loyalty.ledger(_orders([0], [2_730], [1]), world_days=100)
+    assert list(points) == [2_730, -2_000]
+
+
+def test_loyalty_ledger_of_generated_data_never_goes_negative_and_follows_the_rules() -> None:
+    """On S data (a year: XS is too short for members to reach the redemption threshold)."""
+    events = (
+        generate(replace(XS, scale="S"))["crm_loyalty_events"]
+        .to_pandas()
+        .sort_values(["customer_id", "occurred_at", "loyalty_event_id"])
+    )
+    events["balance"] = events.groupby("customer_id")["points"].cumsum()
+    assert (events["balance"] >= 0).all()
+    redeem = events[events["event_type"] == "redeem"]
+    assert len(redeem) > 0 and (redeem["points"] % loyalty.REDEEM_BLOCK == 0).all()
+    before = redeem["balance"] - redeem["points"]
+    assert (before >= loyalty.REDEEM_THRESHOLD).all() and (redeem["balance"] < loyalty.REDEEM_THRESHOLD).all()
+
+
+def test_tiers_follow_the_thresholds() -> None:
+    earned = np.array([0, 499, 500, 1_499, 1_500, 3_999, 4_000, 10_000])
+    assert list(loyalty.tier_of(earned)) == [
+        "Bronze", "Bronze", "Silver", "Silver", "Gold", "Gold", "Platinum", "Platinum"
+    ]  # fmt: skip
+
+
+def test_parameters_document_the_truth_and_the_programme(xs_truth) -> None:
+    _, truth = xs_truth
+    params = truth["parameters"]
+    assert params["bgnbd"] == {"r": 0.9, "alpha": 60.0, "a": 0.8, "b": 4.0}
+    assert params["gamma_gamma"] == {"p": 6.0, "q": 4.0, "gamma": 40.0}
+    assert params["loyalty_programme"]["tiers"] == {"Bronze": 0, "Silver": 500, "Gold": 1_500, "Platinum": 4_000}
+    assert (params["scale"], params["seed"], params["end_date"]) == ("XS", 7, "2026-10-31")
