@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from orchestration.sources.registry import PENDING_TABLES, RAW_TABLES, RawTable
+from orchestration.sources.registry import RAW_TABLES, RawTable
 
 
 @dataclass(frozen=True)
@@ -264,8 +264,8 @@ def file_spec(table: str) -> FileSpec:
 
 
 def contract_tables() -> tuple[RawTable, ...]:
-    """Every table the files source can deliver: the live contract plus the tables pending in it."""
-    return RAW_TABLES + PENDING_TABLES
+    """Every table the files source can deliver: the whole contract."""
+    return RAW_TABLES
 
 
 def snake_case(header: str) -> str:
