@@ -25,9 +25,15 @@ PUBLISHED = {
     "dim_product",
     "fct_ad_spend_daily",
     "fct_orders",
+    "mart_channel_clv_cac",
     "mart_clv",
+    "mart_clv_summary",
     "mart_cohort_retention",
     "mart_customer_360",
+    "mart_loyalty",
+    "mart_loyalty_monthly",
+    "mart_loyalty_tier_migrations",
+    "mart_marketing_performance",
     "mart_rfm",
     "mart_rfm_transitions",
     PUBLISH_LOG,
@@ -48,6 +54,8 @@ def test_run_succeeds_gates_pass_and_publishes(first_run: RunOutcome) -> None:
         **{f"raw/{t.name}": True for t in RAW_TABLES},
         "marts/mart_clv": True,
         "marts/mart_customer_360": True,
+        "marts/mart_loyalty": True,
+        "marts/mart_marketing_performance": True,
         "marts/mart_rfm": True,
     }
     dbt_checks = [c for c in first_run.checks if not c.check.startswith("gx_")]
@@ -124,7 +132,7 @@ def test_publish_log_records_run_interval_and_checks(first_run: RunOutcome, work
     assert details["as_of_date"] == XS.end_date.isoformat()
     assert details["data_interval"]["last_order_date"] <= XS.end_date.isoformat()
     assert details["checks"]["evaluated"] == details["checks"]["passed"] == len(first_run.checks)  # all precede it
-    assert len(details["checks"]["gx_suites"]) == 11
+    assert len(details["checks"]["gx_suites"]) == 13
 
 
 def test_every_published_table_documents_its_grain_and_columns(first_run: RunOutcome, workspace: Workspace) -> None:
