@@ -1,5 +1,5 @@
-{# The as-of month of mart_loyalty_monthly counts exactly mart_loyalty's members per tier, and the tier migrations
-   of every month add up to that month's members. #}
+{# The loyalty views agree: the as-of month of mart_loyalty_monthly counts exactly mart_loyalty's members per tier,
+   every month's tier migrations add up to that month's members, and mart_customer_360 shows each member's balance. #}
 with
 
 latest_month as (
@@ -44,3 +44,8 @@ from monthly
 full outer join migrations
     on monthly.month_start = migrations.month_start and monthly.loyalty_tier = migrations.loyalty_tier
 where monthly.members is distinct from migrations.members
+union all
+select 'customer 360 balance', mart_loyalty.loyalty_tier, c360.loyalty_points_balance, mart_loyalty.points_balance
+from {{ ref('mart_loyalty') }} as mart_loyalty
+inner join {{ ref('mart_customer_360') }} as c360 on mart_loyalty.customer_key = c360.customer_key
+where c360.loyalty_points_balance != mart_loyalty.points_balance
