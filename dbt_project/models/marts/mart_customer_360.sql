@@ -28,7 +28,8 @@ sessions as (
 
 loyalty_events as (
 
-    select * from {{ ref('fct_loyalty_events') }}
+    {# The same ledger as mart_loyalty (expiries implied by the programme rule included), so balances agree. #}
+    select * from {{ ref('int_loyalty_events_with_expiry') }}
 
 ),
 
