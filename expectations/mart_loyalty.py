@@ -18,16 +18,18 @@ TABLE_METRICS = f"""
     count(*) as row_count,
     count(*) - count(distinct customer_key) as duplicate_customer_keys,
     count(*) - (
-        select count(distinct customer_id) from intermediate.int_loyalty_events_with_expiry
+        select count(distinct customer_key) from intermediate.int_loyalty_events_with_expiry
     ) as rows_minus_members_in_ledger,
     count(*) filter (where points_balance != points_earned - points_redeemed - points_expired)
         as rows_with_unbalanced_points,
     abs(
         sum(points_liability_reporting) - sum(points_balance) * {POINT_VALUE_USD} * (
             select usd.rate_to_usd / reporting.rate_to_usd
-            from seeds.fx_rates as usd, seeds.fx_rates as reporting
+            from intermediate.int_fx_rates_daily as usd, intermediate.int_fx_rates_daily as reporting
             where usd.currency = 'USD'
+                and usd.rate_date = (select any_value(as_of_date) from marts.mart_loyalty)
                 and reporting.currency = (select any_value(reporting_currency) from marts.mart_loyalty)
+                and reporting.rate_date = usd.rate_date
         )
     ) / count(*) as liability_drift_per_member
 """

@@ -1,5 +1,6 @@
-{# Earn entries follow the programme: `loyalty_points_per_usd` points per whole USD of a completed order (one point of
-   slack for float rounding at the whole-dollar boundary in the source system), and only completed orders earn. #}
+{# Earn entries follow the programme: `loyalty_points_per_usd` points per whole USD of a completed order (the order's
+   USD value at its reporting date's rate; one point of slack for rounding at the whole-dollar boundary in the
+   source system), and only completed orders of the same resolved customer earn. #}
 with
 
 earns as (
@@ -11,20 +12,15 @@ earns as (
 
 orders as (
 
-    select * from {{ ref('stg_crm__orders') }}
-
-),
-
-fx_rates as (
-
-    select * from {{ ref('fx_rates') }}
+    select * from {{ ref('fct_orders') }}
 
 )
 
 select earns.loyalty_event_id, earns.points, orders.order_status, orders.order_total, orders.currency
 from earns
 left join orders on earns.order_id = orders.order_id
-left join fx_rates as fx on orders.currency = fx.currency
+left join {{ ref('int_fx_rates_daily') }} as fx on orders.currency = fx.currency and orders.order_date = fx.rate_date
 where orders.order_id is null
     or orders.order_status != 'completed'
+    or orders.customer_key != earns.customer_key
     or abs(earns.points - floor(orders.order_total * fx.rate_to_usd) * {{ var('loyalty_points_per_usd') }}) > 1

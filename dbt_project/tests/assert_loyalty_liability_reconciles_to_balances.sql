@@ -1,5 +1,6 @@
-{# The published liability is the members' balances valued at the point value, converted once per member: the total
-   may differ from (total balance x point value) by half a cent per member at most (per-member rounding). #}
+{# The published liability is the members' balances valued at the point value at the as-of date's rate, converted
+   once per member: the total may differ from (total balance x point value) by half a cent per member at most
+   (per-member rounding). Every member of the ledger is in the mart (none lost to a missing rate). #}
 with
 
 loyalty as (
@@ -13,15 +14,17 @@ loyalty as (
 
 ),
 
-fx_rates as (
+members_in_ledger as (
 
-    select * from {{ ref('fx_rates') }}
+    select count(distinct customer_key) as members
+    from {{ ref('int_loyalty_events_with_expiry') }}
 
 )
 
-select loyalty.*
+select loyalty.*, members_in_ledger.members as members_in_ledger
 from loyalty
-inner join fx_rates as fx on fx.currency = 'USD'
-inner join fx_rates as reporting_fx on reporting_fx.currency = {{ reporting_currency() }}
+cross join members_in_ledger
+{{ fx_joins("'USD'", as_of_date()) }}
 where abs(loyalty.liability - loyalty.balance_value_usd * fx.rate_to_usd / reporting_fx.rate_to_usd)
     > 0.005 * loyalty.members
+    or loyalty.members != members_in_ledger.members

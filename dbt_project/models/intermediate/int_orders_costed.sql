@@ -1,5 +1,12 @@
-{# One row per order with its cost of goods (order lines x product unit cost) in the reporting currency. #}
+{# One row per order of a real customer with its cost of goods (order lines x product unit cost, USD) in the
+   reporting currency at the rate of the order's reporting date, like its revenue in int_orders_converted. #}
 with
+
+orders as (
+
+    select * from {{ ref('int_orders_converted') }}
+
+),
 
 order_lines as (
 
@@ -10,12 +17,6 @@ order_lines as (
 products as (
 
     select * from {{ ref('stg_crm__products') }}
-
-),
-
-fx_rates as (
-
-    select * from {{ ref('fx_rates') }}
 
 ),
 
@@ -34,12 +35,12 @@ costed as (
 final as (
 
     select
-        costed.order_id,
+        orders.order_id,
         {{ to_reporting_currency('coalesce(costed.cost_of_goods_usd, 0)') }} as cost_of_goods_reporting,
-        costed.lines_without_cost
-    from costed
-    inner join fx_rates as fx on fx.currency = 'USD'
-    inner join fx_rates as reporting_fx on reporting_fx.currency = {{ reporting_currency() }}
+        coalesce(costed.lines_without_cost, 0) as lines_without_cost
+    from orders
+    left join costed on orders.order_id = costed.order_id
+    {{ fx_joins("'USD'", 'orders.order_date') }}
 
 )
 

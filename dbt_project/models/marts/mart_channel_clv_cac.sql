@@ -17,15 +17,16 @@ ad_spend as (
 
 platform_channels as (
 
-    select * from {{ ref('ad_platform_channels') }}
+    select * from {{ ref('dim_channel') }}
+    where ad_platform is not null
 
 ),
 
 channel_spend as (
 
     select
-        platform_channels.traffic_source,
-        platform_channels.traffic_medium,
+        platform_channels.source as traffic_source,
+        platform_channels.medium as traffic_medium,
         sum(ad_spend.spend_reporting) as spend_reporting
     from ad_spend
     inner join platform_channels on ad_spend.ad_platform = platform_channels.ad_platform

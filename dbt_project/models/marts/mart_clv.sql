@@ -48,12 +48,12 @@ margins as (
 
     {# Gross margin of completed orders: revenue less the cost of the goods (refunded orders earn no margin). #}
     select
-        orders.customer_id,
+        orders.customer_key,
         sum(orders.order_total_reporting - coalesce(order_costs.cost_of_goods_reporting, 0))
             as historical_gross_margin_reporting
     from orders
     left join order_costs on orders.order_id = order_costs.order_id
-    group by orders.customer_id
+    group by orders.customer_key
 
 ),
 
@@ -85,8 +85,8 @@ final as (
     inner join customers on predictions.customer_key = customers.customer_key
     inner join customer_orders on customers.customer_key = customer_orders.customer_key
     left join rfm on predictions.customer_key = rfm.customer_key
-    left join margins on customers.customer_id = margins.customer_id
-    left join first_touch on customers.customer_id = first_touch.customer_id
+    left join margins on customers.customer_key = margins.customer_key
+    left join first_touch on customers.customer_key = first_touch.customer_key
 
 )
 

@@ -1,5 +1,6 @@
 {# One row per loyalty member as of the as-of date: tier, points by type, balance, and the balance's value as a
-   liability in the reporting currency (points x redemption value). #}
+   liability in the reporting currency (points x redemption value, at the as-of date's rate). The tier here is the
+   programme's only tier: mart_customer_360 reads it from this mart. #}
 with
 
 ledger as (
@@ -14,16 +15,10 @@ member_months as (
 
 ),
 
-fx_rates as (
-
-    select * from {{ ref('fx_rates') }}
-
-),
-
 points_summarized as (
 
     select
-        customer_id,
+        customer_key,
         min(event_date) as first_activity_date,
         max(event_date) filter (where event_type in ('earn', 'redeem')) as last_activity_date,
         coalesce(sum(points) filter (where event_type = 'earn'), 0) as points_earned,
@@ -33,7 +28,7 @@ points_summarized as (
             as points_expired_by_rule,
         sum(points) as points_balance
     from ledger
-    group by customer_id
+    group by customer_key
 
 ),
 
@@ -47,7 +42,7 @@ current_month as (
 final as (
 
     select
-        {{ dbt.hash('points_summarized.customer_id') }} as customer_key,
+        points_summarized.customer_key,
         {{ as_of_date() }} as as_of_date,
         current_month.loyalty_tier,
         current_month.tier_rank,
@@ -71,9 +66,8 @@ final as (
         current_month.completed_orders_to_date as completed_order_count,
         current_month.completed_orders_to_date >= 2 as is_repeat_purchaser
     from points_summarized
-    inner join current_month on points_summarized.customer_id = current_month.customer_id
-    inner join fx_rates as fx on fx.currency = 'USD'
-    inner join fx_rates as reporting_fx on reporting_fx.currency = {{ reporting_currency() }}
+    inner join current_month on points_summarized.customer_key = current_month.customer_key
+    {{ fx_joins("'USD'", as_of_date()) }}
 
 )
 

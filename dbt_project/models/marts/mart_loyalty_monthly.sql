@@ -18,7 +18,7 @@ with_previous as (
 
     select
         *,
-        lag(loyalty_tier) over (partition by customer_id order by month_start) as previous_month_tier
+        lag(loyalty_tier) over (partition by customer_key order by month_start) as previous_month_tier
     from member_months
 
 ),

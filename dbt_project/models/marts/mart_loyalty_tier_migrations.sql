@@ -11,8 +11,8 @@ with_previous as (
 
     select
         *,
-        lag(loyalty_tier) over (partition by customer_id order by month_start) as previous_month_tier,
-        lag(tier_rank) over (partition by customer_id order by month_start) as previous_tier_rank
+        lag(loyalty_tier) over (partition by customer_key order by month_start) as previous_month_tier,
+        lag(tier_rank) over (partition by customer_key order by month_start) as previous_tier_rank
     from member_months
 
 ),

@@ -1,5 +1,6 @@
 {# One row per day x ad platform x campaign x channel (source / medium): platform spend and delivery next to the
-   orders and revenue the warehouse attributes from sessions stitched to orders, last touch and first touch.
+   orders and revenue the warehouse attributes (int_orders_attributed), last touch and first touch. Spend sits on the
+   channel its platform buys (dim_channel.ad_platform).
    Channels nobody pays for (organic, email, direct) have attributed revenue and zero spend: their cost ratios are
    null, never a division by zero. #}
 with
@@ -13,7 +14,8 @@ ad_spend as (
 
 platform_channels as (
 
-    select * from {{ ref('ad_platform_channels') }}
+    select * from {{ ref('dim_channel') }}
+    where ad_platform is not null
 
 ),
 
@@ -29,8 +31,8 @@ spend_summarized as (
         ad_spend.spend_date as date_day,
         ad_spend.ad_platform,
         ad_spend.campaign_name,
-        platform_channels.traffic_source,
-        platform_channels.traffic_medium,
+        platform_channels.source as traffic_source,
+        platform_channels.medium as traffic_medium,
         sum(ad_spend.spend_reporting) as spend_reporting,
         sum(ad_spend.impressions) as impressions,
         sum(ad_spend.clicks) as clicks,

@@ -2,13 +2,14 @@
    delivered: the whole balance expires `loyalty_expiry_days` after the member's last earn/redeem activity.
    Activity periods are runs of earn/redeem events less than the expiry span apart; a period ends with its balance
    expiring. Delivered expire events count towards the period they follow, so a CRM that records expiries itself
-   gets no implied rows, and one that records none gets them all. #}
+   gets no implied rows, and one that records none gets them all. Members are resolved customers (customer_key):
+   the ledger is fct_loyalty_events, so merged CRM duplicates share one balance and test accounts are excluded. #}
 with
 
 events as (
 
-    select * from {{ ref('stg_crm__loyalty_events') }}
-    where {{ reporting_date('occurred_at') }} <= {{ as_of_date() }}
+    select * from {{ ref('fct_loyalty_events') }}
+    where event_date <= {{ as_of_date() }}
 
 ),
 
@@ -16,7 +17,7 @@ activities as (
 
     select
         *,
-        lag(occurred_at) over (partition by customer_id order by occurred_at, loyalty_event_id) as previous_activity_at
+        lag(occurred_at) over (partition by customer_key order by occurred_at, loyalty_event_id) as previous_activity_at
     from events
     where event_type in ('earn', 'redeem')
 
@@ -32,7 +33,7 @@ periods as (
                     or occurred_at >= previous_activity_at + to_days({{ var('loyalty_expiry_days') }}) then 1
                 else 0
             end
-        ) over (partition by customer_id order by occurred_at, loyalty_event_id) as activity_period
+        ) over (partition by customer_key order by occurred_at, loyalty_event_id) as activity_period
     from activities
 
 ),
@@ -40,13 +41,13 @@ periods as (
 period_bounds as (
 
     select
-        customer_id,
+        customer_key,
         activity_period,
         min(occurred_at) as period_started_at,
         max(occurred_at) + to_days({{ var('loyalty_expiry_days') }}) as expires_at,
         sum(points) as activity_points
     from periods
-    group by customer_id, activity_period
+    group by customer_key, activity_period
 
 ),
 
@@ -55,36 +56,36 @@ delivered_expiries as (
     {# Each delivered expire event belongs to the latest activity period that started before it. #}
     select
         events.loyalty_event_id,
-        events.customer_id,
+        events.customer_key,
         max(period_bounds.activity_period) as activity_period,
         any_value(events.points) as expired_points
     from events
     inner join period_bounds
-        on events.customer_id = period_bounds.customer_id
+        on events.customer_key = period_bounds.customer_key
         and events.occurred_at >= period_bounds.period_started_at
     where events.event_type = 'expire'
-    group by events.loyalty_event_id, events.customer_id
+    group by events.loyalty_event_id, events.customer_key
 
 ),
 
 delivered_expiries_per_period as (
 
-    select customer_id, activity_period, sum(expired_points) as expired_points
+    select customer_key, activity_period, sum(expired_points) as expired_points
     from delivered_expiries
-    group by customer_id, activity_period
+    group by customer_key, activity_period
 
 ),
 
 period_residuals as (
 
     select
-        period_bounds.customer_id,
+        period_bounds.customer_key,
         period_bounds.activity_period,
         period_bounds.expires_at,
         period_bounds.activity_points + coalesce(delivered_expiries_per_period.expired_points, 0) as residual_points
     from period_bounds
     left join delivered_expiries_per_period
-        on period_bounds.customer_id = delivered_expiries_per_period.customer_id
+        on period_bounds.customer_key = delivered_expiries_per_period.customer_key
         and period_bounds.activity_period = delivered_expiries_per_period.activity_period
 
 ),
@@ -92,8 +93,8 @@ period_residuals as (
 implied_expiries as (
 
     select
-        'implied-expiry|' || customer_id || '|' || cast(activity_period as varchar) as loyalty_event_id,
-        customer_id,
+        'implied-expiry|' || customer_key || '|' || cast(activity_period as varchar) as loyalty_event_id,
+        customer_key,
         'expire' as event_type,
         cast(-residual_points as integer) as points,
         cast(null as varchar) as order_id,
@@ -109,7 +110,7 @@ unioned as (
 
     select
         loyalty_event_id,
-        customer_id,
+        customer_key,
         event_type,
         points,
         order_id,

@@ -26,16 +26,16 @@ tiers as (
 
 members as (
 
-    select customer_id, cast(date_trunc('month', min(event_date)) as date) as first_month
+    select customer_key, cast(date_trunc('month', min(event_date)) as date) as first_month
     from ledger
-    group by customer_id
+    group by customer_key
 
 ),
 
 member_months as (
 
     select
-        members.customer_id,
+        members.customer_key,
         cast(month_start as date) as month_start,
         least(cast(month_start + interval 1 month - interval 1 day as date), {{ as_of_date() }}) as month_end_date
     from members,
@@ -47,12 +47,12 @@ member_months as (
 trailing_earned as (
 
     select
-        member_months.customer_id,
+        member_months.customer_key,
         member_months.month_start,
         cast(coalesce(sum(ledger.points), 0) as bigint) as tier_points_trailing_365_days
     from member_months
     left join ledger
-        on member_months.customer_id = ledger.customer_id
+        on member_months.customer_key = ledger.customer_key
         and ledger.event_type = 'earn'
         and ledger.event_date <= member_months.month_end_date
         and ledger.event_date > member_months.month_end_date - to_days({{ var('loyalty_tier_window_days') }})
@@ -63,7 +63,7 @@ trailing_earned as (
 tiered as (
 
     select
-        trailing_earned.customer_id,
+        trailing_earned.customer_key,
         trailing_earned.month_start,
         trailing_earned.tier_points_trailing_365_days,
         arg_max(tiers.loyalty_tier, tiers.tier_rank) as loyalty_tier,
@@ -77,7 +77,7 @@ tiered as (
 points_in_month as (
 
     select
-        customer_id,
+        customer_key,
         cast(date_trunc('month', event_date) as date) as month_start,
         coalesce(sum(points) filter (where event_type = 'earn'), 0) as points_earned,
         coalesce(-sum(points) filter (where event_type = 'redeem'), 0) as points_redeemed,
@@ -90,7 +90,7 @@ points_in_month as (
 
 orders_in_month as (
 
-    select customer_id, cast(date_trunc('month', order_date) as date) as month_start, count(*) as completed_orders
+    select customer_key, cast(date_trunc('month', order_date) as date) as month_start, count(*) as completed_orders
     from orders
     group by all
 
@@ -98,9 +98,9 @@ orders_in_month as (
 
 orders_before_membership as (
 
-    select orders.customer_id, count(*) as completed_orders
+    select orders.customer_key, count(*) as completed_orders
     from orders
-    inner join members on orders.customer_id = members.customer_id
+    inner join members on orders.customer_key = members.customer_key
     where orders.order_date < members.first_month
     group by all
 
@@ -109,7 +109,7 @@ orders_before_membership as (
 final as (
 
     select
-        member_months.customer_id,
+        member_months.customer_key,
         member_months.month_start,
         member_months.month_end_date,
         tiered.loyalty_tier,
@@ -119,24 +119,24 @@ final as (
         cast(coalesce(points_in_month.points_redeemed, 0) as bigint) as points_redeemed,
         cast(coalesce(points_in_month.points_expired, 0) as bigint) as points_expired,
         cast(sum(coalesce(points_in_month.points_net, 0)) over (
-            partition by member_months.customer_id order by member_months.month_start
+            partition by member_months.customer_key order by member_months.month_start
         ) as bigint) as points_balance_at_month_end,
         coalesce(orders_in_month.completed_orders, 0) as completed_orders_in_month,
         cast(sum(coalesce(orders_in_month.completed_orders, 0)) over (
-            partition by member_months.customer_id order by member_months.month_start
+            partition by member_months.customer_key order by member_months.month_start
         ) + coalesce(orders_before_membership.completed_orders, 0) as bigint) as completed_orders_to_date
     from member_months
     inner join tiered
-        on member_months.customer_id = tiered.customer_id
+        on member_months.customer_key = tiered.customer_key
         and member_months.month_start = tiered.month_start
     left join points_in_month
-        on member_months.customer_id = points_in_month.customer_id
+        on member_months.customer_key = points_in_month.customer_key
         and member_months.month_start = points_in_month.month_start
     left join orders_in_month
-        on member_months.customer_id = orders_in_month.customer_id
+        on member_months.customer_key = orders_in_month.customer_key
         and member_months.month_start = orders_in_month.month_start
     left join orders_before_membership
-        on member_months.customer_id = orders_before_membership.customer_id
+        on member_months.customer_key = orders_before_membership.customer_key
 
 )
 
