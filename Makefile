@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test ui lint format manifest clean help
+.PHONY: install demo test bench ui lint format manifest clean help
 .DEFAULT_GOAL := help
 
 help:  ## list targets
@@ -36,6 +36,9 @@ demo: install  ## generate the embedded dataset, run the whole pipeline once, pr
 
 test: install  ## run the test suite
 	$(BIN)/pytest
+
+bench: install  ## time the BG/NBD + Gamma-Gamma fit at M scale (100k customers, 2 years; not a test)
+	$(BIN)/python -m benchmarks.clv_fit --scale M
 
 ui: manifest  ## Dagster UI with the daily schedule on http://127.0.0.1:3000
 	DAGSTER_HOME=$(C360_DATA_DIR)/dagster_home; mkdir -p $$DAGSTER_HOME; \

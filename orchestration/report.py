@@ -1,4 +1,5 @@
-"""The short human summary printed after a run: rows per layer, gate results, top segments, where BI reads."""
+"""The short human summary printed after a run: rows per layer, gate results, top segments, CLV by channel, ROAS by
+platform, where BI reads."""
 
 from __future__ import annotations
 
@@ -37,12 +38,23 @@ def top_segments(published_path: Path, limit: int = 5) -> list[tuple[str, int, f
         ).fetchall()
 
 
-def clv_by_channel(published_path: Path) -> list[tuple[str, int, float, float]]:
+def clv_by_channel(published_path: Path) -> list[tuple[str, int, float, float, float | None]]:
+    """Per acquisition channel (first web touch): customers, avg margin to date, avg 12-month CLV, CLV:CAC."""
     with duckdb.connect(str(published_path), read_only=True) as con:
         return con.execute(
-            "select acquisition_source || ' / ' || acquisition_medium as channel, count(*) as customers, "
-            "round(avg(historical_net_revenue_reporting), 2), round(avg(predicted_clv_12_months_reporting), 2) "
-            "from mart_clv group by 1 order by 4 desc, 1"
+            "select acquisition_channel, customers_acquired, average_gross_margin_to_date_reporting, "
+            "average_predicted_clv_12_months_reporting, clv_to_cac_ratio "
+            "from mart_channel_clv_cac order by average_predicted_clv_12_months_reporting desc, acquisition_channel"
+        ).fetchall()
+
+
+def roas_by_platform(published_path: Path) -> list[tuple[str, float, float, float | None]]:
+    """Per ad platform: spend, last-touch attributed revenue, ROAS (revenue / spend) over the whole mart."""
+    with duckdb.connect(str(published_path), read_only=True) as con:
+        return con.execute(
+            "select ad_platform, sum(spend_reporting), sum(last_touch_revenue_reporting), "
+            "round(sum(last_touch_revenue_reporting) / nullif(sum(spend_reporting), 0), 2) "
+            "from mart_marketing_performance where is_paid group by 1 order by 1"
         ).fetchall()
 
 
@@ -64,10 +76,18 @@ def render(settings: Settings, outcome: RunOutcome) -> str:
         lines.append("top RFM segments (customers, revenue):")
         for segment, customers, revenue in top_segments(settings.published_path):
             lines.append(f"  {segment:<20} {customers:>8,} {revenue:>14,.2f} {settings.reporting_currency}")
-        lines.append("12-month predictive CLV by acquisition channel (customers, avg revenue to date, avg CLV):")
+        lines.append(
+            "CLV by acquisition channel (first web touch; customers, avg gross margin to date, avg 12-month CLV, "
+            "CLV:CAC):"
+        )
         currency = settings.reporting_currency
-        for channel, customers, historical, predicted in clv_by_channel(settings.published_path):
-            lines.append(f"  {channel:<28} {customers:>8,} {historical:>12,.2f} {predicted:>12,.2f} {currency}")
+        for channel, customers, margin, predicted, ratio in clv_by_channel(settings.published_path):
+            shown = "-" if ratio is None else f"{ratio:.2f}"
+            lines.append(f"  {channel:<28} {customers:>8,} {margin:>12,.2f} {predicted:>12,.2f} {currency} {shown:>8}")
+        lines.append("ROAS by ad platform (spend, last-touch revenue, ROAS):")
+        for platform, spend, revenue, roas in roas_by_platform(settings.published_path):
+            shown = "-" if roas is None else f"{roas:.2f}"
+            lines.append(f"  {platform:<28} {spend:>14,.2f} {revenue:>14,.2f} {currency} {shown:>8}")
         lines.append(f"published marts: {settings.published_path} (open read-only)")
     else:
         lines.append(f"NOT published; BI keeps reading the previous file: {settings.published_path}")

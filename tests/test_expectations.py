@@ -20,6 +20,8 @@ from orchestration.quality.suites import suite_modules
 EXPECTATION_COUNTS = {
     "mart_clv": (5, 4),
     "mart_customer_360": (6, 5),
+    "mart_loyalty": (8, 5),
+    "mart_marketing_performance": (9, 6),
     "mart_rfm": (7, 4),
     "raw_crm_consents": (7, 5),
     "raw_crm_customers": (5, 8),
@@ -116,7 +118,10 @@ def test_every_gated_raw_table_and_published_mart_has_a_suite() -> None:
     from orchestration.sources.registry import RAW_TABLES
 
     assert {("raw", t.name) for t in RAW_TABLES} <= datasets
-    assert {("marts", "mart_customer_360"), ("marts", "mart_rfm"), ("marts", "mart_clv")} <= datasets
+    assert {
+        ("marts", name)
+        for name in ("mart_customer_360", "mart_rfm", "mart_clv", "mart_loyalty", "mart_marketing_performance")
+    } <= datasets
 
 
 @pytest.mark.parametrize(

@@ -8,12 +8,15 @@ from datetime import date
 
 import dagster as dg
 import duckdb
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from orchestration import cli
 from orchestration.config import DBT_PROJECT_DIR
 from orchestration.publish.publisher import PUBLISH_LOG, published_tables, storage_format
+from orchestration.report import render
 from orchestration.runner import RunOutcome
 from orchestration.sources.registry import RAW_TABLES
 from tests.conftest import XS, Workspace
@@ -33,9 +36,15 @@ PUBLISHED = {
     "fct_order_lines",
     "fct_orders",
     "fct_web_sessions",
+    "mart_channel_clv_cac",
     "mart_clv",
+    "mart_clv_summary",
     "mart_cohort_retention",
     "mart_customer_360",
+    "mart_loyalty",
+    "mart_loyalty_monthly",
+    "mart_loyalty_tier_migrations",
+    "mart_marketing_performance",
     "mart_rfm",
     "mart_rfm_transitions",
     PUBLISH_LOG,
@@ -64,6 +73,8 @@ def test_run_succeeds_gates_pass_and_publishes(first_run: RunOutcome) -> None:
         **{f"raw/{t.name}": True for t in RAW_TABLES},
         "marts/mart_clv": True,
         "marts/mart_customer_360": True,
+        "marts/mart_loyalty": True,
+        "marts/mart_marketing_performance": True,
         "marts/mart_rfm": True,
     }
     dbt_checks = [c for c in first_run.checks if not c.check.startswith("gx_")]
@@ -161,7 +172,7 @@ def test_publish_log_records_run_interval_and_checks(first_run: RunOutcome, work
     assert details["as_of_date"] == XS.end_date.isoformat()
     assert details["data_interval"]["last_order_date"] <= XS.end_date.isoformat()
     assert details["checks"]["evaluated"] == details["checks"]["passed"] == len(first_run.checks)  # all precede it
-    assert len(details["checks"]["gx_suites"]) == 14
+    assert len(details["checks"]["gx_suites"]) == 16
 
 
 def test_every_published_table_documents_its_grain_and_columns(first_run: RunOutcome, workspace: Workspace) -> None:
@@ -217,6 +228,107 @@ def test_lifecycle_cohorts_and_transitions_agree_with_the_orders(
     assert sum(stages.values()) == customers
     assert cohorts == first_months.to_dict()
     assert moved_in == buyers
+
+
+def test_summary_prints_segments_clv_by_channel_and_roas_from_the_published_file(
+    first_run: RunOutcome, workspace: Workspace
+) -> None:
+    lines = render(workspace.settings, first_run).splitlines()
+    with duckdb.connect(str(workspace.settings.published_path), read_only=True) as con:
+        segment, customers, revenue = con.execute(
+            "select rfm_segment, count(*), sum(monetary_reporting) from mart_rfm group by 1 order by 2 desc, 1 limit 1"
+        ).fetchall()[0]
+        channels = con.execute("select acquisition_channel, customers_acquired from mart_channel_clv_cac").fetchall()
+        # ROAS recomputed from the facts, not from the mart the report reads.
+        (google_spend,) = con.execute(
+            "select sum(spend_reporting) from fct_ad_spend_daily where ad_platform = 'google_ads' "
+            "and spend_date <= (select max(as_of_date) from mart_rfm)"
+        ).fetchall()[0]
+        (google_revenue,) = con.execute(
+            "select sum(last_touch_revenue_reporting) from mart_marketing_performance where ad_platform = 'google_ads'"
+        ).fetchall()[0]
+    sections = [line for line in lines if not line.startswith("  ")]
+    assert sections[-4:-1] == [
+        "top RFM segments (customers, revenue):",
+        "CLV by acquisition channel (first web touch; customers, avg gross margin to date, avg 12-month CLV, CLV:CAC):",
+        "ROAS by ad platform (spend, last-touch revenue, ROAS):",
+    ]
+    segments = lines[lines.index(sections[-4]) + 1]
+    assert segments == f"  {segment:<20} {customers:>8,} {revenue:>14,.2f} USD"
+    channel_block = lines[lines.index(sections[-3]) + 1 : lines.index(sections[-2])]
+    assert sorted(line.split()[0] + " / " + line.split()[2] for line in channel_block) == sorted(c for c, _ in channels)
+    assert len(channels) == 5  # google / cpc, facebook / paid_social, newsletter / email, google / organic, direct
+    google = next(line for line in lines if line.startswith("  google_ads "))
+    roas = float(google_revenue) / float(google_spend)
+    assert google.split() == ["google_ads", f"{google_spend:,.2f}", f"{google_revenue:,.2f}", "USD", f"{roas:.2f}"]
+
+
+def test_every_order_is_attributed_to_the_channel_of_its_purchase_session(
+    first_run: RunOutcome, workspace: Workspace, xs_tables: dict[str, pa.Table]
+) -> None:
+    """Self-consistency of last touch, computed here from the landed GA4 events, not by the warehouse's SQL."""
+    events = xs_tables["ga4_events"].to_pandas()
+    session_cols = ["user_pseudo_id", "ga_session_id"]
+    first_events = events.sort_values("event_timestamp").drop_duplicates(session_cols)[
+        [*session_cols, "traffic_source", "traffic_medium"]
+    ]
+    purchases = events[events["event_name"].eq("purchase") & events["transaction_id"].notna()]
+    expected = purchases[[*session_cols, "transaction_id"]].merge(first_events, on=session_cols)
+    expected = {r.transaction_id: (r.traffic_source, r.traffic_medium) for r in expected.itertuples()}
+    with duckdb.connect(str(workspace.settings.warehouse_path), read_only=True) as con:
+        attributed = con.execute(
+            "select order_id, last_touch_source, last_touch_medium from intermediate.int_orders_attributed"
+        ).fetchall()
+    orders = xs_tables["crm_orders"].to_pandas()
+    completed = set(orders.loc[orders["status"].eq("completed"), "order_id"])
+    assert {order_id for order_id, _, _ in attributed} == completed
+    mismatched = [o for o, source, medium in attributed if expected.get(o, ("(unattributed)",) * 2) != (source, medium)]
+    assert mismatched == []
+    assert sum(1 for o, _, _ in attributed if o in expected) == len(completed)  # every XS order has its session
+
+
+#: Attributed revenue per last-touch channel may differ from the generator's truth by at most this share of total net
+#: revenue: only orders whose purchase event is lost or late (injected dirt) can move revenue between channels.
+ATTRIBUTION_TOLERANCE = 0.02
+
+
+@pytest.mark.xfail(
+    raises=FileNotFoundError,
+    strict=True,
+    reason="needs the generator's ground truth (_truth/order_attribution.parquet, see TRUTH.md); drop this marker "
+    "once `c360 generate` writes it",
+)
+def test_last_touch_revenue_by_channel_matches_the_generators_truth(
+    first_run: RunOutcome, workspace: Workspace, tmp_path
+) -> None:
+    cli.main(["generate", "--scale", XS.scale, "--seed", str(XS.seed), "--out", str(tmp_path)])
+    truth = pd.read_parquet(tmp_path / "_truth" / "order_attribution.parquet")
+    with duckdb.connect(str(workspace.settings.published_path), read_only=True) as con:
+        con.register("truth", truth)
+        rows = con.execute(
+            """
+            with true_revenue as (
+                select
+                    lower(truth.last_touch_source) as traffic_source,
+                    lower(truth.last_touch_medium) as traffic_medium,
+                    sum(fct_orders.net_revenue_reporting) as revenue
+                from fct_orders inner join truth on fct_orders.order_id = truth.order_id
+                where fct_orders.order_date <= (select max(as_of_date) from mart_rfm)
+                group by all
+            ),
+            attributed as (
+                select traffic_source, traffic_medium, sum(last_touch_revenue_reporting) as revenue
+                from mart_marketing_performance group by all
+            )
+            select coalesce(t.traffic_source, a.traffic_source), coalesce(t.traffic_medium, a.traffic_medium),
+                coalesce(t.revenue, 0), coalesce(a.revenue, 0)
+            from true_revenue as t full outer join attributed as a using (traffic_source, traffic_medium)
+            """
+        ).fetchall()
+        (total,) = con.execute("select sum(last_touch_revenue_reporting) from mart_marketing_performance").fetchall()[0]
+    assert len(rows) >= 5
+    for source, medium, true_revenue, attributed in rows:
+        assert abs(float(attributed) - float(true_revenue)) <= ATTRIBUTION_TOLERANCE * float(total), (source, medium)
 
 
 # Last: it publishes again, so every test above sees the first run's file.

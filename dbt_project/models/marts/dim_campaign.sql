@@ -8,6 +8,13 @@ ad_spend as (
 
 ),
 
+channels as (
+
+    select * from {{ ref('dim_channel') }}
+    where ad_platform is not null
+
+),
+
 campaigns as (
 
     select
@@ -27,17 +34,18 @@ campaigns as (
 final as (
 
     select
-        {{ campaign_key('ad_platform', 'campaign_id') }} as campaign_key,
-        ad_platform,
-        campaign_id,
-        campaign_name,
-        ad_account_id,
-        account_currency,
-        account_timezone,
-        case ad_platform when 'google_ads' then 'paid search' when 'meta_ads' then 'paid social' end as channel,
-        first_spend_date,
-        last_spend_date
+        {{ campaign_key('campaigns.ad_platform', 'campaigns.campaign_id') }} as campaign_key,
+        campaigns.ad_platform,
+        campaigns.campaign_id,
+        campaigns.campaign_name,
+        campaigns.ad_account_id,
+        campaigns.account_currency,
+        campaigns.account_timezone,
+        channels.channel,
+        campaigns.first_spend_date,
+        campaigns.last_spend_date
     from campaigns
+    left join channels on campaigns.ad_platform = channels.ad_platform
 
 )
 

@@ -1,5 +1,6 @@
 {# One row per traffic source/medium pair seen in web sessions, CRM acquisition data or ad platforms, grouped into
-   a channel by the first matching rule of the channel_groupings seed (lowest priority; '*' matches anything). #}
+   a channel by the first matching rule of the channel_groupings seed (lowest priority; '*' matches anything), and
+   the ad platform whose spend buys it (ad_platform_channels seed): the one place spend meets channels. #}
 with
 
 sessions as (
@@ -20,6 +21,12 @@ rules as (
 
 ),
 
+platform_channels as (
+
+    select * from {{ ref('ad_platform_channels') }}
+
+),
+
 pairs as (
 
     select distinct coalesce(traffic_source, '(direct)') as source, coalesce(traffic_medium, '(none)') as medium
@@ -28,7 +35,8 @@ pairs as (
     select distinct coalesce(acquisition_source, '(direct)'), coalesce(acquisition_medium, '(none)')
     from customers
     union
-    select * from (values ('google', 'cpc'), ('facebook', 'paid_social')) as ad_platforms (source, medium)
+    select traffic_source, traffic_medium
+    from platform_channels
 
 ),
 
@@ -51,13 +59,17 @@ matched as (
 final as (
 
     select
-        {{ channel_key('source', 'medium') }} as channel_key,
-        source,
-        medium,
-        channel,
-        channel in ('paid search', 'paid social') as is_paid
+        {{ channel_key('matched.source', 'matched.medium') }} as channel_key,
+        matched.source,
+        matched.medium,
+        matched.channel,
+        matched.channel in ('paid search', 'paid social') as is_paid,
+        platform_channels.ad_platform
     from matched
-    where match_rank = 1
+    left join platform_channels
+        on matched.source = platform_channels.traffic_source
+        and matched.medium = platform_channels.traffic_medium
+    where matched.match_rank = 1
 
 )
 

@@ -20,6 +20,7 @@ final as (
         loyalty_events.loyalty_event_id,
         customers_resolved.customer_key,
         case when loyalty_events.order_id is not null then {{ dbt.hash('loyalty_events.order_id') }} end as order_key,
+        loyalty_events.order_id,
         {{ date_key(reporting_date('loyalty_events.occurred_at')) }} as event_date_key,
         loyalty_events.event_type,
         loyalty_events.points,

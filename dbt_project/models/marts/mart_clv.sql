@@ -24,6 +24,39 @@ rfm as (
 
 ),
 
+orders as (
+
+    select * from {{ ref('int_orders_converted') }}
+    where not is_refunded
+        and order_date <= {{ as_of_date() }}
+
+),
+
+order_costs as (
+
+    select * from {{ ref('int_orders_costed') }}
+
+),
+
+first_touch as (
+
+    select * from {{ ref('int_customers_first_touch') }}
+
+),
+
+margins as (
+
+    {# Gross margin of completed orders: revenue less the cost of the goods (refunded orders earn no margin). #}
+    select
+        orders.customer_key,
+        sum(orders.order_total_reporting - coalesce(order_costs.cost_of_goods_reporting, 0))
+            as historical_gross_margin_reporting
+    from orders
+    left join order_costs on orders.order_id = order_costs.order_id
+    group by orders.customer_key
+
+),
+
 final as (
 
     select
@@ -31,10 +64,14 @@ final as (
         predictions.as_of_date,
         customers.acquisition_source,
         customers.acquisition_medium,
+        coalesce(first_touch.first_touch_source, '(unattributed)') as first_touch_source,
+        coalesce(first_touch.first_touch_medium, '(unattributed)') as first_touch_medium,
+        coalesce(first_touch.first_touch_platform, '(none)') as first_touch_platform,
         cast(date_trunc('month', customer_orders.first_completed_order_date) as date) as cohort_month,
         rfm.rfm_segment,
         customer_orders.completed_order_count as historical_order_count,
         customer_orders.net_revenue_reporting as historical_net_revenue_reporting,
+        cast(margins.historical_gross_margin_reporting as decimal(18, 2)) as historical_gross_margin_reporting,
         predictions.repeat_purchase_count,
         cast(predictions.recency_days as integer) as recency_days,
         cast(predictions.tenure_days as integer) as tenure_days,
@@ -48,6 +85,8 @@ final as (
     inner join customers on predictions.customer_key = customers.customer_key
     inner join customer_orders on customers.customer_key = customer_orders.customer_key
     left join rfm on predictions.customer_key = rfm.customer_key
+    left join margins on customers.customer_key = margins.customer_key
+    left join first_touch on customers.customer_key = first_touch.customer_key
 
 )
 

@@ -26,9 +26,16 @@ sessions as (
 
 ),
 
-loyalty_events as (
+first_touch as (
 
-    select * from {{ ref('fct_loyalty_events') }}
+    select * from {{ ref('int_customers_first_touch') }}
+
+),
+
+loyalty as (
+
+    {# The loyalty programme's one view of a member (tier, balance with implied expiries), so the two marts agree. #}
+    select * from {{ ref('mart_loyalty') }}
 
 ),
 
@@ -68,25 +75,10 @@ sessions_summarized as (
 
 first_sessions as (
 
-    select
-        customer_key,
-        arg_min(channel_key, session_started_at) as channel_key,
-        arg_min(campaign_key, session_started_at) as campaign_key,
-        arg_min(campaign_name, session_started_at) as campaign_name
-    from sessions_to_date
-    group by customer_key
-
-),
-
-loyalty_summarized as (
-
-    select
-        customer_key,
-        sum(points) as loyalty_points_balance,
-        coalesce(sum(points) filter (where points > 0), 0) as loyalty_points_earned
-    from loyalty_events
-    where event_date <= {{ as_of_date() }}
-    group by customer_key
+    {# The acquiring session is the first touch of attribution (int_customers_first_touch): one definition. #}
+    select first_touch.customer_key, sessions.channel_key, sessions.campaign_key, sessions.campaign_name
+    from first_touch
+    inner join sessions on first_touch.first_session_key = sessions.session_key
 
 ),
 
@@ -127,9 +119,9 @@ final as (
         coalesce(sessions_summarized.web_sessions_last_90_days, 0) as web_sessions_last_90_days,
         sessions_summarized.first_session_date,
         sessions_summarized.last_session_date,
-        coalesce(loyalty_summarized.loyalty_points_balance, 0) as loyalty_points_balance,
-        coalesce(loyalty_summarized.loyalty_points_earned, 0) as loyalty_points_earned,
-        {{ loyalty_tier('coalesce(loyalty_summarized.loyalty_points_earned, 0)') }} as loyalty_tier,
+        coalesce(loyalty.points_balance, 0) as loyalty_points_balance,
+        coalesce(loyalty.points_earned, 0) as loyalty_points_earned,
+        loyalty.loyalty_tier,
         rfm.rfm_cell,
         rfm.rfm_segment,
         case
@@ -155,7 +147,7 @@ final as (
     left join first_sessions on customers.customer_key = first_sessions.customer_key
     left join channels as first_session_channel on first_sessions.channel_key = first_session_channel.channel_key
     left join channels as crm_channel on customers.acquisition_channel_key = crm_channel.channel_key
-    left join loyalty_summarized on customers.customer_key = loyalty_summarized.customer_key
+    left join loyalty on customers.customer_key = loyalty.customer_key
     left join rfm on customers.customer_key = rfm.customer_key
     left join clv on customers.customer_key = clv.customer_key
 

@@ -1,0 +1,143 @@
+{# One row per loyalty member per calendar month from the month of their first ledger entry to the as-of month:
+   the tier held at the month's end (the as-of date for the current month), the month's points by type, the
+   balance at the month's end and completed orders. Tiers come from points earned in the trailing
+   `loyalty_tier_window_days` days, matched to the loyalty_tiers seed. #}
+with
+
+ledger as (
+
+    select * from {{ ref('int_loyalty_events_with_expiry') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('int_orders_converted') }}
+    where not is_refunded
+        and order_date <= {{ as_of_date() }}
+
+),
+
+tiers as (
+
+    select * from {{ ref('loyalty_tiers') }}
+
+),
+
+members as (
+
+    select customer_key, cast(date_trunc('month', min(event_date)) as date) as first_month
+    from ledger
+    group by customer_key
+
+),
+
+member_months as (
+
+    select
+        members.customer_key,
+        cast(month_start as date) as month_start,
+        least(cast(month_start + interval 1 month - interval 1 day as date), {{ as_of_date() }}) as month_end_date
+    from members,
+        unnest(generate_series(members.first_month, date_trunc('month', {{ as_of_date() }}), interval 1 month))
+            as months (month_start)
+
+),
+
+trailing_earned as (
+
+    select
+        member_months.customer_key,
+        member_months.month_start,
+        cast(coalesce(sum(ledger.points), 0) as bigint) as tier_points_trailing_365_days
+    from member_months
+    left join ledger
+        on member_months.customer_key = ledger.customer_key
+        and ledger.event_type = 'earn'
+        and ledger.event_date <= member_months.month_end_date
+        and ledger.event_date > member_months.month_end_date - to_days({{ var('loyalty_tier_window_days') }})
+    group by all
+
+),
+
+tiered as (
+
+    select
+        trailing_earned.customer_key,
+        trailing_earned.month_start,
+        trailing_earned.tier_points_trailing_365_days,
+        arg_max(tiers.loyalty_tier, tiers.tier_rank) as loyalty_tier,
+        max(tiers.tier_rank) as tier_rank
+    from trailing_earned
+    inner join tiers on trailing_earned.tier_points_trailing_365_days >= tiers.min_points_trailing_365_days
+    group by all
+
+),
+
+points_in_month as (
+
+    select
+        customer_key,
+        cast(date_trunc('month', event_date) as date) as month_start,
+        coalesce(sum(points) filter (where event_type = 'earn'), 0) as points_earned,
+        coalesce(-sum(points) filter (where event_type = 'redeem'), 0) as points_redeemed,
+        coalesce(-sum(points) filter (where event_type = 'expire'), 0) as points_expired,
+        sum(points) as points_net
+    from ledger
+    group by all
+
+),
+
+orders_in_month as (
+
+    select customer_key, cast(date_trunc('month', order_date) as date) as month_start, count(*) as completed_orders
+    from orders
+    group by all
+
+),
+
+orders_before_membership as (
+
+    select orders.customer_key, count(*) as completed_orders
+    from orders
+    inner join members on orders.customer_key = members.customer_key
+    where orders.order_date < members.first_month
+    group by all
+
+),
+
+final as (
+
+    select
+        member_months.customer_key,
+        member_months.month_start,
+        member_months.month_end_date,
+        tiered.loyalty_tier,
+        tiered.tier_rank,
+        tiered.tier_points_trailing_365_days,
+        cast(coalesce(points_in_month.points_earned, 0) as bigint) as points_earned,
+        cast(coalesce(points_in_month.points_redeemed, 0) as bigint) as points_redeemed,
+        cast(coalesce(points_in_month.points_expired, 0) as bigint) as points_expired,
+        cast(sum(coalesce(points_in_month.points_net, 0)) over (
+            partition by member_months.customer_key order by member_months.month_start
+        ) as bigint) as points_balance_at_month_end,
+        coalesce(orders_in_month.completed_orders, 0) as completed_orders_in_month,
+        cast(sum(coalesce(orders_in_month.completed_orders, 0)) over (
+            partition by member_months.customer_key order by member_months.month_start
+        ) + coalesce(orders_before_membership.completed_orders, 0) as bigint) as completed_orders_to_date
+    from member_months
+    inner join tiered
+        on member_months.customer_key = tiered.customer_key
+        and member_months.month_start = tiered.month_start
+    left join points_in_month
+        on member_months.customer_key = points_in_month.customer_key
+        and member_months.month_start = points_in_month.month_start
+    left join orders_in_month
+        on member_months.customer_key = orders_in_month.customer_key
+        and member_months.month_start = orders_in_month.month_start
+    left join orders_before_membership
+        on member_months.customer_key = orders_before_membership.customer_key
+
+)
+
+select * from final
