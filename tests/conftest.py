@@ -11,20 +11,66 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 import pyarrow as pa
 import pytest
 
 from orchestration.config import Settings
 from orchestration.runner import RunOutcome, run_daily_job
+from orchestration.sources.generator.people import email_is_test
 from orchestration.sources.landing import write_tables
-from orchestration.sources.synthetic import GeneratorConfig, generate
+from orchestration.sources.synthetic import GeneratorConfig, generate_with_truth
 
 XS = GeneratorConfig(scale="XS", seed=7)
 
 
 @pytest.fixture(scope="session")
-def xs_tables() -> dict[str, pa.Table]:
-    return generate(XS)
+def xs_generated() -> tuple[dict[str, pa.Table], dict[str, object]]:
+    return generate_with_truth(XS)
+
+
+@pytest.fixture(scope="session")
+def xs_tables(xs_generated: tuple[dict[str, pa.Table], dict[str, object]]) -> dict[str, pa.Table]:
+    return xs_generated[0]
+
+
+@pytest.fixture(scope="session")
+def xs_truth(xs_generated: tuple[dict[str, pa.Table], dict[str, object]]) -> dict[str, object]:
+    return xs_generated[1]
+
+
+@dataclass(frozen=True)
+class ExpectedWarehouse:
+    """What the marts should hold, derived from the generator's tables and truth, not from the warehouse: test
+    accounts left out, every CRM record replaced by the true person behind it (duplicates merged)."""
+
+    customers: pd.DataFrame  # customer_id, person_id, without test accounts
+    orders: pd.DataFrame  # crm_orders of real customers, with person_id
+
+    @property
+    def persons(self) -> int:
+        return self.customers["person_id"].nunique()
+
+    @property
+    def completed(self) -> pd.DataFrame:
+        return self.orders[self.orders["status"] == "completed"]
+
+
+def expected_warehouse(tables: dict[str, pa.Table], truth: dict[str, object]) -> ExpectedWarehouse:
+    ids = truth["identities"].to_pandas()
+    person = ids[ids["identifier_type"] == "customer_id"].set_index("identifier")["person_id"]
+    crm = tables["crm_customers"]
+    customers = crm.select(["customer_id"]).to_pandas()[~email_is_test(crm["email"])]
+    customers["person_id"] = customers["customer_id"].map(person)
+    orders = tables["crm_orders"].to_pandas()
+    orders = orders[orders["customer_id"].isin(customers["customer_id"])].copy()
+    orders["person_id"] = orders["customer_id"].map(person)
+    return ExpectedWarehouse(customers=customers, orders=orders)
+
+
+@pytest.fixture(scope="session")
+def xs_expected(xs_tables: dict[str, pa.Table], xs_truth: dict[str, object]) -> ExpectedWarehouse:
+    return expected_warehouse(xs_tables, xs_truth)
 
 
 @dataclass

@@ -8,18 +8,15 @@ from datetime import date
 
 import dagster as dg
 import duckdb
-import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pytest
 
-from orchestration import cli
 from orchestration.config import DBT_PROJECT_DIR
 from orchestration.publish.publisher import PUBLISH_LOG, published_tables, storage_format
 from orchestration.report import render
 from orchestration.runner import RunOutcome
 from orchestration.sources.registry import RAW_TABLES
-from tests.conftest import XS, Workspace
+from tests.conftest import XS, ExpectedWarehouse, Workspace
 from tests.dbt_harness import run_dbt
 
 pytestmark = pytest.mark.slow
@@ -82,19 +79,25 @@ def test_run_succeeds_gates_pass_and_publishes(first_run: RunOutcome) -> None:
 
 
 def test_published_file_has_the_marts_with_reconciled_counts(
-    first_run: RunOutcome, workspace: Workspace, xs_tables: dict[str, pa.Table]
+    first_run: RunOutcome,
+    workspace: Workspace,
+    xs_tables: dict[str, pa.Table],
+    xs_truth: dict[str, object],
+    xs_expected: ExpectedWarehouse,
 ) -> None:
     counts = published_tables(workspace.settings.published_path)
     assert set(counts) == PUBLISHED
-    orders = xs_tables["crm_orders"]
-    completed = orders.filter(pc.equal(orders["status"], "completed"))
-    assert counts["dim_customer"] == counts["mart_customer_360"] == xs_tables["crm_customers"].num_rows == 1_008
-    assert counts["fct_orders"] == orders.num_rows == 1_158
+    dirt = xs_truth["dirt"]
+    # 1,008 CRM records = 1,000 people + 5 duplicate records + 3 test accounts (whose 6 orders are left out).
+    assert xs_tables["crm_customers"].num_rows == 1_008
+    assert (dirt["duplicate_customer_records"], dirt["test_accounts"], dirt["test_account_orders"]) == (5, 3, 6)
+    assert counts["dim_customer"] == counts["mart_customer_360"] == xs_expected.persons == 1_000
+    assert counts["fct_orders"] == len(xs_expected.orders) == 1_158 - 6
     assert counts["dim_product"] == xs_tables["crm_products"].num_rows
     assert counts["fct_ad_spend_daily"] == (
         xs_tables["google_ads_campaign_stats"].num_rows + xs_tables["meta_ads_insights"].num_rows
     )
-    assert counts["mart_rfm"] == counts["mart_clv"] == len(set(completed["customer_id"].to_pylist()))
+    assert counts["mart_rfm"] == counts["mart_clv"] == xs_expected.completed["person_id"].nunique()
     assert counts["dim_date"] == 4_018  # 2020-01-01 .. 2030-12-31
     assert counts[PUBLISH_LOG] == 1
     # v1.0.0 storage (format 64): BI drivers bundling DuckDB 1.x can open it; DuckDB 2's default (999) they cannot.
@@ -102,9 +105,9 @@ def test_published_file_has_the_marts_with_reconciled_counts(
 
 
 def test_revenue_reconciles_from_landing_to_marts(
-    first_run: RunOutcome, workspace: Workspace, xs_tables: dict[str, pa.Table]
+    first_run: RunOutcome, workspace: Workspace, xs_expected: ExpectedWarehouse
 ) -> None:
-    orders = xs_tables["crm_orders"].to_pylist()
+    orders = xs_expected.orders.to_dict("records")
     rates = daily_fx_rates()
     expected = sum(
         o["order_total"] * rates[(o["currency"].upper(), o["ordered_at"].date())]
@@ -168,7 +171,7 @@ def test_publish_log_records_run_interval_and_checks(first_run: RunOutcome, work
         run_id, tables, details = con.execute(f"select run_id, tables, details from {PUBLISH_LOG}").fetchall()[0]
     details, tables = json.loads(details), json.loads(tables)
     assert run_id == first_run.run_id
-    assert tables["fct_orders"] == 1_158
+    assert tables["fct_orders"] == 1_158 - 6  # without the test accounts' orders
     assert details["as_of_date"] == XS.end_date.isoformat()
     assert details["data_interval"]["last_order_date"] <= XS.end_date.isoformat()
     assert details["checks"]["evaluated"] == details["checks"]["passed"] == len(first_run.checks)  # all precede it
@@ -208,12 +211,11 @@ def test_clv_asset_fits_between_dbt_builds_and_records_its_parameters(
 
 
 def test_lifecycle_cohorts_and_transitions_agree_with_the_orders(
-    first_run: RunOutcome, workspace: Workspace, xs_tables: dict[str, pa.Table]
+    first_run: RunOutcome, workspace: Workspace, xs_expected: ExpectedWarehouse
 ) -> None:
-    orders = xs_tables["crm_orders"].to_pandas()
-    completed = orders[orders["status"] == "completed"]
-    buyers = completed["customer_id"].nunique()
-    first_months = completed.groupby("customer_id")["ordered_at"].min().dt.strftime("%Y-%m").value_counts()
+    completed = xs_expected.completed
+    buyers = completed["person_id"].nunique()
+    first_months = completed.groupby("person_id")["ordered_at"].min().dt.strftime("%Y-%m").value_counts()
     with duckdb.connect(str(workspace.settings.published_path), read_only=True) as con:
         stages = dict(con.execute("select lifecycle_stage, count(*) from mart_customer_360 group by 1").fetchall())
         cohorts = dict(
@@ -223,7 +225,7 @@ def test_lifecycle_cohorts_and_transitions_agree_with_the_orders(
             ).fetchall()
         )
         (moved_in,) = con.execute("select sum(customers) from mart_rfm_transitions").fetchall()[0]
-    customers = xs_tables["crm_customers"].num_rows
+    customers = xs_expected.persons
     assert stages["prospect"] == customers - buyers
     assert sum(stages.values()) == customers
     assert cohorts == first_months.to_dict()
@@ -264,7 +266,7 @@ def test_summary_prints_segments_clv_by_channel_and_roas_from_the_published_file
 
 
 def test_every_order_is_attributed_to_the_channel_of_its_purchase_session(
-    first_run: RunOutcome, workspace: Workspace, xs_tables: dict[str, pa.Table]
+    first_run: RunOutcome, workspace: Workspace, xs_tables: dict[str, pa.Table], xs_expected: ExpectedWarehouse
 ) -> None:
     """Self-consistency of last touch, computed here from the landed GA4 events, not by the warehouse's SQL."""
     events = xs_tables["ga4_events"].to_pandas()
@@ -279,8 +281,7 @@ def test_every_order_is_attributed_to_the_channel_of_its_purchase_session(
         attributed = con.execute(
             "select order_id, last_touch_source, last_touch_medium from intermediate.int_orders_attributed"
         ).fetchall()
-    orders = xs_tables["crm_orders"].to_pandas()
-    completed = set(orders.loc[orders["status"].eq("completed"), "order_id"])
+    completed = set(xs_expected.completed["order_id"])  # test accounts' orders are not in the marts
     assert {order_id for order_id, _, _ in attributed} == completed
     mismatched = [o for o, source, medium in attributed if expected.get(o, ("(unattributed)",) * 2) != (source, medium)]
     assert mismatched == []
@@ -292,17 +293,10 @@ def test_every_order_is_attributed_to_the_channel_of_its_purchase_session(
 ATTRIBUTION_TOLERANCE = 0.02
 
 
-@pytest.mark.xfail(
-    raises=FileNotFoundError,
-    strict=True,
-    reason="needs the generator's ground truth (_truth/order_attribution.parquet, see TRUTH.md); drop this marker "
-    "once `c360 generate` writes it",
-)
 def test_last_touch_revenue_by_channel_matches_the_generators_truth(
-    first_run: RunOutcome, workspace: Workspace, tmp_path
+    first_run: RunOutcome, workspace: Workspace, xs_truth: dict[str, object]
 ) -> None:
-    cli.main(["generate", "--scale", XS.scale, "--seed", str(XS.seed), "--out", str(tmp_path)])
-    truth = pd.read_parquet(tmp_path / "_truth" / "order_attribution.parquet")
+    truth = xs_truth["order_attribution"].to_pandas()
     with duckdb.connect(str(workspace.settings.published_path), read_only=True) as con:
         con.register("truth", truth)
         rows = con.execute(
