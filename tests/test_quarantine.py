@@ -15,9 +15,11 @@ import pytest
 
 from expectations import _rules, raw_crm_orders
 from orchestration.extract.ledger import DDL as LEDGER_DDL
+from orchestration.extract.quarantine import split
 from orchestration.quality.gate import GateContext, run_gate
-from orchestration.sources.files import write_files
+from orchestration.sources.files import read_files_delivery, write_files
 from orchestration.sources.landing import write_tables
+from orchestration.sources.registry import raw_table
 from tests.extract_fixtures import Extract, failure_messages, settings_for
 
 QUARANTINE = (
@@ -189,3 +191,25 @@ def test_quarantine_rate_above_the_threshold_fails_the_gate(tmp_path: Path, quar
     ctx = GateContext(now=datetime(2026, 1, 3, 12, tzinfo=UTC), as_of=date(2026, 1, 3))
     outcome = run_gate(_ledger_with(tmp_path / "w.duckdb", 200, quarantined), raw_crm_orders, ctx)
     assert [f.column for f in outcome.failures] == ([] if passes else ["quarantine_rate"])
+
+
+@pytest.mark.parametrize(
+    ("table", "file", "column", "cell", "reason"),
+    [
+        ("crm_support_tickets", "tickets.csv", 9, "five", ("csat_score", "not an integer: 'five'")),
+        ("crm_support_tickets", "tickets.csv", 1, "", ("customer_id", "required value missing")),
+        ("crm_nps_responses", "nps_responses.csv", 3, "", ("score", "required value missing")),
+        ("crm_consents", "consents.csv", 4, "soon", ("changed_at", "unparseable timestamp: 'soon'")),
+    ],
+)
+def test_the_service_tables_quarantine_their_bad_rows_too(
+    tmp_path: Path, xs_tables: dict[str, pa.Table], table: str, file: str, column: int, cell: str, reason: tuple
+) -> None:
+    """Support tickets, NPS and consents (whose required columns the generator declares non-nullable) go through the
+    same reader and rules as orders: one bad cell quarantines its row, the rest of the file loads."""
+    write_files({table: xs_tables[table]}, tmp_path)
+    _edit_csv(tmp_path / "crm" / file, lambda rows: rows[2].__setitem__(column, cell))
+    good, rejects = split(read_files_delivery(tmp_path, raw_table(table)), raw_table(table))
+    assert [(r.file, r.row_number, r.column, r.reason) for r in rejects] == [(file, 3, *reason)]
+    assert good.num_rows == xs_tables[table].num_rows - 1
+    assert good.column_names[: len(raw_table(table).columns)] == [c.name for c in raw_table(table).columns]
