@@ -86,7 +86,8 @@ def test_incremental_runs_equal_a_full_refresh(tmp_path: Path, xs_tables: dict[s
 
     with duckdb.connect(str(full / "warehouse.duckdb")) as con:
         statuses = con.execute(
-            "select distinct order_status from marts.fct_orders where list_contains(?, order_id)", [sorted(refunded_later)]
+            "select distinct order_status from marts.fct_orders where list_contains(?, order_id)",
+            [sorted(refunded_later)],
         ).fetchall()
         assert statuses == [("refunded",)]
         (merged,) = con.execute(
