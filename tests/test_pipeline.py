@@ -32,6 +32,7 @@ PUBLISHED = {
     "fct_loyalty_events",
     "fct_order_lines",
     "fct_orders",
+    "fct_support_tickets",
     "fct_web_sessions",
     "mart_channel_clv_cac",
     "mart_clv",
@@ -93,6 +94,8 @@ def test_published_file_has_the_marts_with_reconciled_counts(
     assert (dirt["duplicate_customer_records"], dirt["test_accounts"], dirt["test_account_orders"]) == (5, 3, 6)
     assert counts["dim_customer"] == counts["mart_customer_360"] == xs_expected.persons == 1_000
     assert counts["fct_orders"] == len(xs_expected.orders) == 1_158 - 6
+    tickets = xs_tables["crm_support_tickets"].to_pandas()
+    assert counts["fct_support_tickets"] == tickets["customer_id"].isin(xs_expected.customers["customer_id"]).sum()
     assert counts["dim_product"] == xs_tables["crm_products"].num_rows
     assert counts["fct_ad_spend_daily"] == (
         xs_tables["google_ads_campaign_stats"].num_rows + xs_tables["meta_ads_insights"].num_rows
