@@ -31,7 +31,16 @@ def cmd_generate(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else settings.landing_dir
     started = time.perf_counter()
     tables = generate(config)
-    write_tables(tables, out, {"scale": config.scale, "seed": config.seed, "end_date": config.end_date})
+    metadata = {"scale": config.scale, "seed": config.seed, "end_date": config.end_date}
+    if getattr(args, "to_postgres", None):
+        from orchestration.sources.postgres_crm import CRM_SOURCE, seed_postgres
+        from orchestration.sources.registry import tables_of
+
+        seeded = seed_postgres(tables, args.to_postgres)
+        print(f"seeded PostgreSQL schema crm: {', '.join(f'{t} {n:,}' for t, n in seeded.items())}")
+        # The CRM now lives in the database only; the landing folder keeps the web and ad tables.
+        tables = {name: t for name, t in tables.items() if name not in {s.name for s in tables_of(CRM_SOURCE)}}
+    write_tables(tables, out, metadata)
     rows = sum(t.num_rows for t in tables.values())
     print(
         f"generated scale {config.scale} seed {config.seed}: {rows:,} rows in {len(tables)} tables -> {out} "
@@ -123,7 +132,13 @@ def parser() -> argparse.ArgumentParser:
     gen.add_argument("--scale", choices=["XS", "S", "M", "L"], help="size preset (default $C360_SCALE or S)")
     gen.add_argument("--seed", type=int, help="random seed (default $C360_SEED or 7)")
     gen.add_argument("--end-date", type=_date, default=_date(None), help="last day of data, YYYY-MM-DD")
-    gen.add_argument("--out", help="folder to write (default $C360_DATA_DIR/landing/synthetic)")
+    gen.add_argument("--out", help="folder to write (default $C360_DATA_DIR/landing/$C360_SOURCE)")
+    gen.add_argument(
+        "--to-postgres",
+        metavar="URL",
+        help="seed the CRM tables into PostgreSQL schema crm at this postgresql:// URL (replacing them) instead of "
+        "the landing folder, for C360_SOURCE=postgres",
+    )
     gen.set_defaults(func=cmd_generate)
 
     run = sub.add_parser("run", help="run the daily job once in this process and print a summary")

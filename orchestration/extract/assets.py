@@ -10,6 +10,8 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from orchestration.config import Settings
 from orchestration.extract.dlt_sources import raw_source
 from orchestration.extract.ledger import record_load
+from orchestration.extract.postgres_crm import crm_postgres_source
+from orchestration.sources.postgres_crm import CRM_SOURCE
 from orchestration.sources.registry import RAW_SOURCES
 
 RAW_SCHEMA = "raw"
@@ -48,9 +50,13 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
     def _assets(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
         now = datetime.now(UTC)
         load_id = new_load_id(now)
-        context.log.info(f"loading {source} from {settings.landing_dir} as load {load_id}")
         extracted: dict[str, int] = {}
-        batch = raw_source(source, settings.landing_dir, load_id, now, extracted)
+        if settings.source == "postgres" and source == CRM_SOURCE:  # the CRM is a database; ga4/ads stay files
+            context.log.info(f"loading {source} incrementally from PostgreSQL schema crm as load {load_id}")
+            batch = crm_postgres_source(settings.crm_postgres_url, load_id, now, extracted)
+        else:
+            context.log.info(f"loading {source} from {settings.landing_dir} as load {load_id}")
+            batch = raw_source(source, settings.landing_dir, load_id, now, extracted)
         for result in dlt.run(context=context, dlt_source=batch):
             table = result.asset_key.path[-1]
             loaded = record_load(settings.warehouse_path, source, table, load_id, extracted.get(table, 0), now)
