@@ -40,13 +40,21 @@ def conform(batch: pa.Table, spec: RawTable) -> pa.Table:
     columns = []
     for field in spec.schema:
         try:
-            columns.append(batch[field.name].cast(field.type))
+            columns.append(_cast(batch[field.name], field.type))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise CrmSchemaError(
                 f"{CRM_SCHEMA}.{spec.name}.{field.name}: {batch[field.name].type} does not cast to {field.type} ({exc})"
             ) from exc
     names = [*spec.schema.names, *extra]
     return pa.Table.from_arrays([*columns, *(batch[name] for name in extra)], names=names)
+
+
+def _cast(column: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:
+    if pa.types.is_decimal(column.type) and pa.types.is_floating(target):
+        # Arrow divides by 10**scale in floating point (NUMERIC 42.73 -> 42.730000000000004); parsing the decimal's
+        # text gives the nearest double, the same value the other sources deliver.
+        column = column.cast(pa.string())
+    return column.cast(target)
 
 
 class _AfterIncremental(MapItem):
@@ -82,6 +90,7 @@ def crm_postgres_source(url: str, load_id: str, loaded_at: datetime, extracted: 
             table_names=list(specs),
             backend="pyarrow",
             chunk_size=CHUNK_ROWS,
+            detect_precision_hints=None,  # deprecated in favour of reflection_level; None silences its warning
             reflection_level="minimal",  # types come from the data and are cast to the contract in `conform`
             table_adapter_callback=remove_nullability_adapter,  # raw columns stay nullable, as from other sources
             engine_kwargs={"connect_args": {"options": "-c timezone=UTC"}},
