@@ -19,7 +19,8 @@ FRESH_AFTER = "fresh_after"  # as-of date minus the suite's FRESHNESS_DAYS, as a
 VOLUME_MIN = "volume_min"  # baseline median / VOLUME_BAND (0 without history)
 VOLUME_MAX = "volume_max"  # baseline median * VOLUME_BAND
 MIN_ROWS = "min_rows"  # 1 for an export (snapshot delivery) and for marts, 0 for a delta read from a cursor
-#: Metric the gate adds for suites declaring VOLUME_DAY: rows of the batch on its newest day.
+#: Metric the gate adds for suites declaring VOLUME_DAY: rows of the batch on its newest day (a delta: see
+#: volume_within_recent_band).
 NEWEST_DAY_ROWS = "newest_day_rows"
 #: `meta` marking a table rule judged on the whole table, not the batch, when the batch is a delta (see `fresh`).
 WHOLE_TABLE_WHEN_DELTA = {"whole_table_when_delta": True}
@@ -107,8 +108,9 @@ def volume_within_recent_band(metric: str = "row_count") -> Any:
     daily increment also carries late rows and restatements of earlier days; those are not new volume).
 
     A delta (rows changed since a database cursor, e.g. C360_SOURCE=postgres) has no delivery size to compare: its
-    row count says how much changed. So for a delta, snapshot tables get no band, and daily tables are judged only on
-    a day newer than anything published (a delta of updates to old days brings no new day's volume)."""
+    row count says how much changed. So for a delta, snapshot tables get no band, and daily tables are judged on the
+    newest complete day the delta touched (before the day of the read, which is still running), counted in the whole
+    table, since a day's rows arrive spread over several reads; a delta touching no complete day is not judged."""
     why = (
         "A delivery far smaller or larger than recent ones signals a broken export or a duplicated backfill."
         if metric == "row_count"

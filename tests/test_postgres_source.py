@@ -25,10 +25,10 @@ from orchestration.extract.assets import definitions
 from orchestration.extract.postgres_crm import exact_money
 from orchestration.extract.quarantine import QUARANTINE
 from orchestration.publish.publisher import PUBLISH_LOG, published_tables
-from orchestration.sources.postgres_crm import crm_tables, seed_postgres
 from orchestration.sources.delivery import DeliveryError
+from orchestration.sources.postgres_crm import crm_tables, seed_postgres
 from orchestration.sources.registry import tables_of
-from tests.conftest import make_workspace
+from tests.conftest import ExpectedWarehouse, Workspace, make_workspace
 from tests.postgres_fixtures import PG_HOST, PG_PORT, PG_SUPERUSER, PgTarget, throwaway_database
 
 CRM = [t.name for t in tables_of("crm")]
@@ -273,5 +273,143 @@ def test_extract_names_the_missing_table_or_column(tmp_path: Path, xs_tables: di
         seed_postgres(xs_tables, url_of(db))
         with pg_cursor(db) as cur:
             cur.execute("alter table crm.crm_orders drop column currency")
-        with pytest.raises(Exception, match=r"crm\.crm_orders \(PostgreSQL\): required column\(s\) currency of raw\.crm_orders"):
+        with pytest.raises(
+            Exception, match=r"crm\.crm_orders \(PostgreSQL\): required column\(s\) currency of raw\.crm_orders"
+        ):
             dg.materialize(assets, resources={"dlt": DagsterDltResource()}, instance=dg.DagsterInstance.ephemeral())
+
+
+def test_gates_judge_a_delta_as_a_delta(tmp_path: Path, xs_tables: dict[str, pa.Table]) -> None:
+    """After a published first read, a read with no change is an empty delta: it passes every rule of the orders
+    and products suites (an empty export would fail not_empty). Freshness is judged on the whole table, so the same
+    empty delta fails it, and only it, when the as-of date is far past the newest order."""
+    from datetime import UTC, datetime
+
+    from expectations import raw_crm_orders, raw_crm_products
+    from orchestration.extract.ledger import mark_published
+    from orchestration.quality.gate import GateContext, run_gate
+    from tests.conftest import XS
+
+    with seeded_crm(xs_tables) as db:
+        settings = settings_for(tmp_path, C360_SOURCE="postgres", C360_CRM_POSTGRES_URL=url_of(db))
+        extract_crm(settings)
+        mark_published(settings.warehouse_path, datetime.now(UTC))
+        assert extract_crm(settings) == dict.fromkeys(CRM, (0, 0))
+    on_time = GateContext(now=datetime.now(UTC), as_of=XS.end_date)
+    for suite in (raw_crm_orders, raw_crm_products):
+        outcome = run_gate(settings.warehouse_path, suite, on_time)
+        assert (outcome.rows, outcome.failures) == (0, []), suite.SUITE_NAME
+    stale = GateContext(now=on_time.now, as_of=XS.end_date + timedelta(days=10))
+    failures = run_gate(settings.warehouse_path, raw_crm_orders, stale).failures
+    assert [(f.expectation, f.column) for f in failures] == [("expect_column_values_to_be_between", "max_ordered_at")]
+
+
+@pytest.mark.slow
+def test_full_run_on_postgres_publishes_what_the_synthetic_source_does(
+    tmp_path: Path, xs_tables: dict[str, pa.Table], xs_expected: ExpectedWarehouse
+) -> None:
+    revenue = "select count(*), sum(net_revenue_reporting) from fct_orders"
+    with make_workspace(tmp_path / "synthetic", xs_tables) as ws:
+        outcome = ws.run()
+        assert outcome.published, outcome.failed_steps
+        expected_counts = published_tables(ws.settings.published_path)
+        with duckdb.connect(str(ws.settings.published_path), read_only=True) as con:
+            expected_revenue = con.execute(revenue).fetchall()
+    with seeded_crm(xs_tables) as db, postgres_workspace(tmp_path / "postgres", xs_tables, db) as ws:
+        outcome = ws.run()
+        assert outcome.success and outcome.published, outcome.failed_steps
+        assert published_tables(ws.settings.published_path) == expected_counts
+        with duckdb.connect(str(ws.settings.published_path), read_only=True) as con:
+            assert con.execute(revenue).fetchall() == expected_revenue
+            assert con.execute(f"select count(*) from {PUBLISH_LOG}").fetchall() == [(1,)]
+    assert expected_counts["fct_orders"] == len(xs_expected.orders)
+
+
+def postgres_workspace(data_dir: Path, tables: dict[str, pa.Table], db: PgTarget):
+    """A workspace reading the CRM from `db`; the landing folder holds only the web and ad tables."""
+    files_only = {name: t for name, t in tables.items() if name not in CRM}
+    return make_workspace(data_dir, files_only, C360_SOURCE="postgres", C360_CRM_POSTGRES_URL=url_of(db))
+
+
+def published_orders(ws: Workspace) -> tuple[int, dict[str, bool]]:
+    with duckdb.connect(str(ws.settings.published_path), read_only=True) as con:
+        count = con.execute("select count(*) from fct_orders").fetchall()[0][0]
+        refunded = dict(con.execute("select order_id, is_refunded from fct_orders").fetchall())
+    return count, refunded
+
+
+def assert_published_with_every_gate_passed(ws: Workspace) -> None:
+    outcome = ws.run()
+    assert outcome.success, outcome.failed_steps
+    assert [(c.check, c.detail) for c in outcome.checks if not c.passed] == []
+    assert outcome.published
+    with duckdb.connect(str(ws.settings.published_path), read_only=True) as con:
+        assert con.execute(f"select run_id from {PUBLISH_LOG}").fetchall() == [(outcome.run_id,)]
+
+
+@pytest.mark.slow
+def test_daily_runs_publish_the_crm_deltas_and_a_quiet_day(
+    tmp_path: Path, xs_tables: dict[str, pa.Table], xs_expected: ExpectedWarehouse
+) -> None:
+    """Day 1 reads the whole CRM; day 2 reads exactly the changes (2 refunds, 1 new customer with 2 orders of one
+    line each) and the untouched tables bring 0 rows; day 3 brings nothing. Every run passes every gate and
+    publishes."""
+    quiet = dict.fromkeys(CRM, (0, 0, 0))
+    with seeded_crm(xs_tables) as db, postgres_workspace(tmp_path, xs_tables, db) as ws:
+        assert_published_with_every_gate_passed(ws)
+        assert ledger_of_last_load(ws.settings, quarantined=True) == {
+            t: (xs_tables[t].num_rows, xs_tables[t].num_rows, 0) for t in CRM
+        }
+        orders_before, _ = published_orders(ws)
+        assert orders_before == len(xs_expected.orders)
+
+        # Orders that earned no loyalty points: a refund of one that did would also reverse its points in the CRM.
+        earned = set(xs_tables["crm_loyalty_events"]["order_id"].to_pylist())
+        to_refund = sorted(set(xs_expected.completed["order_id"]) - earned)[:2]
+        with pg_cursor(db) as cur:
+            cur.execute(
+                "update crm.crm_orders set status = 'refunded', updated_at = now() where order_id = any(%s)",
+                [to_refund],
+            )
+            cur.execute("select max(ordered_at), min(product_id) from crm.crm_orders, crm.crm_order_lines")
+            last_order_at, product = cur.fetchall()[0]
+            cur.execute(
+                "insert into crm.crm_customers (customer_id, email, country_code, signed_up_at, updated_at) "
+                "values ('C9000001', 'new.customer@example.org', 'US', %s, now())",
+                [last_order_at],
+            )
+            cur.execute(
+                "insert into crm.crm_orders values "
+                "('O9000001', 'C9000001', %(t)s, 'USD', 10.50, 'completed', now()), "
+                "('O9000002', 'C9000001', %(t)s, 'EUR', 20.25, 'completed', now())",
+                {"t": last_order_at},
+            )
+            cur.execute(
+                "insert into crm.crm_order_lines values "
+                "('L9000001', 'O9000001', %(p)s, 1, 10.50, 10.50, now()), "
+                "('L9000002', 'O9000002', %(p)s, 1, 20.25, 20.25, now())",
+                {"p": product},
+            )
+
+        assert_published_with_every_gate_passed(ws)
+        assert ledger_of_last_load(ws.settings, quarantined=True) == {
+            **quiet,
+            "crm_customers": (1, 1, 0),
+            "crm_orders": (4, 4, 0),
+            "crm_order_lines": (2, 2, 0),
+        }
+        load_id = raw_query(ws.settings, "select max(load_id) from audit.loads where source = 'crm'")[0][0]
+        for table, key, expected in [
+            ("crm_customers", "customer_id", ["C9000001"]),
+            ("crm_orders", "order_id", sorted([*to_refund, "O9000001", "O9000002"])),
+            ("crm_order_lines", "order_line_id", ["L9000001", "L9000002"]),
+        ]:
+            got = raw_query(ws.settings, f"select {key} from raw.{table} where _load_id = '{load_id}' order by 1")
+            assert [r[0] for r in got] == expected, table
+        orders_after, refunded = published_orders(ws)
+        assert orders_after == orders_before + 2
+        assert [refunded[o] for o in [*to_refund, "O9000001", "O9000002"]] == [True, True, False, False]
+
+        assert_published_with_every_gate_passed(ws)
+        assert ledger_of_last_load(ws.settings, quarantined=True) == quiet
+        assert published_orders(ws)[0] == orders_after

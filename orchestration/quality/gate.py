@@ -140,18 +140,20 @@ def newest_day_rows(con: duckdb.DuckDBPyConnection, module: ModuleType, batch_sq
     ).fetchall()[0][0]
 
 
-def delta_brings_a_new_day(con: duckdb.DuckDBPyConnection, module: ModuleType, batch_sql: str) -> bool:
-    """Whether a delta holds a day after the newest day of the rows outside it (the published ones)."""
+def delta_day_rows(con: duckdb.DuckDBPyConnection, module: ModuleType, batch_sql: str) -> int | None:
+    """The per-day volume of a delta: a delta holds the rows changed since the last read, so a day's rows are spread
+    over the loads, and the day the read ran on is still incomplete. So: the newest day before the read's day that
+    the delta touched, counted in the whole table (published rows plus this delta). None when the delta touched no
+    complete day (it is empty, or brought only today's rows): then there is no day to judge yet."""
     schema, table = module.DATASET
     day = module.VOLUME_DAY
-    earlier = f'select * from "{schema}"."{table}" where _load_id not in (select _load_id from batch)'
-    return (
-        con.execute(
-            f"with batch as ({batch_sql}), earlier as ({earlier}) "
-            f"select (select max({day}) from batch) > coalesce((select max({day}) from earlier), date '0001-01-01')"
-        ).fetchall()[0][0]
-        is True
-    )
+    relation = f'"{schema}"."{table}"'
+    rows = con.execute(
+        f"with batch as ({batch_sql}), judged as (select max({day}) as d from batch "
+        f"where {day} < (select cast(max(_loaded_at) as date) from batch)) "
+        f"select judged.d, (select count(*) from {relation} where {day} = judged.d) from judged"
+    ).fetchall()
+    return rows[0][1] if rows and rows[0][0] is not None else None
 
 
 def whole_table_metrics(table_suite: Any) -> list[str]:
@@ -175,8 +177,9 @@ def run_gate(warehouse_path: Path, module: ModuleType, ctx: GateContext, chunk_r
         recent, per_day = volume_baseline(con, module) if raw else ([], False)
         delta = raw and unpublished_deltas_only(con, module.DATASET[1])
         params = parameters(module, ctx, recent, per_day, delta)
-        if delta and per_day and not delta_brings_a_new_day(con, module, batch.sql):
-            params[_rules.VOLUME_MIN], params[_rules.VOLUME_MAX] = 0, None  # no new day's volume to judge
+        day_rows = delta_day_rows(con, module, batch.sql) if delta and per_day else None
+        if delta and day_rows is None:
+            params[_rules.VOLUME_MIN], params[_rules.VOLUME_MAX] = 0, None  # no complete day's volume to judge
 
         rows = 0
         row_runner = SuiteRunner(row_suite)
@@ -198,6 +201,8 @@ def run_gate(warehouse_path: Path, module: ModuleType, ctx: GateContext, chunk_r
         if batch.quarantine_rate is not None:
             metrics["quarantine_rate"] = batch.quarantine_rate
         if getattr(module, "VOLUME_DAY", None) is not None:  # without a per-day history: the whole batch
-            metrics[_rules.NEWEST_DAY_ROWS] = newest_day_rows(con, module, batch.sql) if per_day else rows
+            if day_rows is None:
+                day_rows = newest_day_rows(con, module, batch.sql) if per_day else rows
+            metrics[_rules.NEWEST_DAY_ROWS] = day_rows
         table_outcomes = SuiteRunner(table_suite).run(metrics, params)
     return SuiteOutcome(suite=module.SUITE_NAME, rows=rows, outcomes=merge_chunks(chunks) + table_outcomes)
