@@ -38,8 +38,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     to_postgres = getattr(args, "to_postgres", None)
     if to_postgres and (fmt == "files" or increment):
         print(
-            "--to-postgres seeds the whole CRM as Parquet's companion: not with --format files or --increment "
-            "(change rows in the database instead)",
+            "--to-postgres seeds the whole CRM (web and ads as Parquet) and does not combine with --format files or "
+            "--increment: to deliver a change, change rows in the database",
             file=sys.stderr,
         )
         return 2
