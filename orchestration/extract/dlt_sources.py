@@ -4,9 +4,8 @@ Every source (`synthetic` Parquet, `files` vendor exports, the `postgres` CRM da
 batches to `admit`, which applies the same quarantine rules (orchestration/extract/quarantine.py) and counts them for
 the ledger; dlt resources yield the loadable rows as Arrow tables. File sources are read whole by `read_delivery`; the
 database is read by dlt's `sql_database` in chunks, each admitted after dlt's incremental filter. Each row gets
-`_load_id` and `_loaded_at` so a gate can validate exactly the batch just loaded. Tables
-merge on their primary key, so loading the same batch twice leaves the same rows and a re-delivered row updates in
-place.
+`_load_id` and `_loaded_at` so a gate can validate exactly the batch just loaded. Tables merge on their primary key,
+so loading the same batch twice leaves the same rows and a re-delivered row updates in place.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ import dlt
 import pyarrow as pa
 from dlt.extract.resource import DltResource
 
+from orchestration.config import Settings
 from orchestration.extract.quarantine import split
 from orchestration.sources.delivery import Delivery, Reject, with_lineage
 from orchestration.sources.landing import read_table
@@ -65,7 +65,7 @@ def read_delivery(source: str, landing_dir: Path, spec: RawTable) -> Delivery:
     raise ValueError(f"unknown C360_SOURCE {source!r}: expected synthetic, files or postgres")
 
 
-def describe_origin(source: str, settings) -> str:
+def describe_origin(source: str, settings: Settings) -> str:
     """Where a source system's rows come from, for the run log."""
     if reads_database(settings.source, source):
         return f"the {settings.source} database (rows changed since the last load)"
