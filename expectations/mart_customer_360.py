@@ -20,7 +20,10 @@ TABLE_METRICS = """
     ) as revenue_minus_fct_orders,
     sum(completed_order_count) - (
         select count(*) from marts.fct_orders where not is_refunded and order_date <= {as_of}
-    ) as completed_orders_minus_fct_orders
+    ) as completed_orders_minus_fct_orders,
+    sum(support_ticket_count) - (
+        select count(*) from marts.fct_support_tickets where created_date <= {as_of}
+    ) as support_tickets_minus_fct_support_tickets
 """
 
 
@@ -36,6 +39,8 @@ def row_rules() -> list:
         r.between("net_revenue_reporting", "Net revenue excludes refunds, so it is never negative.", min_value=0),
         r.between("loyalty_points_balance", "Members cannot redeem more points than they earned.", min_value=0),
         r.between("web_sessions_last_30_days", "Counts are never negative.", min_value=0),
+        r.between("average_csat_score", "CSAT is rated 1 to 5.", min_value=1, max_value=5),
+        r.between("latest_nps_score", "NPS answers are 0 to 10.", min_value=0, max_value=10),
     ]
 
 
@@ -46,4 +51,7 @@ def table_rules() -> list:
         r.reconciles("rows_minus_dim_customer", 0, "Every customer in dim_customer has exactly one 360 row."),
         r.reconciles("revenue_minus_fct_orders", REVENUE_TOLERANCE, "Customer revenue must add up to the orders fact."),
         r.reconciles("completed_orders_minus_fct_orders", 0, "Customer order counts must add up to the orders fact."),
+        r.reconciles(
+            "support_tickets_minus_fct_support_tickets", 0, "Customer ticket counts must add up to the tickets fact."
+        ),
     ]

@@ -67,5 +67,9 @@ def run_dbt(data_dir: Path, *args: str) -> None:
 
 
 def copy_warehouse(src: Path, dst: Path) -> None:
+    """Copy the warehouse file after a checkpoint: dbt in-process keeps the database open, so recent writes may
+    still sit in the write-ahead log beside the file, and a plain copy would lose them."""
+    with duckdb.connect(str(src / "warehouse.duckdb")) as con:
+        con.execute("checkpoint")
     dst.mkdir(parents=True, exist_ok=True)
     shutil.copy(src / "warehouse.duckdb", dst / "warehouse.duckdb")

@@ -15,11 +15,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from expectations._rules import MAX_QUARANTINE_RATE
 from orchestration.definitions import build_definitions
 from orchestration.extract.ledger import discard_load
 from orchestration.publish.publisher import published_tables
 from orchestration.runner import RunOutcome
-from tests.conftest import Workspace, file_digest, make_workspace
+from tests.conftest import ExpectedWarehouse, Workspace, file_digest, make_workspace
 from tests.postgres_fixtures import PgTarget, throwaway_database
 
 pytestmark = pytest.mark.slow
@@ -131,7 +132,8 @@ def test_bad_raw_batch_fails_the_gx_gate_for_the_right_reasons(
     orders = xs_tables["crm_orders"]
     orders = _replace(orders, "customer_id", range(0, 5), None)
     orders = _replace(orders, "order_total", range(5, 8), -10.0)
-    orders = _replace(orders, "currency", range(8, 28), "XXX")  # quarantined: 20 of 1,095 rows is 1.8% > 1%
+    orders = _replace(orders, "currency", range(8, 28), "XXX")  # quarantined: 20 rows, over the 1% gate
+    assert 20 / orders.num_rows > MAX_QUARANTINE_RATE
     workspace.land({**xs_tables, "crm_orders": orders})
 
     outcome = workspace.run()
@@ -155,7 +157,7 @@ def test_bad_raw_batch_fails_the_gx_gate_for_the_right_reasons(
     assert quarantined == [
         (i + 1, "unknown currency 'XXX': no FX rate in dbt_project/seeds/fx_rates.csv") for i in range(8, 28)
     ]
-    assert ledger == [(1_095, 1_075, 20)]
+    assert ledger == [(orders.num_rows, orders.num_rows - 20, 20)]
     assert all(c.check.startswith("gx_raw_") for c in outcome.checks), "dbt must not run after a failed gate"
     assert [c.check for c in outcome.checks if not c.passed] == ["gx_raw_crm_orders"]
     assert file_digest(published) == digest
@@ -213,7 +215,11 @@ def test_volume_spike_fails_the_gate(good_run: RunOutcome, workspace: Workspace,
 
 
 def test_rejected_load_keeps_blocking_until_discarded_then_good_data_publishes(
-    good_run: RunOutcome, workspace: Workspace, xs_tables: dict[str, pa.Table], postgres: PgTarget
+    good_run: RunOutcome,
+    workspace: Workspace,
+    xs_tables: dict[str, pa.Table],
+    xs_expected: ExpectedWarehouse,
+    postgres: PgTarget,
 ) -> None:
     """Fail-closed: the spike's rows stay in raw (merge never deletes) and unpublished, so the next good delivery is
     still judged together with them and blocked; discarding the rejected load unblocks it."""
@@ -238,10 +244,8 @@ def test_rejected_load_keeps_blocking_until_discarded_then_good_data_publishes(
     assert outcome.success and outcome.published
     assert file_digest(published) != digest  # a new file with this run's _publish_log
     counts = published_tables(published)
-    assert (counts["fct_orders"], counts["mart_customer_360"]) == (
-        xs_tables["crm_orders"].num_rows,
-        xs_tables["crm_customers"].num_rows,
-    )
+    # The good delivery's resolved people and their orders (test accounts left out), from the generator's truth.
+    assert (counts["fct_orders"], counts["mart_customer_360"]) == (len(xs_expected.orders), xs_expected.persons)
     assert postgres_marts(postgres) == (outcome.run_id, counts)
     with duckdb.connect(str(workspace.settings.warehouse_path), read_only=True) as con:
         assert con.execute("select count(*) from raw.ga4_events").fetchall()[0][0] == events

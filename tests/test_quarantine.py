@@ -15,9 +15,11 @@ import pytest
 
 from expectations import _rules, raw_crm_orders
 from orchestration.extract.ledger import DDL as LEDGER_DDL
+from orchestration.extract.quarantine import split
 from orchestration.quality.gate import GateContext, run_gate
-from orchestration.sources.files import write_files
+from orchestration.sources.files import read_files_delivery, write_files
 from orchestration.sources.landing import write_tables
+from orchestration.sources.registry import raw_table
 from tests.extract_fixtures import Extract, failure_messages, settings_for
 
 QUARANTINE = (
@@ -54,7 +56,9 @@ def bad_files(tmp_path: Path, xs_tables: dict[str, pa.Table]) -> Extract:
     return extract
 
 
-def test_bad_rows_are_quarantined_with_reasons_and_the_rest_loads(bad_files: Extract) -> None:
+def test_bad_rows_are_quarantined_with_reasons_and_the_rest_loads(
+    bad_files: Extract, xs_tables: dict[str, pa.Table]
+) -> None:
     result = bad_files.run()
     assert result.success, failure_messages(result)
     assert bad_files.query(QUARANTINE) == [
@@ -71,18 +75,23 @@ def test_bad_rows_are_quarantined_with_reasons_and_the_rest_loads(bad_files: Ext
         ("crm_orders", "orders.csv", 6, "order_id", "required value missing"),
         ("crm_orders", "orders.csv", 7, "*", "row has 4 fields, the header has 8"),
     ]
+    orders, lines = xs_tables["crm_orders"].num_rows, xs_tables["crm_order_lines"].num_rows
     ledger = bad_files.ledger()
-    assert ledger["crm_orders"] == (1_095, 1_090, 5)
-    assert ledger["crm_order_lines"] == (2_700, 2_699, 1)
+    assert ledger["crm_orders"] == (orders, orders - 5, 5)
+    assert ledger["crm_order_lines"] == (lines, lines - 1, 1)
     assert all(e == lo + q for e, lo, q in ledger.values())
-    assert bad_files.query("select count(*) from raw.crm_orders") == [(1_090,)]
+    assert all(q == 0 for t, (_, _, q) in ledger.items() if t not in ("crm_orders", "crm_order_lines"))
+    assert bad_files.query("select count(*) from raw.crm_orders") == [(orders - 5,)]
     (record,) = bad_files.query("select record from audit.quarantine where row_number = 3 and raw_table = 'crm_orders'")
     assert json.loads(record[0])["Total"] == "abc"  # the record as delivered
     loads = bad_files.query("select count(distinct _load_id), count(distinct _loaded_at) from audit.quarantine")
     assert loads == [(1, 1)]  # both tables come from one crm extract: one load id and time
 
 
-def test_the_same_bad_delivery_twice_keeps_one_quarantine_row_per_record(bad_files: Extract) -> None:
+def test_the_same_bad_delivery_twice_keeps_one_quarantine_row_per_record(
+    bad_files: Extract, xs_tables: dict[str, pa.Table]
+) -> None:
+    orders = xs_tables["crm_orders"].num_rows
     assert bad_files.run().success
     first = bad_files.query("select quarantine_id, _load_id from audit.quarantine order by 1")
     assert bad_files.run().success
@@ -90,8 +99,8 @@ def test_the_same_bad_delivery_twice_keeps_one_quarantine_row_per_record(bad_fil
     assert [q for q, _ in second] == [q for q, _ in first]  # same rows, no duplicates
     latest = bad_files.query("select max(load_id) from audit.loads where table_name = 'crm_orders'")[0][0]
     assert {load for q, load in second if q in {q for q, _ in first}} >= {latest}  # now points at the newest load
-    assert bad_files.ledger()["crm_orders"] == (1_095, 1_090, 5)  # each load keeps its own count
-    assert bad_files.query("select count(*) from raw.crm_orders") == [(1_090,)]
+    assert bad_files.ledger()["crm_orders"] == (orders, orders - 5, 5)  # each load keeps its own count
+    assert bad_files.query("select count(*) from raw.crm_orders") == [(orders - 5,)]
 
 
 def test_a_key_delivered_twice_keeps_the_later_row_and_quarantines_the_earlier(
@@ -124,7 +133,11 @@ def test_the_synthetic_parquet_path_passes_the_same_rules(tmp_path: Path, xs_tab
     orders[1]["currency"] = " eur "  # any case and spaces: convertible, staging normalises it
     orders[2]["order_id"] = None
     extract = Extract(settings_for(tmp_path, "synthetic"))
-    table = pa.Table.from_pylist(orders, xs_tables["crm_orders"].schema.remove_metadata())
+    # The generator declares the contract's required columns non-nullable, and Parquet cannot store a null in a
+    # REQUIRED column; an upstream Parquet export with a missing key declares the column nullable, as here.
+    schema = xs_tables["crm_orders"].schema.remove_metadata()
+    schema = pa.schema([f.with_nullable(True) for f in schema])
+    table = pa.Table.from_pylist(orders, schema)
     write_tables({**xs_tables, "crm_orders": table}, extract.settings.landing_dir, {})
     assert extract.run().success
     assert extract.query(QUARANTINE) == [
@@ -137,7 +150,10 @@ def test_the_synthetic_parquet_path_passes_the_same_rules(tmp_path: Path, xs_tab
         ),
         ("crm_orders", "crm_orders.parquet", 3, "order_id", "required value missing"),
     ]
-    assert extract.ledger()["crm_orders"] == (1_095, 1_093, 2)
+    assert extract.ledger()["crm_orders"] == (len(orders), len(orders) - 2, 2)
+    assert extract.query("select currency from raw.crm_orders where order_id = ?", [orders[1]["order_id"]]) == [
+        (" eur ",)  # loaded as delivered
+    ]
 
 
 def _ledger_with(path: Path, extracted: int, quarantined: int) -> Path:
@@ -175,3 +191,25 @@ def test_quarantine_rate_above_the_threshold_fails_the_gate(tmp_path: Path, quar
     ctx = GateContext(now=datetime(2026, 1, 3, 12, tzinfo=UTC), as_of=date(2026, 1, 3))
     outcome = run_gate(_ledger_with(tmp_path / "w.duckdb", 200, quarantined), raw_crm_orders, ctx)
     assert [f.column for f in outcome.failures] == ([] if passes else ["quarantine_rate"])
+
+
+@pytest.mark.parametrize(
+    ("table", "file", "column", "cell", "reason"),
+    [
+        ("crm_support_tickets", "tickets.csv", 9, "five", ("csat_score", "not an integer: 'five'")),
+        ("crm_support_tickets", "tickets.csv", 1, "", ("customer_id", "required value missing")),
+        ("crm_nps_responses", "nps_responses.csv", 3, "", ("score", "required value missing")),
+        ("crm_consents", "consents.csv", 4, "soon", ("changed_at", "unparseable timestamp: 'soon'")),
+    ],
+)
+def test_the_service_tables_quarantine_their_bad_rows_too(
+    tmp_path: Path, xs_tables: dict[str, pa.Table], table: str, file: str, column: int, cell: str, reason: tuple
+) -> None:
+    """Support tickets, NPS and consents (whose required columns the generator declares non-nullable) go through the
+    same reader and rules as orders: one bad cell quarantines its row, the rest of the file loads."""
+    write_files({table: xs_tables[table]}, tmp_path)
+    _edit_csv(tmp_path / "crm" / file, lambda rows: rows[2].__setitem__(column, cell))
+    good, rejects = split(read_files_delivery(tmp_path, raw_table(table)), raw_table(table))
+    assert [(r.file, r.row_number, r.column, r.reason) for r in rejects] == [(file, 3, *reason)]
+    assert good.num_rows == xs_tables[table].num_rows - 1
+    assert good.column_names[: len(raw_table(table).columns)] == [c.name for c in raw_table(table).columns]

@@ -21,3 +21,8 @@
         timezone(coalesce({{ timezone_column }}, 'UTC'), cast({{ date_column }} as timestamp) + interval 12 hour)
     ) as date)
 {%- endmacro %}
+
+{# Hours from one UTC timestamp to a later one, exact to the second (null when either is null). #}
+{% macro hours_between(start_column, end_column) -%}
+    cast({{ dbt.datediff(start_column, end_column, 'second') }} / 3600.0 as decimal(10, 2))
+{%- endmacro %}

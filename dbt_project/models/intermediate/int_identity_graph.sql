@@ -5,8 +5,9 @@
    Deterministic linking rules (an edge joins two identifiers of one person):
    1. a CRM customer id and its normalised email (so duplicate CRM records sharing an email merge);
    2. a GA4 user_id and the CRM customer id it equals (user_id is the CRM id when a visitor is logged in);
-   3. a device (user_pseudo_id) and the user_id it logged in as, if it only ever logged in as one user_id (a
-      shared device never merges two people); its anonymous sessions are thereby stitched to that person;
+   3. a device (user_pseudo_id) and the user_ids it logged in as, if they all belong to one person by rule 1 (the
+      same CRM email; a person with duplicate CRM records logs in under both ids), so a device shared by two people
+      never merges them; its anonymous sessions are thereby stitched to that person;
    4. a click id (gclid/fbclid) and the device whose session carried it.
    Components come from min-label propagation; the key is the hash of the component's smallest CRM customer id,
    or of its smallest identifier when it has no CRM record (an anonymous visitor). #}
@@ -24,13 +25,26 @@ events as (
 
 ),
 
-single_user_devices as (
+device_logins as (
 
-    select user_pseudo_id, min(customer_id) as user_id
+    -- who each device logged in as; the person by rule 1 is the CRM email (or the id itself without one)
+    select distinct
+        events.user_pseudo_id,
+        events.customer_id as user_id,
+        coalesce(customers.email, events.customer_id) as person
     from events
-    where customer_id is not null
-    group by user_pseudo_id
-    having count(distinct customer_id) = 1
+    left join customers on events.customer_id = customers.customer_id
+    where events.customer_id is not null
+
+),
+
+single_person_devices as (
+
+    select user_pseudo_id, user_id
+    from device_logins
+    where user_pseudo_id in (
+        select user_pseudo_id from device_logins group by user_pseudo_id having count(distinct person) = 1
+    )
 
 ),
 
@@ -50,7 +64,7 @@ pairs as (
     union all
     -- rule 3
     select {{ identity_node('user_pseudo_id', 'user_pseudo_id') }}, {{ identity_node('user_id', 'user_id') }}
-    from single_user_devices
+    from single_person_devices
 
     union all
     -- rule 4

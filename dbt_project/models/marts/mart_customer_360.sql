@@ -1,5 +1,6 @@
 {# One row per resolved customer: identity-merged CRM records, orders, revenue, acquisition, web engagement
-   (anonymous sessions stitched once the device logged in), loyalty, RFM, lifecycle stage and CLV. No raw PII. #}
+   (anonymous sessions stitched once the device logged in), loyalty, RFM, lifecycle stage, CLV, support, NPS and
+   current marketing consent. No raw PII. #}
 with
 
 customers as (
@@ -48,6 +49,12 @@ rfm as (
 clv as (
 
     select * from {{ ref('mart_clv') }}
+
+),
+
+service as (
+
+    select * from {{ ref('int_customers_service_summarized') }}
 
 ),
 
@@ -140,7 +147,16 @@ final as (
         end as lifecycle_stage,
         clv.probability_alive,
         clv.churn_risk,
-        clv.predicted_clv_12_months_reporting
+        clv.predicted_clv_12_months_reporting,
+        coalesce(service.support_ticket_count, 0) as support_ticket_count,
+        coalesce(service.open_support_ticket_count, 0) as open_support_ticket_count,
+        service.average_csat_score,
+        service.median_first_response_hours,
+        service.latest_nps_score,
+        service.latest_nps_category,
+        service.latest_nps_date,
+        coalesce(service.has_email_consent, false) as has_email_consent,
+        coalesce(service.has_sms_consent, false) as has_sms_consent
     from customers
     left join customer_orders on customers.customer_key = customer_orders.customer_key
     left join sessions_summarized on customers.customer_key = sessions_summarized.customer_key
@@ -150,6 +166,7 @@ final as (
     left join loyalty on customers.customer_key = loyalty.customer_key
     left join rfm on customers.customer_key = rfm.customer_key
     left join clv on customers.customer_key = clv.customer_key
+    left join service on customers.customer_key = service.customer_key
 
 )
 
