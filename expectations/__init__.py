@@ -14,5 +14,9 @@ A suite module declares:
   volume is judged per day (the batch's newest day against the published data's recent days, see
   orchestration/quality/gate.py); without it the whole delivery is compared with recent published deliveries.
 
+A load is a `snapshot` (an export) or a `delta` (rows changed since a database cursor), as the ledger records; the
+gate fills the suite parameters accordingly (`MIN_ROWS`, the volume band; see `_rules.not_empty`,
+`_rules.volume_within_recent_band`, `_rules.fresh`), so one suite serves both kinds of source.
+
 `_rules` imports GX (about 13 s) only when a rule is built, so discovering suites stays cheap.
 """

@@ -18,8 +18,12 @@ NOW = "now"  # wall-clock UTC timestamp of the check
 FRESH_AFTER = "fresh_after"  # as-of date minus the suite's FRESHNESS_DAYS, as a UTC timestamp
 VOLUME_MIN = "volume_min"  # baseline median / VOLUME_BAND (0 without history)
 VOLUME_MAX = "volume_max"  # baseline median * VOLUME_BAND
-#: Metric the gate adds for suites declaring VOLUME_DAY: rows of the batch on its newest day.
+MIN_ROWS = "min_rows"  # 1 for an export (snapshot delivery) and for marts, 0 for a delta read from a cursor
+#: Metric the gate adds for suites declaring VOLUME_DAY: rows of the batch on its newest day (a delta: see
+#: volume_within_recent_band).
 NEWEST_DAY_ROWS = "newest_day_rows"
+#: `meta` marking a table rule judged on the whole table, not the batch, when the batch is a delta (see `fresh`).
+WHOLE_TABLE_WHEN_DELTA = {"whole_table_when_delta": True}
 
 ID_PATTERN = r"^\S+$"  # an identifier: non-empty, no whitespace
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -101,7 +105,12 @@ def volume_within_recent_band(metric: str = "row_count") -> Any:
     """Snapshot tables (no VOLUME_DAY): the delivery's rows against the median of recent published deliveries.
     Daily tables (VOLUME_DAY): the rows of the batch's newest day against the median rows per day of the published
     data's last week, so a full initial load and a one-day increment are judged on the same per-day scale (a
-    daily increment also carries late rows and restatements of earlier days; those are not new volume)."""
+    daily increment also carries late rows and restatements of earlier days; those are not new volume).
+
+    A delta (rows changed since a database cursor, e.g. C360_SOURCE=postgres) has no delivery size to compare: its
+    row count says how much changed. So for a delta, snapshot tables get no band, and daily tables are judged on the
+    newest complete day the delta touched (before the day of the read, which is still running), counted in the whole
+    table, since a day's rows arrive spread over several reads; a delta touching no complete day is not judged."""
     why = (
         "A delivery far smaller or larger than recent ones signals a broken export or a duplicated backfill."
         if metric == "row_count"
@@ -112,7 +121,13 @@ def volume_within_recent_band(metric: str = "row_count") -> Any:
 
 
 def not_empty() -> Any:
-    return metric_between("row_count", "An empty batch means the extract read nothing.", min_value=1)
+    """Judged against MIN_ROWS: an export (a snapshot delivery, and every mart) must have rows; a delta read from a
+    database cursor may be empty, because a table nothing changed in legitimately brings no rows."""
+    return metric_between(
+        "row_count",
+        "An empty export means the extract read nothing (a delta since the last cursor may be empty: no change).",
+        min_value=_param(MIN_ROWS),
+    )
 
 
 def no_duplicate_keys(metric: str) -> Any:
@@ -128,11 +143,16 @@ def not_in_future(metric: str) -> Any:
 
 
 def fresh(metric: str) -> Any:
-    return metric_between(
+    """On a delta the metric is computed over the whole table after the merge: an empty delta has no newest
+    record, but the table's newest record still tells whether the source stopped."""
+    rule = metric_between(
         metric,
-        "The newest record must be recent relative to the run's as-of date, or the source stopped delivering.",
+        "The newest record must be recent relative to the run's as-of date, or the source stopped delivering "
+        "(on a delta: the newest record in the whole table).",
         min_value=_param(FRESH_AFTER),
     )
+    rule.meta = dict(WHOLE_TABLE_WHEN_DELTA)
+    return rule
 
 
 def reconciles(metric: str, tolerance: float, why: str) -> Any:

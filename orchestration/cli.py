@@ -34,8 +34,17 @@ def cmd_generate(args: argparse.Namespace) -> int:
         end_date=args.end_date,
     )
     fmt = getattr(args, "format", "parquet")
-    out = Path(args.out) if args.out else settings.data_dir / "landing" / ("files" if fmt == "files" else "synthetic")
     increment = getattr(args, "increment", None)
+    to_postgres = getattr(args, "to_postgres", None)
+    if to_postgres and (fmt == "files" or increment):
+        print(
+            "--to-postgres seeds the whole CRM (web and ads as Parquet) and does not combine with --format files or "
+            "--increment: to deliver a change, change rows in the database",
+            file=sys.stderr,
+        )
+        return 2
+    folder = "postgres" if to_postgres else "files" if fmt == "files" else "synthetic"
+    out = Path(args.out) if args.out else settings.data_dir / "landing" / folder
     started = time.perf_counter()
     with tqdm(total=len(BUILD_STEPS) + 2, desc=f"generate {config.scale}", unit="step", file=sys.stderr) as bar:
 
@@ -53,6 +62,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
             "anchor_date": config.anchor,
             "increment": increment,
         }
+        if to_postgres:
+            tables = _seed_crm_database(tables, to_postgres)
         (write_files if fmt == "files" else write_tables)(tables, out, metadata)
         write_truth(truth, truth["parameters"], out)
         bar.update(1)
@@ -63,6 +74,17 @@ def cmd_generate(args: argparse.Namespace) -> int:
         f"({time.perf_counter() - started:.1f}s)"
     )
     return 0
+
+
+def _seed_crm_database(tables: dict, url: str) -> dict:
+    """Seed the CRM tables into PostgreSQL schema crm; return the rest (web and ads) for the landing folder."""
+    from orchestration.sources.postgres_crm import CRM_SOURCE, seed_postgres
+    from orchestration.sources.registry import tables_of
+
+    seeded = seed_postgres(tables, url)
+    print(f"seeded PostgreSQL schema crm: {', '.join(f'{t} {n:,}' for t, n in seeded.items())}")
+    crm = {spec.name for spec in tables_of(CRM_SOURCE)}
+    return {name: table for name, table in tables.items() if name not in crm}
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -155,11 +177,19 @@ def parser() -> argparse.ArgumentParser:
         default="parquet",
         help="parquet: one file per raw table (source synthetic); files: vendor-shaped exports (source files)",
     )
-    gen.add_argument("--out", help="folder to write (default $C360_DATA_DIR/landing/synthetic or landing/files)")
+    gen.add_argument(
+        "--out", help="folder to write (default $C360_DATA_DIR/landing/synthetic, landing/files or landing/postgres)"
+    )
     gen.add_argument(
         "--increment",
         type=int,
         help="write only what arrives on day end-date + N (new and changed rows), replacing the landed files",
+    )
+    gen.add_argument(
+        "--to-postgres",
+        metavar="URL",
+        help="seed the CRM tables into PostgreSQL schema crm at this postgresql:// URL (replacing them), and the web "
+        "and ad tables to landing/postgres, for C360_SOURCE=postgres",
     )
     gen.set_defaults(func=cmd_generate)
 

@@ -14,7 +14,8 @@ EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 #: Environment variables and their defaults; the README documents the same table.
 ENV_DEFAULTS: dict[str, str] = {
     "C360_DATA_DIR": str(REPO_ROOT / "data"),  # runtime state: landing/, warehouse.duckdb, published/, dagster_home/
-    "C360_SOURCE": "synthetic",  # which source the extract assets read
+    "C360_SOURCE": "synthetic",  # which source the extract assets read: synthetic, files, postgres
+    "C360_CRM_POSTGRES_URL": "",  # C360_SOURCE=postgres: the operational CRM (postgresql:// URL), read incrementally
     "C360_SCALE": "S",  # synthetic preset: XS, S, M, L
     "C360_SEED": "7",  # synthetic seed
     "C360_REPORTING_CURRENCY": "USD",
@@ -42,6 +43,7 @@ class Settings:
     publish_keep: int
     publish_storage_version: str
     postgres_dsn: str
+    crm_postgres_url: str
     postgres_reader_role: str
     alert_webhook_url: str
     clv_margin: float
@@ -62,6 +64,7 @@ class Settings:
             publish_keep=int(value["C360_PUBLISH_KEEP"]),
             publish_storage_version=value["C360_PUBLISH_STORAGE_VERSION"],
             postgres_dsn=env.get("C360_POSTGRES_DSN", ""),
+            crm_postgres_url=env.get("C360_CRM_POSTGRES_URL", ""),
             postgres_reader_role=value["C360_POSTGRES_READER_ROLE"],
             alert_webhook_url=env.get("C360_ALERT_WEBHOOK_URL", ""),
             clv_margin=float(value["C360_CLV_MARGIN"]),

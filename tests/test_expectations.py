@@ -73,7 +73,7 @@ def _warehouse(
         con.execute(LEDGER_DDL)
         for i, rows in enumerate(history):
             con.execute(
-                "insert into audit.loads values (?, 'crm', 'crm_orders', ?, ?, now(), now(), null, 0)",
+                "insert into audit.loads values (?, 'crm', 'crm_orders', ?, ?, now(), now(), null, 0, 'snapshot')",
                 [f"L0-{i}", rows, rows],
             )
         load_ids = sorted(set(orders["_load_id"])) if len(orders) else []
@@ -82,7 +82,8 @@ def _warehouse(
             extra = collapsed if load_id == load_ids[-1] else 0
             published_at = "now()" if load_id in published else "null"
             con.execute(
-                f"insert into audit.loads values (?, 'crm', 'crm_orders', ?, ?, now(), {published_at}, null, 0)",
+                "insert into audit.loads values "
+                f"(?, 'crm', 'crm_orders', ?, ?, now(), {published_at}, null, 0, 'snapshot')",
                 [load_id, rows + extra, rows],
             )
     return path
@@ -179,7 +180,9 @@ def test_gate_validates_every_unpublished_load_in_chunks(tmp_path: Path) -> None
 def test_empty_delivery_fails_instead_of_rejudging_old_data(tmp_path: Path) -> None:
     warehouse = _warehouse(tmp_path / "w.duckdb", _orders(3, "L1"), published={"L1"})
     with duckdb.connect(str(warehouse)) as con:  # today's extract read an empty file: a ledger row, no raw rows
-        con.execute("insert into audit.loads values ('L2', 'crm', 'crm_orders', 0, 0, now(), null, null, 0)")
+        con.execute(
+            "insert into audit.loads values ('L2', 'crm', 'crm_orders', 0, 0, now(), null, null, 0, 'snapshot')"
+        )
     outcome = run_gate(warehouse, raw_crm_orders, CTX)
     assert outcome.rows == 0
     assert ("expect_column_values_to_be_between", "row_count") in {(f.expectation, f.column) for f in outcome.failures}
@@ -234,3 +237,13 @@ def test_first_load_has_no_volume_band() -> None:
     snapshot = parameters(raw_crm_products, CTX, recent_rows=[9, 12, 10])  # a snapshot table: judged at any size
     assert (snapshot[_rules.VOLUME_MIN], snapshot[_rules.VOLUME_MAX]) == (10 / 2, 20)
     assert params[_rules.FRESH_AFTER] == pd.Timestamp("2026-01-01", tz="UTC")
+
+
+def test_a_delta_may_be_empty_and_is_banded_only_per_day() -> None:
+    """An export must have rows; a delta read from a database cursor may not (nothing changed). A snapshot table's
+    delta gets no band (its size says how much changed); a daily table keeps its per-day band."""
+    assert parameters(raw_crm_products, CTX, recent_rows=[9, 12, 10])[_rules.MIN_ROWS] == 1
+    delta = parameters(raw_crm_products, CTX, recent_rows=[9, 12, 10], delta=True)
+    assert (delta[_rules.MIN_ROWS], delta[_rules.VOLUME_MIN], delta[_rules.VOLUME_MAX]) == (0, 0, None)
+    daily = parameters(raw_crm_orders, CTX, recent_rows=[90, 100, 120], per_day=True, delta=True)
+    assert (daily[_rules.MIN_ROWS], daily[_rules.VOLUME_MIN], daily[_rules.VOLUME_MAX]) == (0, 100 / 3, 300)

@@ -8,7 +8,7 @@ from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
 from orchestration.config import Settings
-from orchestration.extract.dlt_sources import TableOutcome, raw_source
+from orchestration.extract.dlt_sources import TableOutcome, describe_origin, raw_source
 from orchestration.extract.ledger import record_load
 from orchestration.extract.quarantine import record_quarantine
 from orchestration.sources.registry import RAW_SOURCES
@@ -49,18 +49,29 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
     def _assets(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
         now = datetime.now(UTC)
         load_id = new_load_id(now)
-        context.log.info(f"loading {source} from {settings.landing_dir} ({settings.source}) as load {load_id}")
+        context.log.info(f"loading {source} from {describe_origin(source, settings)} as load {load_id}")
         outcomes: dict[str, TableOutcome] = {}
-        batch = raw_source(source, settings.landing_dir, load_id, now, outcomes, delivery_source=settings.source)
+        batch = raw_source(
+            source,
+            settings.landing_dir,
+            load_id,
+            now,
+            outcomes,
+            delivery_source=settings.source,
+            database_url=settings.crm_postgres_url,
+        )
         for result in dlt.run(context=context, dlt_source=batch):
             table = result.asset_key.path[-1]
             outcome = outcomes.get(table, TableOutcome())
             quarantined = record_quarantine(settings.warehouse_path, source, table, outcome.rejects, load_id, now)
             if quarantined:
                 context.log.warning(f"raw.{table}: {quarantined} rows quarantined in audit.quarantine (load {load_id})")
-            loaded = record_load(settings.warehouse_path, source, table, load_id, outcome.extracted, now, quarantined)
+            loaded = record_load(
+                settings.warehouse_path, source, table, load_id, outcome.extracted, now, quarantined, outcome.delivery
+            )
             metadata = {
                 "load_id": load_id,
+                "delivery": outcome.delivery,
                 "rows_extracted": outcome.extracted,
                 "rows_in_raw_for_load": loaded,
                 "rows_quarantined": quarantined,

@@ -1,10 +1,11 @@
 """dlt sources that land a source's deliveries into the DuckDB `raw` schema.
 
-Every source (`synthetic` Parquet, `files` vendor exports, ...) is read into a `Delivery` by `read_delivery`, then
-passes the same quarantine rules (orchestration/extract/quarantine.py); dlt resources yield the loadable rows as
-Arrow tables. Each row gets `_load_id` and `_loaded_at` so a gate can validate exactly the batch just loaded. Tables
-merge on their primary key, so loading the same batch twice leaves the same rows and a re-delivered row updates in
-place.
+Every source (`synthetic` Parquet, `files` vendor exports, the `postgres` CRM database) hands its rows as `Delivery`
+batches to `admit`, which applies the same quarantine rules (orchestration/extract/quarantine.py) and counts them for
+the ledger; dlt resources yield the loadable rows as Arrow tables. File sources are read whole by `read_delivery`; the
+database is read by dlt's `sql_database` in chunks, each admitted after dlt's incremental filter. Each row gets
+`_load_id` and `_loaded_at` so a gate can validate exactly the batch just loaded. Tables merge on their primary key,
+so loading the same batch twice leaves the same rows and a re-delivered row updates in place.
 """
 
 from __future__ import annotations
@@ -18,10 +19,18 @@ import dlt
 import pyarrow as pa
 from dlt.extract.resource import DltResource
 
+from orchestration.config import Settings
 from orchestration.extract.quarantine import split
 from orchestration.sources.delivery import Delivery, Reject, with_lineage
 from orchestration.sources.landing import read_table
 from orchestration.sources.registry import RawTable, tables_of
+
+#: How a load relates to the source's data, recorded in the ledger and judged by the gates (quality/gate.py).
+SNAPSHOT = "snapshot"  # an export the source delivered (a whole table, or a day's file): empty means it broke
+DELTA = "delta"  # rows changed since the cursor of the last read: empty means nothing changed
+
+#: C360_SOURCE -> the dlt source systems it reads from a database with an incremental cursor (not from files).
+DATABASE_SOURCES: dict[str, tuple[str, ...]] = {"postgres": ("crm",)}
 
 
 @dataclass
@@ -31,21 +40,47 @@ class TableOutcome:
     extracted: int = 0
     rejects: list[Reject] = field(default_factory=list)
     notes: dict[str, int] = field(default_factory=dict)
+    delivery: str = SNAPSHOT
 
 
 def _synthetic_delivery(landing_dir: Path, spec: RawTable) -> Delivery:
     return Delivery(with_lineage(read_table(landing_dir, spec.name), f"{spec.name}.parquet"))
 
 
+def reads_database(delivery_source: str, source: str) -> bool:
+    return source in DATABASE_SOURCES.get(delivery_source, ())
+
+
 def read_delivery(source: str, landing_dir: Path, spec: RawTable) -> Delivery:
-    """The one source dispatch: C360_SOURCE -> the reader of that landing folder."""
-    if source == "synthetic":
+    """The one source dispatch for file deliveries: C360_SOURCE -> the reader of that landing folder. With
+    `postgres`, the tables not read from the database (web, ads) are Parquet files as for `synthetic`."""
+    if reads_database(source, spec.source):
+        raise ValueError(f"raw.{spec.name} comes from the {source} database, read by dlt (see raw_source)")
+    if source in ("synthetic", "postgres"):
         return _synthetic_delivery(landing_dir, spec)
     if source == "files":
         from orchestration.sources.files import read_files_delivery
 
         return read_files_delivery(landing_dir, spec)
-    raise ValueError(f"unknown C360_SOURCE {source!r}: expected synthetic or files")
+    raise ValueError(f"unknown C360_SOURCE {source!r}: expected synthetic, files or postgres")
+
+
+def describe_origin(source: str, settings: Settings) -> str:
+    """Where a source system's rows come from, for the run log."""
+    if reads_database(settings.source, source):
+        return f"the {settings.source} database (rows changed since the last load)"
+    return f"{settings.landing_dir} ({settings.source})"
+
+
+def admit(delivery: Delivery, spec: RawTable, load_id: str, loaded_at: datetime, outcome: TableOutcome) -> pa.Table:
+    """The shared path from a source's rows to raw: quarantine rules, the ledger's counts, the load columns. Called
+    once per file delivery, or once per chunk of a database read (the outcome accumulates)."""
+    good, rejects = split(delivery, spec)
+    outcome.extracted += delivery.rows_read
+    outcome.rejects.extend(rejects)
+    for note, count in delivery.notes.items():
+        outcome.notes[note] = outcome.notes.get(note, 0) + count
+    return _with_load_columns(good, spec, load_id, loaded_at)
 
 
 def _with_load_columns(table: pa.Table, spec: RawTable, load_id: str, loaded_at: datetime) -> pa.Table:
@@ -72,9 +107,8 @@ def _raw_resource(
     def rows() -> Iterator[pa.Table]:
         assert landing_dir is not None and loaded_at is not None, "source built without a landing folder"
         delivery = read_delivery(delivery_source, landing_dir, spec)
-        good, rejects = split(delivery, spec)
-        outcomes[spec.name] = TableOutcome(delivery.rows_read, rejects, dict(delivery.notes))
-        yield _with_load_columns(good, spec, load_id, loaded_at)
+        outcomes[spec.name] = TableOutcome()
+        yield admit(delivery, spec, load_id, loaded_at, outcomes[spec.name])
 
     return dlt.resource(rows, name=spec.name, primary_key=list(spec.primary_key), write_disposition="merge")
 
@@ -86,10 +120,18 @@ def raw_source(
     loaded_at: datetime | None = None,
     outcomes: dict[str, TableOutcome] | None = None,
     delivery_source: str = "synthetic",
+    database_url: str = "",
 ):
     """The dlt source for one source system (crm, ga4, ads); called without a folder it only describes the tables
-    (for Dagster). `outcomes` receives per table what was read and rejected, for the ledger and the quarantine."""
+    (for Dagster). `outcomes` receives per table what was read and rejected, for the ledger and the quarantine.
+    A source system that C360_SOURCE reads from a database (DATABASE_SOURCES) is read with dlt's sql_database at
+    `database_url`, its chunks admitted like file deliveries."""
     found = {} if outcomes is None else outcomes
+    if landing_dir is not None and reads_database(delivery_source, source):
+        from orchestration.extract.postgres_crm import crm_postgres_source
+
+        assert loaded_at is not None
+        return crm_postgres_source(database_url, load_id, loaded_at, found)
 
     @dlt.source(name=source, max_table_nesting=0)
     def _source() -> list[DltResource]:

@@ -26,9 +26,11 @@ create table if not exists {LEDGER} (
     published_at timestamptz,
     discarded_at timestamptz,
     rows_quarantined bigint not null default 0,
+    delivery varchar not null default 'snapshot',
     primary key (load_id, table_name)
 );
-alter table {LEDGER} add column if not exists rows_quarantined bigint default 0
+alter table {LEDGER} add column if not exists rows_quarantined bigint default 0;
+alter table {LEDGER} add column if not exists delivery varchar default 'snapshot'
 """
 
 
@@ -44,8 +46,10 @@ def record_load(
     rows_extracted: int,
     loaded_at: datetime,
     rows_quarantined: int = 0,
+    delivery: str = "snapshot",
 ) -> int:
     """Record one table's load; `rows_loaded` is what raw holds under this load id right after it. Returns it.
+    `delivery` is `snapshot` (an export) or `delta` (rows changed since a cursor): the gates judge them differently.
 
     Every extracted row is loaded or quarantined: otherwise the ledger row is still written (for the audit) and
     LoadAccountingError is raised, failing the extract.
@@ -55,8 +59,8 @@ def record_load(
         rows_loaded = con.execute(f'select count(*) from raw."{table}" where _load_id = ?', [load_id]).fetchall()[0][0]
         con.execute(
             f"insert or replace into {LEDGER} (load_id, source, table_name, rows_extracted, rows_loaded, loaded_at, "
-            "rows_quarantined) values (?, ?, ?, ?, ?, ?, ?)",
-            [load_id, source, table, rows_extracted, rows_loaded, loaded_at, rows_quarantined],
+            "rows_quarantined, delivery) values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [load_id, source, table, rows_extracted, rows_loaded, loaded_at, rows_quarantined, delivery],
         )
     if rows_extracted != rows_loaded + rows_quarantined:
         raise LoadAccountingError(
@@ -86,15 +90,28 @@ def unpublished_loads(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[
     ).fetchall()
 
 
+def unpublished_deltas_only(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether every load the gate is about to judge is a delta (rows changed since a cursor), not an export."""
+    if not _has_ledger(con):
+        return False
+    kinds = con.execute(
+        f"select distinct delivery from {LEDGER} "
+        "where table_name = ? and published_at is null and discarded_at is null",
+        [table],
+    ).fetchall()
+    return bool(kinds) and {k[0] for k in kinds} == {"delta"}
+
+
 def recent_published_rows(con: duckdb.DuckDBPyConnection, table: str, limit: int = 7) -> list[int]:
-    """Rows extracted by the table's most recent published loads: the baseline of the volume band."""
+    """Rows extracted by the table's most recent published exports: the baseline of the volume band (a delta's
+    size says how much changed, not how much a delivery holds, so deltas are left out)."""
     if not _has_ledger(con):
         return []
     return [
         row[0]
         for row in con.execute(
             f"select rows_extracted from {LEDGER} where table_name = ? and published_at is not null "
-            "order by load_id desc limit ?",
+            "and delivery = 'snapshot' order by load_id desc limit ?",
             [table, limit],
         ).fetchall()
     ]

@@ -13,7 +13,13 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from orchestration.extract.ledger import LEDGER, _has_ledger, recent_published_rows, unpublished_loads
+from orchestration.extract.ledger import (
+    LEDGER,
+    _has_ledger,
+    recent_published_rows,
+    unpublished_deltas_only,
+    unpublished_loads,
+)
 
 #: Rows per chunk handed to GX: bounds memory whatever the table size.
 CHUNK_ROWS = 200_000
@@ -77,20 +83,26 @@ def batch_filter(module: ModuleType, con: duckdb.DuckDBPyConnection) -> Batch:
 
 
 def parameters(
-    module: ModuleType, ctx: GateContext, recent_rows: list[int], per_day: bool | None = None
+    module: ModuleType, ctx: GateContext, recent_rows: list[int], per_day: bool | None = None, delta: bool = False
 ) -> dict[str, Any]:
-    """`per_day`: the baseline is rows per day (default: the module declares VOLUME_DAY)."""
+    """`per_day`: the baseline is rows per day (default: the module declares VOLUME_DAY). `delta`: the batch is rows
+    changed since a cursor: it may be empty and has no delivery size to band (_rules.volume_within_recent_band)."""
     from expectations import _rules
 
     # Without load history there is no band: any non-negative count passes (not_empty judges empty batches).
-    params: dict[str, Any] = {_rules.NOW: pd.Timestamp(ctx.now), _rules.VOLUME_MIN: 0, _rules.VOLUME_MAX: None}
+    params: dict[str, Any] = {
+        _rules.NOW: pd.Timestamp(ctx.now),
+        _rules.VOLUME_MIN: 0,
+        _rules.VOLUME_MAX: None,
+        _rules.MIN_ROWS: 0 if delta else 1,
+    }
     start_of_as_of = datetime.combine(ctx.as_of, time.min, tzinfo=ctx.now.tzinfo)
     freshness = getattr(module, "FRESHNESS_DAYS", None)
     params[_rules.FRESH_AFTER] = pd.Timestamp(start_of_as_of - timedelta(days=freshness)) if freshness else None
     band = getattr(module, "VOLUME_BAND", None)
-    if band and recent_rows:
+    daily = getattr(module, "VOLUME_DAY", None) is not None if per_day is None else per_day
+    if band and recent_rows and (daily or not delta):
         median = statistics.median(recent_rows)
-        daily = getattr(module, "VOLUME_DAY", None) is not None if per_day is None else per_day
         if not daily or median >= MIN_DAILY_ROWS_FOR_BAND:
             params[_rules.VOLUME_MIN], params[_rules.VOLUME_MAX] = median / band, median * band
     return params
@@ -128,6 +140,30 @@ def newest_day_rows(con: duckdb.DuckDBPyConnection, module: ModuleType, batch_sq
     ).fetchall()[0][0]
 
 
+def delta_day_rows(con: duckdb.DuckDBPyConnection, module: ModuleType, batch_sql: str) -> int | None:
+    """The per-day volume of a delta: a delta holds the rows changed since the last read, so a day's rows are spread
+    over the loads, and the day the read ran on is still incomplete. So: the newest day before the read's day that
+    the delta touched, counted in the whole table (published rows plus this delta). None when the delta touched no
+    complete day (it is empty, or brought only today's rows): then there is no day to judge yet."""
+    schema, table = module.DATASET
+    day = module.VOLUME_DAY
+    relation = f'"{schema}"."{table}"'
+    rows = con.execute(
+        f"with batch as ({batch_sql}), judged as (select max({day}) as d from batch "
+        f"where {day} < (select cast(max(_loaded_at) as date) from batch)) "
+        f"select judged.d, (select count(*) from {relation} where {day} = judged.d) from judged"
+    ).fetchall()
+    return rows[0][1] if rows and rows[0][0] is not None else None
+
+
+def whole_table_metrics(table_suite: Any) -> list[str]:
+    """Metrics a delta is judged on over the whole table (rules marked _rules.WHOLE_TABLE_WHEN_DELTA)."""
+    from expectations import _rules
+
+    marker = next(iter(_rules.WHOLE_TABLE_WHEN_DELTA))
+    return [e.column for e in table_suite.expectations if (e.meta or {}).get(marker)]
+
+
 def run_gate(warehouse_path: Path, module: ModuleType, ctx: GateContext, chunk_rows: int = CHUNK_ROWS):
     """Validate the module's dataset; returns a SuiteOutcome of row rules followed by table rules."""
     from expectations import _rules
@@ -137,8 +173,13 @@ def run_gate(warehouse_path: Path, module: ModuleType, ctx: GateContext, chunk_r
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")
         batch = batch_filter(module, con)
-        recent, per_day = volume_baseline(con, module) if module.SCOPE != "table" else ([], False)
-        params = parameters(module, ctx, recent, per_day)
+        raw = module.SCOPE != "table"
+        recent, per_day = volume_baseline(con, module) if raw else ([], False)
+        delta = raw and unpublished_deltas_only(con, module.DATASET[1])
+        params = parameters(module, ctx, recent, per_day, delta)
+        day_rows = delta_day_rows(con, module, batch.sql) if delta and per_day else None
+        if delta and day_rows is None:
+            params[_rules.VOLUME_MIN], params[_rules.VOLUME_MAX] = 0, None  # no complete day's volume to judge
 
         rows = 0
         row_runner = SuiteRunner(row_suite)
@@ -146,16 +187,22 @@ def run_gate(warehouse_path: Path, module: ModuleType, ctx: GateContext, chunk_r
         for record_batch in con.sql(batch.sql).to_arrow_reader(chunk_rows):
             rows += record_batch.num_rows
             chunks.append(row_runner.run(record_batch.to_pandas(), params))
-        if not chunks:  # an empty batch still gets its column rules checked (and fails not_empty below)
+        if not chunks:  # an empty batch still gets its column rules checked (an empty export fails not_empty)
             chunks.append(row_runner.run(con.sql(f"{batch.sql} limit 0").df(), params))
 
         metrics_sql = module.TABLE_METRICS.format(as_of=f"date '{ctx.as_of.isoformat()}'")
         metrics = con.sql(f"select {metrics_sql} from ({batch.sql}) as batch").df()
+        if delta:  # e.g. freshness: a delta's newest record is not the table's
+            whole = con.sql(f'select {metrics_sql} from "{module.DATASET[0]}"."{module.DATASET[1]}" as batch').df()
+            for metric in whole_table_metrics(table_suite):
+                metrics[metric] = whole[metric]
         if batch.rows_collapsed_by_key is not None:
             metrics["rows_collapsed_by_key"] = batch.rows_collapsed_by_key
         if batch.quarantine_rate is not None:
             metrics["quarantine_rate"] = batch.quarantine_rate
         if getattr(module, "VOLUME_DAY", None) is not None:  # without a per-day history: the whole batch
-            metrics[_rules.NEWEST_DAY_ROWS] = newest_day_rows(con, module, batch.sql) if per_day else rows
+            if day_rows is None:
+                day_rows = newest_day_rows(con, module, batch.sql) if per_day else rows
+            metrics[_rules.NEWEST_DAY_ROWS] = day_rows
         table_outcomes = SuiteRunner(table_suite).run(metrics, params)
     return SuiteOutcome(suite=module.SUITE_NAME, rows=rows, outcomes=merge_chunks(chunks) + table_outcomes)

@@ -1,0 +1,415 @@
+"""The `postgres` CRM source against a real PostgreSQL: seeding, a first full read, incremental reads on `updated_at`,
+the shared quarantine, and daily runs whose deltas pass the gates and publish.
+
+Every test seeds its own throwaway database from the XS generator; extracts run the real Dagster crm extract asset.
+Expected counts come from the generated tables, not from the warehouse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import psycopg2
+import pyarrow as pa
+import pytest
+from dagster_dlt import DagsterDltResource
+
+from orchestration.config import Settings
+from orchestration.extract.assets import definitions
+from orchestration.extract.postgres_crm import exact_money
+from orchestration.extract.quarantine import QUARANTINE
+from orchestration.publish.publisher import PUBLISH_LOG, published_tables
+from orchestration.sources.delivery import DeliveryError
+from orchestration.sources.postgres_crm import crm_tables, seed_postgres
+from orchestration.sources.registry import tables_of
+from tests.conftest import ExpectedWarehouse, Workspace, make_workspace
+from tests.postgres_fixtures import PG_HOST, PG_PORT, PG_SUPERUSER, PgTarget, throwaway_database
+
+CRM = [t.name for t in tables_of("crm")]
+
+
+def url_of(db: PgTarget) -> str:
+    return f"postgresql://{PG_SUPERUSER}@{PG_HOST}:{PG_PORT}/{db.dbname}"
+
+
+@contextmanager
+def seeded_crm(tables: dict[str, pa.Table]) -> Iterator[PgTarget]:
+    with throwaway_database() as db:
+        seed_postgres(tables, url_of(db))
+        yield db
+
+
+@contextmanager
+def pg_cursor(db: PgTarget) -> Iterator[psycopg2.extensions.cursor]:
+    """An autocommit cursor (psycopg2's `with connection` would open a transaction and hold its locks)."""
+    conn = db.connect()
+    try:
+        with conn.cursor() as cur:
+            yield cur
+    finally:
+        conn.close()
+
+
+def settings_for(data_dir: Path, **env: str) -> Settings:
+    return Settings.from_env({"C360_DATA_DIR": str(data_dir), "C360_SCALE": "XS", **env})
+
+
+def extract_crm(settings: Settings) -> dict[str, tuple[int, int]]:
+    """Materialize the crm extract asset as the daily job does; (rows_extracted, rows_loaded) per table of that load."""
+    assets = [a for a in definitions(settings).assets if a.op.name == "extract_crm"]
+    result = dg.materialize(assets, resources={"dlt": DagsterDltResource()}, instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    return ledger_of_last_load(settings)
+
+
+def ledger_of_last_load(settings: Settings, quarantined: bool = False) -> dict[str, tuple[int, ...]]:
+    """The newest crm load in audit.loads: (rows_extracted, rows_loaded[, rows_quarantined]) per table."""
+    rows = raw_query(
+        settings,
+        "select table_name, rows_extracted, rows_loaded, rows_quarantined from audit.loads "
+        "where load_id = (select max(load_id) from audit.loads where source = 'crm')",
+    )
+    return {table: (e, loaded, q) if quarantined else (e, loaded) for table, e, loaded, q in rows}
+
+
+def raw_query(settings: Settings, sql: str) -> list[tuple]:
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module")
+def first_loads(tmp_path_factory: pytest.TempPathFactory, xs_tables: dict[str, pa.Table]):
+    """The crm extract from a freshly seeded Postgres, and from the synthetic landing folder, side by side."""
+    synthetic_dir = tmp_path_factory.mktemp("synthetic")
+    with make_workspace(synthetic_dir, xs_tables) as ws:
+        synthetic = ws.settings
+        synthetic_ledger = extract_crm(synthetic)
+    with seeded_crm(xs_tables) as db:
+        postgres = settings_for(tmp_path_factory.mktemp("pg"), C360_SOURCE="postgres", C360_CRM_POSTGRES_URL=url_of(db))
+        postgres_ledger = extract_crm(postgres)
+    return synthetic, synthetic_ledger, postgres, postgres_ledger
+
+
+def test_seed_creates_typed_keyed_indexed_tables_and_reseeding_replaces(xs_tables: dict[str, pa.Table]) -> None:
+    with seeded_crm(xs_tables) as db, pg_cursor(db) as cur:
+        cur.execute(
+            "insert into crm.crm_products select 'P_EXTRA', sku, product_name, category, 1, 1, now() "
+            "from crm.crm_products limit 1"
+        )
+        assert seed_postgres(xs_tables, url_of(db))["crm_products"] == xs_tables["crm_products"].num_rows
+        for spec in crm_tables():
+            cur.execute(f"select count(*) from crm.{spec.name}")
+            assert cur.fetchall()[0][0] == (xs_tables[spec.name].num_rows if spec.name in xs_tables else 0)
+            cur.execute(
+                "select column_name, data_type, is_nullable from information_schema.columns "
+                "where table_schema = 'crm' and table_name = %s order by ordinal_position",
+                [spec.name],
+            )
+            columns = cur.fetchall()
+            assert [c[0] for c in columns] == [c.name for c in spec.columns], spec.name
+            assert {c[0] for c in columns if c[2] == "NO"} == set(spec.required), spec.name
+            cur.execute("select indexdef from pg_indexes where schemaname = 'crm' and tablename = %s", [spec.name])
+            indexes = sorted(r[0] for r in cur.fetchall())
+            assert any(f"UNIQUE INDEX {spec.name}_pkey" in i for i in indexes), indexes
+            assert any(i.endswith("(updated_at)") for i in indexes), indexes
+        cur.execute(
+            "select data_type, numeric_scale from information_schema.columns "
+            "where table_schema = 'crm' and table_name = 'crm_orders' and column_name = 'order_total'"
+        )
+        assert cur.fetchall() == [("numeric", 2)]
+
+
+def test_first_extract_equals_the_synthetic_source(first_loads, xs_tables: dict[str, pa.Table]) -> None:
+    synthetic, synthetic_ledger, postgres, postgres_ledger = first_loads
+    assert postgres_ledger == synthetic_ledger == {t: (xs_tables[t].num_rows,) * 2 for t in CRM}
+    assert raw_query(postgres, "select distinct delivery from audit.loads where source = 'crm'") == [("delta",)]
+    with duckdb.connect() as con:
+        con.execute(f"attach '{synthetic.warehouse_path}' as s (read_only)")
+        con.execute(f"attach '{postgres.warehouse_path}' as p (read_only)")
+        for table in CRM:
+            shape = (
+                "select column_name, data_type, is_nullable from information_schema.columns "
+                f"where table_catalog = ? and table_schema = 'raw' and table_name = '{table}' order by ordinal_position"
+            )
+            assert con.execute(shape, ["p"]).fetchall() == con.execute(shape, ["s"]).fetchall(), table
+            rows = f"select * exclude (_load_id, _loaded_at) from {{}}.raw.{table}"
+            only_s = con.execute(f"{rows.format('s')} except all {rows.format('p')}").fetchall()
+            only_p = con.execute(f"{rows.format('p')} except all {rows.format('s')}").fetchall()
+            assert (only_s, only_p) == ([], []), table
+        revenue = "select count(*), sum(order_total::decimal(18, 2)), count(distinct order_id) from {}.raw.crm_orders"
+        assert con.execute(revenue.format("p")).fetchall() == con.execute(revenue.format("s")).fetchall()
+    orders = xs_tables["crm_orders"]
+    expected_revenue = sum(Decimal(f"{v:.2f}") for v in orders["order_total"].to_pylist())
+    assert raw_query(postgres, "select count(*), sum(order_total::decimal(18, 2)) from raw.crm_orders") == [
+        (orders.num_rows, expected_revenue)
+    ]
+
+
+def test_next_extract_reads_exactly_the_new_and_updated_rows(tmp_path: Path, xs_tables: dict[str, pa.Table]) -> None:
+    with seeded_crm(xs_tables) as db:
+        settings = settings_for(tmp_path, C360_SOURCE="postgres", C360_CRM_POSTGRES_URL=url_of(db))
+        extract_crm(settings)
+        with pg_cursor(db) as cur:
+            cur.execute("select max(updated_at) from crm.crm_orders")
+            cursor = cur.fetchall()[0][0]
+            later = cursor + timedelta(seconds=1)
+            # Two completed orders refunded, both stamped with the same new second.
+            cur.execute(
+                "update crm.crm_orders set status = 'refunded', updated_at = %s where order_id in "
+                "(select order_id from crm.crm_orders where status = 'completed' order by order_id limit 2) "
+                "returning order_id",
+                [later],
+            )
+            refunded = sorted(r[0] for r in cur.fetchall())
+            # A correction that keeps updated_at equal to the cursor: a tie on the boundary, with new content.
+            cur.execute(
+                "update crm.crm_orders set order_total = order_total + 1 where order_id = "
+                "(select min(order_id) from crm.crm_orders where updated_at = %s) returning order_id",
+                [cursor],
+            )
+            corrected = cur.fetchall()[0][0]
+            # A new customer with three orders: two in the new second, one exactly at the old cursor.
+            cur.execute(
+                "insert into crm.crm_customers (customer_id, email, signed_up_at, updated_at) "
+                "values ('C9000001', 'new@example.com', %s, %s)",
+                [later, later],
+            )
+            cur.execute(
+                "insert into crm.crm_orders values "
+                "('O9000001', 'C9000001', %(t)s, 'USD', 10.50, 'completed', %(t)s), "
+                "('O9000002', 'C9000001', %(t)s, 'EUR', 20.25, 'completed', %(t)s), "
+                "('O9000003', 'C9000001', %(c)s, 'GBP', 30.00, 'completed', %(c)s)",
+                {"t": later, "c": cursor},
+            )
+            cur.execute("select count(*), sum(order_total) from crm.crm_orders")
+            pg_orders, pg_revenue = cur.fetchall()[0]
+
+        second = extract_crm(settings)
+        assert second == {**dict.fromkeys(CRM, (0, 0)), "crm_customers": (1, 1), "crm_orders": (6, 6)}
+        load_id = raw_query(settings, "select max(load_id) from audit.loads")[0][0]
+        changed = dict(raw_query(settings, f"select order_id, status from raw.crm_orders where _load_id = '{load_id}'"))
+        assert sorted(changed) == sorted([*refunded, corrected, "O9000001", "O9000002", "O9000003"])
+        assert [changed[o] for o in refunded] == ["refunded", "refunded"]
+        assert raw_query(settings, "select count(*), sum(order_total::decimal(18, 2)) from raw.crm_orders") == [
+            (pg_orders, pg_revenue)
+        ]
+        assert pg_orders == xs_tables["crm_orders"].num_rows + 3
+
+        third = extract_crm(settings)
+        assert third == dict.fromkeys(CRM, (0, 0))
+        assert raw_query(settings, "select count(*) from raw.crm_orders") == [(pg_orders,)]
+
+
+def test_bad_rows_in_the_database_are_quarantined_like_any_sources(
+    tmp_path: Path, xs_tables: dict[str, pa.Table]
+) -> None:
+    """The operational database may hold rows the warehouse cannot use: they go to audit.quarantine with the reason,
+    the table and row they came from, and the load id; the ledger balances. Fixing such a row (which moves its
+    updated_at) loads it on the next run."""
+    with seeded_crm(xs_tables) as db:
+        settings = settings_for(tmp_path, C360_SOURCE="postgres", C360_CRM_POSTGRES_URL=url_of(db))
+        extract_crm(settings)
+        with pg_cursor(db) as cur:
+            cur.execute("alter table crm.crm_orders alter column order_total drop not null")
+            cur.execute(
+                "insert into crm.crm_orders values "
+                "('O9000001', 'C0000001', now(), 'XYZ', 10.00, 'completed', now()), "
+                "('O9000002', 'C0000001', now(), 'USD', null, 'completed', now()), "
+                "('O9000003', 'C0000001', now(), 'usd', 12.00, 'completed', now())"
+            )
+        extract_crm(settings)
+        ledger = ledger_of_last_load(settings, quarantined=True)
+        assert ledger["crm_orders"] == (3, 1, 2)
+        load_id = raw_query(settings, "select max(load_id) from audit.loads")[0][0]
+        assert raw_query(
+            settings,
+            f"select file, column_name, reason, _load_id from {QUARANTINE} where raw_table = 'crm_orders' order by 2",
+        ) == [
+            (
+                "crm.crm_orders",
+                "currency",
+                "unknown currency 'XYZ': no FX rate in dbt_project/seeds/fx_rates.csv",
+                load_id,
+            ),
+            ("crm.crm_orders", "order_total", "required value missing", load_id),
+        ]
+        assert raw_query(settings, "select order_id from raw.crm_orders where order_id like 'O9%'") == [("O9000003",)]
+        with pg_cursor(db) as cur:
+            cur.execute("update crm.crm_orders set order_total = 11.00, updated_at = now() where order_id = 'O9000002'")
+        assert extract_crm(settings)["crm_orders"] == (1, 1)
+        assert raw_query(settings, "select order_total from raw.crm_orders where order_id = 'O9000002'") == [(11.0,)]
+
+
+def test_state_lives_in_the_destination(tmp_path: Path, xs_tables: dict[str, pa.Table]) -> None:
+    """dlt restores the cursor from raw._dlt_pipeline_state: losing the local pipelines dir does not reload."""
+    import shutil
+
+    with seeded_crm(xs_tables) as db:
+        settings = settings_for(tmp_path, C360_SOURCE="postgres", C360_CRM_POSTGRES_URL=url_of(db))
+        orders = xs_tables["crm_orders"].num_rows
+        assert extract_crm(settings)["crm_orders"] == (orders, orders)
+        shutil.rmtree(settings.dlt_dir)
+        assert extract_crm(settings) == dict.fromkeys(CRM, (0, 0))
+
+
+def test_numeric_money_is_read_as_the_nearest_double() -> None:
+    money = pa.table({"order_total": pa.array([Decimal("42.73")], pa.decimal128(14, 2))})
+    assert exact_money(money)["order_total"].to_pylist() == [42.73]
+    assert money["order_total"].cast(pa.float64()).to_pylist() != [42.73]  # why exact_money exists
+
+
+def test_extract_names_the_missing_table_or_column(tmp_path: Path, xs_tables: dict[str, pa.Table]) -> None:
+    with throwaway_database() as db:
+        settings = settings_for(tmp_path, C360_SOURCE="postgres", C360_CRM_POSTGRES_URL=url_of(db))
+        assets = [a for a in definitions(settings).assets if a.op.name == "extract_crm"]
+        with pytest.raises(DeliveryError, match="lacks contract table"):
+            dg.materialize(assets, resources={"dlt": DagsterDltResource()}, instance=dg.DagsterInstance.ephemeral())
+        seed_postgres(xs_tables, url_of(db))
+        with pg_cursor(db) as cur:
+            cur.execute("alter table crm.crm_orders drop column currency")
+        with pytest.raises(
+            Exception, match=r"crm\.crm_orders \(PostgreSQL\): required column\(s\) currency of raw\.crm_orders"
+        ):
+            dg.materialize(assets, resources={"dlt": DagsterDltResource()}, instance=dg.DagsterInstance.ephemeral())
+
+
+def test_gates_judge_a_delta_as_a_delta(tmp_path: Path, xs_tables: dict[str, pa.Table]) -> None:
+    """After a published first read, a read with no change is an empty delta: it passes every rule of the orders
+    and products suites (an empty export would fail not_empty). Freshness is judged on the whole table, so the same
+    empty delta fails it, and only it, when the as-of date is far past the newest order."""
+    from datetime import UTC, datetime
+
+    from expectations import raw_crm_orders, raw_crm_products
+    from orchestration.extract.ledger import mark_published
+    from orchestration.quality.gate import GateContext, run_gate
+    from tests.conftest import XS
+
+    with seeded_crm(xs_tables) as db:
+        settings = settings_for(tmp_path, C360_SOURCE="postgres", C360_CRM_POSTGRES_URL=url_of(db))
+        extract_crm(settings)
+        mark_published(settings.warehouse_path, datetime.now(UTC))
+        assert extract_crm(settings) == dict.fromkeys(CRM, (0, 0))
+    on_time = GateContext(now=datetime.now(UTC), as_of=XS.end_date)
+    for suite in (raw_crm_orders, raw_crm_products):
+        outcome = run_gate(settings.warehouse_path, suite, on_time)
+        assert (outcome.rows, outcome.failures) == (0, []), suite.SUITE_NAME
+    stale = GateContext(now=on_time.now, as_of=XS.end_date + timedelta(days=10))
+    failures = run_gate(settings.warehouse_path, raw_crm_orders, stale).failures
+    assert [(f.expectation, f.column) for f in failures] == [("expect_column_values_to_be_between", "max_ordered_at")]
+
+
+@pytest.mark.slow
+def test_full_run_on_postgres_publishes_what_the_synthetic_source_does(
+    tmp_path: Path, xs_tables: dict[str, pa.Table], xs_expected: ExpectedWarehouse
+) -> None:
+    revenue = "select count(*), sum(net_revenue_reporting) from fct_orders"
+    with make_workspace(tmp_path / "synthetic", xs_tables) as ws:
+        outcome = ws.run()
+        assert outcome.published, outcome.failed_steps
+        expected_counts = published_tables(ws.settings.published_path)
+        with duckdb.connect(str(ws.settings.published_path), read_only=True) as con:
+            expected_revenue = con.execute(revenue).fetchall()
+    with seeded_crm(xs_tables) as db, postgres_workspace(tmp_path / "postgres", xs_tables, db) as ws:
+        outcome = ws.run()
+        assert outcome.success and outcome.published, outcome.failed_steps
+        assert published_tables(ws.settings.published_path) == expected_counts
+        with duckdb.connect(str(ws.settings.published_path), read_only=True) as con:
+            assert con.execute(revenue).fetchall() == expected_revenue
+            assert con.execute(f"select count(*) from {PUBLISH_LOG}").fetchall() == [(1,)]
+    assert expected_counts["fct_orders"] == len(xs_expected.orders)
+
+
+def postgres_workspace(data_dir: Path, tables: dict[str, pa.Table], db: PgTarget):
+    """A workspace reading the CRM from `db`; the landing folder holds only the web and ad tables."""
+    files_only = {name: t for name, t in tables.items() if name not in CRM}
+    return make_workspace(data_dir, files_only, C360_SOURCE="postgres", C360_CRM_POSTGRES_URL=url_of(db))
+
+
+def published_orders(ws: Workspace) -> tuple[int, dict[str, bool]]:
+    with duckdb.connect(str(ws.settings.published_path), read_only=True) as con:
+        count = con.execute("select count(*) from fct_orders").fetchall()[0][0]
+        refunded = dict(con.execute("select order_id, is_refunded from fct_orders").fetchall())
+    return count, refunded
+
+
+def assert_published_with_every_gate_passed(ws: Workspace) -> None:
+    outcome = ws.run()
+    assert outcome.success, outcome.failed_steps
+    assert [(c.check, c.detail) for c in outcome.checks if not c.passed] == []
+    assert outcome.published
+    with duckdb.connect(str(ws.settings.published_path), read_only=True) as con:
+        assert con.execute(f"select run_id from {PUBLISH_LOG}").fetchall() == [(outcome.run_id,)]
+
+
+@pytest.mark.slow
+def test_daily_runs_publish_the_crm_deltas_and_a_quiet_day(
+    tmp_path: Path, xs_tables: dict[str, pa.Table], xs_expected: ExpectedWarehouse
+) -> None:
+    """Day 1 reads the whole CRM; day 2 reads exactly the changes (2 refunds, 1 new customer with 2 orders of one
+    line each) and the untouched tables bring 0 rows; day 3 brings nothing. Every run passes every gate and
+    publishes."""
+    quiet = dict.fromkeys(CRM, (0, 0, 0))
+    with seeded_crm(xs_tables) as db, postgres_workspace(tmp_path, xs_tables, db) as ws:
+        assert_published_with_every_gate_passed(ws)
+        assert ledger_of_last_load(ws.settings, quarantined=True) == {
+            t: (xs_tables[t].num_rows, xs_tables[t].num_rows, 0) for t in CRM
+        }
+        orders_before, _ = published_orders(ws)
+        assert orders_before == len(xs_expected.orders)
+
+        # Orders that earned no loyalty points: a refund of one that did would also reverse its points in the CRM.
+        earned = set(xs_tables["crm_loyalty_events"]["order_id"].to_pylist())
+        to_refund = sorted(set(xs_expected.completed["order_id"]) - earned)[:2]
+        with pg_cursor(db) as cur:
+            cur.execute(
+                "update crm.crm_orders set status = 'refunded', updated_at = now() where order_id = any(%s)",
+                [to_refund],
+            )
+            cur.execute("select max(ordered_at), min(product_id) from crm.crm_orders, crm.crm_order_lines")
+            last_order_at, product = cur.fetchall()[0]
+            cur.execute(
+                "insert into crm.crm_customers (customer_id, email, country_code, signed_up_at, updated_at) "
+                "values ('C9000001', 'new.customer@example.org', 'US', %s, now())",
+                [last_order_at],
+            )
+            cur.execute(
+                "insert into crm.crm_orders values "
+                "('O9000001', 'C9000001', %(t)s, 'USD', 10.50, 'completed', now()), "
+                "('O9000002', 'C9000001', %(t)s, 'EUR', 20.25, 'completed', now())",
+                {"t": last_order_at},
+            )
+            cur.execute(
+                "insert into crm.crm_order_lines values "
+                "('L9000001', 'O9000001', %(p)s, 1, 10.50, 10.50, now()), "
+                "('L9000002', 'O9000002', %(p)s, 1, 20.25, 20.25, now())",
+                {"p": product},
+            )
+
+        assert_published_with_every_gate_passed(ws)
+        assert ledger_of_last_load(ws.settings, quarantined=True) == {
+            **quiet,
+            "crm_customers": (1, 1, 0),
+            "crm_orders": (4, 4, 0),
+            "crm_order_lines": (2, 2, 0),
+        }
+        load_id = raw_query(ws.settings, "select max(load_id) from audit.loads where source = 'crm'")[0][0]
+        for table, key, expected in [
+            ("crm_customers", "customer_id", ["C9000001"]),
+            ("crm_orders", "order_id", sorted([*to_refund, "O9000001", "O9000002"])),
+            ("crm_order_lines", "order_line_id", ["L9000001", "L9000002"]),
+        ]:
+            got = raw_query(ws.settings, f"select {key} from raw.{table} where _load_id = '{load_id}' order by 1")
+            assert [r[0] for r in got] == expected, table
+        orders_after, refunded = published_orders(ws)
+        assert orders_after == orders_before + 2
+        assert [refunded[o] for o in [*to_refund, "O9000001", "O9000002"]] == [True, True, False, False]
+
+        assert_published_with_every_gate_passed(ws)
+        assert ledger_of_last_load(ws.settings, quarantined=True) == quiet
+        assert published_orders(ws)[0] == orders_after
