@@ -35,7 +35,7 @@ def transactions(config: GeneratorConfig) -> pd.DataFrame:
     percent and the fit's cost not at all."""
     orders = generate(config)["crm_orders"]
     completed = orders.filter(pc.equal(orders["status"], "completed")).to_pandas()
-    rate = completed["currency"].map(FX_TO_USD).to_numpy()
+    rate = completed["currency"].str.upper().map(FX_TO_USD).to_numpy()  # some CRM rows carry "eur"
     return pd.DataFrame(
         {
             "customer_id": completed["customer_id"],
