@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from orchestration.sources.files.mappings import DERIVED, FILE_SPECS, contract_tables
+from orchestration.sources.files.mappings import DERIVED, FILE_SPECS
+from orchestration.sources.registry import RAW_TABLES
 
 #: How each cell kind (cells.KINDS) is written, for people preparing their own exports.
 KIND_DOC = {
@@ -23,7 +24,7 @@ START, END = "<!-- files-reference:start -->", "<!-- files-reference:end -->"
 
 
 def reference_markdown() -> str:
-    tables = {t.name: t for t in contract_tables()}
+    tables = {t.name: t for t in RAW_TABLES}
     parts = [START]
     for spec in FILE_SPECS:
         raw = tables[spec.table]

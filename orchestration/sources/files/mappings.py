@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from orchestration.sources.registry import RAW_TABLES, RawTable
-
 
 @dataclass(frozen=True)
 class Field:
@@ -261,11 +259,6 @@ def file_spec(table: str) -> FileSpec:
         if spec.table == table:
             return spec
     raise KeyError(f"no vendor file mapping for raw table {table!r}")
-
-
-def contract_tables() -> tuple[RawTable, ...]:
-    """Every table the files source can deliver: the whole contract."""
-    return RAW_TABLES
 
 
 def snake_case(header: str) -> str:
