@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from models import BetaGeoFitter, GammaGammaFitter, calibration_summary
-from orchestration.sources.synthetic import FX_TO_USD, GeneratorConfig, generate
+from simulator.retailer import FX_TO_USD, GeneratorConfig, generate
 
 T = TypeVar("T")
 

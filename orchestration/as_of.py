@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 import dagster as dg
 
 from orchestration.config import Settings
-from orchestration.sources.landing import LandingError, read_manifest
+from orchestration.extract.landing import LandingError, read_manifest
 
 AS_OF_TAG = "c360/as_of_date"
 

@@ -23,9 +23,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from orchestration.sources.files import write_files
-    from orchestration.sources.landing import write_tables
-    from orchestration.sources.synthetic import BUILD_STEPS, GeneratorConfig, generate_with_truth, write_truth
+    from orchestration.extract.landing import write_tables
+    from orchestration.extract.vendor_files import write_files
+    from simulator.retailer import BUILD_STEPS, GeneratorConfig, generate_with_truth, write_truth
 
     settings = _settings()
     config = GeneratorConfig(
@@ -78,8 +78,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def _seed_crm_database(tables: dict, url: str) -> dict:
     """Seed the CRM tables into PostgreSQL schema crm; return the rest (web and ads) for the landing folder."""
-    from orchestration.sources.postgres_crm import CRM_SOURCE, seed_postgres
-    from orchestration.sources.registry import tables_of
+    from orchestration.extract.raw_contract import tables_of
+    from simulator.crm_database_seeder import CRM_SOURCE, seed_postgres
 
     seeded = seed_postgres(tables, url)
     print(f"seeded PostgreSQL schema crm: {', '.join(f'{t} {n:,}' for t, n in seeded.items())}")
@@ -158,7 +158,7 @@ def cmd_discard_load(args: argparse.Namespace) -> int:
 
 
 def _date(value: str | None) -> date:
-    from orchestration.sources.synthetic import DEFAULT_END_DATE
+    from simulator.retailer import DEFAULT_END_DATE
 
     return date.fromisoformat(value) if value else DEFAULT_END_DATE
 

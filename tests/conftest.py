@@ -17,9 +17,9 @@ import pytest
 
 from orchestration.config import Settings
 from orchestration.runner import RunOutcome, run_daily_job
-from orchestration.sources.generator.people import email_is_test
-from orchestration.sources.landing import write_tables
-from orchestration.sources.synthetic import GeneratorConfig, generate_with_truth
+from simulator.generator.people import email_is_test
+from simulator.landing_writer import write_tables
+from simulator.retailer import GeneratorConfig, generate_with_truth
 
 XS = GeneratorConfig(scale="XS", seed=7)
 

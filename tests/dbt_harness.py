@@ -17,7 +17,7 @@ import pyarrow as pa
 from dbt.cli.main import dbtRunner
 
 from orchestration.config import DBT_PROJECT_DIR
-from orchestration.sources.registry import RAW_TABLES, raw_table
+from orchestration.extract.raw_contract import RAW_TABLES, raw_table
 
 
 def merge_load(warehouse: Path, tables: dict[str, pa.Table], load_id: str, loaded_at: datetime) -> None:

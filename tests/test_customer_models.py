@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from orchestration.customer_models.clv import fit_clv
-from orchestration.sources.synthetic import FX_TO_USD, GeneratorConfig, generate
+from simulator.retailer import FX_TO_USD, GeneratorConfig, generate
 
 CONFIG = GeneratorConfig(scale="S", seed=11)
 REFUND_RATE = CONFIG.truth.refund_rate

@@ -16,8 +16,8 @@ import pytest
 from orchestration.as_of import AS_OF_TAG
 from orchestration.config import DBT_PROJECT_DIR, Settings
 from orchestration.definitions import build_definitions
+from orchestration.extract.raw_contract import RAW_TABLES
 from orchestration.schedules import DAILY_JOB
-from orchestration.sources.registry import RAW_TABLES
 from orchestration.transform.project import ensure_manifest
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.txt"

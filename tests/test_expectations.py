@@ -116,7 +116,7 @@ def test_row_rules_hold_no_table_level_expectations() -> None:
 
 def test_every_gated_raw_table_and_published_mart_has_a_suite() -> None:
     datasets = {m.DATASET for m in suite_modules()}
-    from orchestration.sources.registry import RAW_TABLES
+    from orchestration.extract.raw_contract import RAW_TABLES
 
     assert {("raw", t.name) for t in RAW_TABLES} <= datasets
     assert {

@@ -13,12 +13,12 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from orchestration.sources.files import read_files_delivery, write_files
-from orchestration.sources.files.mappings import DERIVED, FILE_SPECS
-from orchestration.sources.files.reader import LOCAL_TIME_NOTE
-from orchestration.sources.files.writer import COUNTRY_TIMEZONE
-from orchestration.sources.landing import write_tables
-from orchestration.sources.registry import RAW_TABLES, ga4_event_id, raw_table
+from orchestration.extract.raw_contract import RAW_TABLES, ga4_event_id, raw_table
+from orchestration.extract.vendor_files import read_files_delivery
+from orchestration.extract.vendor_files.export_reader import LOCAL_TIME_NOTE
+from orchestration.extract.vendor_files.mappings import DERIVED, FILE_SPECS
+from simulator.landing_writer import write_tables
+from simulator.vendor_exports import COUNTRY_TIMEZONE, write_files
 from tests.conftest import XS, ExpectedWarehouse, make_workspace
 from tests.extract_fixtures import Extract, failure_messages, settings_for
 
@@ -217,7 +217,7 @@ def test_full_pipeline_on_files_publishes_what_synthetic_publishes(
 
 def test_readme_file_reference_is_the_one_generated_from_the_mappings() -> None:
     from orchestration.config import REPO_ROOT
-    from orchestration.sources.files.docs import END, START, reference_markdown
+    from orchestration.extract.vendor_files.reference_doc import END, START, reference_markdown
 
     readme = (REPO_ROOT / "README.md").read_text()
     assert readme[readme.index(START) : readme.index(END) + len(END)] == reference_markdown()

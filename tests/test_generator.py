@@ -8,8 +8,8 @@ import pyarrow.compute as pc
 import pytest
 
 from models import BetaGeoFitter, GammaGammaFitter, calibration_summary
-from orchestration.sources.registry import RAW_TABLES
-from orchestration.sources.synthetic import FX_TO_USD, GeneratorConfig, generate, generate_with_truth
+from orchestration.extract.raw_contract import RAW_TABLES
+from simulator.retailer import FX_TO_USD, GeneratorConfig, generate, generate_with_truth
 from tests.conftest import XS
 
 

@@ -10,10 +10,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from orchestration.sources.generator import loyalty
-from orchestration.sources.generator.orders import Orders
-from orchestration.sources.registry import RAW_TABLES
-from orchestration.sources.synthetic import generate, generate_with_truth
+from orchestration.extract.raw_contract import RAW_TABLES
+from simulator.generator import loyalty
+from simulator.generator.orders import Orders
+from simulator.retailer import generate, generate_with_truth
 from tests.conftest import XS
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"

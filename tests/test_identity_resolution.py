@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.sources.registry import RAW_TABLES
+from orchestration.extract.raw_contract import RAW_TABLES
 from tests.dbt_harness import merge_load, run_dbt
 from tests.identity_scoring import score_identities
 

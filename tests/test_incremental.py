@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from orchestration.sources.synthetic import generate
+from simulator.retailer import generate
 from tests.conftest import XS
 from tests.dbt_harness import copy_warehouse, merge_load, run_dbt
 

@@ -10,8 +10,8 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from orchestration.sources.registry import RAW_TABLES
-from orchestration.sources.synthetic import generate
+from orchestration.extract.raw_contract import RAW_TABLES
+from simulator.retailer import generate
 from tests.conftest import XS, make_workspace
 
 pytestmark = pytest.mark.slow

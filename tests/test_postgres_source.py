@@ -22,12 +22,12 @@ from dagster_dlt import DagsterDltResource
 
 from orchestration.config import Settings
 from orchestration.extract.assets import definitions
-from orchestration.extract.postgres_crm import exact_money
+from orchestration.extract.crm_postgres_source import exact_money
+from orchestration.extract.delivery import DeliveryError
 from orchestration.extract.quarantine import QUARANTINE
+from orchestration.extract.raw_contract import tables_of
 from orchestration.publish.publisher import PUBLISH_LOG, published_tables
-from orchestration.sources.delivery import DeliveryError
-from orchestration.sources.postgres_crm import crm_tables, seed_postgres
-from orchestration.sources.registry import tables_of
+from simulator.crm_database_seeder import crm_tables, seed_postgres
 from tests.conftest import ExpectedWarehouse, Workspace, make_workspace
 from tests.postgres_fixtures import PG_HOST, PG_PORT, PG_SUPERUSER, PgTarget, throwaway_database
 

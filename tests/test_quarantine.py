@@ -16,10 +16,11 @@ import pytest
 from expectations import _rules, raw_crm_orders
 from orchestration.extract.ledger import DDL as LEDGER_DDL
 from orchestration.extract.quarantine import split
+from orchestration.extract.raw_contract import raw_table
+from orchestration.extract.vendor_files import read_files_delivery
 from orchestration.quality.gate import GateContext, run_gate
-from orchestration.sources.files import read_files_delivery, write_files
-from orchestration.sources.landing import write_tables
-from orchestration.sources.registry import raw_table
+from simulator.landing_writer import write_tables
+from simulator.vendor_exports import write_files
 from tests.extract_fixtures import Extract, failure_messages, settings_for
 
 QUARANTINE = (

@@ -8,10 +8,11 @@ from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
 from orchestration.config import Settings
-from orchestration.extract.dlt_sources import TableOutcome, describe_origin, raw_source
+from orchestration.extract.admission import TableOutcome
+from orchestration.extract.dlt_sources import describe_origin, raw_source
 from orchestration.extract.ledger import record_load
 from orchestration.extract.quarantine import record_quarantine
-from orchestration.sources.registry import RAW_SOURCES
+from orchestration.extract.raw_contract import RAW_SOURCES
 
 RAW_SCHEMA = "raw"
 

@@ -11,7 +11,6 @@ so loading the same batch twice leaves the same rows and a re-delivered row upda
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -20,27 +19,15 @@ import pyarrow as pa
 from dlt.extract.resource import DltResource
 
 from orchestration.config import Settings
-from orchestration.extract.quarantine import split
-from orchestration.sources.delivery import Delivery, Reject, with_lineage
-from orchestration.sources.landing import read_table
-from orchestration.sources.registry import RawTable, tables_of
-
-#: How a load relates to the source's data, recorded in the ledger and judged by the gates (quality/gate.py).
-SNAPSHOT = "snapshot"  # an export the source delivered (a whole table, or a day's file): empty means it broke
-DELTA = "delta"  # rows changed since the cursor of the last read: empty means nothing changed
+from orchestration.extract.admission import TableOutcome, admit
+from orchestration.extract.crm_postgres_source import crm_postgres_source
+from orchestration.extract.delivery import Delivery, with_lineage
+from orchestration.extract.landing import read_table
+from orchestration.extract.raw_contract import RawTable, tables_of
+from orchestration.extract.vendor_files import read_files_delivery
 
 #: C360_SOURCE -> the dlt source systems it reads from a database with an incremental cursor (not from files).
 DATABASE_SOURCES: dict[str, tuple[str, ...]] = {"postgres": ("crm",)}
-
-
-@dataclass
-class TableOutcome:
-    """What one table's extract read, for the ledger and the quarantine: extracted = loaded + len(rejects)."""
-
-    extracted: int = 0
-    rejects: list[Reject] = field(default_factory=list)
-    notes: dict[str, int] = field(default_factory=dict)
-    delivery: str = SNAPSHOT
 
 
 def _synthetic_delivery(landing_dir: Path, spec: RawTable) -> Delivery:
@@ -59,8 +46,6 @@ def read_delivery(source: str, landing_dir: Path, spec: RawTable) -> Delivery:
     if source in ("synthetic", "postgres"):
         return _synthetic_delivery(landing_dir, spec)
     if source == "files":
-        from orchestration.sources.files import read_files_delivery
-
         return read_files_delivery(landing_dir, spec)
     raise ValueError(f"unknown C360_SOURCE {source!r}: expected synthetic, files or postgres")
 
@@ -70,30 +55,6 @@ def describe_origin(source: str, settings: Settings) -> str:
     if reads_database(settings.source, source):
         return f"the {settings.source} database (rows changed since the last load)"
     return f"{settings.landing_dir} ({settings.source})"
-
-
-def admit(delivery: Delivery, spec: RawTable, load_id: str, loaded_at: datetime, outcome: TableOutcome) -> pa.Table:
-    """The shared path from a source's rows to raw: quarantine rules, the ledger's counts, the load columns. Called
-    once per file delivery, or once per chunk of a database read (the outcome accumulates)."""
-    good, rejects = split(delivery, spec)
-    outcome.extracted += delivery.rows_read
-    outcome.rejects.extend(rejects)
-    for note, count in delivery.notes.items():
-        outcome.notes[note] = outcome.notes.get(note, 0) + count
-    return _with_load_columns(good, spec, load_id, loaded_at)
-
-
-def _with_load_columns(table: pa.Table, spec: RawTable, load_id: str, loaded_at: datetime) -> pa.Table:
-    n = table.num_rows
-    table = table.append_column("_load_id", pa.array([load_id] * n, pa.string()))
-    table = table.append_column("_loaded_at", pa.array([loaded_at] * n, pa.timestamp("us", tz="UTC")))
-    # Key columns without nulls are declared non-nullable, matching dlt's primary-key hint.
-    schema = table.schema
-    for column in spec.primary_key:
-        i = schema.get_field_index(column)
-        if i >= 0 and table[column].null_count == 0:
-            schema = schema.set(i, schema.field(i).with_nullable(False))
-    return table.cast(schema)
 
 
 def _raw_resource(
@@ -128,8 +89,6 @@ def raw_source(
     `database_url`, its chunks admitted like file deliveries."""
     found = {} if outcomes is None else outcomes
     if landing_dir is not None and reads_database(delivery_source, source):
-        from orchestration.extract.postgres_crm import crm_postgres_source
-
         assert loaded_at is not None
         return crm_postgres_source(database_url, load_id, loaded_at, found)
 

@@ -22,8 +22,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from orchestration.sources.delivery import LINEAGE, SOURCE_FILE, SOURCE_ROW, Delivery, DeliveryError, Reject
-from orchestration.sources.registry import RawTable
+from orchestration.extract.delivery import LINEAGE, SOURCE_FILE, SOURCE_ROW, Delivery, DeliveryError, Reject
+from orchestration.extract.raw_contract import RawTable
 
 QUARANTINE = "audit.quarantine"
 DDL = f"""

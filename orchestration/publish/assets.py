@@ -10,10 +10,10 @@ import duckdb
 from orchestration.as_of import run_as_of_date
 from orchestration.config import Settings
 from orchestration.extract.ledger import mark_published
+from orchestration.extract.raw_contract import RAW_TABLES
 from orchestration.publish.postgres import publish_to_postgres
 from orchestration.publish.publisher import publish
 from orchestration.runner import outcome_from_events
-from orchestration.sources.registry import RAW_TABLES
 from orchestration.transform.project import dbt_project
 
 PUBLISHED_SCHEMA = "marts"

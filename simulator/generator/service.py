@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from orchestration.sources.generator.common import Versioned, group_cumsum, rng, seconds
-from orchestration.sources.generator.config import GeneratorConfig
-from orchestration.sources.generator.orders import Orders
-from orchestration.sources.generator.people import People
+from simulator.generator.common import Versioned, group_cumsum, rng, seconds
+from simulator.generator.generator_config import GeneratorConfig
+from simulator.generator.orders import Orders
+from simulator.generator.people import People
 
 TICKET_RATE = 0.06  # tickets per completed order
 TICKET_RATE_REFUNDED = 0.5

@@ -1,12 +1,12 @@
 """The README's file reference, rendered from the mappings so docs and reader cannot drift (a test compares them).
 
-`python -m orchestration.sources.files.docs` prints it.
+`python -m orchestration.extract.vendor_files.reference_doc` prints it.
 """
 
 from __future__ import annotations
 
-from orchestration.sources.files.mappings import DERIVED, FILE_SPECS
-from orchestration.sources.registry import RAW_TABLES
+from orchestration.extract.raw_contract import RAW_TABLES
+from orchestration.extract.vendor_files.mappings import DERIVED, FILE_SPECS
 
 #: How each cell kind (cells.KINDS) is written, for people preparing their own exports.
 KIND_DOC = {

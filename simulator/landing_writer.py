@@ -1,4 +1,7 @@
-"""Landing folder for the embedded source: one Parquet file per raw table, written atomically."""
+"""Writes the embedded source's landing folder: one Parquet file per raw table plus `_manifest.json`, atomically.
+
+The reader side (orchestration/extract/landing.py) owns the folder's shape; this is what the simulator delivers into it.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-MANIFEST = "_manifest.json"
-
-
-class LandingError(RuntimeError):
-    """The landing folder is missing, incomplete or unreadable."""
+from orchestration.extract.landing import MANIFEST
 
 
 def write_tables(tables: dict[str, pa.Table], out_dir: Path, metadata: dict[str, object]) -> Path:
@@ -34,22 +33,3 @@ def write_manifest(tables: dict[str, pa.Table], out_dir: Path, metadata: dict[st
     tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str))
     os.replace(tmp, out_dir / MANIFEST)
     return out_dir
-
-
-def read_manifest(landing_dir: Path) -> dict[str, object]:
-    path = landing_dir / MANIFEST
-    if not path.exists():
-        raise LandingError(
-            f"{path} not found: generate data first (`c360 generate`) or point C360_DATA_DIR at a landing folder"
-        )
-    return json.loads(path.read_text())
-
-
-def read_table(landing_dir: Path, name: str) -> pa.Table:
-    path = landing_dir / f"{name}.parquet"
-    if not path.exists():
-        raise LandingError(f"{path} not found: the landing folder has no file for raw table {name!r}")
-    try:
-        return pq.read_table(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise LandingError(f"{path}: cannot be read as Parquet ({exc})") from exc

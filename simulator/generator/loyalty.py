@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from orchestration.sources.generator.common import group_cumsum, run_lengths
-from orchestration.sources.generator.orders import REFUND_WINDOW_DAYS, Orders
+from simulator.generator.common import group_cumsum, run_lengths
+from simulator.generator.orders import REFUND_WINDOW_DAYS, Orders
 
 POINTS_PER_USD = 1
 EARN_DELAY_DAYS = REFUND_WINDOW_DAYS

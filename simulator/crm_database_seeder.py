@@ -1,6 +1,6 @@
 """An operational CRM in PostgreSQL, shaped like the raw contract: schema `crm`, one table per CRM contract table.
 
-Why: the `postgres` source reads a live CRM incrementally (see orchestration/extract/postgres_crm.py). To run and
+Why: the `postgres` source reads a live CRM incrementally (see orchestration/extract/crm_postgres_source.py). To run and
 test that end to end without a company database, `seed_postgres` builds the same kind of database from the embedded
 generator: typed columns, primary keys, NOT NULL on required columns, money as NUMERIC, and an index on the
 `updated_at` cursor, loaded with COPY. Seeding replaces the tables, so it is idempotent.
@@ -16,11 +16,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from psycopg2 import sql
 
-from orchestration.sources.registry import RawTable, tables_of
-
-CRM_SCHEMA = "crm"
-CRM_SOURCE = "crm"
-CURSOR_COLUMN = "updated_at"
+from orchestration.extract.crm_postgres_source import CRM_SCHEMA, CRM_SOURCE, CURSOR_COLUMN
+from orchestration.extract.raw_contract import RawTable, tables_of
 
 #: Money is NUMERIC in an operational database; the extract casts it back to the contract's float64.
 MONEY_COLUMNS = frozenset({"list_price_usd", "unit_cost_usd", "order_total", "unit_price", "line_total"})
@@ -34,14 +31,6 @@ _PG_TYPES: dict[pa.DataType, str] = {
     pa.date32(): "date",
     pa.timestamp("us", tz="UTC"): "timestamptz",
 }
-
-
-def sqlalchemy_url(url: str) -> str:
-    """The CRM URL for SQLAlchemy with the installed driver (psycopg2; SQLAlchemy 2.1 defaults to psycopg 3)."""
-    scheme, sep, rest = url.partition("://")
-    if not sep or scheme not in ("postgres", "postgresql", "postgresql+psycopg2"):
-        raise ValueError(f"C360_CRM_POSTGRES_URL must be a postgresql:// URL, got {scheme or url!r}://...")
-    return f"postgresql+psycopg2://{rest}"
 
 
 def crm_tables() -> tuple[RawTable, ...]:

@@ -13,10 +13,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from orchestration.sources.generator import loyalty
-from orchestration.sources.generator.channels import MEDIUMS, PLATFORMS, SOURCES
-from orchestration.sources.generator.dataset import Delivery
-from orchestration.sources.generator.world import World
+from simulator.generator import loyalty
+from simulator.generator.channels import MEDIUMS, PLATFORMS, SOURCES
+from simulator.generator.dataset import Delivery
+from simulator.generator.world import World
 
 TRUTH_DIR = "_truth"
 

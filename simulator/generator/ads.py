@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from orchestration.sources.generator.channels import GOOGLE, META, Campaigns
-from orchestration.sources.generator.common import rng
-from orchestration.sources.generator.config import GeneratorConfig
-from orchestration.sources.generator.web import Sessions
+from simulator.generator.channels import GOOGLE, META, Campaigns
+from simulator.generator.common import rng
+from simulator.generator.generator_config import GeneratorConfig
+from simulator.generator.web import Sessions
 
 RESTATED_DAYS = 2
 #: Share of the final clicks / conversions each delivery shows (delivery 1 = the day after; last = final).

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from orchestration.sources.generator.world import World
-from orchestration.sources.registry import RAW_TABLES, ga4_event_id
+from orchestration.extract.raw_contract import RAW_TABLES, ga4_event_id
+from simulator.generator.world import World
 
 
 @dataclass(frozen=True)

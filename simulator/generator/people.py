@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from orchestration.sources.generator.channels import FIRST_VISIT_WEIGHTS, MEDIUMS, SOURCES
-from orchestration.sources.generator.common import rng
-from orchestration.sources.generator.config import GeneratorConfig
+from simulator.generator.channels import FIRST_VISIT_WEIGHTS, MEDIUMS, SOURCES
+from simulator.generator.common import rng
+from simulator.generator.generator_config import GeneratorConfig
 
 COUNTRIES = np.array(["US", "GB", "DE", "FR", "NL"])
 COUNTRY_WEIGHTS = np.array([0.60, 0.15, 0.10, 0.10, 0.05])

@@ -20,14 +20,26 @@ from dlt.extract.resource import DltResource
 from dlt.sources.sql_database import remove_nullability_adapter, sql_database
 from sqlalchemy import exc as sa_exc
 
-from orchestration.extract.dlt_sources import DELTA, TableOutcome, admit
+from orchestration.extract.admission import DELTA, TableOutcome, admit
+from orchestration.extract.delivery import Delivery, DeliveryError, with_lineage
 from orchestration.extract.quarantine import conform
-from orchestration.sources.delivery import Delivery, DeliveryError, with_lineage
-from orchestration.sources.postgres_crm import CRM_SCHEMA, CRM_SOURCE, CURSOR_COLUMN, sqlalchemy_url
-from orchestration.sources.registry import RawTable, tables_of
+from orchestration.extract.raw_contract import RawTable, tables_of
+
+#: Where the CRM database keeps the contract tables, which dlt source system they feed, and the incremental cursor.
+CRM_SCHEMA = "crm"
+CRM_SOURCE = "crm"
+CURSOR_COLUMN = "updated_at"
 
 #: Arrow batch size read from Postgres; bounds memory whatever the table size.
 CHUNK_ROWS = 50_000
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The CRM URL for SQLAlchemy with the installed driver (psycopg2; SQLAlchemy 2.1 defaults to psycopg 3)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in ("postgres", "postgresql", "postgresql+psycopg2"):
+        raise ValueError(f"C360_CRM_POSTGRES_URL must be a postgresql:// URL, got {scheme or url!r}://...")
+    return f"postgresql+psycopg2://{rest}"
 
 
 def exact_money(batch: pa.Table) -> pa.Table:

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from orchestration.sources.generator import ads, loyalty, service
-from orchestration.sources.generator.channels import Campaigns, campaigns
-from orchestration.sources.generator.common import Versioned, ids, seconds
-from orchestration.sources.generator.config import GeneratorConfig
-from orchestration.sources.generator.orders import Orders, make_orders, products
-from orchestration.sources.generator.people import People, make_people
-from orchestration.sources.generator.web import Events, Sessions, make_web
+from simulator.generator import ads, loyalty, service
+from simulator.generator.channels import Campaigns, campaigns
+from simulator.generator.common import Versioned, ids, seconds
+from simulator.generator.generator_config import GeneratorConfig
+from simulator.generator.orders import Orders, make_orders, products
+from simulator.generator.people import People, make_people
+from simulator.generator.web import Events, Sessions, make_web
 
 #: A progress callback: (step name, rows produced, seconds taken).
 Progress = Callable[[str, int, float], None]

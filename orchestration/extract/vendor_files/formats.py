@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from orchestration.sources.delivery import DeliveryError
+from orchestration.extract.delivery import DeliveryError
 
 Record = dict[str, str | None]
 PARAM_VALUE_KEYS = ("string_value", "int_value", "float_value", "double_value")
@@ -89,15 +88,3 @@ def read_ga4_jsonl(path: Path) -> Iterator[tuple[int, Record]]:
                 yield number, flatten_ga4(event)
     except UnicodeDecodeError as exc:
         raise DeliveryError(f"{path}: not a UTF-8 JSONL file ({exc})") from exc
-
-
-def write_atomically(path: Path, lines: Iterable[str] | None = None, rows: Iterable[list[str]] | None = None) -> None:
-    """Write a JSONL (`lines`) or CSV (`rows`) file under a temporary name, then rename: readers never see half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as handle:
-        if rows is not None:
-            csv.writer(handle).writerows(rows)
-        for line in lines or ():
-            handle.write(line + "\n")
-    os.replace(tmp, path)

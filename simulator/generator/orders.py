@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from orchestration.sources.generator.common import group_cumsum, position_in_group, rng
-from orchestration.sources.generator.config import GeneratorConfig
-from orchestration.sources.generator.people import COUNTRY_CURRENCY, People
+from simulator.generator.common import group_cumsum, position_in_group, rng
+from simulator.generator.generator_config import GeneratorConfig
+from simulator.generator.people import COUNTRY_CURRENCY, People
 
 #: Reporting currency is USD; these are the (static, first-version) rates used to price local-currency orders.
 FX_TO_USD = {"USD": 1.0, "EUR": 1.08, "GBP": 1.27}

@@ -10,7 +10,7 @@ The simulated world runs HORIZON_DAYS past the anchor date: the default dataset 
 end_date, and increment N is what is delivered on day end_date + N (see generator/world.py and dataset.py). Each table
 draws from its own random stream derived from the seed; the same config always yields identical tables.
 
-The modules under orchestration/sources/generator/ each do one job: people (customer records and their dirt), orders,
+The modules under simulator/generator/ each do one job: people (customer records and their dirt), orders,
 loyalty (the programme's rules), web (sessions and events), ads, service (tickets, NPS, consents), world (assembly),
 dataset (selection of a delivery), truth (the _truth files).
 """
@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from orchestration.sources.generator.config import (
+from simulator.generator.dataset import deliver
+from simulator.generator.generator_config import (
     DEFAULT_END_DATE,
     HORIZON_DAYS,
     SCALES,
@@ -27,10 +28,9 @@ from orchestration.sources.generator.config import (
     Scale,
     TrueParameters,
 )
-from orchestration.sources.generator.dataset import deliver
-from orchestration.sources.generator.orders import FX_TO_USD
-from orchestration.sources.generator.truth import parameters, truth_tables, write_truth
-from orchestration.sources.generator.world import BUILD_STEPS, Progress, build_world
+from simulator.generator.orders import FX_TO_USD
+from simulator.generator.truth import parameters, truth_tables, write_truth
+from simulator.generator.world import BUILD_STEPS, Progress, build_world
 
 __all__ = [
     "BUILD_STEPS",

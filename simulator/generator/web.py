@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from orchestration.sources.generator.channels import (
+from simulator.generator.channels import (
     EMAIL,
     EMAIL_CAMPAIGN,
     GOOGLE,
@@ -23,11 +23,11 @@ from orchestration.sources.generator.channels import (
     SOURCES,
     Campaigns,
 )
-from orchestration.sources.generator.channels import FIRST_VISIT_WEIGHTS as FIRST_WEIGHTS
-from orchestration.sources.generator.common import MICROS_PER_DAY, group_cumsum, position_in_group, rng, scramble
-from orchestration.sources.generator.config import GeneratorConfig
-from orchestration.sources.generator.orders import Orders
-from orchestration.sources.generator.people import People
+from simulator.generator.channels import FIRST_VISIT_WEIGHTS as FIRST_WEIGHTS
+from simulator.generator.common import MICROS_PER_DAY, group_cumsum, position_in_group, rng, scramble
+from simulator.generator.generator_config import GeneratorConfig
+from simulator.generator.orders import Orders
+from simulator.generator.people import People
 
 PRE_SIGNUP_SESSIONS = 0.7  # mean anonymous sessions before signing up
 BROWSE_SESSIONS_PER_YEAR = 4.0

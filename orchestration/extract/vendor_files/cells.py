@@ -14,7 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from orchestration.sources.registry import TIMESTAMP
+from orchestration.extract.raw_contract import TIMESTAMP
 
 UTC_FORMAT = "%Y-%m-%d %H:%M:%S"  # HubSpot / Zendesk style exports, in UTC
 LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S %z"  # Shopify: shop-local time with its UTC offset, e.g. 2026-03-04 11:15:00 +0100

@@ -5,9 +5,11 @@ tested on the same data as the embedded one.
 
 from __future__ import annotations
 
+import csv
 import json
+import os
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,10 +17,9 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
-from orchestration.sources.files.cells import KINDS, LOCAL_FORMAT
-from orchestration.sources.files.formats import write_atomically
-from orchestration.sources.files.mappings import FileSpec, file_spec
-from orchestration.sources.landing import write_manifest
+from orchestration.extract.vendor_files.cells import KINDS, LOCAL_FORMAT
+from orchestration.extract.vendor_files.mappings import FileSpec, file_spec
+from simulator.landing_writer import write_manifest
 
 #: Shops export order times in the customer's local time; the writer reproduces that dirt, the reader repairs it.
 COUNTRY_TIMEZONE = {
@@ -92,6 +93,18 @@ def _ga4_event(spec: FileSpec, flat: dict[str, Any]) -> dict[str, Any]:
             node = node.setdefault(parent, {})
         node[leaf] = value
     return event
+
+
+def write_atomically(path: Path, lines: Iterable[str] | None = None, rows: Iterable[list[str]] | None = None) -> None:
+    """Write a JSONL (`lines`) or CSV (`rows`) file under a temporary name, then rename: readers never see half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as handle:
+        if rows is not None:
+            csv.writer(handle).writerows(rows)
+        for line in lines or ():
+            handle.write(line + "\n")
+    os.replace(tmp, path)
 
 
 def write_files(tables: dict[str, pa.Table], out_dir: Path, metadata: dict[str, object] | None = None) -> Path:

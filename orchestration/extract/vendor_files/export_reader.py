@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from orchestration.sources.delivery import LINEAGE, SOURCE_FILE, SOURCE_ROW, Delivery, DeliveryError, Reject
-from orchestration.sources.files.cells import KINDS, is_local_time
-from orchestration.sources.files.formats import Record, RowShapeError, read_csv, read_ga4_jsonl
-from orchestration.sources.files.mappings import Field, FileSpec, file_spec, snake_case
-from orchestration.sources.registry import RawTable, ga4_event_id
+from orchestration.extract.delivery import LINEAGE, SOURCE_FILE, SOURCE_ROW, Delivery, DeliveryError, Reject
+from orchestration.extract.raw_contract import RawTable, ga4_event_id
+from orchestration.extract.vendor_files.cells import KINDS, is_local_time
+from orchestration.extract.vendor_files.formats import Record, RowShapeError, read_csv, read_ga4_jsonl
+from orchestration.extract.vendor_files.mappings import Field, FileSpec, file_spec, snake_case
 
 LOCAL_TIME_NOTE = "timestamps_in_local_time"
 

@@ -1,0 +1,54 @@
+"""The one path from any source's rows to raw: quarantine rules, the ledger's counts and the load columns.
+
+Every source (the `synthetic` Parquet, the `files` vendor exports, each chunk of the `postgres` CRM read) hands its
+rows as a `Delivery` to `admit`; dlt_sources.py and crm_postgres_source.py both build on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pyarrow as pa
+
+from orchestration.extract.delivery import Delivery, Reject
+from orchestration.extract.quarantine import split
+from orchestration.extract.raw_contract import RawTable
+
+#: How a load relates to the source's data, recorded in the ledger and judged by the gates (quality/gate.py).
+SNAPSHOT = "snapshot"  # an export the source delivered (a whole table, or a day's file): empty means it broke
+DELTA = "delta"  # rows changed since the cursor of the last read: empty means nothing changed
+
+
+@dataclass
+class TableOutcome:
+    """What one table's extract read, for the ledger and the quarantine: extracted = loaded + len(rejects)."""
+
+    extracted: int = 0
+    rejects: list[Reject] = field(default_factory=list)
+    notes: dict[str, int] = field(default_factory=dict)
+    delivery: str = SNAPSHOT
+
+
+def admit(delivery: Delivery, spec: RawTable, load_id: str, loaded_at: datetime, outcome: TableOutcome) -> pa.Table:
+    """The shared path from a source's rows to raw: quarantine rules, the ledger's counts, the load columns. Called
+    once per file delivery, or once per chunk of a database read (the outcome accumulates)."""
+    good, rejects = split(delivery, spec)
+    outcome.extracted += delivery.rows_read
+    outcome.rejects.extend(rejects)
+    for note, count in delivery.notes.items():
+        outcome.notes[note] = outcome.notes.get(note, 0) + count
+    return _with_load_columns(good, spec, load_id, loaded_at)
+
+
+def _with_load_columns(table: pa.Table, spec: RawTable, load_id: str, loaded_at: datetime) -> pa.Table:
+    n = table.num_rows
+    table = table.append_column("_load_id", pa.array([load_id] * n, pa.string()))
+    table = table.append_column("_loaded_at", pa.array([loaded_at] * n, pa.timestamp("us", tz="UTC")))
+    # Key columns without nulls are declared non-nullable, matching dlt's primary-key hint.
+    schema = table.schema
+    for column in spec.primary_key:
+        i = schema.get_field_index(column)
+        if i >= 0 and table[column].null_count == 0:
+            schema = schema.set(i, schema.field(i).with_nullable(False))
+    return table.cast(schema)

@@ -1,0 +1,1 @@
+"""The simulated world, one job per module (see simulator/retailer.py)."""
