@@ -16,7 +16,7 @@ import dagster as dg
 
 from orchestration.config import Settings
 from orchestration.report import render
-from orchestration.runner import RunOutcome
+from orchestration.run_outcome import RunOutcome
 
 log = logging.getLogger("c360.alerts")
 WEBHOOK_TIMEOUT_S = 10

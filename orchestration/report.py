@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
 from orchestration.config import Settings
-from orchestration.runner import RunOutcome
+from orchestration.run_outcome import RunOutcome
+from orchestration.warehouse import connect_file, connect_published
 
 LAYERS = ("raw", "staging", "intermediate", "marts")
 
 
 def rows_per_layer(warehouse_path: Path) -> dict[str, dict[str, int]]:
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+    with connect_file(warehouse_path, read_only=True) as con:
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables "
             "where table_schema in ('raw', 'staging', 'intermediate', 'marts') "
@@ -30,7 +29,7 @@ def rows_per_layer(warehouse_path: Path) -> dict[str, dict[str, int]]:
 
 
 def top_segments(published_path: Path, limit: int = 5) -> list[tuple[str, int, float]]:
-    with duckdb.connect(str(published_path), read_only=True) as con:
+    with connect_published(published_path) as con:
         return con.execute(
             "select rfm_segment, count(*) as customers, round(sum(monetary_reporting), 2) as revenue "
             "from mart_rfm group by 1 order by customers desc, rfm_segment limit ?",
@@ -40,7 +39,7 @@ def top_segments(published_path: Path, limit: int = 5) -> list[tuple[str, int, f
 
 def clv_by_channel(published_path: Path) -> list[tuple[str, int, float, float, float | None]]:
     """Per acquisition channel (first web touch): customers, avg margin to date, avg 12-month CLV, CLV:CAC."""
-    with duckdb.connect(str(published_path), read_only=True) as con:
+    with connect_published(published_path) as con:
         return con.execute(
             "select acquisition_channel, customers_acquired, average_gross_margin_to_date_reporting, "
             "average_predicted_clv_12_months_reporting, clv_to_cac_ratio "
@@ -50,7 +49,7 @@ def clv_by_channel(published_path: Path) -> list[tuple[str, int, float, float, f
 
 def roas_by_platform(published_path: Path) -> list[tuple[str, float, float, float | None]]:
     """Per ad platform: spend, last-touch attributed revenue, ROAS (revenue / spend) over the whole mart."""
-    with duckdb.connect(str(published_path), read_only=True) as con:
+    with connect_published(published_path) as con:
         return con.execute(
             "select ad_platform, sum(spend_reporting), sum(last_touch_revenue_reporting), "
             "round(sum(last_touch_revenue_reporting) / nullif(sum(spend_reporting), 0), 2) "

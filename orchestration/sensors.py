@@ -6,7 +6,7 @@ import dagster as dg
 
 from orchestration.alerts import handle_finished_run
 from orchestration.config import Settings
-from orchestration.runner import outcome_from_instance
+from orchestration.run_outcome import outcome_from_instance
 from orchestration.schedules import DAILY_JOB
 
 

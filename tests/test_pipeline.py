@@ -15,7 +15,7 @@ from orchestration.config import DBT_PROJECT_DIR
 from orchestration.extract.raw_contract import RAW_TABLES
 from orchestration.publish.publisher import PUBLISH_LOG, published_tables, storage_format
 from orchestration.report import render
-from orchestration.runner import RunOutcome
+from orchestration.run_outcome import RunOutcome
 from simulator.generator.people import email_is_test
 from tests.conftest import XS, ExpectedWarehouse, Workspace
 from tests.dbt_harness import run_dbt

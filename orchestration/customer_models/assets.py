@@ -1,10 +1,11 @@
 """The CLV asset: fits BG/NBD + Gamma-Gamma on `marts.fct_orders` and writes per-customer predictions for dbt."""
 
 import dagster as dg
-import duckdb
 
 from orchestration.as_of import run_as_of_date
 from orchestration.config import Settings
+from orchestration.customer_models.clv import fit_clv
+from orchestration.warehouse import connect_warehouse
 
 PREDICTIONS = dg.AssetKey(["customer_models", "clv_predictions"])
 
@@ -19,10 +20,8 @@ def definitions(settings: Settings) -> dg.Definitions:
         "Gamma-Gamma fitted on completed orders up to the as-of date (time unit: days). Read by dbt's mart_clv.",
     )
     def clv_predictions(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        from orchestration.customer_models.clv import fit_clv  # NumPy/SciPy models: imported only when fitting
-
         as_of = run_as_of_date(context.run, settings)
-        with duckdb.connect(str(settings.warehouse_path)) as con:
+        with connect_warehouse(settings) as con:
             transactions = con.sql(
                 "select customer_key, order_date, net_revenue_reporting as amount from marts.fct_orders "
                 "where not is_refunded and order_date <= ? order by customer_key, order_date, order_id",

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.warehouse import connect_file
+
 LEDGER = "audit.loads"
 DDL = f"""
 create schema if not exists audit;
@@ -54,7 +56,7 @@ def record_load(
     Every extracted row is loaded or quarantined: otherwise the ledger row is still written (for the audit) and
     LoadAccountingError is raised, failing the extract.
     """
-    with duckdb.connect(str(warehouse_path)) as con:
+    with connect_file(warehouse_path) as con:
         con.execute(DDL)
         rows_loaded = con.execute(f'select count(*) from raw."{table}" where _load_id = ?', [load_id]).fetchall()[0][0]
         con.execute(
@@ -119,7 +121,7 @@ def recent_published_rows(con: duckdb.DuckDBPyConnection, table: str, limit: int
 
 def mark_published(warehouse_path: Path, published_at: datetime) -> int:
     """Every load judged by this run's gates reached BI: record it. Returns how many ledger rows changed."""
-    with duckdb.connect(str(warehouse_path)) as con:
+    with connect_file(warehouse_path) as con:
         con.execute(DDL)
         return con.execute(
             f"update {LEDGER} set published_at = ? where published_at is null and discarded_at is null",
@@ -132,7 +134,7 @@ def discard_load(warehouse_path: Path, load_id: str, discarded_at: datetime) -> 
 
     Rows the load overwrote (same key, earlier load) are not restored: the next delivery of those keys restores them.
     """
-    with duckdb.connect(str(warehouse_path)) as con:
+    with connect_file(warehouse_path) as con:
         con.execute(DDL)
         tables = [
             r[0]

@@ -18,12 +18,13 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from expectations._rules import accepted_currencies  # the FX seed: one source of truth with the GX gate
 from orchestration.extract.delivery import LINEAGE, SOURCE_FILE, SOURCE_ROW, Delivery, DeliveryError, Reject
 from orchestration.extract.raw_contract import RawTable
+from orchestration.warehouse import connect_file
 
 QUARANTINE = "audit.quarantine"
 DDL = f"""
@@ -46,8 +47,6 @@ NON_NEGATIVE_COLUMNS = ("quantity",)
 
 
 def known_currencies() -> list[str]:
-    from expectations._rules import accepted_currencies  # the FX seed: one source of truth with the GX gate
-
     return [c.upper() for c in accepted_currencies()]
 
 
@@ -139,7 +138,7 @@ def record_quarantine(
     warehouse_path: Path, source: str, raw_table: str, rejects: list[Reject], load_id: str, loaded_at: datetime
 ) -> int:
     """Store a load's rejects in audit.quarantine (one row per rejected record); returns how many."""
-    with duckdb.connect(str(warehouse_path)) as con:
+    with connect_file(warehouse_path) as con:
         con.execute(DDL)
         if rejects:
             con.executemany(

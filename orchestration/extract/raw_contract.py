@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from orchestration.warehouse import connect_scratch
+
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 
@@ -242,8 +244,6 @@ def ga4_event_id(user_pseudo_id: pa.Array, event_timestamp: pa.Array, event_name
     The id is the first 20 hex digits of SHA-1 over "user_pseudo_id|event_timestamp|event_name" (the timestamp in
     decimal). Hashed inside DuckDB, vectorised: tens of millions of rows take seconds, not minutes.
     """
-    import duckdb
-
     keys = pa.table(
         {
             "u": user_pseudo_id.cast(pa.string()),
@@ -251,7 +251,7 @@ def ga4_event_id(user_pseudo_id: pa.Array, event_timestamp: pa.Array, event_name
             "n": event_name.cast(pa.string()),
         }
     )
-    with duckdb.connect() as con:
+    with connect_scratch() as con:
         con.register("keys", keys)
         ids = con.sql("select substr(sha1(concat_ws('|', u, t, n)), 1, 20) as id from keys").to_arrow_table()
     return ids["id"].combine_chunks().cast(pa.string())

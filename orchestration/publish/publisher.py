@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
+from orchestration.warehouse import connect_published, connect_scratch
 
 VERSIONS_DIR = "versions"
 PUBLISH_LOG = "_publish_log"
@@ -45,7 +45,7 @@ def publish(
     staging.unlink(missing_ok=True)
     row_counts: dict[str, int] = {}
     try:
-        with duckdb.connect() as con:
+        with connect_scratch() as con:
             con.execute(f"attach '{staging}' as published (storage_version '{storage_version}')")
             con.execute(f"attach '{warehouse_path}' as warehouse (read_only)")
             for schema, table in tables:
@@ -138,6 +138,6 @@ def storage_format(path: Path) -> int:
 
 def published_tables(published_path: Path) -> dict[str, int]:
     """Row count per table of the live published file (read-only, as a BI tool would open it)."""
-    with duckdb.connect(str(published_path), read_only=True) as con:
+    with connect_published(published_path) as con:
         names = [r[0] for r in con.execute("select table_name from information_schema.tables order by 1").fetchall()]
         return {n: con.execute(f'select count(*) from "{n}"').fetchall()[0][0] for n in names}

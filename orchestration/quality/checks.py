@@ -8,6 +8,7 @@ import dagster as dg
 
 from orchestration.as_of import run_as_of_date
 from orchestration.config import Settings
+from orchestration.quality.gate import GateContext, run_gate
 from orchestration.quality.suites import suite_modules
 
 if TYPE_CHECKING:
@@ -45,8 +46,6 @@ def _gx_gate(module: ModuleType, settings: Settings) -> dg.AssetChecksDefinition
         description=(module.__doc__ or "").strip(),
     )
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        from orchestration.quality.gate import GateContext, run_gate  # imports GX (slow) only when gating
-
         try:
             as_of = run_as_of_date(context.run, settings)
             outcome = run_gate(settings.warehouse_path, module, GateContext(now=datetime.now(UTC), as_of=as_of))

@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from expectations import _rules
 from orchestration.extract.ledger import (
     LEDGER,
     _has_ledger,
@@ -20,6 +21,8 @@ from orchestration.extract.ledger import (
     unpublished_deltas_only,
     unpublished_loads,
 )
+from orchestration.quality.gx_validation import SuiteOutcome, SuiteRunner, merge_chunks
+from orchestration.warehouse import connect_file
 
 #: Rows per chunk handed to GX: bounds memory whatever the table size.
 CHUNK_ROWS = 200_000
@@ -40,9 +43,7 @@ class GateContext:
 
 def build_suites(module: ModuleType) -> tuple[Any, Any]:
     """Row and table suites; every raw suite (SCOPE unpublished_loads) also gets the quarantine-rate rule."""
-    import great_expectations as gx
-
-    from expectations import _rules
+    import great_expectations as gx  # ~13 s to import: paid when a gate runs, not when the definitions load
 
     table_rules = module.table_rules()
     if module.SCOPE == "unpublished_loads":
@@ -87,8 +88,6 @@ def parameters(
 ) -> dict[str, Any]:
     """`per_day`: the baseline is rows per day (default: the module declares VOLUME_DAY). `delta`: the batch is rows
     changed since a cursor: it may be empty and has no delivery size to band (_rules.volume_within_recent_band)."""
-    from expectations import _rules
-
     # Without load history there is no band: any non-negative count passes (not_empty judges empty batches).
     params: dict[str, Any] = {
         _rules.NOW: pd.Timestamp(ctx.now),
@@ -158,19 +157,15 @@ def delta_day_rows(con: duckdb.DuckDBPyConnection, module: ModuleType, batch_sql
 
 def whole_table_metrics(table_suite: Any) -> list[str]:
     """Metrics a delta is judged on over the whole table (rules marked _rules.WHOLE_TABLE_WHEN_DELTA)."""
-    from expectations import _rules
-
     marker = next(iter(_rules.WHOLE_TABLE_WHEN_DELTA))
     return [e.column for e in table_suite.expectations if (e.meta or {}).get(marker)]
 
 
 def run_gate(warehouse_path: Path, module: ModuleType, ctx: GateContext, chunk_rows: int = CHUNK_ROWS):
     """Validate the module's dataset; returns a SuiteOutcome of row rules followed by table rules."""
-    from expectations import _rules
-    from orchestration.quality.gx_validation import SuiteOutcome, SuiteRunner, merge_chunks
 
     row_suite, table_suite = build_suites(module)
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+    with connect_file(warehouse_path, read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")
         batch = batch_filter(module, con)
         raw = module.SCOPE != "table"

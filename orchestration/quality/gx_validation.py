@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import great_expectations as gx
 import pandas as pd
-from great_expectations.data_context.types.base import ProgressBarsConfig
+
+if TYPE_CHECKING:
+    import great_expectations as gx
 
 SAMPLE_SIZE = 5
 
@@ -50,6 +51,9 @@ class SuiteRunner:
     """One ephemeral GX context and validation definition, run on as many DataFrames (chunks) as needed."""
 
     def __init__(self, suite: gx.ExpectationSuite) -> None:
+        import great_expectations as gx  # ~13 s: paid by the first gate that runs, not by loading the definitions
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
         self.expected_count = len(suite.expectations)
         context = gx.get_context(mode="ephemeral")
         context.variables.progress_bars = ProgressBarsConfig(globally=False)  # run logs, not terminal animations

@@ -1,0 +1,61 @@
+"""What a run did (checks, materialisations, failed steps), read from its Dagster events.
+
+Its own module because the runner, the publish asset, the report, the alerts and the sensors all read it; the
+runner itself (which builds the definitions) is imported by none of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import dagster as dg
+
+
+@dataclass(frozen=True)
+class CheckSummary:
+    asset: str
+    check: str
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    run_id: str
+    success: bool
+    checks: list[CheckSummary]
+    materialized: list[str]
+    failed_steps: list[str]
+
+    @property
+    def published(self) -> bool:
+        return "published/marts" in self.materialized
+
+
+def outcome_from_events(run_id: str, success: bool, events: Iterable[dg.DagsterEvent]) -> RunOutcome:
+    """What a run did, read from its Dagster events (the in-process result or the instance's event log)."""
+    checks, materialized, failed_steps = [], set(), []
+    for event in events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            failures = evaluation.metadata.get("failures") or evaluation.metadata.get("error")
+            checks.append(
+                CheckSummary(
+                    asset=evaluation.asset_key.to_user_string(),
+                    check=evaluation.check_name,
+                    passed=evaluation.passed,
+                    detail="" if evaluation.passed else str(failures.value if failures else ""),
+                )
+            )
+        elif event.event_type_value == "ASSET_MATERIALIZATION":
+            materialized.add(event.asset_key.to_user_string())
+        elif event.event_type_value == "STEP_FAILURE":
+            failed_steps.append(event.step_key)
+    return RunOutcome(run_id, success, checks, sorted(materialized), failed_steps)
+
+
+def outcome_from_instance(instance: dg.DagsterInstance, run_id: str) -> RunOutcome:
+    run = instance.get_run_by_id(run_id)
+    events = [entry.dagster_event for entry in instance.all_logs(run_id) if entry.dagster_event]
+    return outcome_from_events(run_id, run is not None and run.status == dg.DagsterRunStatus.SUCCESS, events)
