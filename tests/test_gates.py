@@ -18,8 +18,9 @@ import pytest
 from expectations._rules import MAX_QUARANTINE_RATE
 from orchestration.definitions import build_definitions
 from orchestration.extract.ledger import discard_load
+from orchestration.publish.pg_roles import provision_reader_role
 from orchestration.publish.publisher import published_tables
-from orchestration.runner import RunOutcome
+from orchestration.run_outcome import RunOutcome
 from tests.conftest import ExpectedWarehouse, Workspace, file_digest, make_workspace
 from tests.postgres_fixtures import PgTarget, throwaway_database
 
@@ -74,6 +75,7 @@ def workspace(
 ) -> Iterator[Workspace]:
     """This module's workspace also publishes to a real Postgres and alerts a real webhook."""
     reader = f"bi_reader_{secrets.token_hex(4)}"
+    provision_reader_role(postgres.dsn, reader)
     env = {
         "C360_POSTGRES_DSN": postgres.dsn,
         "C360_POSTGRES_READER_ROLE": reader,

@@ -8,6 +8,7 @@ import struct
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -17,16 +18,21 @@ import psycopg2
 import psycopg2.errors
 import pytest
 
-from orchestration.publish.postgres import (
-    PublishInProgress,
-    PublishLockTimeout,
-    ensure_reader_role,
-    publish_lock_key,
-    publish_to_postgres,
-)
-from tests.postgres_fixtures import PgTarget, pg_target_fixture, reader_role_fixture  # noqa: F401  (fixtures)
+from orchestration.publish.pg_roles import ReaderRoleMissing, provision_reader_role
+from orchestration.publish.pg_swap import PublishInProgress, PublishLockTimeout, publish_lock_key
+from orchestration.publish.postgres_serving import publish_to_postgres
+from tests.postgres_fixtures import PgTarget, reader_role_fixture, throwaway_database  # noqa: F401  (fixtures)
 
 TABLES = [("marts", "customers"), ("marts", "extras"), ("marts", "orders")]
+
+
+@pytest.fixture(name="pg_target")
+def provisioned_target(reader_role: str) -> Iterator[PgTarget]:
+    """A throwaway database whose reader role was provisioned once, as `c360 postgres provision` does."""
+    with throwaway_database() as target:
+        provision_reader_role(target.dsn, reader_role)
+        yield target
+
 
 TRICKY_TEXT = [
     "",
@@ -239,10 +245,11 @@ def test_republish_replaces_live_data_and_leaves_no_side_schemas(
 
 
 def test_reader_role_can_only_select_marts(tmp_path: Path, pg_target: PgTarget, reader_role: str) -> None:
-    with pg_target.connect() as admin, admin.cursor() as cur:  # pre-15 defaults: ensure_reader_role must revoke them
+    with pg_target.connect() as admin, admin.cursor() as cur:  # pre-15 defaults: provisioning must revoke them
         cur.execute("grant create on schema public to public")
         cur.execute(f'grant create on database "{pg_target.dbname}" to public')
     admin.close()
+    provision_reader_role(pg_target.dsn, reader_role)
     publish(make_warehouse(tmp_path / "w.duckdb", "run-a"), pg_target, reader_role, "run-a")
     conn = pg_target.connect(user=reader_role)
     denied = psycopg2.errors.InsufficientPrivilege
@@ -278,10 +285,23 @@ def test_reader_role_can_only_select_marts(tmp_path: Path, pg_target: PgTarget, 
     admin.close()
 
 
-def test_ensure_reader_role_refuses_a_superuser(pg_target: PgTarget) -> None:
-    with pg_target.connect(autocommit=False) as conn, pytest.raises(ValueError, match="superuser"):
-        ensure_reader_role(conn, "postgres")
-    conn.close()
+def test_provisioning_refuses_a_superuser_as_reader(pg_target: PgTarget) -> None:
+    with pytest.raises(ValueError, match="superuser"):
+        provision_reader_role(pg_target.dsn, "postgres")
+
+
+def test_publish_leaves_privileges_alone_and_needs_a_provisioned_role(tmp_path: Path, pg_target: PgTarget) -> None:
+    with pg_target.connect() as admin, admin.cursor() as cur:
+        cur.execute("grant create on schema public to public")
+    admin.close()
+    with pytest.raises(ReaderRoleMissing, match="c360 postgres provision --reader-role never_provisioned"):
+        publish(make_warehouse(tmp_path / "w.duckdb", "run-a"), pg_target, "never_provisioned", "run-a")
+    with pg_target.connect() as admin, admin.cursor() as cur:
+        cur.execute("select count(*) from pg_namespace where nspname like 'marts%'")
+        assert cur.fetchone()[0] == 0  # the failed swap rolled the build back
+        cur.execute("select has_schema_privilege('public', 'public', 'CREATE')")
+        assert cur.fetchone()[0]  # a publish no longer revokes privileges on public: provisioning did, once
+    admin.close()
 
 
 def test_readers_never_see_a_mix_or_an_error_during_swaps(

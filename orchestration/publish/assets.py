@@ -5,16 +5,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from orchestration.as_of import run_as_of_date
 from orchestration.config import Settings
 from orchestration.extract.ledger import mark_published
 from orchestration.extract.raw_contract import RAW_TABLES
-from orchestration.publish.postgres import publish_to_postgres
+from orchestration.publish.postgres_serving import publish_to_postgres
 from orchestration.publish.publisher import publish
-from orchestration.runner import outcome_from_events
+from orchestration.run_outcome import outcome_from_events
 from orchestration.transform.project import dbt_project
+from orchestration.warehouse import connect_file
 
 PUBLISHED_SCHEMA = "marts"
 
@@ -31,7 +31,7 @@ def marts_to_publish(manifest_path: Path) -> list[str]:
 
 def data_interval(warehouse_path: Path) -> dict[str, str | None]:
     """First and last order day in the published facts: the period the marts describe."""
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+    with connect_file(warehouse_path, read_only=True) as con:
         first, last = con.execute(
             f"select min(order_date), max(order_date) from {PUBLISHED_SCHEMA}.fct_orders"
         ).fetchall()[0]
