@@ -28,7 +28,36 @@ ENV_DEFAULTS: dict[str, str] = {
     "C360_CLV_MARGIN": "0.35",  # gross margin rate applied to predicted spend in the 12-month CLV
     "C360_CLV_MONTHLY_DISCOUNT_RATE": "0.01",  # monthly discount rate of the CLV (about 12.7% a year)
     "C360_ALERT_WEBHOOK_URL": "",  # optional: failed runs POST a JSON alert here (always logged + written to a file)
+    "C360_DUCKDB_MEMORY_LIMIT": "",  # memory_limit of warehouse connections (e.g. 4GB); empty = DuckDB default
+    "C360_DUCKDB_THREADS": "",  # warehouse connections' threads; empty = DuckDB's default (all cores)
 }
+
+#: Settings that take one of a fixed set of values, checked by Settings.from_env.
+SOURCES = ("files", "postgres", "synthetic")
+SCALES = ("XS", "S", "M", "L")
+
+
+class SettingsError(ValueError):
+    """A setting has a value the warehouse cannot use. The message is one line: variable, bad value, what is valid."""
+
+
+def _choice(env: Mapping[str, str], name: str, valid: tuple[str, ...]) -> str:
+    value = env[name]
+    if value not in valid:
+        raise SettingsError(f"{name}={value!r} is not one of: {', '.join(valid)}")
+    return value
+
+
+def _number(env: Mapping[str, str], name: str, kind: type[int] | type[float], minimum: float = 0) -> int | float:
+    value = env[name]
+    try:
+        number = kind(value)
+    except ValueError:
+        number = None
+    if number is None or number < minimum:
+        what = "an integer" if kind is int else "a number"
+        raise SettingsError(f"{name}={value!r} is not {what} >= {minimum:g}")
+    return number
 
 
 @dataclass(frozen=True)
@@ -48,6 +77,8 @@ class Settings:
     alert_webhook_url: str
     clv_margin: float
     clv_monthly_discount_rate: float
+    duckdb_memory_limit: str = ""
+    duckdb_threads: int | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -55,20 +86,22 @@ class Settings:
         value = {name: env.get(name) or default for name, default in ENV_DEFAULTS.items()}
         return cls(
             data_dir=Path(value["C360_DATA_DIR"]).expanduser().resolve(),
-            source=value["C360_SOURCE"],
-            scale=value["C360_SCALE"],
-            seed=int(value["C360_SEED"]),
+            source=_choice(value, "C360_SOURCE", SOURCES),
+            scale=_choice(value, "C360_SCALE", SCALES),
+            seed=int(_number(value, "C360_SEED", int)),
             reporting_currency=value["C360_REPORTING_CURRENCY"].upper(),
             schedule_cron=value["C360_SCHEDULE_CRON"],
             schedule_timezone=value["C360_SCHEDULE_TIMEZONE"],
-            publish_keep=int(value["C360_PUBLISH_KEEP"]),
+            publish_keep=int(_number(value, "C360_PUBLISH_KEEP", int)),
             publish_storage_version=value["C360_PUBLISH_STORAGE_VERSION"],
             postgres_dsn=env.get("C360_POSTGRES_DSN", ""),
             crm_postgres_url=env.get("C360_CRM_POSTGRES_URL", ""),
             postgres_reader_role=value["C360_POSTGRES_READER_ROLE"],
             alert_webhook_url=env.get("C360_ALERT_WEBHOOK_URL", ""),
-            clv_margin=float(value["C360_CLV_MARGIN"]),
-            clv_monthly_discount_rate=float(value["C360_CLV_MONTHLY_DISCOUNT_RATE"]),
+            clv_margin=float(_number(value, "C360_CLV_MARGIN", float)),
+            clv_monthly_discount_rate=float(_number(value, "C360_CLV_MONTHLY_DISCOUNT_RATE", float)),
+            duckdb_memory_limit=value["C360_DUCKDB_MEMORY_LIMIT"],
+            duckdb_threads=int(_number(value, "C360_DUCKDB_THREADS", int, 1)) if value["C360_DUCKDB_THREADS"] else None,
         )
 
     @property
@@ -92,6 +125,11 @@ class Settings:
     @property
     def dagster_home(self) -> Path:
         return self.data_dir / "dagster_home"
+
+    @property
+    def duckdb_temp_dir(self) -> Path:
+        """Where warehouse connections spill when a query outgrows memory_limit."""
+        return self.data_dir / "duckdb_tmp"
 
     @property
     def alerts_dir(self) -> Path:

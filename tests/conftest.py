@@ -16,7 +16,8 @@ import pyarrow as pa
 import pytest
 
 from orchestration.config import Settings
-from orchestration.runner import RunOutcome, run_daily_job
+from orchestration.run_outcome import RunOutcome
+from orchestration.runner import run_daily_job
 from simulator.generator.people import email_is_test
 from simulator.landing_writer import write_tables
 from simulator.retailer import GeneratorConfig, generate_with_truth
@@ -85,7 +86,6 @@ class Workspace:
         write_tables(tables, self.settings.landing_dir, {"scale": XS.scale, "seed": XS.seed, "end_date": end_date})
 
     def run(self) -> RunOutcome:
-        os.environ["C360_DATA_DIR"] = str(self.settings.data_dir)
         return run_daily_job(self.settings, instance=self.instance)
 
 
@@ -96,16 +96,9 @@ def file_digest(path: Path) -> str:
 @contextmanager
 def make_workspace(data_dir: Path, tables: dict[str, pa.Table], **env: str) -> Iterator[Workspace]:
     """A workspace on `data_dir` with `tables` landed; extra settings as environment variables."""
-    previous = os.environ.get("C360_DATA_DIR")
     ws = Workspace(Settings.from_env({**os.environ, "C360_DATA_DIR": str(data_dir), "C360_SCALE": "XS", **env}))
     ws.land(tables)
-    try:
-        yield ws
-    finally:
-        if previous is None:
-            os.environ.pop("C360_DATA_DIR", None)
-        else:
-            os.environ["C360_DATA_DIR"] = previous
+    yield ws
 
 
 @pytest.fixture(scope="module")

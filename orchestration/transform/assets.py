@@ -13,7 +13,7 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.as_of import run_as_of_date
 from orchestration.config import Settings
-from orchestration.transform.project import WarehouseTranslator, dbt_cli, dbt_project, export_dbt_env
+from orchestration.transform.project import WarehouseTranslator, dbt_cli, dbt_project
 
 MODEL_OUTPUTS = "source:customer_models+"
 
@@ -30,7 +30,6 @@ def _dbt_build(name: str, project: DbtProject, settings: Settings, **selection: 
         as_of_date = run_as_of_date(context.run, settings).isoformat()
         dbt_vars = {"as_of_date": as_of_date, "reporting_currency": settings.reporting_currency}
         context.log.info(f"dbt build as of {as_of_date} in {settings.reporting_currency}")
-        export_dbt_env(settings)
         yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
 
     return _build
@@ -44,5 +43,5 @@ def definitions(settings: Settings) -> dg.Definitions:
             _dbt_build("dbt_warehouse", project, settings, exclude=MODEL_OUTPUTS),
             _dbt_build("dbt_customer_analytics", project, settings, select=MODEL_OUTPUTS),
         ],
-        resources={"dbt": dbt_cli(project)},
+        resources={"dbt": dbt_cli(project, settings)},
     )

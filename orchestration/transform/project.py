@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,6 +12,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
 
 from orchestration.config import DBT_PROJECT_DIR, Settings
+from orchestration.warehouse import duckdb_config
 
 #: Files whose change makes the manifest stale.
 _DBT_INPUT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md"}
@@ -21,19 +22,35 @@ def dbt_project() -> DbtProject:
     return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
-def dbt_cli(project: DbtProject) -> DbtCliResource:
-    """The dbt CLI installed beside this interpreter, so an unactivated .venv (no dbt on PATH) works too."""
+def dbt_cli(project: DbtProject, settings: Settings) -> DbtCliResource:
+    """The dbt CLI installed beside this interpreter (so an unactivated .venv works too), with the profile of this
+    data dir: configuration reaches dbt through the resource, never through this process's environment."""
     return DbtCliResource(
         project_dir=project,
-        profiles_dir=str(project.profiles_dir),
+        profiles_dir=str(write_dbt_profile(settings)),
         dbt_executable=str(Path(sys.executable).with_name("dbt")),
     )
 
 
-def export_dbt_env(settings: Settings) -> None:
-    """dbt runs as a subprocess that inherits os.environ; its profile reads the (absolute) data dir from there."""
-    os.environ["C360_DATA_DIR"] = str(settings.data_dir)
-    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+def dbt_profile(settings: Settings) -> dict[str, Any]:
+    """The `c360` profile for this data dir: the warehouse path and DuckDB settings from Settings (the committed
+    dbt_project/profiles.yml, read from $C360_DATA_DIR, is for running dbt by hand)."""
+    output: dict[str, Any] = {"type": "duckdb", "path": str(settings.warehouse_path), "threads": 2}
+    duckdb_settings = duckdb_config(settings)
+    if duckdb_settings:
+        output["settings"] = duckdb_settings
+    return {"c360": {"target": "duckdb", "outputs": {"duckdb": output}}}
+
+
+def write_dbt_profile(settings: Settings) -> Path:
+    """Write profiles.yml under $C360_DATA_DIR/dbt_profile (only when it changes, so dbt's partial parse holds)."""
+    folder = settings.data_dir / "dbt_profile"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "profiles.yml"
+    text = json.dumps(dbt_profile(settings), indent=2, sort_keys=True) + "\n"  # JSON is YAML
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    return folder
 
 
 def manifest_is_stale(project: DbtProject) -> bool:
@@ -52,8 +69,7 @@ def ensure_manifest(settings: Settings) -> Path:
     """Parse the dbt project when its manifest is missing or older than any model, macro, seed or YAML file."""
     project = dbt_project()
     if manifest_is_stale(project):
-        export_dbt_env(settings)
-        dbt_cli(project).cli(["--quiet", "parse"], target_path=project.target_path).wait()
+        dbt_cli(project, settings).cli(["--quiet", "parse"], target_path=project.target_path).wait()
     return Path(project.manifest_path)
 
 
