@@ -3,95 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
-from datetime import date
-from pathlib import Path
+from datetime import UTC, date, datetime
 
-from orchestration.config import Settings
+import psycopg2
 
-
-def _settings() -> Settings:
-    settings = Settings.from_env()
-    os.environ["C360_DATA_DIR"] = str(settings.data_dir)  # absolute, for the dbt subprocess's profile
-    return settings
-
-
-def cmd_generate(args: argparse.Namespace) -> int:
-    from datetime import timedelta
-
-    from tqdm import tqdm
-
-    from orchestration.extract.landing import write_tables
-    from orchestration.extract.vendor_files import write_files
-    from simulator.retailer import BUILD_STEPS, GeneratorConfig, generate_with_truth, write_truth
-
-    settings = _settings()
-    config = GeneratorConfig(
-        scale=args.scale or settings.scale,
-        seed=settings.seed if args.seed is None else args.seed,
-        end_date=args.end_date,
-    )
-    fmt = getattr(args, "format", "parquet")
-    increment = getattr(args, "increment", None)
-    to_postgres = getattr(args, "to_postgres", None)
-    if to_postgres and (fmt == "files" or increment):
-        print(
-            "--to-postgres seeds the whole CRM (web and ads as Parquet) and does not combine with --format files or "
-            "--increment: to deliver a change, change rows in the database",
-            file=sys.stderr,
-        )
-        return 2
-    folder = "postgres" if to_postgres else "files" if fmt == "files" else "synthetic"
-    out = Path(args.out) if args.out else settings.data_dir / "landing" / folder
-    started = time.perf_counter()
-    with tqdm(total=len(BUILD_STEPS) + 2, desc=f"generate {config.scale}", unit="step", file=sys.stderr) as bar:
-
-        def progress(step: str, rows: int, seconds: float) -> None:
-            bar.write(f"  {step:<10} {rows:>12,} rows {seconds:7.1f}s", file=sys.stderr)
-            bar.update(1)
-
-        tables, truth = generate_with_truth(config, increment, progress)
-        bar.update(1)
-        delivered_through = config.end_date + timedelta(days=increment or 0)
-        metadata = {
-            "scale": config.scale,
-            "seed": config.seed,
-            "end_date": delivered_through,
-            "anchor_date": config.anchor,
-            "increment": increment,
-        }
-        if to_postgres:
-            tables = _seed_crm_database(tables, to_postgres)
-        (write_files if fmt == "files" else write_tables)(tables, out, metadata)
-        write_truth(truth, truth["parameters"], out)
-        bar.update(1)
-    rows = sum(t.num_rows for t in tables.values())
-    what = f"increment {increment} (day {delivered_through})" if increment else f"through {config.end_date}"
-    print(
-        f"generated scale {config.scale} seed {config.seed} {what}: {rows:,} rows in {len(tables)} tables -> {out} "
-        f"({time.perf_counter() - started:.1f}s)"
-    )
-    return 0
+from c360_cli.generate import cmd_generate
+from orchestration.alerts import handle_finished_run, run_is_healthy
+from orchestration.config import Settings, SettingsError
+from orchestration.extract.ledger import discard_load
+from orchestration.publish.pg_roles import provision_reader_role
+from orchestration.publish.publisher import PUBLISH_LOG, RollbackError, published_tables, rollback
+from orchestration.runner import prepare_instance, run_daily_job
+from orchestration.warehouse import connect_published
+from simulator.retailer import DEFAULT_END_DATE
 
 
-def _seed_crm_database(tables: dict, url: str) -> dict:
-    """Seed the CRM tables into PostgreSQL schema crm; return the rest (web and ads) for the landing folder."""
-    from orchestration.extract.raw_contract import tables_of
-    from simulator.crm_database_seeder import CRM_SOURCE, seed_postgres
-
-    seeded = seed_postgres(tables, url)
-    print(f"seeded PostgreSQL schema crm: {', '.join(f'{t} {n:,}' for t, n in seeded.items())}")
-    crm = {spec.name for spec in tables_of(CRM_SOURCE)}
-    return {name: table for name, table in tables.items() if name not in crm}
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    from orchestration.alerts import handle_finished_run, run_is_healthy
-    from orchestration.runner import prepare_instance, run_daily_job
-
-    settings = _settings()
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     started = time.perf_counter()
     instance = prepare_instance(settings)
     outcome = run_daily_job(settings, as_of_date=args.as_of or "", instance=instance)
@@ -103,32 +32,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if run_is_healthy(outcome) else 1
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     args.out, args.end_date = None, _date(None)
-    args.format = "files" if _settings().source == "files" else "parquet"
-    cmd_generate(args)
-    return cmd_run(args)
+    args.format = "files" if settings.source == "files" else "parquet"
+    cmd_generate(args, settings)
+    return cmd_run(args, settings)
 
 
-def cmd_publish(args: argparse.Namespace) -> int:
+def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
     if args.rollback:
-        from orchestration.publish.publisher import RollbackError, rollback
-
         try:
-            rollback(_settings().published_path)
+            rollback(settings.published_path)
         except RollbackError as exc:
             print(f"rollback refused: {exc}", file=sys.stderr)
             return 1
         print("rolled back to the previous published version:")
-    return cmd_publish_status(args)
+    return cmd_publish_status(args, settings)
 
 
-def cmd_publish_status(args: argparse.Namespace) -> int:
-    import duckdb
-
-    from orchestration.publish.publisher import PUBLISH_LOG, published_tables
-
-    settings = _settings()
+def cmd_publish_status(args: argparse.Namespace, settings: Settings) -> int:
     path = settings.published_path
     if not path.exists():
         print(f"nothing published yet at {path}")
@@ -136,19 +58,15 @@ def cmd_publish_status(args: argparse.Namespace) -> int:
     print(f"{path}")
     for table, rows in published_tables(path).items():
         print(f"  {table:<32} {rows:>10,}")
-    with duckdb.connect(str(path), read_only=True) as con:
+    with connect_published(path) as con:
         for run_id, published_at in con.execute(f"select run_id, published_at from {PUBLISH_LOG}").fetchall():
             print(f"published by run {run_id} at {published_at}")
     return 0
 
 
-def cmd_discard_load(args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime
-
-    from orchestration.extract.ledger import discard_load
-
+def cmd_discard_load(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        deleted = discard_load(_settings().warehouse_path, args.load_id, datetime.now(UTC))
+        deleted = discard_load(settings.warehouse_path, args.load_id, datetime.now(UTC))
     except LookupError as exc:
         print(f"discard refused: {exc}", file=sys.stderr)
         return 1
@@ -157,9 +75,22 @@ def cmd_discard_load(args: argparse.Namespace) -> int:
     return 0
 
 
-def _date(value: str | None) -> date:
-    from simulator.retailer import DEFAULT_END_DATE
+def cmd_postgres_provision(args: argparse.Namespace, settings: Settings) -> int:
+    dsn = args.dsn or settings.postgres_dsn
+    if not dsn:
+        print("no PostgreSQL target: pass --dsn or set C360_POSTGRES_DSN", file=sys.stderr)
+        return 2
+    role = args.reader_role or settings.postgres_reader_role
+    try:
+        provision_reader_role(dsn, role)
+    except (ValueError, psycopg2.Error) as exc:
+        print(f"provisioning refused: {str(exc).strip()}", file=sys.stderr)
+        return 1
+    print(f"reader role {role} provisioned: it may connect and, after each publish, SELECT the marts schema only")
+    return 0
 
+
+def _date(value: str | None) -> date:
     return date.fromisoformat(value) if value else DEFAULT_END_DATE
 
 
@@ -215,12 +146,28 @@ def parser() -> argparse.ArgumentParser:
         "--rollback", action="store_true", help="make the previous published version live again (one step)"
     )
     publish.set_defaults(func=cmd_publish)
+
+    postgres = sub.add_parser("postgres", help="one-time setup of the PostgreSQL serving target")
+    postgres_sub = postgres.add_subparsers(dest="postgres_command", required=True)
+    provision = postgres_sub.add_parser(
+        "provision",
+        help="create the SELECT-only BI reader role and remove CREATE on the database and on public (run once, "
+        "as an admin; publishing then only grants it each new marts schema)",
+    )
+    provision.add_argument("--reader-role", help="role BI tools log in as (default $C360_POSTGRES_READER_ROLE)")
+    provision.add_argument("--dsn", help="target database, libpq DSN or URL (default $C360_POSTGRES_DSN)")
+    provision.set_defaults(func=cmd_postgres_provision)
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return args.func(args)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"c360: {exc}", file=sys.stderr)
+        return 2
+    return args.func(args, settings)
 
 
 if __name__ == "__main__":

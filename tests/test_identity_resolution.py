@@ -45,7 +45,7 @@ def test_scorer_counts_pairs_exactly(tmp_path: Path) -> None:
 def test_identity_graph_matches_truth_on_s_data(tmp_path: Path) -> None:
     landing = tmp_path / "landing"
     subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "generate", "--scale", "S", "--out", str(landing)], check=True
+        [sys.executable, "-m", "c360_cli.main", "generate", "--scale", "S", "--out", str(landing)], check=True
     )
     truth = landing / "_truth" / "identities.parquet"
     assert truth.exists(), f"{truth} missing: the generator must write ground-truth identities (see TRUTH.md)"

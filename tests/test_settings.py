@@ -1,0 +1,42 @@
+"""Settings are validated when read: an unknown value fails at start-up with one line naming the valid ones."""
+
+from __future__ import annotations
+
+import pytest
+
+from c360_cli.main import main
+from orchestration.config import Settings, SettingsError
+
+
+def test_defaults_are_valid() -> None:
+    settings = Settings.from_env({})
+    assert (settings.source, settings.scale, settings.seed) == ("synthetic", "S", 7)
+    assert settings.duckdb_threads is None and settings.duckdb_memory_limit == ""
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"C360_SOURCE": "foo"}, "C360_SOURCE='foo' is not one of: files, postgres, synthetic"),
+        ({"C360_SOURCE": "Files"}, "C360_SOURCE='Files' is not one of: files, postgres, synthetic"),
+        ({"C360_SCALE": "XXL"}, "C360_SCALE='XXL' is not one of: XS, S, M, L"),
+        ({"C360_SEED": "seven"}, "C360_SEED='seven' is not an integer >= 0"),
+        ({"C360_PUBLISH_KEEP": "-1"}, "C360_PUBLISH_KEEP='-1' is not an integer >= 0"),
+        ({"C360_CLV_MARGIN": "high"}, "C360_CLV_MARGIN='high' is not a number >= 0"),
+        ({"C360_DUCKDB_THREADS": "0"}, "C360_DUCKDB_THREADS='0' is not an integer >= 1"),
+    ],
+)
+def test_an_invalid_value_raises_one_line_naming_variable_value_and_valid_values(env: dict, message: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env(env)
+    assert str(raised.value) == message
+
+
+def test_the_cli_prints_the_one_line_and_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("C360_SOURCE", "foo")
+    assert main(["publish", "status"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == "c360: C360_SOURCE='foo' is not one of: files, postgres, synthetic\n"
+    assert captured.out == ""
