@@ -2,7 +2,7 @@
 
 Why: warehouse behaviour (identity resolution, incremental equivalence) needs many dbt runs over controlled raw
 loads; going through the whole pipeline for each would be slow and would test the extract again. Loads mimic the
-extractor's contract: the registry's columns plus `_load_id`/`_loaded_at`, merged on the primary key.
+extractor's contract: the raw contract's columns plus `_load_id`/`_loaded_at`, merged on the primary key.
 """
 
 from __future__ import annotations

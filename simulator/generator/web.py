@@ -58,7 +58,7 @@ class Sessions:
 
 @dataclass(frozen=True)
 class Events:
-    """One row per event of the world (no event_id yet: registry.ga4_event_id derives it)."""
+    """One row per event of the world (no event_id yet: raw_contract.ga4_event_id derives it)."""
 
     table: pa.Table
     session: np.ndarray
