@@ -1,0 +1,37 @@
+"""orchestration/warehouse.py applies the configured DuckDB settings and opens the published file as BI should."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.config import Settings
+from orchestration.warehouse import connect_file, connect_published, connect_warehouse
+
+
+def test_warehouse_connections_use_the_configured_memory_threads_and_spill_dir(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {"C360_DATA_DIR": str(tmp_path), "C360_DUCKDB_MEMORY_LIMIT": "1GB", "C360_DUCKDB_THREADS": "1"}
+    )
+    with connect_warehouse(settings) as con:
+        con.execute("create table t as select 1 as x")
+        limit, threads, temp = con.execute(
+            "select current_setting('memory_limit'), current_setting('threads'), current_setting('temp_directory')"
+        ).fetchone()
+    assert (limit, threads, Path(temp)) == ("953.6 MiB", 1, settings.duckdb_temp_dir)
+    assert settings.warehouse_path.exists()
+
+
+def test_the_published_file_opens_read_only_without_access_to_other_files(tmp_path: Path) -> None:
+    published, other = tmp_path / "marts.duckdb", tmp_path / "other.csv"
+    other.write_text("secret\n1\n")
+    with connect_file(published) as con:
+        con.execute("create table mart as select 1 as x")
+    with connect_published(published) as con:
+        assert con.execute("select x from mart").fetchall() == [(1,)]
+        with pytest.raises(duckdb.Error):
+            con.execute("create table sneaky as select 1")
+        with pytest.raises(duckdb.Error):
+            con.execute(f"select * from read_csv('{other}')")
