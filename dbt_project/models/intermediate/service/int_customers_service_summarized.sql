@@ -5,7 +5,7 @@ with
 
 tickets as (
 
-    select * from {{ ref('fct_support_tickets') }}
+    select * from {{ ref('int_support_tickets_resolved') }}
     where created_date <= {{ as_of_date() }}
 
 ),
