@@ -1,4 +1,6 @@
 {# Every completed order up to the as-of date lands in exactly one cohort cell: revenue and buyers reconcile. #}
+{{ config(meta={'dagster': {'ref': {'name': 'mart_cohort_retention'}}}) }}
+
 with
 
 cohort as (

@@ -2,6 +2,8 @@
    independently, each at the latest seed rate on or before its reporting date (a correlated as-of lookup on the
    seed, not int_fx_rates_daily), and every such order is in the fact exactly once: a row lost to an FX join, a
    duplicate from a join, or a wrong rate or date breaks it. #}
+{{ config(meta={'dagster': {'ref': {'name': 'fct_orders'}}}) }}
+
 with
 
 cleaned_orders as (

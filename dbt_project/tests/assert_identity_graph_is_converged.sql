@@ -2,6 +2,8 @@
    (labels are constant on each connected component). Fails with the edges still split if the propagation ran
    fewer rounds than the graph's diameter (raise var identity_max_iterations). Edges are rebuilt here from the
    staging models by the documented rules, not read from the model. #}
+{{ config(meta={'dagster': {'ref': {'name': 'int_identity_graph'}}}) }}
+
 with
 
 graph as (

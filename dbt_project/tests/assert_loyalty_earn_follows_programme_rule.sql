@@ -4,6 +4,8 @@
    which the warehouse does not receive, so their points must lie within the conversion at the lowest and highest
    rate the FX seed publishes for that currency: a wrong unit, a refunded order earning or a foreign order counted
    as USD still fails. #}
+{{ config(meta={'dagster': {'ref': {'name': 'int_loyalty_events_with_expiry'}}}) }}
+
 with
 
 earns as (

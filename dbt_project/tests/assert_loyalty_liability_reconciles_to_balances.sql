@@ -1,6 +1,8 @@
 {# The published liability is the members' balances valued at the point value at the as-of date's rate, converted
    once per member: the total may differ from (total balance x point value) by half a cent per member at most
    (per-member rounding). Every member of the ledger is in the mart (none lost to a missing rate). #}
+{{ config(meta={'dagster': {'ref': {'name': 'mart_loyalty'}}}) }}
+
 with
 
 loyalty as (

@@ -1,5 +1,7 @@
 {# The loyalty views agree: the as-of month of mart_loyalty_monthly counts exactly mart_loyalty's members per tier,
    every month's tier migrations add up to that month's members, and mart_customer_360 shows each member's balance. #}
+{{ config(meta={'dagster': {'ref': {'name': 'mart_customer_360'}}}) }}
+
 with
 
 latest_month as (

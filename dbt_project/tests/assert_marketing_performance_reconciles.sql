@@ -1,5 +1,7 @@
 {# Attributed revenue (last and first touch each) adds up to, and never exceeds, net revenue in fct_orders to the
    as-of date, and spend adds up to fct_ad_spend_daily to the as-of date: nothing is counted twice or lost. #}
+{{ config(meta={'dagster': {'ref': {'name': 'mart_marketing_performance'}}}) }}
+
 with
 
 mart as (

@@ -1,4 +1,6 @@
 {# Every customer in mart_rfm appears in exactly one transition, landing in the segment mart_rfm gives them. #}
+{{ config(meta={'dagster': {'ref': {'name': 'mart_rfm_transitions'}}}) }}
+
 with
 
 transitions as (

@@ -2,6 +2,8 @@
    event starts a session when its device has no earlier event (by time, then event id), or when the event just
    before it is more than `session_timeout_minutes` older or carries different traffic. Also every event belongs
    to exactly one session (event counts add up). #}
+{{ config(meta={'dagster': {'ref': {'name': 'fct_web_sessions'}}}) }}
+
 with
 
 events as (
