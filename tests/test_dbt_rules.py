@@ -92,14 +92,17 @@ def test_every_model_is_documented(manifest: dict[str, Any]) -> None:
 
 
 def test_every_macro_and_argument_documented() -> None:
+    """macros/_macros.yml documents every macro and generic test with all its arguments."""
     documented = {
         macro["name"]: {argument["name"] for argument in macro.get("arguments", [])}
         for macro in yaml.safe_load((MACROS_DIR / "_macros.yml").read_text())["macros"]
         if macro.get("description")
     }
     problems = []
-    for path in MACROS_DIR.rglob("*.sql"):
-        for name, args in re.findall(r"{%-?\s*macro\s+(\w+)\s*\(([^)]*)\)", path.read_text()):
+    sources = [*MACROS_DIR.rglob("*.sql"), *(Path(DBT_PROJECT_DIR) / "tests" / "generic").rglob("*.sql")]
+    for path in sources:
+        for kind, name, args in re.findall(r"{%-?\s*(macro|test)\s+(\w+)\s*\(([^)]*)\)", path.read_text()):
+            name = f"test_{name}" if kind == "test" else name  # dbt registers generic tests as test_<name> macros
             if name.startswith("default__"):  # dispatch implementations share their dispatcher's documentation
                 continue
             arguments = {arg.split("=")[0].strip() for arg in args.split(",") if arg.strip()}
@@ -113,12 +116,12 @@ def test_every_macro_and_argument_documented() -> None:
 def test_no_concatenated_uniqueness_keys(manifest: dict[str, Any]) -> None:
     """A concatenated key (a || '|' || b) is null when any part is, and unique passes nulls: use
     unique_combination_of_columns, which fails on duplicates and on null key parts."""
-    offenders = [
-        f"{node['name']}: {node['column_name']}"
-        for node in _project_nodes(manifest, "test").values()
-        if (node.get("test_metadata") or {}).get("name") == "unique"
-        and re.search(r"\|\||concat|[*+]", node.get("column_name") or "")
-    ]
+    offenders = []
+    for node in _project_nodes(manifest, "test").values():
+        metadata = node.get("test_metadata") or {}
+        column = node.get("column_name") or metadata.get("kwargs", {}).get("column_name") or ""
+        if metadata.get("name") == "unique" and re.search(r"\|\||concat|[*+(]", column):
+            offenders.append(f"{node['name']}: {column}")
     assert not offenders, offenders
 
 
