@@ -22,5 +22,10 @@ facts as (
 
 )
 
-select * from cohort cross join facts
+select
+    cohort.revenue as cohort_revenue,
+    cohort.customers as cohort_customers,
+    facts.revenue as fact_revenue,
+    facts.customers as fact_customers
+from cohort cross join facts
 where cohort.revenue != facts.revenue or cohort.customers != facts.customers

@@ -23,7 +23,9 @@ members_in_ledger as (
 
 )
 
-select loyalty.*, members_in_ledger.members as members_in_ledger
+select
+    loyalty.*,
+    members_in_ledger.members as members_in_ledger
 from loyalty
 cross join members_in_ledger
 {{ fx_joins("'USD'", as_of_date()) }}

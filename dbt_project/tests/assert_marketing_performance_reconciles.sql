@@ -17,7 +17,9 @@ mart as (
 
 orders as (
 
-    select sum(net_revenue_reporting) as net_revenue, count(*) filter (where not is_refunded) as completed_orders
+    select
+        sum(net_revenue_reporting) as net_revenue,
+        count(*) filter (where not is_refunded) as completed_orders
     from {{ ref('fct_orders') }}
     where order_date <= {{ as_of_date() }}
 
@@ -31,7 +33,10 @@ ad_spend as (
 
 )
 
-select mart.*, orders.*, ad_spend.spend as fct_spend
+select
+    mart.*,
+    orders.*,
+    ad_spend.spend as fct_spend
 from mart cross join orders cross join ad_spend
 where mart.last_touch_revenue > orders.net_revenue
     or mart.last_touch_revenue != orders.net_revenue

@@ -39,8 +39,8 @@ final as (
         rate_periods.rate_to_usd
     from rate_periods
     inner join days
-        on days.date_day >= rate_periods.valid_from
-        and (rate_periods.valid_to is null or days.date_day < rate_periods.valid_to)
+        on rate_periods.valid_from <= days.date_day
+        and (rate_periods.valid_to is null or rate_periods.valid_to > days.date_day)
 
 )
 

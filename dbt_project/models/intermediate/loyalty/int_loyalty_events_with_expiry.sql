@@ -70,7 +70,10 @@ delivered_expiries as (
 
 delivered_expiries_per_period as (
 
-    select customer_key, activity_period, sum(expired_points) as expired_points
+    select
+        customer_key,
+        activity_period,
+        sum(expired_points) as expired_points
     from delivered_expiries
     group by customer_key, activity_period
 

@@ -17,7 +17,10 @@ customers_resolved as (
 
 records as (
 
-    select customers.*, customers_resolved.customer_key, customers_resolved.is_primary_record
+    select
+        customers.*,
+        customers_resolved.customer_key,
+        customers_resolved.is_primary_record
     from customers
     inner join customers_resolved on customers.customer_id = customers_resolved.customer_id
 

@@ -22,7 +22,9 @@ first_orders as (
 
 cohorts as (
 
-    select cohort_month, count(*) as cohort_size
+    select
+        cohort_month,
+        count(*) as cohort_size
     from first_orders
     group by cohort_month
 
@@ -36,7 +38,10 @@ month_offsets as (
 
 grid as (
 
-    select cohorts.cohort_month, cohorts.cohort_size, month_offsets.months_since_first_order
+    select
+        cohorts.cohort_month,
+        cohorts.cohort_size,
+        month_offsets.months_since_first_order
     from cohorts
     cross join month_offsets
     where cohorts.cohort_month + to_months(cast(month_offsets.months_since_first_order as integer))
