@@ -40,7 +40,7 @@ edges as (
         'customer_id' as to_type,
         customer_id as to_id
     from events
-    where customer_id in (select customer_id from customers)
+    where events.customer_id in (select customers.customer_id from customers)
     union
     select
         'user_pseudo_id' as from_type,

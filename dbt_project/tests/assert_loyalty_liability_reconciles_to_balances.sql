@@ -9,8 +9,9 @@ loyalty as (
 
     select
         sum(points_liability_reporting) as liability,
-        sum(points_balance) * {{ var('loyalty_redemption_block_value_usd') }} / {{ var('loyalty_redemption_block_points') }}
-            as balance_value_usd,
+        sum(points_balance)
+        * {{ var('loyalty_redemption_block_value_usd') }}
+        / {{ var('loyalty_redemption_block_points') }} as balance_value_usd,
         count(*) as members
     from {{ ref('mart_loyalty') }}
 

@@ -14,7 +14,7 @@ days as (
 
     select cast(date_day as date) as date_day
     from (
-        {{ dbt.date_spine('day', "cast('" ~ var('dim_date_start') ~ "' as date)", "cast('" ~ var('dim_date_end_exclusive') ~ "' as date)") }}
+        {{ dbt.date_spine('day', "cast('" ~ var('dim_date_start') ~ "' as date)", "cast('" ~ var('dim_date_end_exclusive') ~ "' as date)") }}  -- noqa: LT05
     ) as spine
 
 ),

@@ -137,15 +137,15 @@ final as (
         rfm.rfm_segment,
         case
             when customer_orders.last_order_date is null then 'prospect'
-            when {{ dbt.datediff('customer_orders.first_completed_order_date', as_of_date(), 'day') }} <= {{ var('lifecycle_new_days') }}
+            when {{ dbt.datediff('customer_orders.first_completed_order_date', as_of_date(), 'day') }} <= {{ var('lifecycle_new_days') }}  -- noqa: LT05
                 then 'new'
             when {{ dbt.datediff('customer_orders.last_order_date', as_of_date(), 'day') }} <= {{ var('lifecycle_active_days') }}
-                and {{ dbt.datediff('customer_orders.previous_order_date', 'customer_orders.last_order_date', 'day') }}
+                and {{ dbt.datediff('customer_orders.previous_order_date', 'customer_orders.last_order_date', 'day') }}  -- noqa: LT05
                 > {{ var('lifecycle_lapsed_days') }}
                 then 'reactivated'
-            when {{ dbt.datediff('customer_orders.last_order_date', as_of_date(), 'day') }} <= {{ var('lifecycle_active_days') }}
+            when {{ dbt.datediff('customer_orders.last_order_date', as_of_date(), 'day') }} <= {{ var('lifecycle_active_days') }}  -- noqa: LT05
                 then 'active'
-            when {{ dbt.datediff('customer_orders.last_order_date', as_of_date(), 'day') }} <= {{ var('lifecycle_lapsed_days') }}
+            when {{ dbt.datediff('customer_orders.last_order_date', as_of_date(), 'day') }} <= {{ var('lifecycle_lapsed_days') }}  -- noqa: LT05
                 then 'at_risk'
             else 'lapsed'
         end as lifecycle_stage,
