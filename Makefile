@@ -45,8 +45,14 @@ ui: manifest  ## Dagster UI with the daily schedule on http://127.0.0.1:3000
 	test -f $$DAGSTER_HOME/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $$DAGSTER_HOME/dagster.yaml; \
 	DAGSTER_HOME=$$DAGSTER_HOME $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
-lint: install  ## ruff lint + format check
+lint: install  ## ruff lint + format check, sqlfluff on the dbt project (dbt templater, dialect duckdb)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	@# The dbt templater renders through dbt, which opens the profile's DuckDB file and writes target/: give it a
+	@# scratch data dir and target path, so linting needs no warehouse, never waits on the lock of a running
+	@# pipeline and leaves the manifest Dagster reads alone.
+	lint_dir=$$(mktemp -d) && trap 'rm -rf "$$lint_dir"' EXIT && cd dbt_project && \
+	C360_DATA_DIR=$$lint_dir DBT_TARGET_PATH=$$lint_dir/target DBT_LOG_PATH=$$lint_dir/logs \
+	$(CURDIR)/$(BIN)/sqlfluff lint models tests
 
 format: install
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .

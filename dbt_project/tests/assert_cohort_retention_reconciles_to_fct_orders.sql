@@ -1,4 +1,6 @@
 {# Every completed order up to the as-of date lands in exactly one cohort cell: revenue and buyers reconcile. #}
+{{ config(meta={'dagster': {'ref': {'name': 'mart_cohort_retention'}}}) }}
+
 with
 
 cohort as (
@@ -20,5 +22,10 @@ facts as (
 
 )
 
-select * from cohort cross join facts
+select
+    cohort.revenue as cohort_revenue,
+    cohort.customers as cohort_customers,
+    facts.revenue as fact_revenue,
+    facts.customers as fact_customers
+from cohort cross join facts
 where cohort.revenue != facts.revenue or cohort.customers != facts.customers

@@ -2,6 +2,8 @@
    independently, each at the latest seed rate on or before its reporting date (a correlated as-of lookup on the
    seed, not int_fx_rates_daily), and every such order is in the fact exactly once: a row lost to an FX join, a
    duplicate from a join, or a wrong rate or date breaks it. #}
+{{ config(meta={'dagster': {'ref': {'name': 'fct_orders'}}}) }}
+
 with
 
 cleaned_orders as (
@@ -41,19 +43,31 @@ converted as (
 
 source_orders as (
 
-    select sum(order_total_reporting) as total_reporting, count(*) as order_count, count(distinct order_id) as ids
+    select
+        sum(order_total_reporting) as total_reporting,
+        count(*) as order_count,
+        count(distinct order_id) as ids
     from converted
 
 ),
 
 fact as (
 
-    select sum(order_total_reporting) as total_reporting, count(*) as order_count, count(distinct order_id) as ids
+    select
+        sum(order_total_reporting) as total_reporting,
+        count(*) as order_count,
+        count(distinct order_id) as ids
     from {{ ref('fct_orders') }}
 
 )
 
-select *
+select
+    source_orders.order_count as source_order_count,
+    source_orders.ids as source_ids,
+    source_orders.total_reporting as source_total_reporting,
+    fact.order_count as fact_order_count,
+    fact.ids as fact_ids,
+    fact.total_reporting as fact_total_reporting
 from source_orders cross join fact
 where source_orders.order_count != fact.order_count
     or source_orders.ids != fact.ids

@@ -4,6 +4,8 @@
    which the warehouse does not receive, so their points must lie within the conversion at the lowest and highest
    rate the FX seed publishes for that currency: a wrong unit, a refunded order earning or a foreign order counted
    as USD still fails. #}
+{{ config(meta={'dagster': {'ref': {'name': 'int_loyalty_events_with_expiry'}}}) }}
+
 with
 
 earns as (
@@ -21,13 +23,21 @@ orders as (
 
 rate_ranges as (
 
-    select currency, min(rate_to_usd) as min_rate_to_usd, max(rate_to_usd) as max_rate_to_usd
+    select
+        currency,
+        min(rate_to_usd) as min_rate_to_usd,
+        max(rate_to_usd) as max_rate_to_usd
     from {{ ref('fx_rates') }}
     group by currency
 
 )
 
-select earns.loyalty_event_id, earns.points, orders.order_status, orders.order_total, orders.currency
+select
+    earns.loyalty_event_id,
+    earns.points,
+    orders.order_status,
+    orders.order_total,
+    orders.currency
 from earns
 left join orders on earns.order_id = orders.order_id
 left join rate_ranges on orders.currency = rate_ranges.currency
@@ -35,7 +45,9 @@ where orders.order_id is null
     or orders.order_status != 'completed'
     or orders.customer_key != earns.customer_key
     or rate_ranges.currency is null
-    or (orders.currency = 'USD'
-        and abs(earns.points - floor(orders.order_total) * {{ var('loyalty_points_per_usd') }}) > 1)
+    or (
+        orders.currency = 'USD'
+        and abs(earns.points - floor(orders.order_total) * {{ var('loyalty_points_per_usd') }}) > 1
+    )
     or earns.points < floor(orders.order_total * rate_ranges.min_rate_to_usd) * {{ var('loyalty_points_per_usd') }} - 1
     or earns.points > floor(orders.order_total * rate_ranges.max_rate_to_usd) * {{ var('loyalty_points_per_usd') }} + 1

@@ -1,5 +1,7 @@
 {# Attributed revenue (last and first touch each) adds up to, and never exceeds, net revenue in fct_orders to the
    as-of date, and spend adds up to fct_ad_spend_daily to the as-of date: nothing is counted twice or lost. #}
+{{ config(meta={'dagster': {'ref': {'name': 'mart_marketing_performance'}}}) }}
+
 with
 
 mart as (
@@ -15,7 +17,9 @@ mart as (
 
 orders as (
 
-    select sum(net_revenue_reporting) as net_revenue, count(*) filter (where not is_refunded) as completed_orders
+    select
+        sum(net_revenue_reporting) as net_revenue,
+        count(*) filter (where not is_refunded) as completed_orders
     from {{ ref('fct_orders') }}
     where order_date <= {{ as_of_date() }}
 
@@ -29,7 +33,10 @@ ad_spend as (
 
 )
 
-select mart.*, orders.*, ad_spend.spend as fct_spend
+select
+    mart.*,
+    orders.*,
+    ad_spend.spend as fct_spend
 from mart cross join orders cross join ad_spend
 where mart.last_touch_revenue > orders.net_revenue
     or mart.last_touch_revenue != orders.net_revenue

@@ -9,23 +9,28 @@ cells as (
 
 expected_segments as (
 
-    select * from (values
+    select expected.segment
+    from (
+        values
         ('Champions'), ('Loyal'), ('Potential Loyalist'), ('New'), ('Promising'), ('Need Attention'),
         ('About to Sleep'), ('At Risk'), ('Can''t Lose Them'), ('Hibernating'), ('Lost')
-    ) as t (segment)
+    ) as expected (segment)
 
 ),
 
 problems as (
 
-    select 'cell count is ' || count(*) as problem from cells having count(*) != 25
+    select 'cell count is ' || count(*) as problem from cells
+    having count(*) != 25
     union all
     select 'score out of range: ' || recency_score || frequency_score from cells
     where recency_score not between 1 and 5 or frequency_score not between 1 and 5
     union all
-    select 'unknown segment: ' || segment from cells where segment not in (select segment from expected_segments)
+    select 'unknown segment: ' || cells.segment from cells
+    where cells.segment not in (select expected_segments.segment from expected_segments)
     union all
-    select 'unused segment: ' || segment from expected_segments where segment not in (select segment from cells)
+    select 'unused segment: ' || expected_segments.segment from expected_segments
+    where expected_segments.segment not in (select cells.segment from cells)
 
 )
 

@@ -2,6 +2,8 @@
    event starts a session when its device has no earlier event (by time, then event id), or when the event just
    before it is more than `session_timeout_minutes` older or carries different traffic. Also every event belongs
    to exactly one session (event counts add up). #}
+{{ config(meta={'dagster': {'ref': {'name': 'fct_web_sessions'}}}) }}
+
 with
 
 events as (
@@ -18,9 +20,11 @@ predecessors as (
         max(previous.event_id) filter (where previous.event_at = current_event.event_at) as same_time_previous_id
     from events as current_event
     left join events as previous
-        on previous.user_pseudo_id = current_event.user_pseudo_id
-        and (previous.event_at < current_event.event_at
-            or (previous.event_at = current_event.event_at and previous.event_id < current_event.event_id))
+        on current_event.user_pseudo_id = previous.user_pseudo_id
+        and (
+            current_event.event_at > previous.event_at
+            or (current_event.event_at = previous.event_at and current_event.event_id > previous.event_id)
+        )
     group by current_event.event_id
 
 ),
@@ -39,7 +43,7 @@ previous_events as (
     from events as current_event
     inner join predecessors on current_event.event_id = predecessors.event_id
     left join events as previous
-        on previous.user_pseudo_id = current_event.user_pseudo_id
+        on current_event.user_pseudo_id = previous.user_pseudo_id
         and previous.event_id = (
             select max(candidate.event_id) from events as candidate
             where candidate.user_pseudo_id = current_event.user_pseudo_id
@@ -67,11 +71,17 @@ session_starts as (
 
 modelled as (
 
-    select count(*) as sessions, sum(event_count) as events from {{ ref('fct_web_sessions') }}
+    select
+        count(*) as sessions,
+        sum(event_count) as events
+    from {{ ref('fct_web_sessions') }}
 
 )
 
-select session_starts.sessions as expected_sessions, modelled.sessions, modelled.events
+select
+    session_starts.sessions as expected_sessions,
+    modelled.sessions,
+    modelled.events
 from session_starts cross join modelled
 where session_starts.sessions != modelled.sessions
     or modelled.events != (select count(*) from events)

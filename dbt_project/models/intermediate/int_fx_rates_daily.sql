@@ -14,7 +14,7 @@ days as (
 
     select cast(date_day as date) as date_day
     from (
-        {{ dbt.date_spine('day', "cast('" ~ var('dim_date_start') ~ "' as date)", "cast('" ~ var('dim_date_end_exclusive') ~ "' as date)") }}
+        {{ dbt.date_spine('day', "cast('" ~ var('dim_date_start') ~ "' as date)", "cast('" ~ var('dim_date_end_exclusive') ~ "' as date)") }}  -- noqa: LT05
     ) as spine
 
 ),
@@ -39,8 +39,8 @@ final as (
         rate_periods.rate_to_usd
     from rate_periods
     inner join days
-        on days.date_day >= rate_periods.valid_from
-        and (rate_periods.valid_to is null or days.date_day < rate_periods.valid_to)
+        on rate_periods.valid_from <= days.date_day
+        and (rate_periods.valid_to is null or rate_periods.valid_to > days.date_day)
 
 )
 

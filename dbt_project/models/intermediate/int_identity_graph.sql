@@ -40,40 +40,57 @@ device_logins as (
 
 single_person_devices as (
 
-    select user_pseudo_id, user_id
+    select
+        user_pseudo_id,
+        user_id
     from device_logins
     where user_pseudo_id in (
-        select user_pseudo_id from device_logins group by user_pseudo_id having count(distinct person) = 1
-    )
+            select logins.user_pseudo_id from device_logins as logins
+            group by logins.user_pseudo_id
+            having count(distinct logins.person) = 1
+        )
 
 ),
 
 pairs as (
 
     -- rule 1
-    select {{ identity_node('customer_id', 'customer_id') }} as node, {{ identity_node('email', 'email') }} as neighbour
+    select
+        {{ identity_node('customer_id', 'customer_id') }} as node,
+        {{ identity_node('email', 'email') }} as neighbour
     from customers
     where email is not null
 
     union all
     -- rule 2 (only user_ids that are real CRM ids; others stay their own node)
-    select {{ identity_node('user_id', 'user_ids.customer_id') }}, {{ identity_node('customer_id', 'customers.customer_id') }}
-    from (select distinct customer_id from events where customer_id is not null) as user_ids
+    select
+        {{ identity_node('user_id', 'user_ids.customer_id') }},
+        {{ identity_node('customer_id', 'customers.customer_id') }}
+    from (
+        select distinct customer_id from events
+        where customer_id is not null
+    ) as user_ids
     inner join customers on user_ids.customer_id = customers.customer_id
 
     union all
     -- rule 3
-    select {{ identity_node('user_pseudo_id', 'user_pseudo_id') }}, {{ identity_node('user_id', 'user_id') }}
+    select
+        {{ identity_node('user_pseudo_id', 'user_pseudo_id') }},
+        {{ identity_node('user_id', 'user_id') }}
     from single_person_devices
 
     union all
     -- rule 4
-    select distinct {{ identity_node('user_pseudo_id', 'user_pseudo_id') }}, {{ identity_node('gclid', 'gclid') }}
+    select distinct
+        {{ identity_node('user_pseudo_id', 'user_pseudo_id') }},
+        {{ identity_node('gclid', 'gclid') }}
     from events
     where gclid is not null
 
     union all
-    select distinct {{ identity_node('user_pseudo_id', 'user_pseudo_id') }}, {{ identity_node('fbclid', 'fbclid') }}
+    select distinct
+        {{ identity_node('user_pseudo_id', 'user_pseudo_id') }},
+        {{ identity_node('fbclid', 'fbclid') }}
     from events
     where fbclid is not null
 
@@ -85,7 +102,8 @@ nodes as (
     union
     select {{ identity_node('user_pseudo_id', 'user_pseudo_id') }} from events
     union
-    select {{ identity_node('user_id', 'customer_id') }} from events where customer_id is not null
+    select {{ identity_node('user_id', 'customer_id') }} from events
+    where customer_id is not null
     union
     select node from pairs
     union
@@ -95,11 +113,20 @@ nodes as (
 
 edges as (
 
-    select node, neighbour from pairs
+    select
+        node,
+        neighbour
+    from pairs
     union
-    select neighbour, node from pairs
+    select
+        neighbour as node,
+        node as neighbour
+    from pairs
     union
-    select node, node from nodes
+    select
+        node,
+        node as neighbour
+    from nodes
 
 ),
 

@@ -12,7 +12,9 @@ orders as (
 
 completed_order_days as (
 
-    select distinct customer_key, order_date
+    select distinct
+        customer_key,
+        order_date
     from orders
     where not is_refunded
 
@@ -25,7 +27,9 @@ last_two_order_days as (
         max(order_date) as last_order_date,
         max(order_date) filter (where order_day_rank = 2) as previous_order_date
     from (
-        select *, row_number() over (partition by customer_key order by order_date desc) as order_day_rank
+        select
+            *,
+            row_number() over (partition by customer_key order by order_date desc) as order_day_rank
         from completed_order_days
     ) as ranked
     group by customer_key

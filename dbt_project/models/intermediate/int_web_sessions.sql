@@ -63,12 +63,12 @@ boundaries as (
             when event_at > lag(event_at) over device_timeline + interval '{{ var("session_timeout_minutes") }} minutes'
                 then 1
             when traffic_source is not null and (
-                traffic_source is distinct from lag(traffic_source) over device_timeline
-                or traffic_medium is distinct from lag(traffic_medium) over device_timeline
-                or campaign_name is distinct from lag(campaign_name) over device_timeline
-                or gclid is distinct from lag(gclid) over device_timeline
-                or fbclid is distinct from lag(fbclid) over device_timeline
-            ) then 1
+                    traffic_source is distinct from lag(traffic_source) over device_timeline
+                    or traffic_medium is distinct from lag(traffic_medium) over device_timeline
+                    or campaign_name is distinct from lag(campaign_name) over device_timeline
+                    or gclid is distinct from lag(gclid) over device_timeline
+                    or fbclid is distinct from lag(fbclid) over device_timeline
+                ) then 1
             else 0
         end as is_session_start
     from device_events

@@ -3,12 +3,12 @@
    Activity periods are runs of earn/redeem events less than the expiry span apart; a period ends with its balance
    expiring. Delivered expire events count towards the period they follow, so a CRM that records expiries itself
    gets no implied rows, and one that records none gets them all. Members are resolved customers (customer_key):
-   the ledger is fct_loyalty_events, so merged CRM duplicates share one balance and test accounts are excluded. #}
+   the ledger is int_loyalty_events_resolved, so merged CRM duplicates share one balance and test accounts are excluded. #}
 with
 
 events as (
 
-    select * from {{ ref('fct_loyalty_events') }}
+    select * from {{ ref('int_loyalty_events_resolved') }}
     where event_date <= {{ as_of_date() }}
 
 ),
@@ -70,7 +70,10 @@ delivered_expiries as (
 
 delivered_expiries_per_period as (
 
-    select customer_key, activity_period, sum(expired_points) as expired_points
+    select
+        customer_key,
+        activity_period,
+        sum(expired_points) as expired_points
     from delivered_expiries
     group by customer_key, activity_period
 

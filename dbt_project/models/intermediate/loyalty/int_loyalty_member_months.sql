@@ -26,7 +26,9 @@ tiers as (
 
 members as (
 
-    select customer_key, cast(date_trunc('month', min(event_date)) as date) as first_month
+    select
+        customer_key,
+        cast(date_trunc('month', min(event_date)) as date) as first_month
     from ledger
     group by customer_key
 
@@ -54,7 +56,7 @@ trailing_earned as (
     left join ledger
         on member_months.customer_key = ledger.customer_key
         and ledger.event_type = 'earn'
-        and ledger.event_date <= member_months.month_end_date
+        and member_months.month_end_date >= ledger.event_date
         and ledger.event_date > member_months.month_end_date - to_days({{ var('loyalty_tier_window_days') }})
     group by all
 
@@ -90,7 +92,10 @@ points_in_month as (
 
 orders_in_month as (
 
-    select customer_key, cast(date_trunc('month', order_date) as date) as month_start, count(*) as completed_orders
+    select
+        customer_key,
+        cast(date_trunc('month', order_date) as date) as month_start,
+        count(*) as completed_orders
     from orders
     group by all
 
@@ -98,7 +103,9 @@ orders_in_month as (
 
 orders_before_membership as (
 
-    select orders.customer_key, count(*) as completed_orders
+    select
+        orders.customer_key,
+        count(*) as completed_orders
     from orders
     inner join members on orders.customer_key = members.customer_key
     where orders.order_date < members.first_month

@@ -28,7 +28,7 @@ renamed as (
         trim(phone) as phone,
 
         -- flags
-        coalesce(regexp_matches({{ normalized_email('email') }}, '^[^@\s]+@[^@\s]+\.[^@\s]+$'), false) as is_valid_email,
+        coalesce(regexp_matches({{ normalized_email('email') }}, '^[^@\s]+@[^@\s]+\.[^@\s]+$'), false) as is_valid_email,  -- noqa: LT05
         {{ is_test_account(normalized_email('email'), 'first_name', 'last_name') }} as is_test_account,
 
         -- attributes

@@ -53,8 +53,17 @@ at_month_start as (
 
 grid as (
 
-    select months.month_start, months.month_end_date, tiers.loyalty_tier, tiers.tier_rank
-    from (select distinct month_start, month_end_date from member_months) as months
+    select
+        months.month_start,
+        months.month_end_date,
+        tiers.loyalty_tier,
+        tiers.tier_rank
+    from (
+        select distinct
+            month_start,
+            month_end_date
+        from member_months
+    ) as months
     cross join tiers
 
 ),

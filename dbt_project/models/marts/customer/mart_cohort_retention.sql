@@ -22,7 +22,9 @@ first_orders as (
 
 cohorts as (
 
-    select cohort_month, count(*) as cohort_size
+    select
+        cohort_month,
+        count(*) as cohort_size
     from first_orders
     group by cohort_month
 
@@ -30,13 +32,16 @@ cohorts as (
 
 month_offsets as (
 
-    select unnest(range(0, 1 + {{ dbt.datediff("(select min(cohort_month) from cohorts)", "date_trunc('month', " ~ as_of_date() ~ ")", 'month') }})) as months_since_first_order
+    select unnest(range(0, 1 + {{ dbt.datediff("(select min(cohort_month) from cohorts)", "date_trunc('month', " ~ as_of_date() ~ ")", 'month') }})) as months_since_first_order  -- noqa: LT05
 
 ),
 
 grid as (
 
-    select cohorts.cohort_month, cohorts.cohort_size, month_offsets.months_since_first_order
+    select
+        cohorts.cohort_month,
+        cohorts.cohort_size,
+        month_offsets.months_since_first_order
     from cohorts
     cross join month_offsets
     where cohorts.cohort_month + to_months(cast(month_offsets.months_since_first_order as integer))
@@ -48,7 +53,7 @@ activity as (
 
     select
         first_orders.cohort_month,
-        {{ dbt.datediff('first_orders.cohort_month', "date_trunc('month', orders.order_date)", 'month') }} as months_since_first_order,
+        {{ dbt.datediff('first_orders.cohort_month', "date_trunc('month', orders.order_date)", 'month') }} as months_since_first_order,  -- noqa: LT05
         count(distinct orders.customer_key) as active_customers,
         sum(orders.order_total_reporting) as revenue_reporting
     from orders
@@ -67,7 +72,9 @@ final as (
         coalesce(activity.active_customers, 0) as active_customers,
         round(coalesce(activity.active_customers, 0) / grid.cohort_size, 4) as retention_rate,
         cast(coalesce(activity.revenue_reporting, 0) as decimal(18, 2)) as revenue_reporting,
-        cast(round(coalesce(activity.revenue_reporting, 0) / grid.cohort_size, 2) as decimal(18, 2)) as revenue_per_customer_reporting,
+        cast(
+            round(coalesce(activity.revenue_reporting, 0) / grid.cohort_size, 2) as decimal(18, 2)
+        ) as revenue_per_customer_reporting,
         cast(round(
             sum(coalesce(activity.revenue_reporting, 0)) over (
                 partition by grid.cohort_month order by grid.months_since_first_order

@@ -78,7 +78,9 @@ final as (
         round(predictions.probability_alive, 6) as probability_alive,
         round(1 - predictions.probability_alive, 6) as churn_risk,
         round(predictions.expected_purchases_next_12_months, 4) as expected_purchases_next_12_months,
-        cast(round(predictions.expected_average_order_value, 2) as decimal(18, 2)) as expected_average_order_value_reporting,
+        cast(
+            round(predictions.expected_average_order_value, 2) as decimal(18, 2)
+        ) as expected_average_order_value_reporting,
         cast(round(predictions.predicted_clv_12_months, 2) as decimal(18, 2)) as predicted_clv_12_months_reporting,
         {{ reporting_currency() }} as reporting_currency
     from predictions

@@ -18,7 +18,7 @@ attributed as (
 
     select
         sessions.*,
-        {{ session_ad_platform('sessions.traffic_source', 'sessions.traffic_medium', 'sessions.gclid', 'sessions.fbclid') }} as ad_platform
+        {{ session_ad_platform('sessions.traffic_source', 'sessions.traffic_medium', 'sessions.gclid', 'sessions.fbclid') }} as ad_platform  -- noqa: LT05
     from sessions
 
 ),

@@ -83,7 +83,11 @@ sessions_summarized as (
 first_sessions as (
 
     {# The acquiring session is the first touch of attribution (int_customers_first_touch): one definition. #}
-    select first_touch.customer_key, sessions.channel_key, sessions.campaign_key, sessions.campaign_name
+    select
+        first_touch.customer_key,
+        sessions.channel_key,
+        sessions.campaign_key,
+        sessions.campaign_name
     from first_touch
     inner join sessions on first_touch.first_session_key = sessions.session_key
 
@@ -116,9 +120,9 @@ final as (
         case
             when customer_orders.completed_order_count > 0
                 then cast(
-                    round(customer_orders.net_revenue_reporting / customer_orders.completed_order_count, 2)
-                    as decimal(18, 2)
-                )
+                        round(customer_orders.net_revenue_reporting / customer_orders.completed_order_count, 2)
+                        as decimal(18, 2)
+                    )
         end as average_order_value_reporting,
         {{ reporting_currency() }} as reporting_currency,
         coalesce(sessions_summarized.web_session_count, 0) as web_session_count,
@@ -133,15 +137,15 @@ final as (
         rfm.rfm_segment,
         case
             when customer_orders.last_order_date is null then 'prospect'
-            when {{ dbt.datediff('customer_orders.first_completed_order_date', as_of_date(), 'day') }} <= {{ var('lifecycle_new_days') }}
+            when {{ dbt.datediff('customer_orders.first_completed_order_date', as_of_date(), 'day') }} <= {{ var('lifecycle_new_days') }}  -- noqa: LT05
                 then 'new'
             when {{ dbt.datediff('customer_orders.last_order_date', as_of_date(), 'day') }} <= {{ var('lifecycle_active_days') }}
-                and {{ dbt.datediff('customer_orders.previous_order_date', 'customer_orders.last_order_date', 'day') }}
-                    > {{ var('lifecycle_lapsed_days') }}
+                and {{ dbt.datediff('customer_orders.previous_order_date', 'customer_orders.last_order_date', 'day') }}  -- noqa: LT05
+                > {{ var('lifecycle_lapsed_days') }}
                 then 'reactivated'
-            when {{ dbt.datediff('customer_orders.last_order_date', as_of_date(), 'day') }} <= {{ var('lifecycle_active_days') }}
+            when {{ dbt.datediff('customer_orders.last_order_date', as_of_date(), 'day') }} <= {{ var('lifecycle_active_days') }}  -- noqa: LT05
                 then 'active'
-            when {{ dbt.datediff('customer_orders.last_order_date', as_of_date(), 'day') }} <= {{ var('lifecycle_lapsed_days') }}
+            when {{ dbt.datediff('customer_orders.last_order_date', as_of_date(), 'day') }} <= {{ var('lifecycle_lapsed_days') }}  -- noqa: LT05
                 then 'at_risk'
             else 'lapsed'
         end as lifecycle_stage,

@@ -20,7 +20,7 @@ ad_spend as (
 final as (
 
     select
-        {{ dbt.hash(dbt.concat(['ad_platform', "'|'", 'campaign_id', "'|'", 'cast(spend_date as varchar)'])) }} as ad_spend_key,
+        {{ dbt.hash(dbt.concat(['ad_platform', "'|'", 'campaign_id', "'|'", 'cast(spend_date as varchar)'])) }} as ad_spend_key,  -- noqa: LT05
         {{ campaign_key('ad_platform', 'campaign_id') }} as campaign_key,
         {{ date_key('spend_reporting_date') }} as spend_date_key,
         spend_date,

@@ -5,7 +5,7 @@ with
 
 tickets as (
 
-    select * from {{ ref('fct_support_tickets') }}
+    select * from {{ ref('int_support_tickets_resolved') }}
     where created_date <= {{ as_of_date() }}
 
 ),
@@ -19,7 +19,9 @@ customers_resolved as (
 
 nps_responses as (
 
-    select customers_resolved.customer_key, nps.*
+    select
+        customers_resolved.customer_key,
+        nps.*
     from {{ ref('stg_crm__nps_responses') }} as nps
     inner join customers_resolved on nps.customer_id = customers_resolved.customer_id
     where {{ reporting_date('nps.responded_at') }} <= {{ as_of_date() }}
@@ -28,7 +30,9 @@ nps_responses as (
 
 consents as (
 
-    select customers_resolved.customer_key, consents.*
+    select
+        customers_resolved.customer_key,
+        consents.*
     from {{ ref('stg_crm__consents') }} as consents
     inner join customers_resolved on consents.customer_id = customers_resolved.customer_id
     where {{ reporting_date('consents.changed_at') }} <= {{ as_of_date() }}

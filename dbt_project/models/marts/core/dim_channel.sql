@@ -29,13 +29,19 @@ platform_channels as (
 
 pairs as (
 
-    select distinct coalesce(traffic_source, '(direct)') as source, coalesce(traffic_medium, '(none)') as medium
+    select distinct
+        coalesce(traffic_source, '(direct)') as source,
+        coalesce(traffic_medium, '(none)') as medium
     from sessions
     union
-    select distinct coalesce(acquisition_source, '(direct)'), coalesce(acquisition_medium, '(none)')
+    select distinct
+        coalesce(acquisition_source, '(direct)') as source,
+        coalesce(acquisition_medium, '(none)') as medium
     from customers
     union
-    select traffic_source, traffic_medium
+    select
+        traffic_source as source,
+        traffic_medium as medium
     from platform_channels
 
 ),
@@ -47,12 +53,12 @@ matched as (
         pairs.medium,
         rules.channel,
         row_number() over (
-            partition by pairs.source, pairs.medium order by rules.priority, rules.source desc, rules.medium desc
+            partition by pairs.source, pairs.medium order by rules.priority asc, rules.source desc, rules.medium desc
         ) as match_rank
     from pairs
     inner join rules
-        on (rules.source = '*' or rules.source = pairs.source)
-        and (rules.medium = '*' or rules.medium = pairs.medium)
+        on (rules.source = '*' or pairs.source = rules.source)
+        and (rules.medium = '*' or pairs.medium = rules.medium)
 
 ),
 

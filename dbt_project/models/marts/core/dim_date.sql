@@ -2,7 +2,7 @@ with
 
 days as (
 
-    {{ dbt.date_spine('day', "cast('" ~ var('dim_date_start') ~ "' as date)", "cast('" ~ var('dim_date_end_exclusive') ~ "' as date)") }}
+    {{ dbt.date_spine('day', "cast('" ~ var('dim_date_start') ~ "' as date)", "cast('" ~ var('dim_date_end_exclusive') ~ "' as date)") }}  -- noqa: LT05
 
 ),
 

@@ -10,12 +10,22 @@ clv as (
 
 by_dimension as (
 
-    select 'rfm_segment' as dimension, rfm_segment as dimension_value, * exclude (rfm_segment) from clv
-    union all by name
-    select 'cohort_month' as dimension, strftime(cohort_month, '%Y-%m') as dimension_value, * exclude (cohort_month)
+    select
+        'rfm_segment' as dimension,
+        rfm_segment as dimension_value,
+        * exclude (rfm_segment)
     from clv
     union all by name
-    select 'acquisition_channel' as dimension, first_touch_source || ' / ' || first_touch_medium as dimension_value, *
+    select
+        'cohort_month' as dimension,
+        strftime(cohort_month, '%Y-%m') as dimension_value,
+        * exclude (cohort_month)
+    from clv
+    union all by name
+    select
+        'acquisition_channel' as dimension,
+        first_touch_source || ' / ' || first_touch_medium as dimension_value,
+        *
     from clv
 
 ),

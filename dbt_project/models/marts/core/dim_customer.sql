@@ -17,7 +17,10 @@ customers_resolved as (
 
 records as (
 
-    select customers.*, customers_resolved.customer_key, customers_resolved.is_primary_record
+    select
+        customers.*,
+        customers_resolved.customer_key,
+        customers_resolved.is_primary_record
     from customers
     inner join customers_resolved on customers.customer_id = customers_resolved.customer_id
 
@@ -47,7 +50,7 @@ final as (
         primary_record.country_code,
         primary_record.acquisition_source,
         primary_record.acquisition_medium,
-        {{ channel_key('primary_record.acquisition_source', 'primary_record.acquisition_medium') }} as acquisition_channel_key,
+        {{ channel_key('primary_record.acquisition_source', 'primary_record.acquisition_medium') }} as acquisition_channel_key,  -- noqa: LT05
         merged.accepts_marketing,
         merged.signed_up_at,
         {{ reporting_date('merged.signed_up_at') }} as signup_date,
