@@ -26,6 +26,8 @@ from orchestration.publish.postgres import (
 )
 from tests.postgres_fixtures import PgTarget, pg_target_fixture, reader_role_fixture  # noqa: F401  (fixtures)
 
+pytestmark = pytest.mark.postgres
+
 TABLES = [("marts", "customers"), ("marts", "extras"), ("marts", "orders")]
 
 TRICKY_TEXT = [
