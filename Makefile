@@ -37,7 +37,7 @@ demo: install  ## generate the embedded dataset, run the whole pipeline once, pr
 test: install  ## run the whole test suite (random order; the seed is printed)
 	$(BIN)/pytest
 
-test-fast: install  ## unit + dbt tests, no full pipeline run (the `slow` marker), in about 2 minutes
+test-fast: install  ## the suite without the `slow` tests (no full pipeline run), about 2 minutes
 	$(BIN)/pytest -m "not slow"
 
 bench: install  ## time the BG/NBD + Gamma-Gamma fit at M scale (100k customers, 2 years; not a test)
