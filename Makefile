@@ -10,11 +10,11 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test bench ui lint format manifest clean help
+.PHONY: install demo test test-fast bench ui lint format manifest clean help
 .DEFAULT_GOAL := help
 
 help:  ## list targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,11 @@ manifest: install  ## parse the dbt project (target/manifest.json) if any dbt fi
 demo: install  ## generate the embedded dataset, run the whole pipeline once, print a summary
 	$(BIN)/c360 demo
 
-test: install  ## run the test suite
+test: install  ## run the whole test suite (random order; the seed is printed)
 	$(BIN)/pytest
+
+test-fast: install  ## the suite without the `slow` tests (no full pipeline run), about 2 minutes
+	$(BIN)/pytest -m "not slow"
 
 bench: install  ## time the BG/NBD + Gamma-Gamma fit at M scale (100k customers, 2 years; not a test)
 	$(BIN)/python -m benchmarks.clv_fit --scale M

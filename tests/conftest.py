@@ -1,9 +1,12 @@
-"""Shared fixtures: an isolated data dir per workspace, XS data, and an in-process pipeline run."""
+"""Shared fixtures: XS data and its truth, an isolated data dir per workspace, an in-process pipeline run, and the
+session's one clean XS run (`xs_baseline`) that tests needing a published warehouse read or copy instead of running
+the pipeline again."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -11,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -21,6 +25,7 @@ from orchestration.runner import run_daily_job
 from simulator.generator.people import email_is_test
 from simulator.landing_writer import write_tables
 from simulator.retailer import GeneratorConfig, generate_with_truth
+from tests.postgres_fixtures import require_postgres
 
 XS = GeneratorConfig(scale="XS", seed=7)
 
@@ -94,14 +99,64 @@ def file_digest(path: Path) -> str:
 
 
 @contextmanager
-def make_workspace(data_dir: Path, tables: dict[str, pa.Table], **env: str) -> Iterator[Workspace]:
-    """A workspace on `data_dir` with `tables` landed; extra settings as environment variables."""
+def make_workspace(data_dir: Path, tables: dict[str, pa.Table] | None, **env: str) -> Iterator[Workspace]:
+    """A workspace on `data_dir` with `tables` landed (None: leave the landing folder as it is); extra settings as
+    environment variables."""
     ws = Workspace(Settings.from_env({**os.environ, "C360_DATA_DIR": str(data_dir), "C360_SCALE": "XS", **env}))
-    ws.land(tables)
+    if tables is not None:
+        ws.land(tables)
     yield ws
 
 
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory, xs_tables: dict[str, pa.Table]) -> Iterator[Workspace]:
-    with make_workspace(tmp_path_factory.mktemp("c360"), xs_tables) as ws:
+@dataclass(frozen=True)
+class Baseline:
+    """The session's clean XS run: XS data landed, the daily job run once, every gate passed, marts published.
+
+    Read it (DuckDB files `read_only=True`), never write it: a test that changes the warehouse, lands data or runs
+    the job works on its own copy (`copy_baseline`). The session checks at its end that the files are unchanged.
+    """
+
+    settings: Settings
+    outcome: RunOutcome
+    instance: dg.DagsterInstance  # the run's event log (materialization metadata), in memory
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir
+
+
+def _checkpoint(warehouse: Path) -> None:
+    """Fold the write-ahead log into the file, so a file copy holds every committed write."""
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("checkpoint")
+
+
+def _digests(data_dir: Path) -> dict[str, str]:
+    return {str(p.relative_to(data_dir)): file_digest(p) for p in sorted(data_dir.rglob("*.duckdb"))}
+
+
+@pytest.fixture(scope="session")
+def xs_baseline(tmp_path_factory: pytest.TempPathFactory, xs_tables: dict[str, pa.Table]) -> Iterator[Baseline]:
+    """One full clean XS run per session, shared: build a workspace from it with `copy_baseline`."""
+    with make_workspace(tmp_path_factory.mktemp("baseline"), xs_tables) as ws:
+        outcome = ws.run()
+    assert outcome.success and outcome.published, outcome.failed_steps
+    _checkpoint(ws.settings.warehouse_path)
+    before = _digests(ws.settings.data_dir)
+    yield Baseline(settings=ws.settings, outcome=outcome, instance=ws.instance)
+    assert _digests(ws.settings.data_dir) == before, "a test wrote to the shared baseline: copy it (copy_baseline)"
+
+
+@contextmanager
+def copy_baseline(baseline: Baseline, data_dir: Path, **env: str) -> Iterator[Workspace]:
+    """A workspace on a copy of the baseline's data dir (landing, warehouse, published/ with its versions, audit
+    state, dlt state, reports): as if this test had run the clean XS pipeline itself. It gets a fresh Dagster
+    instance, so the baseline run is not in its run history. Extra settings as environment variables."""
+    shutil.copytree(baseline.data_dir, data_dir, dirs_exist_ok=True)
+    with make_workspace(data_dir, None, **env) as ws:
         yield ws
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A missing PostgreSQL stops the session at once with one line on how to start it, not a timeout per test."""
+    require_postgres(session.items)

@@ -3,10 +3,15 @@
 Import them explicitly in a test module (`from tests.postgres_fixtures import pg_target_fixture, ...`); the
 tests request them as `pg_target` and `reader_role`. Every test gets its own
 throwaway database; the reader role is unique per test session (roles are cluster-global) and dropped at the end.
+
+A module whose tests need the server says so with `pytestmark = pytest.mark.postgres`: before any test runs, the
+session tries one short connect and, if the server is not there, stops with one line saying how to start it
+(`require_postgres`, called from conftest.py). `C360_TEST_PG_HOST` / `C360_TEST_PG_PORT` point the tests elsewhere.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,9 +20,34 @@ from dataclasses import dataclass
 import psycopg2
 import pytest
 
-PG_HOST = "127.0.0.1"
-PG_PORT = 5432
+PG_HOST = os.environ.get("C360_TEST_PG_HOST", "127.0.0.1")
+PG_PORT = int(os.environ.get("C360_TEST_PG_PORT", "5432"))
 PG_SUPERUSER = "postgres"
+CONNECT_TIMEOUT_S = 2
+START_HINT = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+
+
+def postgres_unavailable() -> str | None:
+    """None if the test server accepts a connection within CONNECT_TIMEOUT_S, else one line: what and how to fix."""
+    try:
+        psycopg2.connect(
+            dbname="postgres", user=PG_SUPERUSER, host=PG_HOST, port=PG_PORT, connect_timeout=CONNECT_TIMEOUT_S
+        ).close()
+    except psycopg2.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return (
+            f"PostgreSQL is not reachable at {PG_HOST}:{PG_PORT} ({reason}); the tests marked `postgres` need it. "
+            f"Start it with: {START_HINT}  (or skip them: -m 'not postgres')"
+        )
+    return None
+
+
+def require_postgres(items: list[pytest.Item]) -> None:
+    """Stop the session before it starts if a selected test needs PostgreSQL and the server is not there."""
+    if any(item.get_closest_marker("postgres") for item in items):
+        problem = postgres_unavailable()
+        if problem:
+            pytest.exit(problem)
 
 
 @dataclass(frozen=True)

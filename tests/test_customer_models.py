@@ -5,8 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from models import BetaGeoParams, GammaGammaParams, bgnbd_log_likelihood, gamma_gamma_log_likelihood
 from orchestration.customer_models.clv import fit_clv
 from simulator.retailer import FX_TO_USD, GeneratorConfig, generate
+from tests.fit_checks import assert_local_maximum
 
 CONFIG = GeneratorConfig(scale="S", seed=11)
 REFUND_RATE = CONFIG.truth.refund_rate
@@ -28,13 +30,32 @@ def fitted():
             "amount": orders["order_total"] * orders["currency"].str.upper().map(FX_TO_USD),
         }
     )
-    return fit_clv(transactions, CONFIG.end_date, margin=0.35, monthly_discount_rate=0.01)
+    return fit_clv(transactions, CONFIG.end_date, margin=0.35, monthly_discount_rate=0.01), transactions
 
 
 def test_fit_recovers_the_generator_truth(fitted) -> None:
     """Refunds thin the purchase process at random (3%), which scales the rate: alpha_kept = alpha / (1 - 0.03)."""
+    fitted, _ = fitted
     d, truth = fitted.diagnostics, CONFIG.truth
-    assert d["converged"]
+    # A real maximum of the likelihood of the summary it predicted from, not just a fit that returned.
+    p = fitted.predictions
+    params = BetaGeoParams(d["bgnbd_r"], d["bgnbd_alpha_days"], d["bgnbd_a"], d["bgnbd_b"])
+
+    def log_likelihood(params: BetaGeoParams) -> float:
+        return float(bgnbd_log_likelihood(params, p["frequency"], p["recency_days"], p["tenure_days"]).sum())
+
+    assert log_likelihood(params) == pytest.approx(d["bgnbd_log_likelihood"], rel=1e-9)
+    assert_local_maximum(log_likelihood, params)
+    repeat = p[p["frequency"] > 0]
+    spend = GammaGammaParams(d["gamma_gamma_p"], d["gamma_gamma_q"], d["gamma_gamma_gamma"])
+
+    def spend_log_likelihood(params: GammaGammaParams) -> float:
+        return float(
+            gamma_gamma_log_likelihood(params, repeat["frequency"], repeat["average_repeat_order_value"]).sum()
+        )
+
+    assert spend_log_likelihood(spend) == pytest.approx(d["gamma_gamma_log_likelihood"], rel=1e-9)
+    assert_local_maximum(spend_log_likelihood, spend)
     assert d["bgnbd_r"] == pytest.approx(truth.r, rel=0.15)
     assert d["bgnbd_alpha_days"] == pytest.approx(truth.alpha / (1 - REFUND_RATE), rel=0.15)
     assert d["bgnbd_a"] == pytest.approx(truth.a, rel=0.25)
@@ -45,8 +66,10 @@ def test_fit_recovers_the_generator_truth(fitted) -> None:
 
 
 def test_predictions_are_one_row_per_buyer_and_in_range(fitted) -> None:
+    fitted, transactions = fitted
     p = fitted.predictions
-    assert p["customer_key"].is_unique and len(p) == fitted.diagnostics["customers"] == 6_806
+    assert p["customer_key"].is_unique and len(p) == fitted.diagnostics["customers"]
+    assert set(p["customer_key"]) == set(transactions["customer_key"])
     assert p["probability_alive"].between(0, 1).all()
     assert (p["predicted_clv_12_months"] >= 0).all()
     one_timers = p[p["frequency"] == 0]

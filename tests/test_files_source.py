@@ -17,9 +17,10 @@ from orchestration.extract.raw_contract import RAW_TABLES, ga4_event_id, raw_tab
 from orchestration.extract.vendor_files import read_files_delivery
 from orchestration.extract.vendor_files.export_reader import LOCAL_TIME_NOTE
 from orchestration.extract.vendor_files.mappings import DERIVED, FILE_SPECS
+from orchestration.publish.publisher import PUBLISH_LOG, published_tables
 from simulator.landing_writer import write_tables
 from simulator.vendor_exports import COUNTRY_TIMEZONE, write_files
-from tests.conftest import XS, ExpectedWarehouse, make_workspace
+from tests.conftest import XS, Baseline, ExpectedWarehouse, make_workspace
 from tests.extract_fixtures import Extract, failure_messages, settings_for
 
 
@@ -182,11 +183,9 @@ def test_an_unparseable_file_fails_its_extract_naming_the_file(
     assert f"{path}: {problem}" in failure_messages(result)
 
 
-def _published_figures(workspace) -> tuple[dict[str, int], tuple]:
-    from orchestration.publish.publisher import PUBLISH_LOG, published_tables
-
-    counts = {t: n for t, n in published_tables(workspace.settings.published_path).items() if t != PUBLISH_LOG}
-    with duckdb.connect(str(workspace.settings.published_path), read_only=True) as con:
+def _published_figures(published_path: Path) -> tuple[dict[str, int], tuple]:
+    counts = {t: n for t, n in published_tables(published_path).items() if t != PUBLISH_LOG}
+    with duckdb.connect(str(published_path), read_only=True) as con:
         revenue = con.execute(
             "select (select sum(net_revenue_reporting) from fct_orders), "
             "(select sum(net_revenue_reporting) from mart_customer_360), (select sum(monetary_reporting) from mart_rfm)"
@@ -196,20 +195,16 @@ def _published_figures(workspace) -> tuple[dict[str, int], tuple]:
 
 @pytest.mark.slow
 def test_full_pipeline_on_files_publishes_what_synthetic_publishes(
-    tmp_path_factory: pytest.TempPathFactory, xs_tables: dict[str, pa.Table], xs_expected: ExpectedWarehouse
+    tmp_path: Path, xs_baseline: Baseline, xs_tables: dict[str, pa.Table], xs_expected: ExpectedWarehouse
 ) -> None:
-    figures = {}
-    for source in ("synthetic", "files"):
-        with make_workspace(tmp_path_factory.mktemp(f"run_{source}"), {}, C360_SOURCE=source) as ws:
-            if source == "files":
-                write_files(xs_tables, ws.settings.landing_dir, {"end_date": XS.end_date})
-            else:
-                ws.land(xs_tables)
-            outcome = ws.run()
-            assert outcome.success and outcome.published, (source, outcome.failed_steps)
-            figures[source] = _published_figures(ws)
-    assert figures["files"] == figures["synthetic"]
-    counts, revenue = figures["files"]
+    """The same XS data as vendor exports, run end to end, publishes what the session's clean synthetic run did."""
+    with make_workspace(tmp_path, {}, C360_SOURCE="files") as ws:
+        write_files(xs_tables, ws.settings.landing_dir, {"end_date": XS.end_date})
+        outcome = ws.run()
+    assert outcome.success and outcome.published, outcome.failed_steps
+    figures = _published_figures(ws.settings.published_path)
+    assert figures == _published_figures(xs_baseline.settings.published_path)
+    counts, revenue = figures
     # Resolved people and their orders, test accounts left out: the generator's truth, not the warehouse's answer.
     assert (counts["fct_orders"], counts["mart_customer_360"]) == (len(xs_expected.orders), xs_expected.persons)
     assert revenue[0] == revenue[1] == revenue[2] > 0

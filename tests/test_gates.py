@@ -1,13 +1,17 @@
-"""Gates really block: a bad raw batch or a failing dbt test publishes nothing and BI keeps the last good file."""
+"""Gates really block: a bad raw batch or a failing dbt test publishes nothing and BI keeps the last good file.
+
+Each test starts from its own copy of the session's clean XS run (published to the file and to a real Postgres),
+injects its fault, and runs the daily job; none relies on what another test left behind.
+"""
 
 from __future__ import annotations
 
 import http.server
 import json
-import secrets
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -18,13 +22,16 @@ import pytest
 from expectations._rules import MAX_QUARANTINE_RATE
 from orchestration.definitions import build_definitions
 from orchestration.extract.ledger import discard_load
+from orchestration.publish.assets import marts_to_publish
 from orchestration.publish.pg_roles import provision_reader_role
-from orchestration.publish.publisher import published_tables
-from orchestration.run_outcome import RunOutcome
-from tests.conftest import ExpectedWarehouse, Workspace, file_digest, make_workspace
-from tests.postgres_fixtures import PgTarget, throwaway_database
+from orchestration.publish.postgres_serving import publish_to_postgres
+from orchestration.publish.publisher import PUBLISH_LOG, published_tables
+from orchestration.transform.project import dbt_project
+from tests.conftest import Baseline, ExpectedWarehouse, Workspace, copy_baseline, file_digest
+from tests.extract_fixtures import Extract, failure_messages
+from tests.postgres_fixtures import PgTarget, reader_role_fixture, throwaway_database  # noqa: F401  (fixture)
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 
 def _replace(table: pa.Table, column: str, rows: range, value: object) -> pa.Table:
@@ -56,35 +63,44 @@ class Webhook:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def webhook() -> Iterator[Webhook]:
     hook = Webhook()
     yield hook
     hook.server.shutdown()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def postgres() -> Iterator[PgTarget]:
     with throwaway_database() as target:
         yield target
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def workspace(
-    tmp_path_factory: pytest.TempPathFactory, xs_tables: dict[str, pa.Table], postgres: PgTarget, webhook: Webhook
+    tmp_path: Path, xs_baseline: Baseline, postgres: PgTarget, webhook: Webhook, reader_role: str
 ) -> Iterator[Workspace]:
-    """This module's workspace also publishes to a real Postgres and alerts a real webhook."""
-    reader = f"bi_reader_{secrets.token_hex(4)}"
-    provision_reader_role(postgres.dsn, reader)
+    """A copy of the clean XS run that also publishes to a real Postgres and alerts a real webhook. Postgres starts
+    out serving the clean run's marts, as if that run had published there too (the last good marts)."""
+    provision_reader_role(postgres.dsn, reader_role)
     env = {
         "C360_POSTGRES_DSN": postgres.dsn,
-        "C360_POSTGRES_READER_ROLE": reader,
+        "C360_POSTGRES_READER_ROLE": reader_role,
         "C360_ALERT_WEBHOOK_URL": webhook.url,
     }
-    with make_workspace(tmp_path_factory.mktemp("gates"), xs_tables, **env) as ws:
+    with copy_baseline(xs_baseline, tmp_path, **env) as ws:
+        with duckdb.connect(str(ws.settings.published_path), read_only=True) as con:
+            (details,) = con.execute(f"select details from {PUBLISH_LOG}").fetchall()[0]
+        publish_to_postgres(
+            ws.settings.warehouse_path,
+            [("marts", name) for name in marts_to_publish(Path(dbt_project().manifest_path))],
+            postgres.dsn,
+            run_id=xs_baseline.outcome.run_id,
+            details=json.loads(details),
+            reader_role=reader_role,
+        )
+        assert postgres_marts(postgres) == (xs_baseline.outcome.run_id, published_tables(ws.settings.published_path))
         yield ws
-    with postgres.connect() as conn, conn.cursor() as cur:
-        cur.execute(f'drop owned by "{reader}"; drop role if exists "{reader}"')
 
 
 def postgres_marts(target: PgTarget) -> tuple[str, dict[str, int]]:
@@ -113,21 +129,12 @@ def fire_failure_sensor(workspace: Workspace, run_id: str) -> None:
     sensor(context)
 
 
-@pytest.fixture(scope="module")
-def good_run(workspace: Workspace, postgres: PgTarget) -> RunOutcome:
-    outcome = workspace.run()
-    assert outcome.success and outcome.published
-    return outcome
-
-
-def test_good_run_publishes_the_same_marts_to_postgres(good_run: RunOutcome, workspace: Workspace, postgres: PgTarget):
-    run_id, counts = postgres_marts(postgres)
-    assert run_id == good_run.run_id
-    assert counts == published_tables(workspace.settings.published_path)
-
-
 def test_bad_raw_batch_fails_the_gx_gate_for_the_right_reasons(
-    good_run: RunOutcome, workspace: Workspace, xs_tables: dict[str, pa.Table], postgres: PgTarget, webhook: Webhook
+    xs_baseline: Baseline,
+    workspace: Workspace,
+    xs_tables: dict[str, pa.Table],
+    postgres: PgTarget,
+    webhook: Webhook,
 ) -> None:
     published = workspace.settings.published_path
     digest = file_digest(published)
@@ -163,7 +170,7 @@ def test_bad_raw_batch_fails_the_gx_gate_for_the_right_reasons(
     assert all(c.check.startswith("gx_raw_") for c in outcome.checks), "dbt must not run after a failed gate"
     assert [c.check for c in outcome.checks if not c.passed] == ["gx_raw_crm_orders"]
     assert file_digest(published) == digest
-    assert postgres_marts(postgres)[0] == good_run.run_id  # Postgres marts unchanged too
+    assert postgres_marts(postgres)[0] == xs_baseline.outcome.run_id  # Postgres marts unchanged too
 
     fire_failure_sensor(workspace, outcome.run_id)
     alert = json.loads((workspace.settings.alerts_dir / f"{outcome.run_id}.json").read_text())
@@ -177,7 +184,7 @@ def test_bad_raw_batch_fails_the_gx_gate_for_the_right_reasons(
 
 
 def test_failing_dbt_test_blocks_publish(
-    good_run: RunOutcome, workspace: Workspace, xs_tables: dict[str, pa.Table], postgres: PgTarget
+    xs_baseline: Baseline, workspace: Workspace, xs_tables: dict[str, pa.Table], postgres: PgTarget
 ) -> None:
     """A line pointing at an order that does not exist passes every row rule (GX checks a batch, not references);
     dbt's relationships test must stop it."""
@@ -194,21 +201,23 @@ def test_failing_dbt_test_blocks_publish(
     failed = [c.check for c in outcome.checks if not c.passed]
     assert failed == ["relationships_stg_crm__order_lines_order_id__order_id__ref_stg_crm__orders_"], failed
     assert file_digest(published) == digest
-    assert postgres_marts(postgres)[0] == good_run.run_id
+    assert postgres_marts(postgres)[0] == xs_baseline.outcome.run_id
 
 
-def test_volume_spike_fails_the_gate(good_run: RunOutcome, workspace: Workspace, xs_tables: dict[str, pa.Table]):
+def ten_fold(events: pa.Table) -> pa.Table:
     """Ten copies of the web events under new ids: a 10x batch against the ledger's recent loads."""
-    events = xs_tables["ga4_events"]
-    spike = pa.concat_tables(
+    return pa.concat_tables(
         [
             events.set_column(0, "event_id", pc.binary_join_element_wise(events["event_id"], f"-{i}", ""))
             for i in range(10)
         ]
     )
+
+
+def test_volume_spike_fails_the_gate(workspace: Workspace, xs_tables: dict[str, pa.Table]) -> None:
     published = workspace.settings.published_path
     digest = file_digest(published)
-    workspace.land({**xs_tables, "ga4_events": spike})
+    workspace.land({**xs_tables, "ga4_events": ten_fold(xs_tables["ga4_events"])})
     outcome = workspace.run()
     assert not outcome.published
     (gate,) = [c for c in outcome.checks if c.check == "gx_raw_ga4_events"]
@@ -217,14 +226,18 @@ def test_volume_spike_fails_the_gate(good_run: RunOutcome, workspace: Workspace,
 
 
 def test_rejected_load_keeps_blocking_until_discarded_then_good_data_publishes(
-    good_run: RunOutcome,
     workspace: Workspace,
     xs_tables: dict[str, pa.Table],
     xs_expected: ExpectedWarehouse,
     postgres: PgTarget,
 ) -> None:
-    """Fail-closed: the spike's rows stay in raw (merge never deletes) and unpublished, so the next good delivery is
-    still judged together with them and blocked; discarding the rejected load unblocks it."""
+    """Fail-closed: a rejected spike's rows stay in raw (merge never deletes) and unpublished, so the next good
+    delivery is still judged together with them and blocked; discarding the rejected load unblocks it, and that run
+    publishes the same marts to the file and to Postgres."""
+    # The precondition: a 10x web delivery extracted and never published (what a run its gate rejected leaves).
+    workspace.land({**xs_tables, "ga4_events": ten_fold(xs_tables["ga4_events"])})
+    extract = Extract(workspace.settings).run()
+    assert extract.success, failure_messages(extract)
     published = workspace.settings.published_path
     digest = file_digest(published)
     workspace.land(xs_tables)

@@ -20,11 +20,6 @@ EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 TEST_EMAIL = r"^test\+|@qa\.c360-internal\.test$"
 
 
-@pytest.fixture(scope="module")
-def xs_truth() -> tuple[dict[str, pa.Table], dict[str, object]]:
-    return generate_with_truth(XS)
-
-
 def _measured_dirt(tables: dict[str, pa.Table]) -> dict[str, int]:
     """The dirt counts, measured from the delivered tables alone (as a data engineer would find them)."""
     customers, orders = tables["crm_customers"], tables["crm_orders"]
@@ -49,8 +44,8 @@ def _measured_dirt(tables: dict[str, pa.Table]) -> dict[str, int]:
     }
 
 
-def test_dirt_counts_equal_what_the_tables_show(xs_truth) -> None:
-    tables, truth = xs_truth
+def test_dirt_counts_equal_what_the_tables_show(xs_generated) -> None:
+    tables, truth = xs_generated
     measured = _measured_dirt(tables)
     assert {k: truth["dirt"][k] for k in measured} == measured
     assert all(v > 0 for v in measured.values()), measured  # every kind of dirt is really there at XS
@@ -64,8 +59,8 @@ def _identifiers(tables: dict[str, pa.Table]) -> dict[str, set[str]]:
     return {kind: set(values.drop_null().to_pylist()) for kind, values in found.items()}
 
 
-def test_identities_cover_every_identifier_exactly_once(xs_truth) -> None:
-    tables, truth = xs_truth
+def test_identities_cover_every_identifier_exactly_once(xs_generated) -> None:
+    tables, truth = xs_generated
     ids = truth["identities"]
     assert ids.group_by(["identifier_type", "identifier"]).aggregate([]).num_rows == ids.num_rows
     for kind, values in _identifiers(tables).items():
@@ -79,8 +74,8 @@ def test_identities_cover_every_identifier_exactly_once(xs_truth) -> None:
     assert attribution["person_id"].to_pylist() == owners
 
 
-def test_duplicate_records_and_devices_resolve_to_one_person(xs_truth) -> None:
-    _, truth = xs_truth
+def test_duplicate_records_and_devices_resolve_to_one_person(xs_generated) -> None:
+    _, truth = xs_generated
     ids = truth["identities"].to_pandas()
     per_person = ids.groupby(["person_id", "identifier_type"]).size().unstack(fill_value=0)
     assert (per_person["customer_id"] == 2).sum() == truth["dirt"]["duplicate_customer_records"]
@@ -201,8 +196,8 @@ def test_tiers_follow_the_thresholds() -> None:
     ]  # fmt: skip
 
 
-def test_parameters_document_the_truth_and_the_programme(xs_truth) -> None:
-    _, truth = xs_truth
+def test_parameters_document_the_truth_and_the_programme(xs_generated) -> None:
+    _, truth = xs_generated
     params = truth["parameters"]
     assert params["bgnbd"] == {"r": 0.9, "alpha": 60.0, "a": 0.8, "b": 4.0}
     assert params["gamma_gamma"] == {"p": 6.0, "q": 4.0, "gamma": 40.0}

@@ -28,8 +28,10 @@ from orchestration.extract.quarantine import QUARANTINE
 from orchestration.extract.raw_contract import tables_of
 from orchestration.publish.publisher import PUBLISH_LOG, published_tables
 from simulator.crm_database_seeder import crm_tables, seed_postgres
-from tests.conftest import ExpectedWarehouse, Workspace, make_workspace
+from tests.conftest import Baseline, ExpectedWarehouse, Workspace, make_workspace
 from tests.postgres_fixtures import PG_HOST, PG_PORT, PG_SUPERUSER, PgTarget, throwaway_database
+
+pytestmark = pytest.mark.postgres
 
 CRM = [t.name for t in tables_of("crm")]
 
@@ -306,15 +308,13 @@ def test_gates_judge_a_delta_as_a_delta(tmp_path: Path, xs_tables: dict[str, pa.
 
 @pytest.mark.slow
 def test_full_run_on_postgres_publishes_what_the_synthetic_source_does(
-    tmp_path: Path, xs_tables: dict[str, pa.Table], xs_expected: ExpectedWarehouse
+    tmp_path: Path, xs_baseline: Baseline, xs_tables: dict[str, pa.Table], xs_expected: ExpectedWarehouse
 ) -> None:
+    """The CRM read from Postgres, run end to end, publishes what the session's clean synthetic run did."""
     revenue = "select count(*), sum(net_revenue_reporting) from fct_orders"
-    with make_workspace(tmp_path / "synthetic", xs_tables) as ws:
-        outcome = ws.run()
-        assert outcome.published, outcome.failed_steps
-        expected_counts = published_tables(ws.settings.published_path)
-        with duckdb.connect(str(ws.settings.published_path), read_only=True) as con:
-            expected_revenue = con.execute(revenue).fetchall()
+    expected_counts = published_tables(xs_baseline.settings.published_path)
+    with duckdb.connect(str(xs_baseline.settings.published_path), read_only=True) as con:
+        expected_revenue = con.execute(revenue).fetchall()
     with seeded_crm(xs_tables) as db, postgres_workspace(tmp_path / "postgres", xs_tables, db) as ws:
         outcome = ws.run()
         assert outcome.success and outcome.published, outcome.failed_steps

@@ -23,6 +23,8 @@ from orchestration.publish.pg_swap import PublishInProgress, PublishLockTimeout,
 from orchestration.publish.postgres_serving import publish_to_postgres
 from tests.postgres_fixtures import PgTarget, reader_role_fixture, throwaway_database  # noqa: F401  (fixtures)
 
+pytestmark = pytest.mark.postgres
+
 TABLES = [("marts", "customers"), ("marts", "extras"), ("marts", "orders")]
 
 

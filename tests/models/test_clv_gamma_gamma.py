@@ -15,6 +15,7 @@ from models import (
     gamma_gamma_log_likelihood,
     simulate_gamma_gamma_spend,
 )
+from tests.fit_checks import assert_local_maximum
 
 
 def test_cdnow_fit_reproduces_fader_hardie_2013(cdnow_gg: GammaGammaFitter) -> None:
@@ -23,7 +24,13 @@ def test_cdnow_fit_reproduces_fader_hardie_2013(cdnow_gg: GammaGammaFitter) -> N
     p = cdnow_gg.params_
     assert cdnow_gg.n_customers_ == 946
     assert (round(p.p, 2), round(p.q, 2), round(p.gamma, 2)) == (6.25, 3.74, 15.44)
-    assert cdnow_gg.converged_
+
+
+def test_cdnow_fit_is_a_maximum_of_the_likelihood(cdnow_gg: GammaGammaFitter, cdnow_summary: pd.DataFrame) -> None:
+    rep = cdnow_summary[cdnow_summary["frequency"] > 0]
+    assert_local_maximum(
+        lambda p: float(gamma_gamma_log_likelihood(p, rep["frequency"], rep["monetary_value"]).sum()), cdnow_gg.params_
+    )
 
 
 def test_log_likelihood_function_matches_fit(cdnow_gg: GammaGammaFitter, cdnow_summary: pd.DataFrame) -> None:
