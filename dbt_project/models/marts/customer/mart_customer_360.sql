@@ -139,7 +139,7 @@ final as (
             when customer_orders.last_order_date is null then 'prospect'
             when {{ dbt.datediff('customer_orders.first_completed_order_date', as_of_date(), 'day') }} <= {{ var('lifecycle_new_days') }}  -- noqa: LT05
                 then 'new'
-            when {{ dbt.datediff('customer_orders.last_order_date', as_of_date(), 'day') }} <= {{ var('lifecycle_active_days') }}
+            when {{ dbt.datediff('customer_orders.last_order_date', as_of_date(), 'day') }} <= {{ var('lifecycle_active_days') }}  -- noqa: LT05
                 and {{ dbt.datediff('customer_orders.previous_order_date', 'customer_orders.last_order_date', 'day') }}  -- noqa: LT05
                 > {{ var('lifecycle_lapsed_days') }}
                 then 'reactivated'
