@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +28,8 @@ ENV_DEFAULTS: dict[str, str] = {
     "C360_CLV_MARGIN": "0.35",  # gross margin rate applied to predicted spend in the 12-month CLV
     "C360_CLV_MONTHLY_DISCOUNT_RATE": "0.01",  # monthly discount rate of the CLV (about 12.7% a year)
     "C360_ALERT_WEBHOOK_URL": "",  # optional: failed runs POST a JSON alert here (always logged + written to a file)
+    "C360_REQUIRED_TABLES": "crm_customers,crm_orders",  # raw tables a delivery must hold; every other is optional
+    "C360_FRESHNESS_DAYS": "",  # per-table freshness, `table=days` pairs (`none` = no rule), e.g. ga4_events=5
 }
 
 
@@ -48,6 +50,8 @@ class Settings:
     alert_webhook_url: str
     clv_margin: float
     clv_monthly_discount_rate: float
+    required_tables: tuple[str, ...] = ("crm_customers", "crm_orders")
+    freshness_days: Mapping[str, int | None] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -69,6 +73,8 @@ class Settings:
             alert_webhook_url=env.get("C360_ALERT_WEBHOOK_URL", ""),
             clv_margin=float(value["C360_CLV_MARGIN"]),
             clv_monthly_discount_rate=float(value["C360_CLV_MONTHLY_DISCOUNT_RATE"]),
+            required_tables=_table_list(value["C360_REQUIRED_TABLES"]),
+            freshness_days=_table_days(env.get("C360_FRESHNESS_DAYS", "")),
         )
 
     @property
@@ -96,3 +102,28 @@ class Settings:
     @property
     def alerts_dir(self) -> Path:
         return self.data_dir / "alerts"
+
+
+def _table_list(text: str) -> tuple[str, ...]:
+    """`C360_REQUIRED_TABLES`: raw table names, comma- or space-separated; unknown names are an error."""
+    from orchestration.sources.registry import raw_table
+
+    names = tuple(dict.fromkeys(n for n in text.replace(",", " ").split() if n))
+    for name in names:
+        raw_table(name)  # KeyError naming the contract's tables
+    return names
+
+
+def _table_days(text: str) -> dict[str, int | None]:
+    """`C360_FRESHNESS_DAYS`: `table=days` pairs (comma- or space-separated); `none` switches the rule off."""
+    from orchestration.sources.registry import raw_table
+
+    days: dict[str, int | None] = {}
+    for pair in text.replace(",", " ").split():
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise ValueError(f"C360_FRESHNESS_DAYS: {pair!r} is not table=days (e.g. crm_orders=30)")
+        raw_table(name.strip())
+        value = value.strip().lower()
+        days[name.strip()] = None if value in ("none", "off", "") else int(value)
+    return days
