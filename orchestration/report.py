@@ -76,7 +76,7 @@ def render(settings: Settings, outcome: RunOutcome) -> str:
     lines = [f"run {outcome.run_id}: {'SUCCESS' if outcome.success else 'FAILED'}"]
     problems = delivery_problems(settings) if any(s.startswith("extract") for s in outcome.failed_steps) else []
     if problems:
-        lines.append(f"the delivery cannot load ({len(problems)} problems; nothing was loaded), fix and rerun:")
+        lines.append(f"the delivery cannot load ({len(problems)} problem(s); nothing was loaded), fix and rerun:")
         lines += [f"  - {p}" for p in problems]
     if settings.warehouse_path.exists():
         lines.append("rows per layer (build warehouse):")

@@ -314,3 +314,20 @@ def test_a_crm_only_delivery_publishes_in_one_run_with_everything_accounted_for(
 def _newest_signup(settings: Settings) -> date:
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         return con.execute("select max(signed_up_at)::date from raw.crm_customers").fetchone()[0]
+
+
+# The run summary ----------------------------------------------------------------------------------------------------
+
+
+def test_a_failed_first_run_lists_the_delivery_problems_once_and_claims_no_previous_file(tmp_path: Path) -> None:
+    from orchestration.report import render
+    from orchestration.runner import RunOutcome
+
+    settings = _settings(tmp_path)
+    write_csv(settings.landing_dir / "crm" / "contacts.csv", CONTACTS_HEADER, [])
+    failed = RunOutcome("r1", False, [], [], ["extract_ads", "extract_crm", "extract_ga4"])
+    report = render(settings, failed)
+    assert report.count("crm/orders*.csv: no file for required raw table crm_orders") == 1
+    assert "the delivery cannot load (1 problem(s); nothing was loaded), fix and rerun:" in report
+    assert "BI keeps reading the previous file" not in report
+    assert f"nothing was published before either: BI has no file at {settings.published_path}" in report
