@@ -125,7 +125,12 @@ def parser() -> argparse.ArgumentParser:
     gen.set_defaults(func=cmd_generate)
 
     run = sub.add_parser("run", help="run the daily job once in this process and print a summary")
-    run.add_argument("--as-of", help="as-of date for the marts, YYYY-MM-DD (default: the data's end date)")
+    run.add_argument(
+        "--as-of",
+        help="as-of date for the marts and freshness rules, YYYY-MM-DD (default: the newest date in the data: the "
+        "generator's end date for generated data; for C360_SOURCE=files or postgres the newest order, event or ad day "
+        "loaded; otherwise today, UTC)",
+    )
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="generate the default dataset, run the pipeline, print the summary")

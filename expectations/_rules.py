@@ -18,7 +18,7 @@ NOW = "now"  # wall-clock UTC timestamp of the check
 FRESH_AFTER = "fresh_after"  # as-of date minus the suite's FRESHNESS_DAYS, as a UTC timestamp
 VOLUME_MIN = "volume_min"  # baseline median / VOLUME_BAND (0 without history)
 VOLUME_MAX = "volume_max"  # baseline median * VOLUME_BAND
-MIN_ROWS = "min_rows"  # 1 for an export (snapshot delivery) and for marts, 0 for a delta read from a cursor
+MIN_ROWS = "min_rows"  # 1 for a required export and for marts, else 0 (a delta, an optional table, an off mart)
 #: Metric the gate adds for suites declaring VOLUME_DAY: rows of the batch on its newest day (a delta: see
 #: volume_within_recent_band).
 NEWEST_DAY_ROWS = "newest_day_rows"
@@ -121,11 +121,14 @@ def volume_within_recent_band(metric: str = "row_count") -> Any:
 
 
 def not_empty() -> Any:
-    """Judged against MIN_ROWS: an export (a snapshot delivery, and every mart) must have rows; a delta read from a
-    database cursor may be empty, because a table nothing changed in legitimately brings no rows."""
+    """Judged against MIN_ROWS: an export of a required table (C360_REQUIRED_TABLES) and every mart must have rows;
+    a delta read from a database cursor may be empty, because a table nothing changed in legitimately brings no rows;
+    so may an optional table's export (its volume band judges it against history) and a mart whose capability is off
+    (orchestration/capabilities.py: its source was not delivered)."""
     return metric_between(
         "row_count",
-        "An empty export means the extract read nothing (a delta since the last cursor may be empty: no change).",
+        "An empty export means the extract read nothing (a delta since the last cursor, an optional table's export "
+        "and a mart whose source was not delivered may be empty).",
         min_value=_param(MIN_ROWS),
     )
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from orchestration.extract.raw_contract import raw_table
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -30,6 +32,8 @@ ENV_DEFAULTS: dict[str, str] = {
     "C360_ALERT_WEBHOOK_URL": "",  # optional: failed runs POST a JSON alert here (always logged + written to a file)
     "C360_DUCKDB_MEMORY_LIMIT": "",  # memory_limit of warehouse connections (e.g. 4GB); empty = DuckDB default
     "C360_DUCKDB_THREADS": "",  # warehouse connections' threads; empty = DuckDB's default (all cores)
+    "C360_REQUIRED_TABLES": "crm_customers,crm_orders",  # raw tables a delivery must hold; every other is optional
+    "C360_FRESHNESS_DAYS": "",  # per-table freshness, `table=days` pairs (`none` = no rule), e.g. ga4_events=5
 }
 
 #: Settings that take one of a fixed set of values, checked by Settings.from_env.
@@ -79,6 +83,8 @@ class Settings:
     clv_monthly_discount_rate: float
     duckdb_memory_limit: str = ""
     duckdb_threads: int | None = None
+    required_tables: tuple[str, ...] = ("crm_customers", "crm_orders")
+    freshness_days: Mapping[str, int | None] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -102,6 +108,8 @@ class Settings:
             clv_monthly_discount_rate=float(_number(value, "C360_CLV_MONTHLY_DISCOUNT_RATE", float)),
             duckdb_memory_limit=value["C360_DUCKDB_MEMORY_LIMIT"],
             duckdb_threads=int(_number(value, "C360_DUCKDB_THREADS", int, 1)) if value["C360_DUCKDB_THREADS"] else None,
+            required_tables=_table_list(value["C360_REQUIRED_TABLES"]),
+            freshness_days=_table_days(env.get("C360_FRESHNESS_DAYS", "")),
         )
 
     @property
@@ -134,3 +142,24 @@ class Settings:
     @property
     def alerts_dir(self) -> Path:
         return self.data_dir / "alerts"
+
+
+def _table_list(text: str) -> tuple[str, ...]:
+    """`C360_REQUIRED_TABLES`: raw table names, comma- or space-separated; unknown names are an error."""
+    names = tuple(dict.fromkeys(n for n in text.replace(",", " ").split() if n))
+    for name in names:
+        raw_table(name)  # KeyError naming the contract's tables
+    return names
+
+
+def _table_days(text: str) -> dict[str, int | None]:
+    """`C360_FRESHNESS_DAYS`: `table=days` pairs (comma- or space-separated); `none` switches the rule off."""
+    days: dict[str, int | None] = {}
+    for pair in text.replace(",", " ").split():
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise ValueError(f"C360_FRESHNESS_DAYS: {pair!r} is not table=days (e.g. crm_orders=30)")
+        raw_table(name.strip())
+        value = value.strip().lower()
+        days[name.strip()] = None if value in ("none", "off", "") else int(value)
+    return days

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from orchestration.capabilities import capabilities_off as off
 from orchestration.config import Settings
+from orchestration.extract.dlt_sources import delivery_problems as problems
 from orchestration.run_outcome import RunOutcome
 from orchestration.warehouse import connect_file, connect_published
 
@@ -57,13 +59,31 @@ def roas_by_platform(published_path: Path) -> list[tuple[str, float, float, floa
         ).fetchall()
 
 
+def capabilities_off(warehouse_path: Path) -> list[str]:
+    """One line per capability that is off, from what raw holds (rules: orchestration/capabilities.py)."""
+    with connect_file(warehouse_path, read_only=True) as con:
+        return [c.off for c in off(con)]
+
+
+def delivery_problems(settings: Settings) -> list[str]:
+    return problems(settings)
+
+
 def render(settings: Settings, outcome: RunOutcome) -> str:
     lines = [f"run {outcome.run_id}: {'SUCCESS' if outcome.success else 'FAILED'}"]
+    problems = delivery_problems(settings) if any(s.startswith("extract") for s in outcome.failed_steps) else []
+    if problems:
+        lines.append(f"the delivery cannot load ({len(problems)} problem(s); nothing was loaded), fix and rerun:")
+        lines += [f"  - {p}" for p in problems]
     if settings.warehouse_path.exists():
         lines.append("rows per layer (build warehouse):")
         for layer, tables in rows_per_layer(settings.warehouse_path).items():
             detail = ", ".join(f"{t}={n:,}" for t, n in tables.items()) or "(views / none)"
             lines.append(f"  {layer:<12} {sum(tables.values()):>10,}  {detail}")
+        off = capabilities_off(settings.warehouse_path) if not problems else []
+        if off:
+            lines.append("capabilities off (optional data not delivered; their outputs are empty by design):")
+            lines += [f"  {line}" for line in off]
     passed = sum(c.passed for c in outcome.checks)
     lines.append(f"gates: {passed}/{len(outcome.checks)} checks passed")
     for check in outcome.checks:
@@ -84,10 +104,15 @@ def render(settings: Settings, outcome: RunOutcome) -> str:
             shown = "-" if ratio is None else f"{ratio:.2f}"
             lines.append(f"  {channel:<28} {customers:>8,} {margin:>12,.2f} {predicted:>12,.2f} {currency} {shown:>8}")
         lines.append("ROAS by ad platform (spend, last-touch revenue, ROAS):")
-        for platform, spend, revenue, roas in roas_by_platform(settings.published_path):
+        platforms = roas_by_platform(settings.published_path)
+        for platform, spend, revenue, roas in platforms:
             shown = "-" if roas is None else f"{roas:.2f}"
             lines.append(f"  {platform:<28} {spend:>14,.2f} {revenue:>14,.2f} {currency} {shown:>8}")
+        if not platforms:
+            lines.append("  (none: no ad platform delivered)")
         lines.append(f"published marts: {settings.published_path} (open read-only)")
-    else:
+    elif settings.published_path.exists():
         lines.append(f"NOT published; BI keeps reading the previous file: {settings.published_path}")
+    else:
+        lines.append(f"NOT published; nothing was published before either: BI has no file at {settings.published_path}")
     return "\n".join(lines)

@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
-from orchestration.config import Settings
+if TYPE_CHECKING:  # only for annotations: config reads the raw contract, which computes with DuckDB
+    from orchestration.config import Settings
 
 
 def duckdb_config(settings: Settings) -> dict[str, str]:

@@ -18,6 +18,7 @@ from orchestration.extract.raw_contract import RawTable
 #: How a load relates to the source's data, recorded in the ledger and judged by the gates (quality/gate.py).
 SNAPSHOT = "snapshot"  # an export the source delivered (a whole table, or a day's file): empty means it broke
 DELTA = "delta"  # rows changed since the cursor of the last read: empty means nothing changed
+ABSENT = "absent"  # the source has no file for this (optional) table: zero rows, judged as "not delivered"
 
 
 @dataclass

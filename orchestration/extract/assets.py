@@ -9,7 +9,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 
 from orchestration.config import Settings
 from orchestration.extract.admission import TableOutcome
-from orchestration.extract.dlt_sources import describe_origin, raw_source
+from orchestration.extract.dlt_sources import ABSENT, delivery_problems, describe_origin, raw_source
 from orchestration.extract.ledger import record_load
 from orchestration.extract.quarantine import record_quarantine
 from orchestration.extract.raw_contract import RAW_SOURCES
@@ -50,6 +50,13 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
     def _assets(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
         now = datetime.now(UTC)
         load_id = new_load_id(now)
+        problems = delivery_problems(settings)
+        if problems:  # the whole delivery is checked before any source loads: every problem, once, with the fix
+            raise dg.Failure(
+                description=f"the delivery in {settings.landing_dir} cannot load ({len(problems)} problem"
+                f"{'s' if len(problems) > 1 else ''}; nothing was loaded):\n" + "\n".join(f"  - {p}" for p in problems),
+                allow_retries=False,
+            )
         context.log.info(f"loading {source} from {describe_origin(source, settings)} as load {load_id}")
         outcomes: dict[str, TableOutcome] = {}
         batch = raw_source(
@@ -60,6 +67,7 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
             outcomes,
             delivery_source=settings.source,
             database_url=settings.crm_postgres_url,
+            required=settings.required_tables,
         )
         for result in dlt.run(context=context, dlt_source=batch):
             table = result.asset_key.path[-1]
@@ -72,7 +80,7 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
             )
             metadata = {
                 "load_id": load_id,
-                "delivery": outcome.delivery,
+                "delivery": "not delivered" if outcome.delivery == ABSENT else outcome.delivery,
                 "rows_extracted": outcome.extracted,
                 "rows_in_raw_for_load": loaded,
                 "rows_quarantined": quarantined,

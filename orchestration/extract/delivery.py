@@ -36,10 +36,20 @@ class Delivery:
     table: pa.Table  # contract columns (+ drift columns) + LINEAGE
     rejects: list[Reject] = field(default_factory=list)
     notes: dict[str, int] = field(default_factory=dict)  # dirt a reader repaired and counts, e.g. local timestamps
+    delivered: bool = True  # False: the source has no file for this table at all (an optional table not delivered)
 
     @property
     def rows_read(self) -> int:
         return self.table.num_rows + len(self.rejects)
+
+
+def not_delivered(schema: pa.Schema) -> Delivery:
+    """An optional table the source did not deliver: zero rows in the contract's shape, so raw still gets the table
+    (dbt sources exist, dependent models come out empty) and the ledger records it as not delivered."""
+    table = schema.empty_table()
+    table = table.append_column(SOURCE_FILE, pa.array([], pa.string()))
+    table = table.append_column(SOURCE_ROW, pa.array([], pa.int64()))
+    return Delivery(table=table, delivered=False)
 
 
 def with_lineage(table: pa.Table, file: str, first_row: int = 1) -> pa.Table:

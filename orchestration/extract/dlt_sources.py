@@ -19,18 +19,23 @@ import pyarrow as pa
 from dlt.extract.resource import DltResource
 
 from orchestration.config import Settings
-from orchestration.extract.admission import TableOutcome, admit
+from orchestration.extract.admission import ABSENT, SNAPSHOT, TableOutcome, admit
 from orchestration.extract.crm_postgres_source import crm_postgres_source
-from orchestration.extract.delivery import Delivery, with_lineage
+from orchestration.extract.delivery import Delivery, not_delivered, with_lineage
 from orchestration.extract.landing import read_table
-from orchestration.extract.raw_contract import RawTable, tables_of
+from orchestration.extract.raw_contract import RawTable, raw_table, tables_of
 from orchestration.extract.vendor_files import read_files_delivery
+from orchestration.extract.vendor_files.export_reader import delivery_problems as files_problems
+from orchestration.extract.vendor_files.export_reader import pattern
+from orchestration.extract.vendor_files.mappings import file_spec
 
 #: C360_SOURCE -> the dlt source systems it reads from a database with an incremental cursor (not from files).
 DATABASE_SOURCES: dict[str, tuple[str, ...]] = {"postgres": ("crm",)}
 
 
-def _synthetic_delivery(landing_dir: Path, spec: RawTable) -> Delivery:
+def _synthetic_delivery(landing_dir: Path, spec: RawTable, required: tuple[str, ...]) -> Delivery:
+    if not (landing_dir / f"{spec.name}.parquet").exists() and spec.name not in required:
+        return not_delivered(spec.schema)
     return Delivery(with_lineage(read_table(landing_dir, spec.name), f"{spec.name}.parquet"))
 
 
@@ -38,16 +43,41 @@ def reads_database(delivery_source: str, source: str) -> bool:
     return source in DATABASE_SOURCES.get(delivery_source, ())
 
 
-def read_delivery(source: str, landing_dir: Path, spec: RawTable) -> Delivery:
+def read_delivery(source: str, landing_dir: Path, spec: RawTable, required: tuple[str, ...] = ()) -> Delivery:
     """The one source dispatch for file deliveries: C360_SOURCE -> the reader of that landing folder. With
-    `postgres`, the tables not read from the database (web, ads) are Parquet files as for `synthetic`."""
+    `postgres`, the tables not read from the database (web, ads) are Parquet files as for `synthetic`. A table the
+    folder has no file for is not delivered (zero rows), unless it is `required`."""
     if reads_database(source, spec.source):
         raise ValueError(f"raw.{spec.name} comes from the {source} database, read by dlt (see raw_source)")
     if source in ("synthetic", "postgres"):
-        return _synthetic_delivery(landing_dir, spec)
+        return _synthetic_delivery(landing_dir, spec, required)
     if source == "files":
-        return read_files_delivery(landing_dir, spec)
+        return read_files_delivery(landing_dir, spec, required)
     raise ValueError(f"unknown C360_SOURCE {source!r}: expected synthetic, files or postgres")
+
+
+def expected_location(settings: Settings, table: str) -> str:
+    """Where the configured source reads a raw table from, for messages that name the fix."""
+    spec = raw_table(table)
+    if reads_database(settings.source, spec.source):
+        return f"table crm.{table} in the {settings.source} database"
+    if settings.source == "files":
+        return str(settings.landing_dir / pattern(file_spec(table)))
+    return str(settings.landing_dir / f"{table}.parquet")
+
+
+def delivery_problems(settings: Settings) -> list[str]:
+    """Everything that stops this delivery from loading, found in one pass before any table loads: required tables
+    without a file, unreadable files, required columns missing (files source: every file's header)."""
+    if settings.source == "files":
+        return files_problems(settings.landing_dir, settings.required_tables)
+    return [
+        f"{settings.landing_dir / f'{name}.parquet'}: no file for required raw table {name}; deliver it, or drop "
+        f"{name} from C360_REQUIRED_TABLES"
+        for name in settings.required_tables
+        if not reads_database(settings.source, raw_table(name).source)
+        and not (settings.landing_dir / f"{name}.parquet").exists()
+    ]
 
 
 def describe_origin(source: str, settings: Settings) -> str:
@@ -64,11 +94,12 @@ def _raw_resource(
     load_id: str,
     loaded_at: datetime | None,
     outcomes: dict[str, TableOutcome],
+    required: tuple[str, ...],
 ) -> DltResource:
     def rows() -> Iterator[pa.Table]:
         assert landing_dir is not None and loaded_at is not None, "source built without a landing folder"
-        delivery = read_delivery(delivery_source, landing_dir, spec)
-        outcomes[spec.name] = TableOutcome()
+        delivery = read_delivery(delivery_source, landing_dir, spec, required)
+        outcomes[spec.name] = TableOutcome(delivery=SNAPSHOT if delivery.delivered else ABSENT)
         yield admit(delivery, spec, load_id, loaded_at, outcomes[spec.name])
 
     return dlt.resource(rows, name=spec.name, primary_key=list(spec.primary_key), write_disposition="merge")
@@ -82,11 +113,12 @@ def raw_source(
     outcomes: dict[str, TableOutcome] | None = None,
     delivery_source: str = "synthetic",
     database_url: str = "",
+    required: tuple[str, ...] = (),
 ):
     """The dlt source for one source system (crm, ga4, ads); called without a folder it only describes the tables
     (for Dagster). `outcomes` receives per table what was read and rejected, for the ledger and the quarantine.
     A source system that C360_SOURCE reads from a database (DATABASE_SOURCES) is read with dlt's sql_database at
-    `database_url`, its chunks admitted like file deliveries."""
+    `database_url`, its chunks admitted like file deliveries. Tables not in `required` may be absent: zero rows."""
     found = {} if outcomes is None else outcomes
     if landing_dir is not None and reads_database(delivery_source, source):
         assert loaded_at is not None
@@ -95,7 +127,8 @@ def raw_source(
     @dlt.source(name=source, max_table_nesting=0)
     def _source() -> list[DltResource]:
         return [
-            _raw_resource(spec, delivery_source, landing_dir, load_id, loaded_at, found) for spec in tables_of(source)
+            _raw_resource(spec, delivery_source, landing_dir, load_id, loaded_at, found, required)
+            for spec in tables_of(source)
         ]
 
     return _source()

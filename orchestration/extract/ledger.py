@@ -92,16 +92,27 @@ def unpublished_loads(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[
     ).fetchall()
 
 
-def unpublished_deltas_only(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    """Whether every load the gate is about to judge is a delta (rows changed since a cursor), not an export."""
+def unpublished_delivery_kinds(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    """How the loads the gate is about to judge were delivered: `snapshot`, `delta` and/or `absent`."""
     if not _has_ledger(con):
-        return False
+        return set()
     kinds = con.execute(
         f"select distinct delivery from {LEDGER} "
         "where table_name = ? and published_at is null and discarded_at is null",
         [table],
     ).fetchall()
-    return bool(kinds) and {k[0] for k in kinds} == {"delta"}
+    return {k[0] for k in kinds}
+
+
+def unpublished_deltas_only(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether every load the gate is about to judge is a delta (rows changed since a cursor), not an export."""
+    return unpublished_delivery_kinds(con, table) == {"delta"}
+
+
+def unpublished_absent_only(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether every load the gate is about to judge found the table not delivered (an optional table without a
+    file: zero rows, recorded as `absent`)."""
+    return unpublished_delivery_kinds(con, table) == {"absent"}
 
 
 def recent_published_rows(con: duckdb.DuckDBPyConnection, table: str, limit: int = 7) -> list[int]:

@@ -92,7 +92,7 @@ def split(delivery: Delivery, raw: RawTable) -> tuple[pa.Table, list[Reject]]:
     """The loadable rows (lineage dropped) and every reject: the reader's parse failures plus these rules'."""
     table = conform(delivery.table, raw, f"raw.{raw.name} delivery")
     rejects = list(delivery.rejects)
-    bad = pa.array([False] * table.num_rows)
+    bad = pa.array([False] * table.num_rows, pa.bool_())  # typed: a zero-row delivery is valid input
     rules = _problems(table, raw)
     for _, mask, _ in rules:
         bad = pc.or_(bad, mask)

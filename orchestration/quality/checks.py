@@ -8,6 +8,7 @@ import dagster as dg
 
 from orchestration.as_of import run_as_of_date
 from orchestration.config import Settings
+from orchestration.extract.dlt_sources import expected_location
 from orchestration.quality.gate import GateContext, run_gate
 from orchestration.quality.suites import suite_modules
 
@@ -27,7 +28,9 @@ def outcome_metadata(outcome: "SuiteOutcome") -> dict[str, dg.MetadataValue]:
         }
         for f in outcome.failures
     ]
+    judged = {"delivery": dg.MetadataValue.text(outcome.note)} if outcome.note else {}
     return {
+        **judged,
         "suite": dg.MetadataValue.text(outcome.suite),
         "rows_validated": dg.MetadataValue.int(outcome.rows),
         "expectations": dg.MetadataValue.int(len(outcome.outcomes)),
@@ -48,7 +51,14 @@ def _gx_gate(module: ModuleType, settings: Settings) -> dg.AssetChecksDefinition
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
         try:
             as_of = run_as_of_date(context.run, settings)
-            outcome = run_gate(settings.warehouse_path, module, GateContext(now=datetime.now(UTC), as_of=as_of))
+            ctx = GateContext(
+                now=datetime.now(UTC),
+                as_of=as_of,
+                required=settings.required_tables,
+                freshness_days=settings.freshness_days,
+                expected={table: expected_location(settings, table)} if schema == "raw" else {},
+            )
+            outcome = run_gate(settings.warehouse_path, module, ctx)
         except Exception as exc:  # noqa: BLE001 - a check that errors is a failed check, with the error shown
             return dg.AssetCheckResult(
                 passed=False, metadata={"error": dg.MetadataValue.text(f"{type(exc).__name__}: {exc}")}

@@ -4,8 +4,9 @@ table rules on one row of metrics computed inside DuckDB."""
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -14,14 +15,16 @@ import duckdb
 import pandas as pd
 
 from expectations import _rules
+from orchestration.capabilities import empty_by_design
 from orchestration.extract.ledger import (
     LEDGER,
     _has_ledger,
     recent_published_rows,
+    unpublished_absent_only,
     unpublished_deltas_only,
     unpublished_loads,
 )
-from orchestration.quality.gx_validation import SuiteOutcome, SuiteRunner, merge_chunks
+from orchestration.quality.gx_validation import ExpectationOutcome, SuiteOutcome, SuiteRunner, merge_chunks
 from orchestration.warehouse import connect_file
 
 #: Rows per chunk handed to GX: bounds memory whatever the table size.
@@ -29,6 +32,9 @@ CHUNK_ROWS = 200_000
 #: Per-day volume is judged only when a typical day has at least this many rows: below it, chance alone (Poisson
 #: noise, sd = sqrt(n)) routinely moves a day's count outside a 3x band, and an empty day is normal.
 MIN_DAILY_ROWS_FOR_BAND = 20
+#: The freshness bound of a table whose freshness is not judged (C360_FRESHNESS_DAYS `none`, or not delivered): any
+#: timestamp passes. A bound, not None, because the suite's rule still needs one.
+NOT_JUDGED = datetime(1900, 1, 1, tzinfo=UTC)
 #: Days before the newest published day whose row counts form the per-day baseline.
 DAILY_BASELINE_DAYS = 7
 
@@ -39,6 +45,12 @@ class GateContext:
 
     now: datetime
     as_of: date
+    #: Raw tables the deployment requires (C360_REQUIRED_TABLES); any other may be not delivered.
+    required: tuple[str, ...] = ("crm_customers", "crm_orders")
+    #: Per-table freshness in days overriding the suite's FRESHNESS_DAYS (C360_FRESHNESS_DAYS; None = no rule).
+    freshness_days: Mapping[str, int | None] = field(default_factory=dict)
+    #: Where a required table that is missing should have been delivered (the fix), e.g. "crm/orders*.csv".
+    expected: Mapping[str, str] = field(default_factory=dict)
 
 
 def build_suites(module: ModuleType) -> tuple[Any, Any]:
@@ -96,8 +108,10 @@ def parameters(
         _rules.MIN_ROWS: 0 if delta else 1,
     }
     start_of_as_of = datetime.combine(ctx.as_of, time.min, tzinfo=ctx.now.tzinfo)
-    freshness = getattr(module, "FRESHNESS_DAYS", None)
-    params[_rules.FRESH_AFTER] = pd.Timestamp(start_of_as_of - timedelta(days=freshness)) if freshness else None
+    table = module.DATASET[1]
+    freshness = ctx.freshness_days.get(table, getattr(module, "FRESHNESS_DAYS", None))
+    fresh_after = start_of_as_of - timedelta(days=freshness) if freshness is not None else NOT_JUDGED
+    params[_rules.FRESH_AFTER] = pd.Timestamp(fresh_after)
     band = getattr(module, "VOLUME_BAND", None)
     daily = getattr(module, "VOLUME_DAY", None) is not None if per_day is None else per_day
     if band and recent_rows and (daily or not delta):
@@ -163,15 +177,33 @@ def whole_table_metrics(table_suite: Any) -> list[str]:
 
 def run_gate(warehouse_path: Path, module: ModuleType, ctx: GateContext, chunk_rows: int = CHUNK_ROWS):
     """Validate the module's dataset; returns a SuiteOutcome of row rules followed by table rules."""
-
     row_suite, table_suite = build_suites(module)
+    table = module.DATASET[1]
     with connect_file(warehouse_path, read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")
         batch = batch_filter(module, con)
         raw = module.SCOPE != "table"
+        absent = raw and unpublished_absent_only(con, table)
+        if absent and table in ctx.required:
+            return SuiteOutcome(
+                module.SUITE_NAME,
+                0,
+                [ExpectationOutcome("delivered", None, False, False, _missing_required(table, ctx))],
+                note="not delivered (required)",
+            )
         recent, per_day = volume_baseline(con, module) if raw else ([], False)
-        delta = raw and unpublished_deltas_only(con, module.DATASET[1])
-        params = parameters(module, ctx, recent, per_day, delta)
+        delta = raw and unpublished_deltas_only(con, table)
+        params = parameters(module, ctx, recent, per_day, delta or absent)
+        note = ""
+        if raw and table not in ctx.required:  # an optional table's export may be empty; its volume band decides
+            params[_rules.MIN_ROWS] = 0
+        if absent:  # an optional table with no delivery: nothing to be empty, stale or off-volume about
+            params[_rules.FRESH_AFTER] = pd.Timestamp(NOT_JUDGED)
+            params[_rules.VOLUME_MIN], params[_rules.VOLUME_MAX] = 0, None
+            note = "not delivered (optional table: zero rows in raw; its freshness and volume are not judged)"
+        elif not raw and table in (why := empty_by_design(con)):  # a mart of a capability that is off
+            params[_rules.MIN_ROWS] = 0
+            note = f"empty by design: {why[table]}"
         day_rows = delta_day_rows(con, module, batch.sql) if delta and per_day else None
         if delta and day_rows is None:
             params[_rules.VOLUME_MIN], params[_rules.VOLUME_MAX] = 0, None  # no complete day's volume to judge
@@ -200,4 +232,12 @@ def run_gate(warehouse_path: Path, module: ModuleType, ctx: GateContext, chunk_r
                 day_rows = newest_day_rows(con, module, batch.sql) if per_day else rows
             metrics[_rules.NEWEST_DAY_ROWS] = day_rows
         table_outcomes = SuiteRunner(table_suite).run(metrics, params)
-    return SuiteOutcome(suite=module.SUITE_NAME, rows=rows, outcomes=merge_chunks(chunks) + table_outcomes)
+    return SuiteOutcome(suite=module.SUITE_NAME, rows=rows, outcomes=merge_chunks(chunks) + table_outcomes, note=note)
+
+
+def _missing_required(table: str, ctx: GateContext) -> str:
+    where = ctx.expected.get(table, f"raw.{table}")
+    return (
+        f"raw.{table} was not delivered (no {where}) but C360_REQUIRED_TABLES requires it: deliver it, or drop "
+        f"{table} from C360_REQUIRED_TABLES"
+    )

@@ -37,6 +37,7 @@ class SuiteOutcome:
     suite: str
     rows: int
     outcomes: list[ExpectationOutcome]
+    note: str = ""  # how the batch was judged when not as usual, e.g. "not delivered" (an absent optional table)
 
     @property
     def success(self) -> bool:

@@ -7,19 +7,30 @@ naming the file. Vendor columns the mapping does not know are kept as extra snak
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
 
-from orchestration.extract.delivery import LINEAGE, SOURCE_FILE, SOURCE_ROW, Delivery, DeliveryError, Reject
-from orchestration.extract.raw_contract import RawTable, ga4_event_id
+from orchestration.extract.delivery import (
+    LINEAGE,
+    SOURCE_FILE,
+    SOURCE_ROW,
+    Delivery,
+    DeliveryError,
+    Reject,
+    not_delivered,
+)
+from orchestration.extract.raw_contract import RawTable, ga4_event_id, raw_table
 from orchestration.extract.vendor_files.cells import KINDS, is_local_time
 from orchestration.extract.vendor_files.formats import Record, RowShapeError, read_csv, read_ga4_jsonl
-from orchestration.extract.vendor_files.mappings import Field, FileSpec, file_spec, snake_case
+from orchestration.extract.vendor_files.mappings import FILE_SPECS, Field, FileSpec, file_spec, snake_case
 
 LOCAL_TIME_NOTE = "timestamps_in_local_time"
+#: Events of a GA4 JSONL file whose keys the up-front column check looks at (a day's file can hold millions).
+HEADER_SAMPLE_EVENTS = 100
 
 
 def files_of(landing_dir: Path, spec: FileSpec) -> list[Path]:
@@ -30,25 +41,52 @@ def files_of(landing_dir: Path, spec: FileSpec) -> list[Path]:
     return sorted(p for p in folder.glob(f"{spec.stem}*.{spec.ext}") if not p.name.startswith(("_", ".")))
 
 
-def _records(path: Path, spec: FileSpec) -> tuple[list[str], Iterator[tuple[int, Record | RowShapeError]]]:
+def _records(path: Path, spec: FileSpec) -> tuple[list[str] | None, Iterator[tuple[int, Record | RowShapeError]]]:
+    """Headers (None: a JSONL file without events, whose columns are unknown, not missing) and the records."""
     if spec.format == "csv":
         return read_csv(path)
     records = list(read_ga4_jsonl(path))
     headers = list(dict.fromkeys(h for _, r in records for h in r))
-    return headers, iter(records)
+    return (headers if records else None), iter(records)
 
 
-def _resolve(path: Path, headers: list[str], raw: RawTable, spec: FileSpec) -> tuple[dict[str, str], list[str]]:
-    """Contract column -> vendor header present in this file, and the headers no field knows (drift)."""
+def _missing_columns(path: Path, headers: list[str], raw: RawTable, spec: FileSpec) -> list[str]:
+    """One line per required vendor column the file lacks, with the closest header it has as the likely fix."""
     required = set(raw.required)
+    unknown = [h for h in headers if not any(f.matches(h) for f in spec.fields)]
+    problems = []
+    for field in spec.fields:
+        if field.column not in required or any(field.matches(h) for h in headers):
+            continue
+        guess = _closest(field.header, unknown)
+        shown = ", ".join(repr(h) for h in headers[:12]) + (", ..." if len(headers) > 12 else "")
+        hint = f"did you mean {guess!r}?" if guess else f"the file has {shown}"
+        problems.append(f"{_shown(path)}: column {field.header!r} missing (raw.{raw.name}.{field.column}); {hint}")
+    return problems
+
+
+def _shown(path: Path) -> str:
+    """A delivered file as the docs name it: `<folder>/<file>` under the landing folder."""
+    return f"{path.parent.name}/{path.name}"
+
+
+def _closest(header: str, candidates: list[str]) -> str | None:
+    """The delivered header most like the expected one (case and punctuation aside), if any is close."""
+    simple = {snake_case(c): c for c in candidates}
+    match = difflib.get_close_matches(snake_case(header), list(simple), n=1, cutoff=0.6)
+    return simple[match[0]] if match else None
+
+
+def _resolve(path: Path, headers: list[str] | None, raw: RawTable, spec: FileSpec) -> tuple[dict[str, str], list[str]]:
+    """Contract column -> vendor header present in this file, and the headers no field knows (drift)."""
+    if headers is None:
+        return {f.column: f.header for f in spec.loaded}, []
+    problems = _missing_columns(path, headers, raw, spec)
+    if problems:
+        raise DeliveryError("; ".join(problems))
     found: dict[str, str] = {}
     for field in spec.fields:
         header = next((h for h in headers if field.matches(h)), None)
-        if header is None and field.column in required:
-            raise DeliveryError(
-                f"{path}: required column {field.header!r} (raw.{raw.name}.{field.column}) is missing; "
-                f"the file has {', '.join(repr(h) for h in headers)}"
-            )
         if header is not None and field.column:
             found[field.column] = header
     known = {h for h in headers for f in spec.fields if f.matches(h)}
@@ -106,14 +144,61 @@ def _derive(table: pa.Table, raw: RawTable) -> pa.Table:
     return table.set_column(table.schema.get_field_index("event_id"), "event_id", ids)
 
 
-def read_files_delivery(landing_dir: Path, raw: RawTable) -> Delivery:
-    """Every file of the table under `landing_dir` (the `files` landing folder), parsed to the contract."""
+def pattern(spec: FileSpec) -> str:
+    """The files a table is read from, relative to the landing folder, as the docs name them."""
+    return f"{spec.folder}/{spec.stem}*.{spec.ext}"
+
+
+def missing_file(landing_dir: Path, spec: FileSpec) -> str:
+    return (
+        f"{landing_dir / pattern(spec)}: no file for required raw table {spec.table} ({spec.vendor}); deliver it, or "
+        f"drop {spec.table} from C360_REQUIRED_TABLES if this deployment has no such data"
+    )
+
+
+def _headers(path: Path, spec: FileSpec) -> list[str] | None:
+    """The file's headers, reading only what is needed: a CSV's header row, a JSONL file's first events."""
+    if spec.format == "csv":
+        headers, rows = read_csv(path)
+        next(rows, None)  # start the reader so closing it closes the file
+        rows.close()  # type: ignore[attr-defined]
+        return headers
+    found: dict[str, None] = {}
+    for i, (_, record) in enumerate(read_ga4_jsonl(path)):
+        found.update(dict.fromkeys(record))
+        if i >= HEADER_SAMPLE_EVENTS:
+            break
+    return list(found) if found else None
+
+
+def delivery_problems(landing_dir: Path, required: tuple[str, ...]) -> list[str]:
+    """Every problem that stops the delivery from loading, found in one pass before anything loads: each required
+    table without a file, each file that cannot be read, each required vendor column missing from each file."""
+    problems: list[str] = []
+    for spec in FILE_SPECS:
+        paths = files_of(landing_dir, spec)
+        if not paths and spec.table in required:
+            problems.append(missing_file(landing_dir, spec))
+        for path in paths:
+            try:
+                headers = _headers(path, spec)
+            except DeliveryError as exc:
+                problems.append(str(exc))
+                continue
+            if headers is not None:
+                problems.extend(_missing_columns(path, headers, raw_table(spec.table), spec))
+    return problems
+
+
+def read_files_delivery(landing_dir: Path, raw: RawTable, required: tuple[str, ...] = ()) -> Delivery:
+    """Every file of the table under `landing_dir` (the `files` landing folder), parsed to the contract. A table
+    without any file is not delivered (zero rows), unless it is `required`."""
     spec = file_spec(raw.name)
     paths = files_of(landing_dir, spec)
     if not paths:
-        raise DeliveryError(
-            f"{landing_dir / spec.folder}: no {spec.stem}*.{spec.ext} file for raw table {raw.name!r} ({spec.vendor})"
-        )
+        if raw.name in required:
+            raise DeliveryError(missing_file(landing_dir, spec))
+        return not_delivered(raw.schema)
     delivery = Delivery(table=pa.table({}))
     parts = [_read_file(path, raw, spec, delivery) for path in paths]
     table = pa.concat_tables(parts, promote_options="default")
