@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from expectations import _rules, raw_crm_orders, raw_crm_products
+from orchestration.extract.ad_platforms import AD_PLATFORMS
 from orchestration.extract.ledger import DDL as LEDGER_DDL
 from orchestration.quality.gate import GateContext, build_suites, parameters, run_gate
 from orchestration.quality.gx_validation import validate_dataframe
@@ -32,8 +33,8 @@ EXPECTATION_COUNTS = {
     "raw_crm_products": (5, 5),
     "raw_crm_support_tickets": (8, 7),
     "raw_ga4_events": (6, 7),
-    "raw_google_ads_campaign_stats": (7, 8),
-    "raw_meta_ads_insights": (7, 8),
+    # One generic ad-report suite per declared ad platform (expectations/raw_ad_reports.py).
+    **{f"raw_{platform.raw_table}": (7, 8) for platform in AD_PLATFORMS},
 }
 CTX = GateContext(now=datetime(2026, 11, 22, 12, tzinfo=UTC), as_of=date(2026, 1, 3))
 

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pytest
 
 from orchestration.config import DBT_PROJECT_DIR
+from orchestration.extract.ad_platforms import AD_PLATFORMS
 from orchestration.publish.publisher import PUBLISH_LOG, published_tables, storage_format
 from orchestration.report import render
 from orchestration.runner import RunOutcome
@@ -98,9 +99,7 @@ def test_published_file_has_the_marts_with_reconciled_counts(
     tickets = xs_tables["crm_support_tickets"].to_pandas()
     assert counts["fct_support_tickets"] == tickets["customer_id"].isin(xs_expected.customers["customer_id"]).sum()
     assert counts["dim_product"] == xs_tables["crm_products"].num_rows
-    assert counts["fct_ad_spend_daily"] == (
-        xs_tables["google_ads_campaign_stats"].num_rows + xs_tables["meta_ads_insights"].num_rows
-    )
+    assert counts["fct_ad_spend_daily"] == sum(xs_tables[p.raw_table].num_rows for p in AD_PLATFORMS)
     assert counts["mart_rfm"] == counts["mart_clv"] == xs_expected.completed["person_id"].nunique()
     assert counts["dim_date"] == 4_018  # 2020-01-01 .. 2030-12-31
     assert counts[PUBLISH_LOG] == 1

@@ -33,10 +33,11 @@ edges as (
     select 'user_pseudo_id', user_pseudo_id, 'user_id', min(customer_id)
     from events where customer_id is not null
     group by user_pseudo_id having count(distinct customer_id) = 1
+    {%- for platform in var('ad_platforms') %}
     union
-    select 'user_pseudo_id', user_pseudo_id, 'gclid', gclid from events where gclid is not null
-    union
-    select 'user_pseudo_id', user_pseudo_id, 'fbclid', fbclid from events where fbclid is not null
+    select 'user_pseudo_id', user_pseudo_id, '{{ platform.click_id }}', {{ platform.click_id }}
+    from events where {{ platform.click_id }} is not null
+    {%- endfor %}
 
 )
 

@@ -1,6 +1,6 @@
 {{ config(materialized='table') }}
 {# Identity resolution: one row per identifier (CRM customer id, normalised email, GA4 user_id, user_pseudo_id,
-   gclid, fbclid) with the customer_key of the person it resolves to.
+   and the click id of every declared ad platform, e.g. gclid) with the customer_key of the person it resolves to.
 
    Deterministic linking rules (an edge joins two identifiers of one person):
    1. a CRM customer id and its normalised email (so duplicate CRM records sharing an email merge);
@@ -8,7 +8,7 @@
    3. a device (user_pseudo_id) and the user_ids it logged in as, if they all belong to one person by rule 1 (the
       same CRM email; a person with duplicate CRM records logs in under both ids), so a device shared by two people
       never merges them; its anonymous sessions are thereby stitched to that person;
-   4. a click id (gclid/fbclid) and the device whose session carried it.
+   4. a click id (one per ad platform, var ad_platforms) and the device whose session carried it.
    Components come from min-label propagation; the key is the hash of the component's smallest CRM customer id,
    or of its smallest identifier when it has no CRM record (an anonymous visitor). #}
 with
@@ -66,16 +66,15 @@ pairs as (
     select {{ identity_node('user_pseudo_id', 'user_pseudo_id') }}, {{ identity_node('user_id', 'user_id') }}
     from single_person_devices
 
-    union all
     -- rule 4
-    select distinct {{ identity_node('user_pseudo_id', 'user_pseudo_id') }}, {{ identity_node('gclid', 'gclid') }}
-    from events
-    where gclid is not null
-
+    {%- for platform in var('ad_platforms') %}
     union all
-    select distinct {{ identity_node('user_pseudo_id', 'user_pseudo_id') }}, {{ identity_node('fbclid', 'fbclid') }}
+    select distinct
+        {{ identity_node('user_pseudo_id', 'user_pseudo_id') }},
+        {{ identity_node(platform.click_id, platform.click_id) }}
     from events
-    where fbclid is not null
+    where {{ platform.click_id }} is not null
+    {% endfor %}
 
 ),
 

@@ -65,7 +65,7 @@ final as (
             when last_touch.session_key is null then '(unattributed)' else coalesce(last_touch.traffic_medium, '(none)')
         end as last_touch_medium,
         coalesce(
-            {{ session_ad_platform('last_touch.traffic_source', 'last_touch.traffic_medium', 'last_touch.gclid', 'last_touch.fbclid') }},
+            {{ session_ad_platform('last_touch') }},
             '(none)'
         ) as last_touch_platform,
         coalesce(last_touch.campaign_name, '(none)') as last_touch_campaign,
