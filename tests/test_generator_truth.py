@@ -102,8 +102,11 @@ def test_ad_clicks_and_paid_sessions_are_consistent(xs_tables: dict[str, pa.Tabl
     events = xs_tables["ga4_events"]
     for platform in AD_PLATFORMS:
         sessions = len(pc.unique(events[platform.click_id].drop_null()))
-        reported = pc.sum(xs_tables[platform.raw_table][platform.clicks_column]).as_py()
-        assert sessions < reported < 1.5 * sessions, platform.name  # every session had a click; some clicks none
+        report = xs_tables[platform.raw_table]
+        reported = pc.sum(report[platform.clicks_column]).as_py()
+        # Every session had a click; some clicks none: ~10% bounces plus ~0.5 stray clicks per campaign-day (which
+        # weigh more on a small platform such as TikTok at XS than on Google Ads).
+        assert sessions < reported < 1.5 * sessions + report.num_rows, platform.name
     names = {n for p in AD_PLATFORMS for n in xs_tables[p.raw_table]["campaign_name"].to_pylist()}
     paid = events.filter(pc.is_valid(pc.coalesce(*(events[p.click_id] for p in AD_PLATFORMS))))
     assert set(paid["traffic_campaign"].to_pylist()) == names

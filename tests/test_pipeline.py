@@ -328,9 +328,9 @@ def test_click_id_sessions_are_attributed_to_their_platform(
     truth = xs_truth["order_attribution"].to_pandas()
     with duckdb.connect(str(workspace.settings.warehouse_path), read_only=True) as con:
         for p in AD_PLATFORMS:
-            platforms = con.execute(
+            (platforms,) = con.execute(
                 f"select list(distinct ad_platform), count(*) from marts.fct_web_sessions where has_{p.click_id}"
-            ).fetchone()
+            ).fetchall()
             assert platforms[0] == [p.name] and platforms[1] > 0, p.name
         con.register("truth", truth)
         rows = con.execute(
