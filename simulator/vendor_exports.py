@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
+from orchestration.extract.ad_platforms import by_raw_table
 from orchestration.extract.vendor_files.cells import KINDS, LOCAL_FORMAT
 from orchestration.extract.vendor_files.mappings import FileSpec, file_spec
 from simulator.landing_writer import write_manifest
@@ -31,10 +32,10 @@ COUNTRY_TIMEZONE = {
 }
 Row = dict[str, Any]
 
-#: Values of known vendor columns the warehouse does not load, derived from the row so the files look real.
+#: Values of known vendor columns the warehouse does not load, derived from the row so the files look real (ad
+#: platforms declare their own: AdPlatform.export.echoes).
 ECHOES: dict[str, Callable[[Row], Any]] = {
     "Name": lambda r: f"#{r['order_id']}",
-    "Reporting ends": lambda r: r["date_start"].isoformat(),
     "event_date": lambda r: datetime.fromtimestamp(r["event_timestamp"] / 1e6, UTC).strftime("%Y%m%d"),
     "collected_traffic_source.manual_source": lambda r: r["traffic_source"],
     "collected_traffic_source.manual_medium": lambda r: r["traffic_medium"],
@@ -64,14 +65,16 @@ def _cell(kind: str, value: Any, zone: str) -> str | None:
 
 def _vendor_rows(spec: FileSpec, table: pa.Table, zones: dict[str, str]) -> tuple[list[str], list[dict]]:
     rows = table.to_pylist()
-    currency = rows[0].get("account_currency") if rows else None
+    platform = by_raw_table(spec.table)
+    currency = rows[0].get(platform.currency_column) if rows and platform else None
+    echoes = {**ECHOES, **dict(platform.export.echoes)} if platform else ECHOES
     headers = [f.header.replace("{currency}", currency or "USD") for f in spec.fields]
     out = []
     for row in rows:
         zone = zones.get(row.get("customer_id") or "", "UTC")
         values = {}
         for field, header in zip(spec.fields, headers, strict=True):
-            value = ECHOES[field.header](row) if field.column is None else row[field.column]
+            value = echoes[field.header](row) if field.column is None else row[field.column]
             values[header] = value if field.column is None else _cell(field.kind, value, zone)
         out.append(values)
     return headers, out

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
+from types import ModuleType
 
 import duckdb
 import pandas as pd
@@ -79,7 +80,9 @@ def test_every_suite_is_discovered_with_its_full_expectation_count() -> None:
     names = [m.SUITE_NAME for m in modules]
     assert len(names) == len(set(names))
     declared = [p.name for p in EXPECTATIONS_DIR.glob("*.py") if not p.name.startswith("_")]
-    assert sorted(m.__name__.rsplit(".", 1)[1] + ".py" for m in modules) == sorted(declared)
+    # A suite is a module, or an object a module builds (one generic ad-report suite per declared ad platform).
+    defined_in = {(m.__name__ if isinstance(m, ModuleType) else type(m).__module__).rsplit(".", 1)[1] for m in modules}
+    assert sorted(f"{name}.py" for name in defined_in) == sorted(declared)
     for module in modules:
         row_suite, table_suite = build_suites(module)
         quarantine_rule = 1 if module.SCOPE == "unpublished_loads" else 0  # added to every raw suite

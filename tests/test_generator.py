@@ -39,6 +39,7 @@ def test_xs_seed_7_row_counts_are_pinned(xs_tables: dict[str, pa.Table]) -> None
         "ga4_events": 23_263,
         "google_ads_campaign_stats": 714,
         "meta_ads_insights": 595,
+        "tiktok_ads_campaign_stats": 476,
     }
 
 

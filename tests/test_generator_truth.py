@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from orchestration.extract.ad_platforms import AD_PLATFORMS
 from orchestration.extract.raw_contract import RAW_TABLES
 from simulator.generator import loyalty
 from simulator.generator.orders import Orders
@@ -54,7 +55,7 @@ def test_dirt_counts_equal_what_the_tables_show(xs_generated) -> None:
 def _identifiers(tables: dict[str, pa.Table]) -> dict[str, set[str]]:
     customers, events = tables["crm_customers"], tables["ga4_events"]
     found = {"customer_id": customers["customer_id"], "email": customers["email"]}
-    for column in ("user_pseudo_id", "user_id", "gclid", "fbclid"):
+    for column in ("user_pseudo_id", "user_id", *(p.click_id for p in AD_PLATFORMS)):
         found[column] = events[column]
     return {kind: set(values.drop_null().to_pylist()) for kind, values in found.items()}
 
@@ -94,17 +95,15 @@ def test_anonymous_sessions_precede_the_first_login_on_a_device(xs_tables: dict[
 
 def test_ad_clicks_and_paid_sessions_are_consistent(xs_tables: dict[str, pa.Table]) -> None:
     events = xs_tables["ga4_events"]
-    for stats, clicks, click_id in (
-        ("google_ads_campaign_stats", "metrics_clicks", "gclid"),
-        ("meta_ads_insights", "clicks", "fbclid"),
-    ):
-        sessions = len(pc.unique(events[click_id].drop_null()))
-        reported = pc.sum(xs_tables[stats][clicks]).as_py()
-        assert sessions < reported < 1.5 * sessions, stats  # every session had a click; some clicks no session
-    names = set(xs_tables["google_ads_campaign_stats"]["campaign_name"].to_pylist()) | set(
-        xs_tables["meta_ads_insights"]["campaign_name"].to_pylist()
-    )
-    paid = events.filter(pc.is_valid(pc.coalesce(events["gclid"], events["fbclid"])))
+    for platform in AD_PLATFORMS:
+        sessions = len(pc.unique(events[platform.click_id].drop_null()))
+        report = xs_tables[platform.raw_table]
+        reported = pc.sum(report[platform.clicks_column]).as_py()
+        # Every session had a click; some clicks none: ~10% bounces plus ~0.5 stray clicks per campaign-day (which
+        # weigh more on a small platform such as TikTok at XS than on Google Ads).
+        assert sessions < reported < 1.5 * sessions + report.num_rows, platform.name
+    names = {n for p in AD_PLATFORMS for n in xs_tables[p.raw_table]["campaign_name"].to_pylist()}
+    paid = events.filter(pc.is_valid(pc.coalesce(*(events[p.click_id] for p in AD_PLATFORMS))))
     assert set(paid["traffic_campaign"].to_pylist()) == names
 
 

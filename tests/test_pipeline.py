@@ -14,11 +14,13 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from models import BetaGeoParams, bgnbd_log_likelihood
 from orchestration.config import DBT_PROJECT_DIR
 from orchestration.definitions import build_definitions
+from orchestration.extract.ad_platforms import AD_PLATFORMS
 from orchestration.extract.raw_contract import RAW_TABLES
 from orchestration.publish.publisher import PUBLISH_LOG, published_tables, storage_format
 from orchestration.quality.suites import suite_modules
@@ -106,9 +108,7 @@ def test_published_file_has_the_marts_with_reconciled_counts(
     tickets = xs_tables["crm_support_tickets"].to_pandas()
     assert counts["fct_support_tickets"] == tickets["customer_id"].isin(xs_expected.customers["customer_id"]).sum()
     assert counts["dim_product"] == xs_tables["crm_products"].num_rows
-    assert counts["fct_ad_spend_daily"] == (
-        xs_tables["google_ads_campaign_stats"].num_rows + xs_tables["meta_ads_insights"].num_rows
-    )
+    assert counts["fct_ad_spend_daily"] == sum(xs_tables[p.raw_table].num_rows for p in AD_PLATFORMS)
     assert counts["mart_rfm"] == counts["mart_clv"] == xs_expected.completed["person_id"].nunique()
     assert counts["dim_date"] == DIM_DATE_DAYS
     assert counts[PUBLISH_LOG] == 1
@@ -315,6 +315,84 @@ def test_every_order_is_attributed_to_the_channel_of_its_purchase_session(
     mismatched = [o for o, source, medium in attributed if expected.get(o, ("(unattributed)",) * 2) != (source, medium)]
     assert mismatched == []
     assert sum(1 for o, _, _ in attributed if o in expected) == len(completed)  # every XS order has its session
+
+
+def test_ad_spend_reconciles_to_the_generators_reports_per_platform(
+    xs_baseline: Baseline, xs_tables: dict[str, pa.Table]
+) -> None:
+    """Every declared platform's spend, clicks and account currency in the published fact equal the reports the
+    generator delivered (latest version per campaign-day), converted by the platform's own spend unit."""
+    with duckdb.connect(str(xs_baseline.settings.published_path), read_only=True) as con:
+        published = {
+            platform: (rows, float(spend), clicks, currencies)
+            for platform, rows, spend, clicks, currencies in con.execute(
+                "select ad_platform, count(*), sum(spend), sum(clicks), list(distinct currency order by currency) "
+                "from fct_ad_spend_daily group by ad_platform"
+            ).fetchall()
+        }
+    assert set(published) == {p.name for p in AD_PLATFORMS}
+    for p in AD_PLATFORMS:
+        report = xs_tables[p.raw_table]
+        unit = 1e-6 if p.spend_unit == "micros" else 1.0
+        spend = pc.sum(report[p.spend_column]).as_py() * unit
+        currencies = sorted(set(report[p.currency_column].to_pylist()))
+        rows, fact_spend, clicks, fact_currencies = published[p.name]
+        assert (rows, clicks, fact_currencies) == (report.num_rows, pc.sum(report[p.clicks_column]).as_py(), currencies)
+        assert fact_spend == pytest.approx(spend, abs=0.01), p.name
+
+
+def test_click_id_sessions_are_attributed_to_their_platform(xs_baseline: Baseline, xs_truth: dict[str, object]) -> None:
+    """A session with a platform's click id is that platform's (ttclid -> tiktok_ads, ...), and each order's
+    last-touch platform is the generator's true one."""
+    truth = xs_truth["order_attribution"].to_pandas()
+    with duckdb.connect(str(xs_baseline.settings.warehouse_path), read_only=True) as con:
+        for p in AD_PLATFORMS:
+            (platforms,) = con.execute(
+                f"select list(distinct ad_platform), count(*) from marts.fct_web_sessions where has_{p.click_id}"
+            ).fetchall()
+            assert platforms[0] == [p.name] and platforms[1] > 0, p.name
+        con.register("truth", truth)
+        rows = con.execute(
+            """
+            select truth.last_touch_platform, attributed.last_touch_platform, count(*)
+            from intermediate.int_orders_attributed as attributed
+            inner join truth on attributed.order_id = truth.order_id
+            group by all
+            """
+        ).fetchall()
+    by_truth = {}
+    for true_platform, platform, orders in rows:
+        by_truth.setdefault(true_platform or "(none)", {})[platform] = orders
+    for p in AD_PLATFORMS:
+        assert set(by_truth[p.name]) == {p.name}, (p.name, by_truth[p.name])  # every true order of it, and only it
+
+
+def test_every_platform_has_spend_roas_and_cac_in_the_marts(xs_baseline: Baseline) -> None:
+    with duckdb.connect(str(xs_baseline.settings.published_path), read_only=True) as con:
+        performance = {
+            row[0]: row[1:]
+            for row in con.execute(
+                "select ad_platform, sum(spend_reporting), sum(last_touch_revenue_reporting), sum(new_customers), "
+                "count(distinct campaign_name) filter (where spend_reporting > 0) "
+                "from mart_marketing_performance group by ad_platform"
+            ).fetchall()
+        }
+        channels = {
+            row[0]: row[1:]
+            for row in con.execute(
+                "select ad_platform, acquisition_channel, customer_acquisition_cost_reporting, clv_to_cac_ratio "
+                "from mart_channel_clv_cac where ad_platform is not null"
+            ).fetchall()
+        }
+        campaigns = dict(con.execute("select ad_platform, count(*) from dim_campaign group by all").fetchall())
+        paid = dict(con.execute("select ad_platform, source || ' / ' || medium from dim_channel").fetchall())
+    for p in AD_PLATFORMS:
+        spend, revenue, new_customers, campaigns_with_spend = performance[p.name]
+        assert spend > 0 and revenue > 0 and new_customers > 0, p.name  # so ROAS and CAC are defined
+        assert campaigns_with_spend == campaigns[p.name] > 0, p.name
+        channel, cac, clv_to_cac = channels[p.name]
+        assert channel == paid[p.name] == " / ".join(p.paid_channel)
+        assert cac > 0 and clv_to_cac > 0, p.name
 
 
 #: Attributed revenue per last-touch channel may differ from the generator's truth by at most this share of total net

@@ -8,13 +8,34 @@
     {{ dbt.hash(dbt.concat([ad_platform, "'|'", campaign_id])) }}
 {%- endmacro %}
 
-{# The ad platform paying for a session's traffic: its click id first, else its source/medium. #}
-{% macro session_ad_platform(source, medium, gclid, fbclid) -%}
+{# The ad platform paying for a session's traffic: its click id first (any declared platform's, var ad_platforms),
+   else its source/medium (the platform's utm patterns). `relation` is a sessions relation (int_web_sessions) or its
+   alias: traffic_source, traffic_medium and one column per platform's click id. Null when nobody pays. #}
+{% macro session_ad_platform(relation) -%}
     case
-        when {{ gclid }} is not null then 'google_ads'
-        when {{ fbclid }} is not null then 'meta_ads'
-        when {{ source }} = 'google' and {{ medium }} in ('cpc', 'ppc', 'paid_search') then 'google_ads'
-        when {{ source }} in ('facebook', 'instagram', 'meta') and {{ medium }} in ('paid_social', 'paidsocial', 'cpc')
-            then 'meta_ads'
+        {%- for platform in var('ad_platforms') %}
+        when {{ relation }}.{{ platform.click_id }} is not null then '{{ platform.name }}'
+        {%- endfor %}
+        {%- for platform in var('ad_platforms') %}
+        when {{ relation }}.traffic_source in ({{ sql_list(platform.utm_sources) }})
+            and {{ relation }}.traffic_medium in ({{ sql_list(platform.utm_mediums) }}) then '{{ platform.name }}'
+        {%- endfor %}
     end
+{%- endmacro %}
+
+{# A Jinja list of strings as a SQL list of literals: ['a', 'b'] -> 'a', 'b'. #}
+{% macro sql_list(values) -%}
+    {%- for value in values %}'{{ value }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+{%- endmacro %}
+
+{# The channel (source / medium) each declared ad platform's spend buys, as rows: ad_platform, traffic_source,
+   traffic_medium. #}
+{% macro ad_platform_channels() -%}
+    {%- for platform in var('ad_platforms') %}
+    select
+        '{{ platform.name }}' as ad_platform,
+        '{{ platform.paid_source }}' as traffic_source,
+        '{{ platform.paid_medium }}' as traffic_medium
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 {%- endmacro %}

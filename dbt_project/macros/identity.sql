@@ -1,9 +1,11 @@
 {# A graph node id: a rank that sorts CRM customer ids first, the identifier type, the identifier. The minimum node
    of a component is therefore its smallest CRM customer id whenever it has one, which makes the resolved key of
-   merged duplicates the key of their smallest id, stable across runs. #}
+   merged duplicates the key of their smallest id, stable across runs. Click ids (any declared ad platform's) rank
+   last: a click id always hangs on the device that carried it, so it is never a component's minimum. #}
 {% macro identity_node(identifier_type, identifier) -%}
-    {%- set ranks = {'customer_id': 1, 'email': 2, 'user_id': 3, 'user_pseudo_id': 4, 'gclid': 5, 'fbclid': 6} -%}
-    {{ dbt.concat(["'" ~ ranks[identifier_type] ~ "|" ~ identifier_type ~ "|'", identifier]) }}
+    {%- set ranks = {'customer_id': 1, 'email': 2, 'user_id': 3, 'user_pseudo_id': 4} -%}
+    {%- set rank = ranks.get(identifier_type, 5) -%}
+    {{ dbt.concat(["'" ~ rank ~ "|" ~ identifier_type ~ "|'", identifier]) }}
 {%- endmacro %}
 
 {# Connected components by min-label propagation in `iterations` rounds: each round every node takes the smallest

@@ -37,8 +37,9 @@ previous_events as (
         previous.traffic_source as previous_source,
         previous.traffic_medium as previous_medium,
         previous.campaign_name as previous_campaign,
-        previous.gclid as previous_gclid,
-        previous.fbclid as previous_fbclid,
+        {%- for platform in var('ad_platforms') %}
+        previous.{{ platform.click_id }} as previous_{{ platform.click_id }},
+        {%- endfor %}
         predecessors.previous_at
     from events as current_event
     inner join predecessors on current_event.event_id = predecessors.event_id
@@ -63,8 +64,9 @@ session_starts as (
             traffic_source is distinct from previous_source
             or traffic_medium is distinct from previous_medium
             or campaign_name is distinct from previous_campaign
-            or gclid is distinct from previous_gclid
-            or fbclid is distinct from previous_fbclid
+            {%- for platform in var('ad_platforms') %}
+            or {{ platform.click_id }} is distinct from previous_{{ platform.click_id }}
+            {%- endfor %}
         ))
 
 ),

@@ -4,7 +4,8 @@ This is the source interface's contract. Every source (`synthetic`, `files`, `po
 these Arrow types, so dbt sees one raw shape whatever the source. A delivered column that is not listed is kept
 (schema drift is carried into raw, not dropped); a listed column that is missing fails the extract. A row whose
 `required` column is null, or whose value cannot be parsed as the column's type, goes to quarantine.
-The dbt sources YAML names the same tables; a test checks the two agree.
+The dbt sources YAML names the same tables; a test checks the two agree. The ad platforms' report tables and the GA4
+click-id columns come from the ad platform declarations (orchestration/extract/ad_platforms/).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from orchestration.extract.ad_platforms import AD_PLATFORMS
 from orchestration.warehouse import connect_scratch
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -182,44 +184,13 @@ RAW_TABLES: tuple[RawTable, ...] = (
             ("traffic_source", S),
             ("traffic_medium", S),
             ("traffic_campaign", S),
-            ("gclid", S),
-            ("fbclid", S),
+            *((p.click_id, S) for p in AD_PLATFORMS),  # one click-id column per declared ad platform
             ("transaction_id", S),
         ),
     ),
-    RawTable(
-        "google_ads_campaign_stats",
-        "ads",
-        ("segments_date", "campaign_id"),
-        _cols(
-            ("segments_date", D, True),  # in the account's time zone
-            ("customer_id", S),
-            ("customer_currency_code", S, True),
-            ("customer_time_zone", S),
-            ("campaign_id", S, True),
-            ("campaign_name", S),
-            ("metrics_impressions", I),
-            ("metrics_clicks", I),
-            ("metrics_cost_micros", I),
-            ("metrics_conversions", F),
-        ),
-    ),
-    RawTable(
-        "meta_ads_insights",
-        "ads",
-        ("date_start", "campaign_id"),
-        _cols(
-            ("date_start", D, True),  # in the ad account's time zone
-            ("account_id", S),
-            ("account_currency", S, True),
-            ("account_timezone", S),
-            ("campaign_id", S, True),
-            ("campaign_name", S),
-            ("impressions", I),
-            ("clicks", I),
-            ("spend", F),
-            ("actions_purchase", I),
-        ),
+    *(
+        RawTable(p.raw_table, "ads", p.primary_key, tuple(Column(*c) for c in p.columns))
+        for p in AD_PLATFORMS  # orchestration/extract/ad_platforms/: one declaration per platform
     ),
 )
 

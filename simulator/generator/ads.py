@@ -1,9 +1,13 @@
-"""Daily campaign reports of Google Ads and Meta Ads, consistent with the paid sessions the web export shows.
+"""Daily campaign reports of Google Ads, Meta Ads and TikTok Ads, consistent with the paid sessions the web export
+shows.
 
 Clicks on a campaign-day are the paid sessions it brought plus clicks that never became a session (bounces before
 the tag fired); conversions are the orders of those sessions. Platforms restate: a day's report is delivered the
 next day and corrected on each of the RESTATED_DAYS days after it (late conversions, invalid-click removal), the
 last delivery being final. Days are UTC days here (account time zones are reported but not simulated).
+
+Each group of platforms draws from its own random stream (STREAMS): TikTok Ads, added later, has its own, so
+adding it left the Google Ads and Meta Ads reports of a seed exactly as they were.
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from simulator.generator.channels import GOOGLE, META, Campaigns
-from simulator.generator.common import rng
+from orchestration.extract.ad_platforms import ad_platform
+from simulator.generator.channels import GOOGLE, META, PLATFORMS, TIKTOK, Campaigns
+from simulator.generator.common import Versioned, rng
 from simulator.generator.generator_config import GeneratorConfig
 from simulator.generator.web import Sessions
 
@@ -23,25 +28,43 @@ RESTATED_DAYS = 2
 CLICK_COMPLETENESS = (1.03, 1.01, 1.0)  # invalid clicks are removed on restatement
 CONVERSION_COMPLETENESS = (0.8, 0.95, 1.0)  # conversions are attributed late
 NO_SESSION_CLICK_RATE = 0.1
+#: Mean cost per click in the account currency (Google USD, Meta EUR, TikTok GBP).
+CPC = {GOOGLE: 0.9, META: 0.7, TIKTOK: 0.6}
+#: The simulated ad accounts: (account id, currency, time zone) per platform channel.
+ACCOUNTS = {
+    GOOGLE: ("123-456-7890", "USD", "America/New_York"),
+    META: ("act_998877", "EUR", "Europe/Dublin"),
+    TIKTOK: ("7301234567890123456", "GBP", "Europe/London"),
+}
+#: Random stream per group of platforms (the channels whose campaigns draw together).
+STREAMS = ((5, (GOOGLE, META)), (51, (TIKTOK,)))
 
 
 @dataclass(frozen=True)
-class AdReports:
-    google: pa.Table
-    meta: pa.Table
-    google_key: np.ndarray  # campaign-day key per row (for latest-version selection)
-    meta_key: np.ndarray
-    google_arrival: np.ndarray  # day index each row (version) is delivered
-    meta_arrival: np.ndarray
+class _Versions:
+    """Every delivered version of every campaign-day of a group of campaigns."""
+
+    campaign: np.ndarray  # campaign index (into Campaigns) per version row
+    key: np.ndarray  # campaign * universe_days + day
+    arrival: np.ndarray
+    dates: pa.Array
+    impressions: np.ndarray
+    clicks: np.ndarray
+    cost: np.ndarray
+    conversions: np.ndarray
+
+    def rows_of(self, campaigns: Campaigns, platform: int) -> np.ndarray:
+        return np.flatnonzero(campaigns.platform[self.campaign] == platform)
 
 
-def make_ads(config: GeneratorConfig, sessions: Sessions, campaigns: Campaigns) -> AdReports:
-    g = rng(config.seed, 5)
+def _versions(config: GeneratorConfig, sessions: Sessions, campaigns: Campaigns, chosen: np.ndarray, g) -> _Versions:
     world = config.universe_days
-    n_campaigns = len(campaigns.campaign_id)
+    n_campaigns = len(chosen)
+    local = np.full(len(campaigns.campaign_id) + 1, -1)
+    local[chosen] = np.arange(n_campaigns)
     day = np.floor(sessions.start).astype(np.int64)
-    paid = (sessions.campaign >= 0) & (day < world)
-    cell = sessions.campaign[paid] * world + day[paid]
+    paid = (local[sessions.campaign] >= 0) & (sessions.campaign >= 0) & (day < world)
+    cell = local[sessions.campaign[paid]] * world + day[paid]
     sessions_per_cell = np.bincount(cell, minlength=n_campaigns * world)
     orders_per_cell = np.bincount(cell, weights=sessions.order[paid] >= 0, minlength=n_campaigns * world)
     clicks = (
@@ -49,7 +72,8 @@ def make_ads(config: GeneratorConfig, sessions: Sessions, campaigns: Campaigns) 
     )
     ctr = g.uniform(0.01, 0.04, n_campaigns)[np.arange(n_campaigns * world) // world]
     impressions = np.round(clicks / ctr).astype(np.int64) + g.poisson(50, n_campaigns * world)
-    cpc = np.where(campaigns.platform[np.arange(n_campaigns * world) // world] == GOOGLE, 0.9, 0.7)
+    cpc_of = np.vectorize(CPC.get)(campaigns.platform[chosen]).astype(np.float64)
+    cpc = cpc_of[np.arange(n_campaigns * world) // world]
     cost = np.round(clicks * g.gamma(4.0, cpc / 4.0), 2)
     conversions = orders_per_cell.astype(np.int64)
 
@@ -58,49 +82,53 @@ def make_ads(config: GeneratorConfig, sessions: Sessions, campaigns: Campaigns) 
     cell_v = np.repeat(np.arange(n_campaigns * world), versions)
     v = np.tile(np.arange(versions), n_campaigns * world)
     cell_day = cell_v % world
-    arrival = cell_day + 1 + v
     clicks_v = np.round(clicks[cell_v] * np.array(CLICK_COMPLETENESS)[v]).astype(np.int64)
-    conv_v = np.floor(conversions[cell_v] * np.array(CONVERSION_COMPLETENESS)[v]).astype(np.int64)
-    cost_v = np.round(cost[cell_v] * np.array(CLICK_COMPLETENESS)[v], 2)
-    imp_v = np.maximum(impressions[cell_v], clicks_v)
-    camp = cell_v // world
-    dates = pa.array((np.datetime64(config.start.date()) + cell_day).astype("datetime64[D]"))
-
-    def report(platform: int) -> tuple[np.ndarray, pa.Array, pa.Array]:
-        rows = np.flatnonzero(campaigns.platform[camp] == platform)
-        ids = pa.array(campaigns.campaign_id).take(pa.array(camp[rows]))
-        names = pa.array(campaigns.name).take(pa.array(camp[rows]))
-        return rows, ids, names
-
-    rows, ids, names = report(GOOGLE)
-    google = pa.table(
-        {
-            "segments_date": dates.take(pa.array(rows)),
-            "customer_id": pa.array(np.full(len(rows), "123-456-7890")),
-            "customer_currency_code": pa.array(np.full(len(rows), "USD")),
-            "customer_time_zone": pa.array(np.full(len(rows), "America/New_York")),
-            "campaign_id": ids,
-            "campaign_name": names,
-            "metrics_impressions": imp_v[rows],
-            "metrics_clicks": clicks_v[rows],
-            "metrics_cost_micros": np.round(cost_v[rows] * 1_000_000).astype(np.int64),
-            "metrics_conversions": conv_v[rows].astype(np.float64),
-        }
+    camp = chosen[cell_v // world]
+    return _Versions(
+        campaign=camp,
+        key=camp * world + cell_day,
+        arrival=cell_day + 1 + v,
+        dates=pa.array((np.datetime64(config.start.date()) + cell_day).astype("datetime64[D]")),
+        impressions=np.maximum(impressions[cell_v], clicks_v),
+        clicks=clicks_v,
+        cost=np.round(cost[cell_v] * np.array(CLICK_COMPLETENESS)[v], 2),
+        conversions=np.floor(conversions[cell_v] * np.array(CONVERSION_COMPLETENESS)[v]).astype(np.int64),
     )
-    g_rows = rows
-    rows, ids, names = report(META)
-    meta = pa.table(
-        {
-            "date_start": dates.take(pa.array(rows)),
-            "account_id": pa.array(np.full(len(rows), "act_998877")),
-            "account_currency": pa.array(np.full(len(rows), "EUR")),
-            "account_timezone": pa.array(np.full(len(rows), "Europe/Dublin")),
-            "campaign_id": ids,
-            "campaign_name": names,
-            "impressions": imp_v[rows],
-            "clicks": clicks_v[rows],
-            "spend": cost_v[rows],
-            "actions_purchase": conv_v[rows],
-        }
-    )
-    return AdReports(google, meta, cell_v[g_rows], cell_v[rows], arrival[g_rows], arrival[rows])
+
+
+def _report(version: _Versions, rows: np.ndarray, campaigns: Campaigns, channel: int) -> pa.Table:
+    """The platform's report in its raw contract shape, from its declaration's column roles."""
+    platform = ad_platform(PLATFORMS[channel])
+    account, currency, timezone = ACCOUNTS[channel]
+    camp = pa.array(version.campaign[rows])
+    spend = version.cost[rows]
+    if platform.spend_unit == "micros":
+        spend = np.round(spend * 1_000_000).astype(np.int64)
+    values = {
+        platform.date_column: version.dates.take(pa.array(rows)),
+        platform.account_column: np.full(len(rows), account),
+        platform.currency_column: np.full(len(rows), currency),
+        platform.timezone_column: np.full(len(rows), timezone),
+        platform.campaign_column: pa.array(campaigns.campaign_id).take(camp),
+        platform.campaign_name_column: pa.array(campaigns.name).take(camp),
+        platform.impressions_column: version.impressions[rows],
+        platform.clicks_column: version.clicks[rows],
+        platform.spend_column: spend,
+        platform.conversions_column: version.conversions[rows],
+    }
+    return pa.table({name: pa.array(values[name]).cast(type_) for name, type_, _ in platform.columns})
+
+
+def make_ads(config: GeneratorConfig, sessions: Sessions, campaigns: Campaigns) -> dict[str, Versioned]:
+    """Raw table name -> every version of the platform's report rows (key: campaign-day; arrival: delivery day)."""
+    reports = {}
+    for stream, channels in STREAMS:
+        chosen = np.flatnonzero(np.isin(campaigns.platform, channels))
+        version = _versions(config, sessions, campaigns, chosen, rng(config.seed, stream))
+        for channel in channels:
+            rows = version.rows_of(campaigns, channel)
+            table = _report(version, rows, campaigns, channel)
+            reports[ad_platform(PLATFORMS[channel]).raw_table] = Versioned(
+                table, version.key[rows], version.arrival[rows].astype(float)
+            )
+    return reports

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from orchestration.extract.ad_platforms import AD_PLATFORMS
 from simulator.generator import loyalty
 from simulator.generator.channels import MEDIUMS, PLATFORMS, SOURCES
 from simulator.generator.dataset import Delivery
@@ -62,8 +63,7 @@ def identities(world: World, delivery: Delivery) -> tuple[pa.Table, np.ndarray]:
         _pairs(customers["email"], c_person, "email"),
         _pairs(events["user_pseudo_id"], e_person, "user_pseudo_id"),
         _pairs(events["user_id"], u_person, "user_id"),
-        _pairs(events["gclid"], e_person, "gclid"),
-        _pairs(events["fbclid"], e_person, "fbclid"),
+        *(_pairs(events[p.click_id], e_person, p.click_id) for p in AD_PLATFORMS),
     ]
     people = np.unique(np.concatenate([c_person, e_person]))
     return pa.concat_tables(parts), people
@@ -142,7 +142,7 @@ def dirt(world: World, delivery: Delivery) -> dict[str, int]:
                 > 1
             ).sum()
         )
-        for t in ("google_ads_campaign_stats", "meta_ads_insights")
+        for t in (p.raw_table for p in AD_PLATFORMS)
     )
     return {
         "duplicate_customer_records": int((records.kind[c_rows] == 1).sum()),

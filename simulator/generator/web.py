@@ -3,7 +3,8 @@
 Sessions: anonymous browsing before signup (on the person's first device, no user_id), the signup session, one
 session per order (ending in the purchase event at the order's time), later browsing (mostly logged in), and
 visitors who never sign up. Some people use two devices. Paid sessions carry a click id (gclid for Google Ads,
-fbclid for Meta) and UTM values naming the ad platforms' campaigns. A few events reach the export 1-3 days late.
+fbclid for Meta, ttclid for TikTok) and UTM values naming the ad platforms' campaigns. A few events reach the
+export 1-3 days late.
 """
 
 from __future__ import annotations
@@ -14,13 +15,17 @@ import numpy as np
 import pyarrow as pa
 
 from simulator.generator.channels import (
+    DIRECT,
     EMAIL,
     EMAIL_CAMPAIGN,
     GOOGLE,
     MEDIUMS,
     META,
+    ORGANIC,
     RETURN_VISIT_WEIGHTS,
     SOURCES,
+    TIKTOK,
+    TIKTOK_SHARE_OF_UNPAID,
     Campaigns,
 )
 from simulator.generator.channels import FIRST_VISIT_WEIGHTS as FIRST_WEIGHTS
@@ -52,6 +57,7 @@ class Sessions:
     order: np.ndarray  # order row for purchase sessions, -1 otherwise
     gclid: pa.Array  # Google Ads click id (null for other sessions)
     fbclid: pa.Array  # Meta click id
+    ttclid: pa.Array  # TikTok click id
     device_person: np.ndarray
     device_pseudo_id: pa.Array
 
@@ -148,11 +154,17 @@ def _sessions(config: GeneratorConfig, people: People, orders: Orders, campaigns
     for platform in (GOOGLE, META):
         mask = channel == platform
         campaign[mask] = g.choice(campaigns.of(platform), int(mask.sum()))
+    # TikTok: a share of the unpaid visits, from its own stream (so the other channels' draws are untouched).
+    t = rng(config.seed, 41)
+    tiktok = np.isin(channel, (ORGANIC, DIRECT)) & (t.random(m) < TIKTOK_SHARE_OF_UNPAID)
+    channel = np.where(tiktok, TIKTOK, channel)
+    campaign[tiktok] = t.choice(campaigns.of(TIKTOK), int(tiktok.sum()))
     number = scramble(np.arange(m), config.seed + 1).astype(str)
     gclid = pa.array(np.where(channel == GOOGLE, np.char.add("Cj0KCQ", number), None), pa.string())
     fbclid = pa.array(np.where(channel == META, np.char.add("IwAR", number), None), pa.string())
+    ttclid = pa.array(np.where(channel == TIKTOK, np.char.add("E.C.P.", number), None), pa.string())
     return Sessions(
-        person, device, record, start, channel, campaign, order, gclid, fbclid, device_person, device_pseudo_id
+        person, device, record, start, channel, campaign, order, gclid, fbclid, ttclid, device_person, device_pseudo_id
     )
 
 
@@ -219,6 +231,7 @@ def make_web(
             "traffic_campaign": campaign_names.take(pa.array(campaign_idx[session])),
             "gclid": s.gclid.take(sess_idx),
             "fbclid": s.fbclid.take(sess_idx),
+            "ttclid": s.ttclid.take(sess_idx),
             "transaction_id": order_ids.take(pa.array(order_row, mask=~event_purchase)),
         }
     )

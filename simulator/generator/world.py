@@ -106,7 +106,7 @@ def build_world(config: GeneratorConfig, progress: Progress | None = None) -> Wo
 
     started = time.perf_counter()
     reports = ads.make_ads(config, sessions, camps)
-    step("ads", reports.google.num_rows + reports.meta.num_rows, started)
+    step("ads", sum(r.table.num_rows for r in reports.values()), started)
 
     started = time.perf_counter()
     tickets = service.tickets(config, orders, customer_ids, t0_us)
@@ -123,9 +123,6 @@ def build_world(config: GeneratorConfig, progress: Progress | None = None) -> Wo
         "crm_nps_responses": nps,
         "crm_consents": consents,
         "ga4_events": Versioned(events.table, np.arange(events.table.num_rows), events.arrival_day.astype(float)),
-        "google_ads_campaign_stats": Versioned(
-            reports.google, reports.google_key, reports.google_arrival.astype(float)
-        ),
-        "meta_ads_insights": Versioned(reports.meta, reports.meta_key, reports.meta_arrival.astype(float)),
+        **reports,
     }
     return World(config, people, orders, sessions, events, camps, catalogue, versioned, o_version, kind)

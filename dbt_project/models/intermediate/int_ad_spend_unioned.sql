@@ -1,25 +1,24 @@
-{# Both ad platforms in one vocabulary. Platforms report days in the ad account's timezone: spend_date stays that
+{# Every declared ad platform (var ad_platforms) in one vocabulary: each platform's staging model
+   stg_<platform>__campaign_stats maps its report to the same columns. Platforms report days in the ad account's timezone: spend_date stays that
    account-local day; spend_reporting_date is the reporting-timezone date its midpoint falls on
    (macros/dates.sql). Spend is converted at the rate of spend_reporting_date. #}
 with
 
-google_ads as (
+{% for platform in var('ad_platforms') %}
+{{ platform.name }} as (
 
-    select * from {{ ref('stg_google_ads__campaign_stats') }}
-
-),
-
-meta_ads as (
-
-    select * from {{ ref('stg_meta_ads__campaign_stats') }}
+    select * from {{ ref('stg_' ~ platform.name ~ '__campaign_stats') }}
 
 ),
 
+{% endfor -%}
 unioned as (
 
-    select * from google_ads
-    union all by name
-    select * from meta_ads
+    {% for platform in var('ad_platforms') -%}
+    select * from {{ platform.name }}
+    {% if not loop.last %}union all by name
+    {% endif %}
+    {%- endfor %}
 
 ),
 

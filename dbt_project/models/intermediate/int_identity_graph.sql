@@ -1,6 +1,6 @@
 {{ config(materialized='table') }}
 {# Identity resolution: one row per identifier (CRM customer id, normalised email, GA4 user_id, user_pseudo_id,
-   gclid, fbclid) with the customer_key of the person it resolves to.
+   and the click id of every declared ad platform, e.g. gclid) with the customer_key of the person it resolves to.
 
    Deterministic linking rules (an edge joins two identifiers of one person):
    1. a CRM customer id and its normalised email (so duplicate CRM records sharing an email merge);
@@ -8,7 +8,7 @@
    3. a device (user_pseudo_id) and the user_ids it logged in as, if they all belong to one person by rule 1 (the
       same CRM email; a person with duplicate CRM records logs in under both ids), so a device shared by two people
       never merges them; its anonymous sessions are thereby stitched to that person;
-   4. a click id (gclid/fbclid) and the device whose session carried it.
+   4. a click id (one per ad platform, var ad_platforms) and the device whose session carried it.
    Components come from min-label propagation; the key is the hash of the component's smallest CRM customer id,
    or of its smallest identifier when it has no CRM record (an anonymous visitor). #}
 with
@@ -40,59 +40,41 @@ device_logins as (
 
 single_person_devices as (
 
-    select
-        user_pseudo_id,
-        user_id
+    select user_pseudo_id, user_id
     from device_logins
     where user_pseudo_id in (
-            select logins.user_pseudo_id from device_logins as logins
-            group by logins.user_pseudo_id
-            having count(distinct logins.person) = 1
-        )
+        select user_pseudo_id from device_logins group by user_pseudo_id having count(distinct person) = 1
+    )
 
 ),
 
 pairs as (
 
     -- rule 1
-    select
-        {{ identity_node('customer_id', 'customer_id') }} as node,
-        {{ identity_node('email', 'email') }} as neighbour
+    select {{ identity_node('customer_id', 'customer_id') }} as node, {{ identity_node('email', 'email') }} as neighbour
     from customers
     where email is not null
 
     union all
     -- rule 2 (only user_ids that are real CRM ids; others stay their own node)
-    select
-        {{ identity_node('user_id', 'user_ids.customer_id') }},
-        {{ identity_node('customer_id', 'customers.customer_id') }}
-    from (
-        select distinct customer_id from events
-        where customer_id is not null
-    ) as user_ids
+    select {{ identity_node('user_id', 'user_ids.customer_id') }}, {{ identity_node('customer_id', 'customers.customer_id') }}
+    from (select distinct customer_id from events where customer_id is not null) as user_ids
     inner join customers on user_ids.customer_id = customers.customer_id
 
     union all
     -- rule 3
-    select
-        {{ identity_node('user_pseudo_id', 'user_pseudo_id') }},
-        {{ identity_node('user_id', 'user_id') }}
+    select {{ identity_node('user_pseudo_id', 'user_pseudo_id') }}, {{ identity_node('user_id', 'user_id') }}
     from single_person_devices
 
-    union all
     -- rule 4
-    select distinct
-        {{ identity_node('user_pseudo_id', 'user_pseudo_id') }},
-        {{ identity_node('gclid', 'gclid') }}
-    from events
-    where gclid is not null
-
+    {%- for platform in var('ad_platforms') %}
     union all
     select distinct
         {{ identity_node('user_pseudo_id', 'user_pseudo_id') }},
-        {{ identity_node('fbclid', 'fbclid') }}
+        {{ identity_node(platform.click_id, platform.click_id) }}
     from events
-    where fbclid is not null
+    where {{ platform.click_id }} is not null
+    {% endfor %}
 
 ),
 
@@ -102,8 +84,7 @@ nodes as (
     union
     select {{ identity_node('user_pseudo_id', 'user_pseudo_id') }} from events
     union
-    select {{ identity_node('user_id', 'customer_id') }} from events
-    where customer_id is not null
+    select {{ identity_node('user_id', 'customer_id') }} from events where customer_id is not null
     union
     select node from pairs
     union
@@ -113,20 +94,11 @@ nodes as (
 
 edges as (
 
-    select
-        node,
-        neighbour
-    from pairs
+    select node, neighbour from pairs
     union
-    select
-        neighbour as node,
-        node as neighbour
-    from pairs
+    select neighbour, node from pairs
     union
-    select
-        node,
-        node as neighbour
-    from nodes
+    select node, node from nodes
 
 ),
 

@@ -7,8 +7,8 @@
     )
 }}
 {# One row per web session, cut from GA4 events per device (user_pseudo_id): a session ends after
-   `session_timeout_minutes` of inactivity, and an event whose traffic (source, medium, campaign, gclid, fbclid)
-   differs from the previous event's starts a new one. GA4's own ga_session_id is kept for reference only.
+   `session_timeout_minutes` of inactivity, and an event whose traffic (source, medium, campaign, or the click id
+   of any declared ad platform, var ad_platforms) differs from the previous event's starts a new one. GA4's own ga_session_id is kept for reference only.
 
    Incremental: a run re-cuts every session of each device with an event loaded since the last run (minus the
    lookback), from all of that device's events, and of each device whose resolved customer changed; it replaces
@@ -63,12 +63,13 @@ boundaries as (
             when event_at > lag(event_at) over device_timeline + interval '{{ var("session_timeout_minutes") }} minutes'
                 then 1
             when traffic_source is not null and (
-                    traffic_source is distinct from lag(traffic_source) over device_timeline
-                    or traffic_medium is distinct from lag(traffic_medium) over device_timeline
-                    or campaign_name is distinct from lag(campaign_name) over device_timeline
-                    or gclid is distinct from lag(gclid) over device_timeline
-                    or fbclid is distinct from lag(fbclid) over device_timeline
-                ) then 1
+                traffic_source is distinct from lag(traffic_source) over device_timeline
+                or traffic_medium is distinct from lag(traffic_medium) over device_timeline
+                or campaign_name is distinct from lag(campaign_name) over device_timeline
+                {%- for platform in var('ad_platforms') %}
+                or {{ platform.click_id }} is distinct from lag({{ platform.click_id }}) over device_timeline
+                {%- endfor %}
+            ) then 1
             else 0
         end as is_session_start
     from device_events
@@ -101,8 +102,9 @@ sessionized as (
         arg_min(traffic_source, event_at) as traffic_source,
         arg_min(traffic_medium, event_at) as traffic_medium,
         arg_min(campaign_name, event_at) as campaign_name,
-        arg_min(gclid, event_at) as gclid,
-        arg_min(fbclid, event_at) as fbclid,
+        {%- for platform in var('ad_platforms') %}
+        arg_min({{ platform.click_id }}, event_at) as {{ platform.click_id }},
+        {%- endfor %}
         count(*) as event_count,
         count(*) filter (where event_name = 'page_view') as page_view_count,
         count(*) filter (where event_name = 'purchase') > 0 as has_purchase,
@@ -129,8 +131,9 @@ final as (
         sessionized.traffic_source,
         sessionized.traffic_medium,
         sessionized.campaign_name,
-        sessionized.gclid,
-        sessionized.fbclid,
+        {%- for platform in var('ad_platforms') %}
+        sessionized.{{ platform.click_id }},
+        {%- endfor %}
         sessionized.event_count,
         sessionized.page_view_count,
         sessionized.has_purchase,

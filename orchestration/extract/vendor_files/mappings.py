@@ -1,11 +1,14 @@
 """One declarative mapping per raw table: which vendor file holds it and how each vendor column becomes a contract
 column. The writer, the reader and the README's file reference are all driven by these specs, so they cannot drift.
+Ad platforms' reports come from their declarations (orchestration/extract/ad_platforms/).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from orchestration.extract.ad_platforms import AD_PLATFORMS
 
 
 @dataclass(frozen=True)
@@ -197,8 +200,7 @@ FILE_SPECS: tuple[FileSpec, ...] = (
             ("event_params.source", "traffic_source"),
             ("event_params.medium", "traffic_medium"),
             ("event_params.campaign", "traffic_campaign"),
-            ("event_params.gclid", "gclid"),
-            ("event_params.fbclid", "fbclid"),
+            *((f"event_params.{p.click_id}", p.click_id) for p in AD_PLATFORMS),  # click ids: ad platforms
             ("event_params.transaction_id", "transaction_id"),
             ("collected_traffic_source.manual_source", None),
             ("collected_traffic_source.manual_medium", None),
@@ -209,44 +211,9 @@ FILE_SPECS: tuple[FileSpec, ...] = (
             ("traffic_source.source", None),
         ),
     ),
-    FileSpec(
-        "google_ads_campaign_stats",
-        "google_ads",
-        "campaign_report",
-        "csv",
-        "Google Ads campaign report",
-        _f(
-            ("Day", "segments_date", "date"),
-            ("Customer ID", "customer_id"),
-            ("Campaign ID", "campaign_id"),
-            ("Campaign", "campaign_name"),
-            ("Currency code", "customer_currency_code"),
-            ("Time zone", "customer_time_zone"),
-            ("Impressions", "metrics_impressions", "int"),
-            ("Clicks", "metrics_clicks", "int"),
-            ("Cost", "metrics_cost_micros", "micros_from_units"),
-            ("Conversions", "metrics_conversions", "float"),
-        ),
-    ),
-    FileSpec(
-        "meta_ads_insights",
-        "meta_ads",
-        "ads_manager_report",
-        "csv",
-        "Meta Ads Manager export",
-        _f(
-            ("Reporting starts", "date_start", "date"),
-            ("Reporting ends", None),
-            ("Account ID", "account_id"),
-            ("Campaign ID", "campaign_id"),
-            ("Campaign name", "campaign_name"),
-            ("Currency", "account_currency"),
-            ("Time zone", "account_timezone"),
-            ("Impressions", "impressions", "int"),
-            ("Link clicks", "clicks", "int"),
-            ("Amount spent ({currency})", "spend", "float"),
-            ("Purchases", "actions_purchase", "int"),
-        ),
+    *(
+        FileSpec(p.raw_table, p.export.folder, p.export.stem, "csv", p.export.vendor, _f(*p.export.columns))
+        for p in AD_PLATFORMS  # orchestration/extract/ad_platforms/: one declaration per platform
     ),
 )
 

@@ -31,7 +31,7 @@ final as (
         coalesce(sessions.traffic_source, '(direct)') as first_touch_source,
         coalesce(sessions.traffic_medium, '(none)') as first_touch_medium,
         coalesce(
-            {{ session_ad_platform('sessions.traffic_source', 'sessions.traffic_medium', 'sessions.gclid', 'sessions.fbclid') }},  -- noqa: LT05
+            {{ session_ad_platform('sessions') }},
             '(none)'
         ) as first_touch_platform,
         coalesce(sessions.campaign_name, '(none)') as first_touch_campaign

@@ -59,14 +59,13 @@ final as (
             as is_first_order,
         purchase_sessions.session_key as last_touch_session_key,
         case
-            when last_touch.session_key is null then '(unattributed)'
-            else coalesce(last_touch.traffic_source, '(direct)')
+            when last_touch.session_key is null then '(unattributed)' else coalesce(last_touch.traffic_source, '(direct)')
         end as last_touch_source,
         case
             when last_touch.session_key is null then '(unattributed)' else coalesce(last_touch.traffic_medium, '(none)')
         end as last_touch_medium,
         coalesce(
-            {{ session_ad_platform('last_touch.traffic_source', 'last_touch.traffic_medium', 'last_touch.gclid', 'last_touch.fbclid') }},  -- noqa: LT05
+            {{ session_ad_platform('last_touch') }},
             '(none)'
         ) as last_touch_platform,
         coalesce(last_touch.campaign_name, '(none)') as last_touch_campaign,

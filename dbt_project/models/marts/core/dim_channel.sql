@@ -1,6 +1,7 @@
 {# One row per traffic source/medium pair seen in web sessions, CRM acquisition data or ad platforms, grouped into
    a channel by the first matching rule of the channel_groupings seed (lowest priority; '*' matches anything), and
-   the ad platform whose spend buys it (ad_platform_channels seed): the one place spend meets channels. #}
+   the ad platform whose spend buys it (each declared platform's paid channel, var ad_platforms; macro
+   ad_platform_channels): the one place spend meets channels. #}
 with
 
 sessions as (
@@ -23,7 +24,7 @@ rules as (
 
 platform_channels as (
 
-    select * from {{ ref('ad_platform_channels') }}
+    {{ ad_platform_channels() }}
 
 ),
 

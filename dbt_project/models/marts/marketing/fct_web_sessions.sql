@@ -18,7 +18,7 @@ attributed as (
 
     select
         sessions.*,
-        {{ session_ad_platform('sessions.traffic_source', 'sessions.traffic_medium', 'sessions.gclid', 'sessions.fbclid') }} as ad_platform  -- noqa: LT05
+        {{ session_ad_platform('sessions') }} as ad_platform
     from sessions
 
 ),
@@ -42,8 +42,9 @@ final as (
         attributed.traffic_medium,
         attributed.campaign_name,
         attributed.ad_platform,
-        attributed.gclid is not null as has_gclid,
-        attributed.fbclid is not null as has_fbclid,
+        {%- for platform in var('ad_platforms') %}
+        attributed.{{ platform.click_id }} is not null as has_{{ platform.click_id }},
+        {%- endfor %}
         attributed.event_count,
         attributed.page_view_count,
         attributed.has_purchase,

@@ -28,8 +28,9 @@ renamed as (
         lower(trim(traffic_source)) as traffic_source,
         lower(trim(traffic_medium)) as traffic_medium,
         nullif(trim(traffic_campaign), '') as campaign_name,
-        nullif(trim(gclid), '') as gclid,
-        nullif(trim(fbclid), '') as fbclid,
+        {%- for platform in var('ad_platforms') %}
+        nullif(trim({{ platform.click_id }}), '') as {{ platform.click_id }},  -- {{ platform.label }} click id
+        {%- endfor %}
 
         -- timestamps (GA4 exports microseconds since epoch, UTC)
         make_timestamptz(event_timestamp) as event_at,

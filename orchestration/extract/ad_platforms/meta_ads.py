@@ -1,0 +1,55 @@
+"""Meta Ads (Facebook, Instagram): Ads Manager insights at campaign level (spend in account currency units)."""
+
+from orchestration.extract.ad_platforms.declaration import DATE, FLOAT, INT, TEXT, AdPlatform, ExportFormat
+
+PLATFORM = AdPlatform(
+    name="meta_ads",
+    label="Meta Ads",
+    raw_table="meta_ads_insights",
+    columns=(
+        ("date_start", DATE, True),  # in the ad account's time zone
+        ("account_id", TEXT, False),
+        ("account_currency", TEXT, True),
+        ("account_timezone", TEXT, False),
+        ("campaign_id", TEXT, True),
+        ("campaign_name", TEXT, False),
+        ("impressions", INT, False),
+        ("clicks", INT, False),
+        ("spend", FLOAT, False),
+        ("actions_purchase", INT, False),
+    ),
+    date_column="date_start",
+    account_column="account_id",
+    campaign_column="campaign_id",
+    campaign_name_column="campaign_name",
+    currency_column="account_currency",
+    timezone_column="account_timezone",
+    spend_column="spend",
+    spend_unit="units",
+    impressions_column="impressions",
+    clicks_column="clicks",
+    conversions_column="actions_purchase",
+    export=ExportFormat(
+        folder="meta_ads",
+        stem="ads_manager_report",
+        vendor="Meta Ads Manager export",
+        columns=(
+            ("Reporting starts", "date_start", "date"),
+            ("Reporting ends", None, "text"),
+            ("Account ID", "account_id", "text"),
+            ("Campaign ID", "campaign_id", "text"),
+            ("Campaign name", "campaign_name", "text"),
+            ("Currency", "account_currency", "text"),
+            ("Time zone", "account_timezone", "text"),
+            ("Impressions", "impressions", "int"),
+            ("Link clicks", "clicks", "int"),
+            ("Amount spent ({currency})", "spend", "float"),
+            ("Purchases", "actions_purchase", "int"),
+        ),
+        echoes=(("Reporting ends", lambda row: row["date_start"].isoformat()),),
+    ),
+    click_id="fbclid",
+    utm_sources=("facebook", "instagram", "meta"),
+    utm_mediums=("paid_social", "paidsocial", "cpc"),
+    paid_channel=("facebook", "paid_social"),
+)
