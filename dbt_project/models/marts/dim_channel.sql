@@ -32,7 +32,8 @@ pairs as (
     select distinct coalesce(traffic_source, '(direct)') as source, coalesce(traffic_medium, '(none)') as medium
     from sessions
     union
-    select distinct coalesce(acquisition_source, '(direct)'), coalesce(acquisition_medium, '(none)')
+    select distinct
+        coalesce(acquisition_source, {{ unknown_channel() }}), coalesce(acquisition_medium, {{ unknown_channel() }})
     from customers
     union
     select traffic_source, traffic_medium
