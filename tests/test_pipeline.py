@@ -122,7 +122,9 @@ def test_published_file_has_the_marts_with_reconciled_counts(
     )
     assert counts["mart_rfm"] == counts["mart_clv"] == xs_expected.completed["person_id"].nunique()
     with duckdb.connect(str(workspace.settings.published_path), read_only=True) as con:
-        first_day, last_day, days = con.execute("select min(date_day), max(date_day), count(*) from dim_date").one()
+        first_day, last_day, days = con.execute(
+            "select min(date_day), max(date_day), count(*) from dim_date"
+        ).fetchone()
         first_order = con.execute("select min(order_date) from fct_orders").fetchone()[0]
     # dim_date spans the data (from the day before its first dated record) to the as-of date plus 366 days.
     assert first_day <= first_order and first_day.year == 2026 and last_day >= date(2027, 11, 1)
