@@ -9,9 +9,10 @@ Runtime values are GX suite parameters, filled by the gate for each run (see orc
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
 from typing import Any
+
+from orchestration.config import Settings
+from orchestration.extract.fx_rates import known_currencies
 
 #: Suite parameter names the gate fills at run time.
 NOW = "now"  # wall-clock UTC timestamp of the check
@@ -28,7 +29,6 @@ WHOLE_TABLE_WHEN_DELTA = {"whole_table_when_delta": True}
 ID_PATTERN = r"^\S+$"  # an identifier: non-empty, no whitespace
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 EMAIL_PATTERN_PADDED = r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$"  # the same, surrounding whitespace allowed
-FX_SEED = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / "fx_rates.csv"
 
 
 def _gx():  # GX takes ~13 s to import: only building a suite pays it, not discovering suites
@@ -42,9 +42,11 @@ def _param(name: str) -> dict[str, str]:
 
 
 def accepted_currencies() -> list[str]:
-    """Currencies the warehouse can convert: exactly those in the daily FX seed (one source of truth)."""
-    with FX_SEED.open() as handle:
-        return sorted({row["currency"] for row in csv.DictReader(handle)})
+    """Currencies the warehouse can convert: the reporting currency and those with a rate in the FX reference rates
+    (the ECB's, plus landing/fx_rates*.csv; orchestration/extract/fx_rates.py), one source of truth with raw.fx_rates
+    and the extract's quarantine. Whether a rate exists on a row's date is judged by the quarantine."""
+    settings = Settings.from_env()
+    return known_currencies(settings.data_dir, settings.reporting_currency)
 
 
 # Row rules -----------------------------------------------------------------------------------------------------------
@@ -88,7 +90,8 @@ def convertible_currency(column: str) -> Any:
     return matches(
         column,
         rf"^\s*(?i:{codes})\s*$",
-        "Money is reported in one currency; a code without an FX rate in the seed cannot be converted.",
+        "Money is reported in one currency; a code without an FX rate (ECB reference rates or landing/fx_rates*.csv) "
+        "cannot be converted.",
     )
 
 

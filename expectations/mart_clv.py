@@ -17,7 +17,15 @@ TABLE_METRICS = """
     count(*) - (select count(*) from marts.mart_rfm) as rows_minus_scored_customers,
     sum(historical_net_revenue_reporting) - (
         select sum(net_revenue_reporting) from marts.fct_orders where order_date <= {as_of}
-    ) as historical_revenue_minus_fct_orders
+    ) as historical_revenue_minus_fct_orders,
+    count(*) filter (
+        where historical_gross_margin_reporting is not null and customer_key in (
+            select orders.customer_key
+            from intermediate.int_orders_converted as orders
+            inner join intermediate.int_orders_costed as costs on orders.order_id = costs.order_id
+            where not orders.is_refunded and orders.order_date <= {as_of} and costs.cost_of_goods_reporting is null
+        )
+    ) as margins_despite_unknown_cost
 """
 
 
@@ -42,4 +50,10 @@ def table_rules() -> list:
         r.no_duplicate_keys("duplicate_customer_keys"),
         r.reconciles("rows_minus_scored_customers", 0, "Every customer with a completed order gets a prediction."),
         r.reconciles("historical_revenue_minus_fct_orders", 0.01, "Historical CLV adds up to net revenue."),
+        r.metric_between(
+            "margins_despite_unknown_cost",
+            "An unknown product cost gives an unknown (null) margin: a margin over an order without a known cost "
+            "would count that cost as 0 and overstate it.",
+            max_value=0,
+        ),
     ]

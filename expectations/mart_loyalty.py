@@ -24,12 +24,12 @@ TABLE_METRICS = f"""
         as rows_with_unbalanced_points,
     abs(
         sum(points_liability_reporting) - sum(points_balance) * {POINT_VALUE_USD} * (
-            select usd.rate_to_usd / reporting.rate_to_usd
-            from intermediate.int_fx_rates_daily as usd, intermediate.int_fx_rates_daily as reporting
-            where usd.currency = 'USD'
-                and usd.rate_date = (select any_value(as_of_date) from marts.mart_loyalty)
-                and reporting.currency = (select any_value(reporting_currency) from marts.mart_loyalty)
-                and reporting.rate_date = usd.rate_date
+            select case when reporting.currency = 'USD' then 1 else (
+                select usd.rate_to_reporting from intermediate.int_fx_rates_daily as usd
+                where usd.currency = 'USD' and usd.rate_date = reporting.as_of_date
+            ) end
+            from (select any_value(as_of_date) as as_of_date, any_value(reporting_currency) as currency
+                from marts.mart_loyalty) as reporting
         )
     ) / count(*) as liability_drift_per_member
 """

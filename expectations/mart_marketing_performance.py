@@ -50,7 +50,7 @@ def table_rules() -> list:
         r.reconciles(
             "last_touch_revenue_minus_fct_orders",
             MONEY_TOLERANCE,
-            "Last-touch attribution credits every order's revenue exactly once (unmatched ones to '(unattributed)').",
+            "Last-touch attribution credits every order's revenue exactly once (unmatched ones to '(unknown)').",
         ),
         r.reconciles(
             "first_touch_revenue_minus_fct_orders",

@@ -32,6 +32,20 @@ def _n_rows(mask: NDArray[np.bool_]) -> str:
     return f"{n} row{'s' if n != 1 else ''}"
 
 
+def _which(mask: NDArray[np.bool_], template: object, limit: int = 5) -> str:
+    """The offending rows by label when the input is a pandas Series (e.g. indexed by customer id), else by position,
+    so an error names the customers to look at."""
+    positions = np.flatnonzero(mask)
+    if isinstance(template, pd.Series) and template.shape[0] == mask.shape[0]:
+        labels = [str(v) for v in template.index[positions[:limit]]]
+        kind = f"{template.index.name or 'index'}"
+    else:
+        labels = [str(int(i)) for i in positions[:limit]]
+        kind = "row position"
+    more = f", ... ({positions.size - limit} more)" if positions.size > limit else ""
+    return f" ({kind}: {', '.join(labels)}{more})"
+
+
 def as_1d_float(values: ArrayLike, name: str) -> NDArray[np.float64]:
     """Return ``values`` as a 1-D float64 array after checking its type.
 
@@ -132,12 +146,15 @@ def validate_gamma_gamma_inputs(
     zero = x <= 0
     if zero.any():
         raise InvalidSummaryError(
-            f"frequency must be > 0 for the Gamma-Gamma model; {_n_rows(zero)} have frequency 0 "
-            "(keep only repeat customers)"
+            f"frequency must be > 0 for the Gamma-Gamma model; {_n_rows(zero)} have frequency 0"
+            f"{_which(zero, frequency)} (keep only repeat customers)"
         )
     nonpos = m <= 0
     if nonpos.any():
-        raise InvalidSummaryError(f"monetary_value must be > 0; {_n_rows(nonpos)} are <= 0")
+        raise InvalidSummaryError(
+            f"monetary_value must be > 0; {_n_rows(nonpos)} are <= 0{_which(nonpos, monetary_value)} "
+            "(leave customers whose average repeat spend is not positive out of the Gamma-Gamma fit)"
+        )
     return x, m
 
 

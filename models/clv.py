@@ -48,6 +48,7 @@ def customer_lifetime_value(
     monthly_discount_rate: float = 0.01,
     margin: float = 1.0,
     days_per_month: float = DAYS_PER_MONTH,
+    expected_spend: ArrayLike | None = None,
 ) -> Any:
     """Discounted CLV over ``horizon_months`` months for each customer.
 
@@ -65,6 +66,11 @@ def customer_lifetime_value(
     horizon_months, monthly_discount_rate, margin, days_per_month:
         Horizon, discount rate per month, profit margin applied to spend, days
         in a month.
+    expected_spend:
+        Expected spend per transaction per customer, when the caller computed it
+        (e.g. from ``gg.conditional_expected_average_profit`` with frequency 0
+        for customers left out of the spend model); default: Gamma-Gamma's
+        conditional expectation from ``frequency`` and ``monetary_value``.
 
     Returns
     -------
@@ -84,7 +90,9 @@ def customer_lifetime_value(
 
     params = bgnbd._params()
     x, t_x, t_cal = validate_rft(frequency, recency, T)
-    spend = np.asarray(gg.conditional_expected_average_profit(frequency, monetary_value), dtype=float)
+    if expected_spend is None:
+        expected_spend = gg.conditional_expected_average_profit(frequency, monetary_value)
+    spend = np.asarray(getattr(expected_spend, "to_numpy", lambda: expected_spend)(), dtype=float)
     if spend.shape != x.shape:
         raise InvalidSummaryError(
             f"inputs have mismatched lengths: frequency={x.shape[0]}, monetary_value={spend.shape[0]}"

@@ -25,6 +25,7 @@ from scipy.special import digamma, gammaln
 
 from ._optimize import maximize_log_likelihood
 from ._validation import (
+    _which,
     as_1d_float,
     check_frequency,
     like_input,
@@ -188,7 +189,10 @@ class GammaGammaFitter:
         check_frequency(x)
         bad = (x > 0) & (m <= 0)
         if bad.any():
-            raise InvalidSummaryError(f"monetary_value must be > 0 where frequency > 0; {int(bad.sum())} rows are <= 0")
+            raise InvalidSummaryError(
+                f"monetary_value must be > 0 where frequency > 0; {int(bad.sum())} rows are <= 0"
+                f"{_which(bad, monetary_value)} (pass frequency 0 for them to get the population mean)"
+            )
         if prm.q <= 1:
             raise InvalidSummaryError(f"the expected spend is infinite for q <= 1 (q={prm.q:.4g})")
         m_used = np.where(x > 0, m, 0.0)

@@ -40,7 +40,7 @@ CAPABILITIES: tuple[Capability, ...] = (
         ("ga4_events", "google_ads_campaign_stats", "meta_ads_insights"),
         (),
         "marketing performance by channel unknown (mart_marketing_performance holds all revenue on channel "
-        "'(unattributed)'): no GA4 events and no ad platform delivered",
+        "'(unknown)'): no GA4 events and no ad platform delivered",
     ),
     Capability(
         "loyalty",

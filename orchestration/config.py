@@ -21,6 +21,7 @@ ENV_DEFAULTS: dict[str, str] = {
     "C360_SCALE": "S",  # synthetic preset: XS, S, M, L
     "C360_SEED": "7",  # synthetic seed
     "C360_REPORTING_CURRENCY": "USD",
+    "C360_FX_MAX_RATE_AGE_DAYS": "45",  # a day's FX rate is the latest published on or before it, at most this old
     "C360_SCHEDULE_CRON": "0 6 * * *",  # daily refresh
     "C360_SCHEDULE_TIMEZONE": "UTC",
     "C360_PUBLISH_KEEP": "3",  # previous published versions kept beside the live file
@@ -71,6 +72,7 @@ class Settings:
     scale: str
     seed: int
     reporting_currency: str
+    fx_max_rate_age_days: int
     schedule_cron: str
     schedule_timezone: str
     publish_keep: int
@@ -96,6 +98,7 @@ class Settings:
             scale=_choice(value, "C360_SCALE", SCALES),
             seed=int(_number(value, "C360_SEED", int)),
             reporting_currency=value["C360_REPORTING_CURRENCY"].upper(),
+            fx_max_rate_age_days=int(value["C360_FX_MAX_RATE_AGE_DAYS"]),
             schedule_cron=value["C360_SCHEDULE_CRON"],
             schedule_timezone=value["C360_SCHEDULE_TIMEZONE"],
             publish_keep=int(_number(value, "C360_PUBLISH_KEEP", int)),

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
+
 from orchestration.capabilities import capabilities_off as off
 from orchestration.config import Settings
 from orchestration.extract.dlt_sources import delivery_problems as problems
@@ -47,6 +49,17 @@ def clv_by_channel(published_path: Path) -> list[tuple[str, int, float, float, f
             "average_predicted_clv_12_months_reporting, clv_to_cac_ratio "
             "from mart_channel_clv_cac order by average_predicted_clv_12_months_reporting desc, acquisition_channel"
         ).fetchall()
+
+
+def spend_model_excluded(warehouse_path: Path) -> int | None:
+    """Repeat customers the CLV asset left out of the Gamma-Gamma spend fit (average repeat spend <= 0)."""
+    with connect_file(warehouse_path, read_only=True) as con:
+        try:
+            return con.execute(
+                "select count(*) filter (where spend_model_excluded) from customer_models.clv_predictions"
+            ).fetchone()[0]
+        except duckdb.Error:  # no CLV fit in this warehouse yet
+            return None
 
 
 def roas_by_platform(published_path: Path) -> list[tuple[str, float, float, float | None]]:
@@ -102,7 +115,16 @@ def render(settings: Settings, outcome: RunOutcome) -> str:
         currency = settings.reporting_currency
         for channel, customers, margin, predicted, ratio in clv_by_channel(settings.published_path):
             shown = "-" if ratio is None else f"{ratio:.2f}"
-            lines.append(f"  {channel:<28} {customers:>8,} {margin:>12,.2f} {predicted:>12,.2f} {currency} {shown:>8}")
+            margin_shown = "unknown" if margin is None else f"{margin:,.2f}"  # no known product cost
+            lines.append(
+                f"  {channel:<28} {customers:>8,} {margin_shown:>12} {predicted:>12,.2f} {currency} {shown:>8}"
+            )
+        excluded = spend_model_excluded(settings.warehouse_path)
+        if excluded:
+            lines.append(
+                f"CLV: {excluded:,} repeat customers left out of the spend model (average repeat spend <= 0); their "
+                "expected order value is the population mean"
+            )
         lines.append("ROAS by ad platform (spend, last-touch revenue, ROAS):")
         platforms = roas_by_platform(settings.published_path)
         for platform, spend, revenue, roas in platforms:

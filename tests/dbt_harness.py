@@ -20,8 +20,22 @@ from orchestration.config import DBT_PROJECT_DIR
 from orchestration.extract.raw_contract import RAW_TABLES, raw_table
 
 
+def ensure_fx_rates(warehouse: Path, reporting_currency: str = "USD") -> None:
+    """raw.fx_rates as the `raw/fx_rates` asset writes it (ECB rates + the data dir's override files), once."""
+    from orchestration.extract.fx_rates import reference_rates, write_raw_fx_rates
+
+    with duckdb.connect(str(warehouse)) as con:
+        exists = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'fx_rates'"
+        ).fetchone()[0]
+    if not exists:
+        write_raw_fx_rates(warehouse, reference_rates(warehouse.parent, reporting_currency))
+
+
 def merge_load(warehouse: Path, tables: dict[str, pa.Table], load_id: str, loaded_at: datetime) -> None:
-    """Merge one delivery into raw.<table> on the table's primary key, stamping `_load_id` and `_loaded_at`."""
+    """Merge one delivery into raw.<table> on the table's primary key, stamping `_load_id` and `_loaded_at`; the FX
+    reference rates are written on the first load."""
+    ensure_fx_rates(warehouse)
     with duckdb.connect(str(warehouse)) as con:
         con.execute("create schema if not exists raw")
         for spec in RAW_TABLES:

@@ -164,7 +164,8 @@ def test_bad_raw_batch_fails_the_gx_gate_for_the_right_reasons(
             "and table_name = 'crm_orders'"
         ).fetchall()
     assert quarantined == [
-        (i + 1, "unknown currency 'XXX': no FX rate in dbt_project/seeds/fx_rates.csv") for i in range(8, 28)
+        (i + 1, "unknown currency 'XXX': no FX rate (ECB reference rates or landing/fx_rates*.csv)")
+        for i in range(8, 28)
     ]
     assert ledger == [(orders.num_rows, orders.num_rows - 20, 20)]
     assert all(c.check.startswith("gx_raw_") for c in outcome.checks), "dbt must not run after a failed gate"

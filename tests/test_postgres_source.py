@@ -236,7 +236,7 @@ def test_bad_rows_in_the_database_are_quarantined_like_any_sources(
             (
                 "crm.crm_orders",
                 "currency",
-                "unknown currency 'XYZ': no FX rate in dbt_project/seeds/fx_rates.csv",
+                "unknown currency 'XYZ': no FX rate (ECB reference rates or landing/fx_rates*.csv)",
                 load_id,
             ),
             ("crm.crm_orders", "order_total", "required value missing", load_id),

@@ -71,7 +71,7 @@ def test_bad_rows_are_quarantined_with_reasons_and_the_rest_loads(
             "orders.csv",
             5,
             "currency",
-            "unknown currency 'XXX': no FX rate in dbt_project/seeds/fx_rates.csv",
+            "unknown currency 'XXX': no FX rate (ECB reference rates or landing/fx_rates*.csv)",
         ),
         ("crm_orders", "orders.csv", 6, "order_id", "required value missing"),
         ("crm_orders", "orders.csv", 7, "*", "row has 4 fields, the header has 8"),
@@ -147,7 +147,7 @@ def test_the_synthetic_parquet_path_passes_the_same_rules(tmp_path: Path, xs_tab
             "crm_orders.parquet",
             1,
             "currency",
-            "unknown currency 'xxx': no FX rate in dbt_project/seeds/fx_rates.csv",
+            "unknown currency 'xxx': no FX rate (ECB reference rates or landing/fx_rates*.csv)",
         ),
         ("crm_orders", "crm_orders.parquet", 3, "order_id", "required value missing"),
     ]

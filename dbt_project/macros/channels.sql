@@ -1,4 +1,5 @@
-{# Surrogate key of a traffic channel (source/medium pair); a missing source/medium counts as direct. #}
+{# Surrogate key of a traffic channel (source/medium pair); a web session's missing source/medium counts as direct
+   (GA4's (direct)/(none)). A CRM record without an acquisition source passes '(unknown)' instead (dim_customer). #}
 {% macro channel_key(source, medium) -%}
     {{ dbt.hash(dbt.concat(["coalesce(" ~ source ~ ", '(direct)')", "'|'", "coalesce(" ~ medium ~ ", '(none)')"])) }}
 {%- endmacro %}
@@ -38,4 +39,10 @@
         '{{ platform.paid_medium }}' as traffic_medium
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
+{%- endmacro %}
+
+{# The one label of an unknown channel: no web session to attribute to, and no acquisition source in the CRM. Never
+   'direct' (a real GA4 channel: a visit without a referrer), so unknown acquisition is not counted as direct. #}
+{% macro unknown_channel() -%}
+    '(unknown)'
 {%- endmacro %}

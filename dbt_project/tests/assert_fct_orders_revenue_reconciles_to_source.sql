@@ -1,7 +1,8 @@
 {# Revenue in fct_orders equals the cleaned source orders (deduplicated, test accounts excluded) converted here
-   independently, each at the latest seed rate on or before its reporting date (a correlated as-of lookup on the
-   seed, not int_fx_rates_daily), and every such order is in the fact exactly once: a row lost to an FX join, a
-   duplicate from a join, or a wrong rate or date breaks it. #}
+   independently, each at the latest published rate on or before its reporting date (a correlated as-of lookup on
+   the staged ECB and override rates, crossed via the euro here, not int_fx_rates_daily; reporting-currency orders
+   at 1), and every such order is in the fact exactly once: a row lost to an FX join, a duplicate from a join, or a
+   wrong rate or date breaks it. #}
 {{ config(meta={'dagster': {'ref': {'name': 'fct_orders'}}}) }}
 
 with
@@ -19,22 +20,36 @@ cleaned_orders as (
 
 ),
 
+rates_to_reporting as (
+
+    select rates.currency, rates.rate_date, rates.source_priority, rates.rate_to_base as rate_to_reporting
+    from {{ ref('stg_fx__rates') }} as rates
+    where rates.base_currency = {{ reporting_currency() }}
+    union all
+    select rates.currency, rates.rate_date, rates.source_priority, rates.rate_to_base / reporting.rate_to_base
+    from {{ ref('stg_fx__rates') }} as rates
+    inner join {{ ref('stg_fx__rates') }} as reporting
+        on reporting.rate_source = 'ecb'
+        and reporting.currency = {{ reporting_currency() }}
+        and reporting.rate_date = rates.rate_date
+    where rates.rate_source = 'ecb'
+
+),
+
 converted as (
 
     select
         order_id,
         cast(round(
             order_total
-            * (
-                select rates.rate_to_usd from {{ ref('fx_rates') }} as rates
-                where rates.currency = cleaned_orders.currency and rates.rate_date <= cleaned_orders.order_date
-                order by rates.rate_date desc limit 1
-            )
-            / (
-                select rates.rate_to_usd from {{ ref('fx_rates') }} as rates
-                where rates.currency = {{ reporting_currency() }} and rates.rate_date <= cleaned_orders.order_date
-                order by rates.rate_date desc limit 1
-            ),
+            * case
+                when cleaned_orders.currency = {{ reporting_currency() }} then 1
+                else (
+                    select cast(rates.rate_to_reporting as decimal(28, 16)) from rates_to_reporting as rates
+                    where rates.currency = cleaned_orders.currency and rates.rate_date <= cleaned_orders.order_date
+                    order by rates.rate_date desc, rates.source_priority limit 1
+                )
+            end,
             2
         ) as decimal(18, 2)) as order_total_reporting
     from cleaned_orders

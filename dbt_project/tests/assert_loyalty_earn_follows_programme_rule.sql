@@ -2,8 +2,8 @@
    resolved customer, and only completed orders earn. USD orders are checked exactly (one point of slack for float
    rounding at the whole-dollar boundary in the source system). The CRM converts other currencies at its own rate,
    which the warehouse does not receive, so their points must lie within the conversion at the lowest and highest
-   rate the FX seed publishes for that currency: a wrong unit, a refunded order earning or a foreign order counted
-   as USD still fails. #}
+   ECB rate to USD of that currency in the two years up to the as-of date (a CRM's own rate may lag the market): a
+   wrong unit, a refunded order earning or a foreign order counted as USD still fails. #}
 {{ config(meta={'dagster': {'ref': {'name': 'int_loyalty_events_with_expiry'}}}) }}
 
 with
@@ -24,11 +24,16 @@ orders as (
 rate_ranges as (
 
     select
-        currency,
-        min(rate_to_usd) as min_rate_to_usd,
-        max(rate_to_usd) as max_rate_to_usd
-    from {{ ref('fx_rates') }}
-    group by currency
+        rates.currency,
+        min(rates.rate_to_base / usd.rate_to_base) as min_rate_to_usd,
+        max(rates.rate_to_base / usd.rate_to_base) as max_rate_to_usd
+    from {{ ref('stg_fx__rates') }} as rates
+    inner join {{ ref('stg_fx__rates') }} as usd
+        on usd.rate_source = 'ecb' and usd.currency = 'USD' and usd.rate_date = rates.rate_date
+    where rates.rate_source = 'ecb'
+        and rates.rate_date > {{ dbt.dateadd('day', -730, as_of_date()) }}
+        and rates.rate_date <= {{ as_of_date() }}
+    group by rates.currency
 
 )
 

@@ -29,7 +29,7 @@ select
     members_in_ledger.members as members_in_ledger
 from loyalty
 cross join members_in_ledger
-{{ fx_joins("'USD'", as_of_date()) }}
-where abs(loyalty.liability - loyalty.balance_value_usd * fx.rate_to_usd / reporting_fx.rate_to_usd)
+{{ fx_join("'USD'", as_of_date()) }}
+where abs(loyalty.liability - loyalty.balance_value_usd * {{ fx_rate_to_reporting("'USD'") }})
     > 0.005 * loyalty.members
     or loyalty.members != members_in_ledger.members

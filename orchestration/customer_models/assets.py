@@ -38,6 +38,12 @@ def definitions(settings: Settings) -> dg.Definitions:
             con.execute("create schema if not exists customer_models")
             con.execute("create or replace table customer_models.clv_predictions as select * from predictions")
         context.log.info(f"CLV fitted on {fit.diagnostics['customers']} customers as of {as_of}")
+        excluded = fit.diagnostics["spend_model_excluded_customers"]
+        if excluded:
+            context.log.warning(
+                f"{excluded} repeat customers left out of the spend model (average repeat spend <= 0); their "
+                "expected order value is the population mean"
+            )
         return dg.MaterializeResult(
             metadata={
                 **{k: dg.MetadataValue.float(float(v)) for k, v in fit.diagnostics.items()},

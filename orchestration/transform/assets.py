@@ -28,7 +28,11 @@ def _dbt_build(name: str, project: DbtProject, settings: Settings, **selection: 
     )
     def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         as_of_date = run_as_of_date(context.run, settings).isoformat()
-        dbt_vars = {"as_of_date": as_of_date, "reporting_currency": settings.reporting_currency}
+        dbt_vars = {
+            "as_of_date": as_of_date,
+            "reporting_currency": settings.reporting_currency,
+            "fx_max_rate_age_days": settings.fx_max_rate_age_days,
+        }
         context.log.info(f"dbt build as of {as_of_date} in {settings.reporting_currency}")
         yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
 

@@ -35,10 +35,10 @@ converted as (
 
     select
         dated.*,
-        {{ to_reporting_currency('dated.spend') }} as spend_reporting,
+        {{ to_reporting_currency('dated.spend', 'dated.currency') }} as spend_reporting,
         {{ reporting_currency() }} as reporting_currency
     from dated
-    {{ fx_joins('dated.currency', 'dated.spend_reporting_date') }}
+    {{ fx_join('dated.currency', 'dated.spend_reporting_date') }}
 
 )
 

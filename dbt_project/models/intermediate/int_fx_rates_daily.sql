@@ -1,21 +1,58 @@
 {{ config(materialized='table') }}
-{# Every calendar day from a currency's first published rate to the end of dim_date, with the latest rate
-   published on or before that day (an as-of join done once, so facts join on (currency, date) with an equi-join
-   that any engine runs well). #}
+{# One row per currency per calendar day of the data (int_date_bounds) on which it has a rate to the reporting
+   currency: the latest rate published on or before that day, at most var('fx_max_rate_age_days') old (weekends,
+   holidays, a package a few weeks behind the ECB), never back-filled before a currency's first rate. ECB rates
+   (base EUR) are crossed to the reporting currency via the euro on their own publication date; override rows
+   (base = the reporting currency) win over the ECB's for the same currency and date. The reporting currency itself
+   needs no row (rate 1, any date: see macros/money.sql). An as-of join done once, so facts equi-join on
+   (currency, date). #}
 with
 
 rates as (
 
-    select * from {{ ref('fx_rates') }}
+    select * from {{ ref('stg_fx__rates') }}
 
 ),
 
-days as (
+bounds as (
 
-    select cast(date_day as date) as date_day
-    from (
-        {{ dbt.date_spine('day', "cast('" ~ var('dim_date_start') ~ "' as date)", "cast('" ~ var('dim_date_end_exclusive') ~ "' as date)") }}  -- noqa: LT05
-    ) as spine
+    select * from {{ ref('int_date_bounds') }}
+
+),
+
+reporting_per_euro as (
+
+    select rate_date, rate_to_base
+    from rates
+    where rate_source = 'ecb' and currency = {{ reporting_currency() }}
+
+),
+
+published as (
+
+    select
+        rates.rate_date,
+        rates.currency,
+        case
+            when rates.base_currency = {{ reporting_currency() }} then rates.rate_to_base
+            else rates.rate_to_base / reporting_per_euro.rate_to_base
+        end as rate_to_reporting,
+        rates.rate_source,
+        rates.source_priority
+    from rates
+    left join reporting_per_euro
+        on rates.rate_source = 'ecb' and rates.rate_date = reporting_per_euro.rate_date
+    where rates.currency <> {{ reporting_currency() }}
+        and (rates.base_currency = {{ reporting_currency() }} or reporting_per_euro.rate_to_base is not null)
+
+),
+
+ranked as (
+
+    select
+        published.*,
+        row_number() over (partition by currency, rate_date order by source_priority) as preference
+    from published
 
 ),
 
@@ -25,8 +62,23 @@ rate_periods as (
         currency,
         rate_date as valid_from,
         lead(rate_date) over (partition by currency order by rate_date) as valid_to,
-        rate_to_usd
-    from rates
+        cast(rate_to_reporting as decimal(28, 16)) as rate_to_reporting,
+        rate_source
+    from ranked
+    where preference = 1
+
+),
+
+days as (
+
+    select cast(date_day as date) as date_day
+    from (
+        {{ dbt.date_spine(
+            'day',
+            '(select first_date from ' ~ ref('int_date_bounds') ~ ')',
+            '(select ' ~ dbt.dateadd('day', 1, 'last_date') ~ ' from ' ~ ref('int_date_bounds') ~ ')'
+        ) }}
+    ) as spine
 
 ),
 
@@ -36,11 +88,16 @@ final as (
         days.date_day as rate_date,
         rate_periods.currency,
         rate_periods.valid_from as published_rate_date,
-        rate_periods.rate_to_usd
+        rate_periods.rate_to_reporting,
+        rate_periods.rate_source
     from rate_periods
+    cross join bounds
     inner join days
-        on rate_periods.valid_from <= days.date_day
-        and (rate_periods.valid_to is null or rate_periods.valid_to > days.date_day)
+        on days.date_day >= rate_periods.valid_from
+        and (rate_periods.valid_to is null or days.date_day < rate_periods.valid_to)
+        and days.date_day <= {{ dbt.dateadd('day', var('fx_max_rate_age_days'), 'rate_periods.valid_from') }}
+    where rate_periods.valid_from <= bounds.last_date
+        and (rate_periods.valid_to is null or rate_periods.valid_to > bounds.first_date)
 
 )
 

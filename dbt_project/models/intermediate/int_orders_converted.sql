@@ -51,8 +51,8 @@ converted as (
         dated.order_status = 'refunded' as is_refunded,
         dated.currency,
         dated.order_total,
-        fx.rate_to_usd / reporting_fx.rate_to_usd as fx_rate_to_reporting,
-        {{ to_reporting_currency('dated.order_total') }} as order_total_reporting,
+        cast({{ fx_rate_to_reporting('dated.currency') }} as double) as fx_rate_to_reporting,
+        {{ to_reporting_currency('dated.order_total', 'dated.currency') }} as order_total_reporting,
         {{ reporting_currency() }} as reporting_currency,
         coalesce(lines_summarized.line_count, 0) as line_count,
         coalesce(lines_summarized.item_quantity, 0) as item_quantity,
@@ -64,7 +64,7 @@ converted as (
     from dated
     left join customers_resolved on dated.customer_id = customers_resolved.customer_id
     left join lines_summarized on dated.order_id = lines_summarized.order_id
-    {{ fx_joins('dated.currency', 'dated.order_date') }}
+    {{ fx_join('dated.currency', 'dated.order_date') }}
     where not coalesce(customers_resolved.is_test_account, false)
 
 )

@@ -1,7 +1,7 @@
 {# One row per completed order on or before the as-of date with its last touch (the channel of the web session, as
    cut by int_web_sessions, that contains the purchase event carrying the order id as transaction id) and first touch
    (the channel of the resolved customer's first web session). An order without a purchase session, or a customer
-   without any session, is attributed to '(unattributed)' rather than dropped, so attributed revenue always adds up
+   without any session, is attributed to {{ unknown_channel() }} rather than dropped, so attributed revenue always adds up
    to net revenue. #}
 with
 
@@ -59,10 +59,10 @@ final as (
             as is_first_order,
         purchase_sessions.session_key as last_touch_session_key,
         case
-            when last_touch.session_key is null then '(unattributed)' else coalesce(last_touch.traffic_source, '(direct)')
+            when last_touch.session_key is null then {{ unknown_channel() }} else coalesce(last_touch.traffic_source, '(direct)')
         end as last_touch_source,
         case
-            when last_touch.session_key is null then '(unattributed)' else coalesce(last_touch.traffic_medium, '(none)')
+            when last_touch.session_key is null then {{ unknown_channel() }} else coalesce(last_touch.traffic_medium, '(none)')
         end as last_touch_medium,
         coalesce(
             {{ session_ad_platform('last_touch') }},
@@ -70,8 +70,8 @@ final as (
         ) as last_touch_platform,
         coalesce(last_touch.campaign_name, '(none)') as last_touch_campaign,
         first_touch.first_session_key as first_touch_session_key,
-        coalesce(first_touch.first_touch_source, '(unattributed)') as first_touch_source,
-        coalesce(first_touch.first_touch_medium, '(unattributed)') as first_touch_medium,
+        coalesce(first_touch.first_touch_source, {{ unknown_channel() }}) as first_touch_source,
+        coalesce(first_touch.first_touch_medium, {{ unknown_channel() }}) as first_touch_medium,
         coalesce(first_touch.first_touch_platform, '(none)') as first_touch_platform,
         coalesce(first_touch.first_touch_campaign, '(none)') as first_touch_campaign
     from orders

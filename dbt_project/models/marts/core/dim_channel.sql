@@ -36,8 +36,8 @@ pairs as (
     from sessions
     union
     select distinct
-        coalesce(acquisition_source, '(direct)') as source,
-        coalesce(acquisition_medium, '(none)') as medium
+        coalesce(acquisition_source, {{ unknown_channel() }}) as source,
+        coalesce(acquisition_medium, {{ unknown_channel() }}) as medium
     from customers
     union
     select

@@ -50,7 +50,10 @@ final as (
         primary_record.country_code,
         primary_record.acquisition_source,
         primary_record.acquisition_medium,
-        {{ channel_key('primary_record.acquisition_source', 'primary_record.acquisition_medium') }} as acquisition_channel_key,  -- noqa: LT05
+        {{ channel_key(
+            'coalesce(primary_record.acquisition_source, ' ~ unknown_channel() ~ ')',
+            'coalesce(primary_record.acquisition_medium, ' ~ unknown_channel() ~ ')'
+        ) }} as acquisition_channel_key,
         merged.accepts_marketing,
         merged.signed_up_at,
         {{ reporting_date('merged.signed_up_at') }} as signup_date,

@@ -1,8 +1,15 @@
+{# One row per day the data needs: from the first dated record to the later of the as-of date and the last dated
+   record (int_date_bounds), plus var('dim_date_horizon_days') ahead for forecasts. #}
 with
 
 days as (
 
-    {{ dbt.date_spine('day', "cast('" ~ var('dim_date_start') ~ "' as date)", "cast('" ~ var('dim_date_end_exclusive') ~ "' as date)") }}  -- noqa: LT05
+    {{ dbt.date_spine(
+        'day',
+        '(select first_date from ' ~ ref('int_date_bounds') ~ ')',
+        '(select ' ~ dbt.dateadd('day', var('dim_date_horizon_days') | int + 1, 'last_date') ~ ' from '
+            ~ ref('int_date_bounds') ~ ')'
+    ) }}
 
 ),
 

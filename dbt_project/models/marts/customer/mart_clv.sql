@@ -46,11 +46,15 @@ first_touch as (
 
 margins as (
 
-    {# Gross margin of completed orders: revenue less the cost of the goods (refunded orders earn no margin). #}
+    {# Gross margin of completed orders: revenue less the cost of the goods (refunded orders earn no margin). Null
+       when the cost of any of the customer's orders is unknown (int_orders_costed): a partial sum would overstate
+       it. #}
     select
         orders.customer_key,
-        sum(orders.order_total_reporting - coalesce(order_costs.cost_of_goods_reporting, 0))
-            as historical_gross_margin_reporting
+        case
+            when count(order_costs.cost_of_goods_reporting) = count(*)
+                then sum(orders.order_total_reporting - order_costs.cost_of_goods_reporting)
+        end as historical_gross_margin_reporting
     from orders
     left join order_costs on orders.order_id = order_costs.order_id
     group by orders.customer_key
@@ -64,8 +68,8 @@ final as (
         predictions.as_of_date,
         customers.acquisition_source,
         customers.acquisition_medium,
-        coalesce(first_touch.first_touch_source, '(unattributed)') as first_touch_source,
-        coalesce(first_touch.first_touch_medium, '(unattributed)') as first_touch_medium,
+        coalesce(first_touch.first_touch_source, {{ unknown_channel() }}) as first_touch_source,
+        coalesce(first_touch.first_touch_medium, {{ unknown_channel() }}) as first_touch_medium,
         coalesce(first_touch.first_touch_platform, '(none)') as first_touch_platform,
         cast(date_trunc('month', customer_orders.first_completed_order_date) as date) as cohort_month,
         rfm.rfm_segment,

@@ -60,14 +60,15 @@ final as (
         end as points_expire_on,
         {{ to_reporting_currency(
             'points_summarized.points_balance * ' ~ var('loyalty_redemption_block_value_usd')
-            ~ ' / ' ~ var('loyalty_redemption_block_points')
+            ~ ' / ' ~ var('loyalty_redemption_block_points'),
+            "'USD'"
         ) }} as points_liability_reporting,
         {{ reporting_currency() }} as reporting_currency,
         current_month.completed_orders_to_date as completed_order_count,
         current_month.completed_orders_to_date >= 2 as is_repeat_purchaser
     from points_summarized
     inner join current_month on points_summarized.customer_key = current_month.customer_key
-    {{ fx_joins("'USD'", as_of_date()) }}
+    {{ fx_join("'USD'", as_of_date()) }}
 
 )
 
