@@ -25,7 +25,7 @@ from orchestration.extract.assets import definitions
 from orchestration.extract.crm_postgres_source import exact_money
 from orchestration.extract.delivery import DeliveryError
 from orchestration.extract.quarantine import QUARANTINE
-from orchestration.extract.raw_contract import tables_of
+from orchestration.extract.raw_contract import raw_table, tables_of
 from orchestration.publish.publisher import PUBLISH_LOG, published_tables
 from simulator.crm_database_seeder import crm_tables, seed_postgres
 from tests.conftest import Baseline, ExpectedWarehouse, Workspace, make_workspace
@@ -270,7 +270,7 @@ def test_extract_names_the_missing_table_or_column(tmp_path: Path, xs_tables: di
     with throwaway_database() as db:
         settings = settings_for(tmp_path, C360_SOURCE="postgres", C360_CRM_POSTGRES_URL=url_of(db))
         assets = [a for a in definitions(settings).assets if a.op.name == "extract_crm"]
-        with pytest.raises(DeliveryError, match="lacks contract table"):
+        with pytest.raises(DeliveryError, match="lacks required contract table"):
             dg.materialize(assets, resources={"dlt": DagsterDltResource()}, instance=dg.DagsterInstance.ephemeral())
         seed_postgres(xs_tables, url_of(db))
         with pg_cursor(db) as cur:
@@ -279,6 +279,65 @@ def test_extract_names_the_missing_table_or_column(tmp_path: Path, xs_tables: di
             Exception, match=r"crm\.crm_orders \(PostgreSQL\): required column\(s\) currency of raw\.crm_orders"
         ):
             dg.materialize(assets, resources={"dlt": DagsterDltResource()}, instance=dg.DagsterInstance.ephemeral())
+
+
+OPTIONAL_DROPPED = ("crm_loyalty_events", "crm_support_tickets")
+
+
+def raw_shape(settings: Settings, table: str) -> list[tuple]:
+    return raw_query(
+        settings,
+        "select column_name, data_type from information_schema.columns "
+        f"where table_schema = 'raw' and table_name = '{table}' order by ordinal_position",
+    )
+
+
+def test_absent_optional_tables_load_empty_and_are_read_once_they_appear(
+    tmp_path: Path, xs_tables: dict[str, pa.Table], first_loads
+) -> None:
+    """An optional contract table the CRM database lacks lands as zero rows with the contract columns, recorded as
+    not delivered; the tables present load as usual. Once the table exists, the next run reads it whole."""
+    full = first_loads[2]
+    with seeded_crm(xs_tables) as db:
+        with pg_cursor(db) as cur:
+            for table in OPTIONAL_DROPPED:
+                cur.execute(f"drop table crm.{table}")
+        settings = settings_for(tmp_path, C360_SOURCE="postgres", C360_CRM_POSTGRES_URL=url_of(db))
+        rows = {t: xs_tables[t].num_rows for t in CRM}
+        assert extract_crm(settings) == {t: (0, 0) if t in OPTIONAL_DROPPED else (rows[t],) * 2 for t in CRM}
+        deliveries = dict(raw_query(settings, "select table_name, delivery from audit.loads where source = 'crm'"))
+        assert deliveries == {t: "absent" if t in OPTIONAL_DROPPED else "delta" for t in CRM}
+        for table in OPTIONAL_DROPPED:
+            assert raw_query(settings, f"select count(*) from raw.{table}") == [(0,)]
+            shape = raw_shape(settings, table)
+            assert [c for c, _ in shape[: len(raw_table(table).columns)]] == [c.name for c in raw_table(table).columns]
+            assert shape == raw_shape(full, table), table
+        assert raw_query(settings, "select count(*) from raw.crm_orders") == [(rows["crm_orders"],)]
+
+        seed_postgres(xs_tables, url_of(db))  # recreates the dropped tables (same rows for the others)
+        second = extract_crm(settings)
+        assert second == {t: (rows[t],) * 2 if t in OPTIONAL_DROPPED else (0, 0) for t in CRM}
+        load_id = raw_query(settings, "select max(load_id) from audit.loads")[0][0]
+        assert raw_query(
+            settings, f"select distinct delivery from audit.loads where source = 'crm' and load_id = '{load_id}'"
+        ) == [("delta",)]
+        for table in OPTIONAL_DROPPED:
+            assert raw_query(settings, f"select count(*) from raw.{table}") == [(rows[table],)]
+        assert extract_crm(settings) == dict.fromkeys(CRM, (0, 0))
+
+
+def test_missing_required_table_fails_with_one_line_naming_it(tmp_path: Path, xs_tables: dict[str, pa.Table]) -> None:
+    with seeded_crm(xs_tables) as db:
+        with pg_cursor(db) as cur:
+            cur.execute("drop table crm.crm_orders, crm.crm_loyalty_events")
+        settings = settings_for(tmp_path, C360_SOURCE="postgres", C360_CRM_POSTGRES_URL=url_of(db))
+        assets = [a for a in definitions(settings).assets if a.op.name == "extract_crm"]
+        with pytest.raises(DeliveryError) as failed:
+            dg.materialize(assets, resources={"dlt": DagsterDltResource()}, instance=dg.DagsterInstance.ephemeral())
+        message = str(failed.value)
+        assert "\n" not in message
+        assert "crm_orders" in message and "crm_loyalty_events" not in message and "crm_customers" not in message
+        assert "create crm.crm_orders or drop it from C360_REQUIRED_TABLES" in message
 
 
 def test_gates_judge_a_delta_as_a_delta(tmp_path: Path, xs_tables: dict[str, pa.Table]) -> None:

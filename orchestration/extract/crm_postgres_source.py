@@ -7,10 +7,16 @@ the stored cursor are read again and dropped if dlt already loaded them; dlt rec
 contract row, so a row updated again within the same cursor value (same timestamp) is not mistaken for one already
 loaded. Each chunk that passes dlt's filter goes through the shared `admit` step (quarantine rules, ledger counts,
 `_load_id` / `_loaded_at`), exactly as a file delivery does; tables merge on the contract primary key.
+
+Schema `crm` is inspected once before the read: a missing required table (Settings.required_tables) fails with one
+line naming every such table; a missing optional table is not read but lands as zero rows with the contract schema
+and ledger delivery ABSENT ("not delivered"), as an absent file does for the file sources. Once the table appears, the
+next run reads it whole (no cursor yet) and later runs incrementally.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 import dlt
@@ -18,10 +24,11 @@ import pyarrow as pa
 from dlt.extract.items_transform import MapItem
 from dlt.extract.resource import DltResource
 from dlt.sources.sql_database import remove_nullability_adapter, sql_database
+from sqlalchemy import create_engine, inspect
 from sqlalchemy import exc as sa_exc
 
-from orchestration.extract.admission import DELTA, TableOutcome, admit
-from orchestration.extract.delivery import Delivery, DeliveryError, with_lineage
+from orchestration.extract.admission import ABSENT, DELTA, TableOutcome, admit
+from orchestration.extract.delivery import Delivery, DeliveryError, not_delivered, with_lineage
 from orchestration.extract.quarantine import conform
 from orchestration.extract.raw_contract import RawTable, tables_of
 
@@ -32,6 +39,9 @@ CURSOR_COLUMN = "updated_at"
 
 #: Arrow batch size read from Postgres; bounds memory whatever the table size.
 CHUNK_ROWS = 50_000
+
+#: Seconds to wait for the CRM database when inspecting schema `crm` before the read.
+CONNECT_TIMEOUT_S = 10
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -81,17 +91,62 @@ def _configure(resource: DltResource, spec: RawTable, load_id: str, loaded_at: d
     return resource.add_map(to_contract).add_step(_AfterIncremental(admit_chunk))
 
 
-def crm_postgres_source(url: str, load_id: str, loaded_at: datetime, outcomes: dict[str, TableOutcome]):
+def present_tables(url: str) -> set[str]:
+    """The tables schema `crm` has now (one short connect); an unreachable database fails with one line."""
+    engine = create_engine(sqlalchemy_url(url), connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
+    try:
+        return set(inspect(engine).get_table_names(schema=CRM_SCHEMA))
+    except sa_exc.OperationalError as exc:
+        reason = (str(exc.orig).strip().splitlines() or [type(exc).__name__])[0]
+        raise DeliveryError(f"cannot inspect schema {CRM_SCHEMA!r} of the CRM database: {reason}") from exc
+    finally:
+        engine.dispose()
+
+
+def missing_required_message(missing: list[str]) -> str:
+    tables = " and ".join(f"{CRM_SCHEMA}.{t}" for t in missing)
+    it = "it" if len(missing) == 1 else "them"
+    return (
+        f"the CRM database lacks required contract table(s) {', '.join(missing)} in schema {CRM_SCHEMA!r}: "
+        f"create {tables} or drop {it} from C360_REQUIRED_TABLES"
+    )
+
+
+def _absent_resource(spec: RawTable, load_id: str, loaded_at: datetime, outcome: TableOutcome) -> DltResource:
+    """An optional table the CRM database does not have: zero rows in the contract's shape, not delivered."""
+
+    def rows() -> Iterator[pa.Table]:
+        yield admit(not_delivered(spec.schema), spec, load_id, loaded_at, outcome)
+
+    return dlt.resource(rows, name=spec.name, primary_key=list(spec.primary_key), write_disposition="merge")
+
+
+def crm_postgres_source(
+    url: str, load_id: str, loaded_at: datetime, outcomes: dict[str, TableOutcome], required: tuple[str, ...] = ()
+):
     """The `crm` dlt source over the operational Postgres at `url`; `outcomes` receives, per table, what was read
-    and rejected (a table with no change gets an empty DELTA outcome)."""
+    and rejected (a table with no change gets an empty DELTA outcome). A contract table schema `crm` lacks fails the
+    read if it is `required`, else it loads as zero rows with outcome ABSENT."""
     if not url:
         raise DeliveryError("C360_SOURCE=postgres reads the CRM from C360_CRM_POSTGRES_URL, which is not set")
     specs = {spec.name: spec for spec in tables_of(CRM_SOURCE)}
+    present = present_tables(url)
+    missing = [name for name in specs if name not in present]
+    missing_required = [name for name in missing if name in required]
+    if missing_required:
+        raise DeliveryError(missing_required_message(missing_required))
+    absent = []
+    for name in missing:
+        outcomes[name] = TableOutcome(delivery=ABSENT)
+        absent.append(_absent_resource(specs[name], load_id, loaded_at, outcomes[name]))
+    read = [name for name in specs if name in present]
+    if not read:  # sql_database with no table_names would read every table of the schema
+        return dlt.source(name=CRM_SOURCE, max_table_nesting=0)(lambda: absent)()
     try:
         source = sql_database.clone(name=CRM_SOURCE, max_table_nesting=0)(
             credentials=sqlalchemy_url(url),
             schema=CRM_SCHEMA,
-            table_names=list(specs),
+            table_names=read,
             backend="pyarrow",
             chunk_size=CHUNK_ROWS,
             detect_precision_hints=None,  # deprecated in favour of reflection_level; None silences its warning
@@ -99,9 +154,10 @@ def crm_postgres_source(url: str, load_id: str, loaded_at: datetime, outcomes: d
             table_adapter_callback=remove_nullability_adapter,  # raw columns stay nullable, as from other sources
             engine_kwargs={"connect_args": {"options": "-c timezone=UTC"}},
         )
-    except sa_exc.InvalidRequestError as exc:  # a table is missing: name which
+    except sa_exc.InvalidRequestError as exc:  # a table dropped since the inspection: name which
         raise DeliveryError(f"the CRM database lacks contract table(s) in schema {CRM_SCHEMA!r}: {exc}") from exc
-    for name, spec in specs.items():
+    for name in read:
         outcomes[name] = TableOutcome(delivery=DELTA)
-        _configure(source.resources[name], spec, load_id, loaded_at, outcomes[name])
+        _configure(source.resources[name], specs[name], load_id, loaded_at, outcomes[name])
+    source.resources.add(*absent)
     return source

@@ -122,7 +122,7 @@ def raw_source(
     found = {} if outcomes is None else outcomes
     if landing_dir is not None and reads_database(delivery_source, source):
         assert loaded_at is not None
-        return crm_postgres_source(database_url, load_id, loaded_at, found)
+        return crm_postgres_source(database_url, load_id, loaded_at, found, required)
 
     @dlt.source(name=source, max_table_nesting=0)
     def _source() -> list[DltResource]:
