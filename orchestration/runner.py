@@ -7,19 +7,18 @@ import dagster as dg
 from orchestration.as_of import AS_OF_TAG
 from orchestration.config import Settings
 from orchestration.definitions import build_definitions
+from orchestration.event_store import LEGACY_INSTANCE_YAML, instance_yaml
 from orchestration.run_outcome import RunOutcome, outcome_from_events
 from orchestration.schedules import DAILY_JOB
 from orchestration.transform.project import ensure_manifest
-
-DAGSTER_YAML = "telemetry:\n  enabled: false\n"
 
 
 def prepare_instance(settings: Settings) -> dg.DagsterInstance:
     """A persistent instance under $C360_DATA_DIR/dagster_home, so CLI runs show up in `make ui`."""
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
     config = settings.dagster_home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML)
+    if not config.exists() or config.read_text() == LEGACY_INSTANCE_YAML:  # never overwrite an edited one
+        config.write_text(instance_yaml(settings.dagster_home))
     return dg.DagsterInstance.from_config(str(settings.dagster_home))
 
 

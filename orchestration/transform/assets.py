@@ -7,6 +7,9 @@ test fails its step, which skips everything downstream (including publish).
 """
 
 import json
+import os
+import shutil
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
@@ -16,6 +19,19 @@ from orchestration.config import Settings
 from orchestration.transform.project import WarehouseTranslator, dbt_cli, dbt_project
 
 MODEL_OUTPUTS = "source:customer_models+"
+
+
+def keep_partial_parse(target_path: Path, state: Path) -> None:
+    """Keep the parse cache dbt wrote into this call's target path for the next call (the other build of this run,
+    and the next run): with the same profile and vars dbt then re-reads only changed files instead of re-parsing
+    the whole project (~3 s a call). dbt reads it from `--partial-parse-file-path`, but writes it to the target
+    path; the copy is atomic, so a concurrent reader sees the old or the new cache."""
+    written = target_path / "partial_parse.msgpack"
+    if written.exists():
+        state.parent.mkdir(parents=True, exist_ok=True)
+        tmp = state.with_name(f".{state.name}.{os.getpid()}")
+        shutil.copyfile(written, tmp)
+        os.replace(tmp, state)
 
 
 def _dbt_build(name: str, project: DbtProject, settings: Settings, **selection: str) -> dg.AssetsDefinition:
@@ -34,7 +50,11 @@ def _dbt_build(name: str, project: DbtProject, settings: Settings, **selection: 
             "fx_max_rate_age_days": settings.fx_max_rate_age_days,
         }
         context.log.info(f"dbt build as of {as_of_date} in {settings.reporting_currency}")
-        yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+        state = settings.dbt_partial_parse_path
+        cache = ["--partial-parse-file-path", str(state)] if state.exists() else []  # dbt rejects a missing one
+        invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars), *cache], context=context)
+        yield from invocation.stream()
+        keep_partial_parse(invocation.target_path, state)
 
     return _build
 
