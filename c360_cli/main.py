@@ -13,6 +13,7 @@ from c360_cli.generate import cmd_generate
 from orchestration.alerts import handle_finished_run, run_is_healthy
 from orchestration.config import Settings, SettingsError
 from orchestration.extract.ledger import discard_load
+from orchestration.preflight import preflight_problem
 from orchestration.publish.pg_roles import provision_reader_role
 from orchestration.publish.publisher import PUBLISH_LOG, RollbackError, published_tables, rollback
 from orchestration.runner import prepare_instance, run_daily_job
@@ -22,6 +23,10 @@ from simulator.retailer import DEFAULT_END_DATE
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     started = time.perf_counter()
+    problem = preflight_problem(settings)
+    if problem:
+        print(f"c360: preflight failed: {problem}", file=sys.stderr)
+        return 2
     instance = prepare_instance(settings)
     outcome = run_daily_job(settings, as_of_date=args.as_of or "", instance=instance)
     handled = handle_finished_run(settings, outcome, instance)

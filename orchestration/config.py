@@ -33,6 +33,7 @@ ENV_DEFAULTS: dict[str, str] = {
     "C360_DUCKDB_MEMORY_LIMIT": "",  # memory_limit of warehouse connections (e.g. 4GB); empty = DuckDB default
     "C360_DUCKDB_THREADS": "",  # warehouse connections' threads; empty = DuckDB's default (all cores)
     "C360_REQUIRED_TABLES": "crm_customers,crm_orders",  # raw tables a delivery must hold; every other is optional
+    "C360_MIN_FREE_DISK_MB": "500",  # preflight: a run refuses to start with less free disk under C360_DATA_DIR
     "C360_FRESHNESS_DAYS": "",  # per-table freshness, `table=days` pairs (`none` = no rule), e.g. ga4_events=5
 }
 
@@ -85,6 +86,7 @@ class Settings:
     duckdb_threads: int | None = None
     required_tables: tuple[str, ...] = ("crm_customers", "crm_orders")
     freshness_days: Mapping[str, int | None] = field(default_factory=dict)
+    min_free_disk_mb: int = 500
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -110,6 +112,7 @@ class Settings:
             duckdb_threads=int(_number(value, "C360_DUCKDB_THREADS", int, 1)) if value["C360_DUCKDB_THREADS"] else None,
             required_tables=_table_list(value["C360_REQUIRED_TABLES"]),
             freshness_days=_table_days(env.get("C360_FRESHNESS_DAYS", "")),
+            min_free_disk_mb=int(_number(value, "C360_MIN_FREE_DISK_MB", int)),
         )
 
     @property

@@ -13,6 +13,7 @@ from orchestration.extract.dlt_sources import ABSENT, delivery_problems, describ
 from orchestration.extract.ledger import record_load
 from orchestration.extract.quarantine import record_quarantine
 from orchestration.extract.raw_contract import RAW_SOURCES
+from orchestration.preflight import preflight_problem
 
 RAW_SCHEMA = "raw"
 
@@ -48,6 +49,9 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
         dagster_dlt_translator=RawTableTranslator(),
     )
     def _assets(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
+        preflight = preflight_problem(settings)
+        if preflight:  # a scheduled run fails here in seconds, with the same line `c360 run` prints before starting
+            raise dg.Failure(description=f"preflight: {preflight}", allow_retries=False)
         now = datetime.now(UTC)
         load_id = new_load_id(now)
         problems = delivery_problems(settings)
