@@ -15,6 +15,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.config import Settings
+from orchestration.freshness import Freshness
 from orchestration.redact import describe_url, redact, redact_data
 from orchestration.report import render
 from orchestration.run_outcome import RunOutcome
@@ -66,6 +67,31 @@ def handle_finished_run(settings: Settings, outcome: RunOutcome, instance: dg.Da
     log.error("c360 run %s %s: %s%s", outcome.run_id, alert["status"], alert["summary"], _cause_line(alert))
     status = _post(settings.alert_webhook_url, alert) if settings.alert_webhook_url else None
     return Handled(report_path, alert_path, status)
+
+
+def alert_stale_publish(settings: Settings, freshness: Freshness) -> Path | None:
+    """Alert (log, file, webhook) that the published marts missed their SLA; once per last publish."""
+    if not freshness.stale:
+        return None
+    alert_path = settings.alerts_dir / f"stale-since-{freshness.run_id or 'never-published'}.json"
+    if alert_path.exists():
+        return alert_path
+    alert = redact_data(
+        {
+            "status": "stale",
+            "summary": freshness.problem(),
+            "last_publish_run_id": freshness.run_id,
+            "published_at": freshness.published_at.isoformat() if freshness.published_at else None,
+            "as_of_date": freshness.as_of_date,
+            "sla_hours": freshness.sla.total_seconds() / 3600,
+        }
+    )
+    alert_path.parent.mkdir(parents=True, exist_ok=True)
+    alert_path.write_text(json.dumps(alert, indent=2))
+    log.error("c360 %s", alert["summary"])
+    if settings.alert_webhook_url:
+        _post(settings.alert_webhook_url, alert)
+    return alert_path
 
 
 def _cause_line(alert: dict) -> str:
