@@ -21,6 +21,7 @@ from orchestration.freshness import published_freshness
 from orchestration.preflight import preflight_problem
 from orchestration.publish.pg_roles import provision_reader_role
 from orchestration.publish.publisher import PUBLISH_LOG, RollbackError, published_tables, rollback
+from orchestration.recovery import sweep
 from orchestration.redact import redact
 from orchestration.run_outcome import RunOutcome
 from orchestration.runner import prepare_instance, run_daily_job
@@ -37,6 +38,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     verbose = getattr(args, "verbose", False)
     log_path = settings.data_dir / "logs" / f"run-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}.log"
     instance = prepare_instance(settings)
+    for line in sweep(settings, instance):
+        print(f"c360: {line}", file=sys.stderr)
     with _console_to(None if verbose else log_path):
         outcome = run_daily_job(settings, as_of_date=args.as_of or "", instance=instance)
         handled = handle_finished_run(settings, outcome, instance)
