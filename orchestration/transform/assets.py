@@ -13,6 +13,7 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.as_of import run_as_of_date
 from orchestration.config import Settings
+from orchestration.retries import retry_only_transient
 from orchestration.transform.project import WarehouseTranslator, dbt_cli, dbt_project
 
 MODEL_OUTPUTS = "source:customer_models+"
@@ -30,7 +31,8 @@ def _dbt_build(name: str, project: DbtProject, settings: Settings, **selection: 
         as_of_date = run_as_of_date(context.run, settings).isoformat()
         dbt_vars = {"as_of_date": as_of_date, "reporting_currency": settings.reporting_currency}
         context.log.info(f"dbt build as of {as_of_date} in {settings.reporting_currency}")
-        yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+        with retry_only_transient():  # a failed dbt test is final; a lock conflict is retried
+            yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
 
     return _build
 
