@@ -63,24 +63,24 @@ def settings(tmp_path: Path) -> Settings:
     return settings
 
 
+def _run_while_locked(settings: Settings, attempts: list[float], seconds: float) -> dg.ExecuteInProcessResult:
+    holder = _hold_lock(settings.warehouse_path, seconds)
+    try:
+        return _job(settings, attempts).execute_in_process(raise_on_error=False)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_a_lock_held_8s_is_waited_out(settings: Settings) -> None:
     attempts: list[float] = []
-    holder = _hold_lock(settings.warehouse_path, 8)
-    try:
-        result = _job(settings, attempts).execute_in_process(raise_on_error=False)
-    finally:
-        holder.wait()
+    result = _run_while_locked(settings, attempts, 8)
     assert result.success and len(attempts) >= 2
 
 
 def test_a_lock_held_past_the_budget_fails_with_one_clear_line(settings: Settings) -> None:
     attempts: list[float] = []
-    holder = _hold_lock(settings.warehouse_path, 60)
-    try:
-        result = _job(settings, attempts).execute_in_process(raise_on_error=False)
-    finally:
-        holder.kill()
-        holder.wait()
+    result = _run_while_locked(settings, attempts, 60)
     assert not result.success and len(attempts) == 5  # the first try + C360_RETRY_MAX
     gaps = [b - a for a, b in zip(attempts, attempts[1:], strict=False)]
     assert gaps[-1] > gaps[0]  # exponential backoff
