@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import dagster as dg
 import psycopg2
 
 from c360_cli.generate import cmd_generate
@@ -41,8 +42,11 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     for line in sweep(settings, instance):
         print(f"c360: {line}", file=sys.stderr)
     with _console_to(None if verbose else log_path):
-        outcome = run_daily_job(settings, as_of_date=args.as_of or "", instance=instance)
+        outcome = run_daily_job(
+            settings, as_of_date=args.as_of or "", instance=instance, log_level="WARNING" if verbose else "INFO"
+        )
         handled = handle_finished_run(settings, outcome, instance)
+        _print_step_errors(instance, outcome.run_id)
     if run_is_healthy(outcome):
         print(handled.report_path.read_text(), end="")
     else:
@@ -73,6 +77,14 @@ def failure_block(outcome: RunOutcome, handled: Handled, log_path: Path | None) 
     if handled.alert_path:
         lines.append(f"alert: {handled.alert_path}")
     return redact("\n".join(lines))
+
+
+def _print_step_errors(instance: dg.DagsterInstance, run_id: str) -> None:
+    """Each failed step's full error with its stack and causes (to the log file, or the console with --verbose)."""
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
+        error = entry.dagster_event.step_failure_data.error
+        if error is not None:
+            print(redact(f"step {entry.dagster_event.step_key} failed:\n{error.to_string()}"), file=sys.stderr)
 
 
 @contextmanager
