@@ -15,6 +15,8 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.config import Settings
+from orchestration.freshness import Freshness
+from orchestration.redact import describe_url, redact, redact_data
 from orchestration.report import render
 from orchestration.run_outcome import RunOutcome
 
@@ -35,12 +37,13 @@ def run_is_healthy(outcome: RunOutcome) -> bool:
 
 
 def handle_finished_run(settings: Settings, outcome: RunOutcome, instance: dg.DagsterInstance | None = None) -> Handled:
-    report = render(settings, outcome)
+    report = redact(render(settings, outcome))
     report_path = settings.data_dir / "reports" / f"{outcome.run_id}.txt"
     report_path.parent.mkdir(parents=True, exist_ok=True)
     report_path.write_text(report + "\n")
     if instance is not None:
-        instance.add_run_tags(outcome.run_id, {"c360/report": str(report_path), "c360/summary": _summary(outcome)})
+        tags = {"c360/report": str(report_path), "c360/summary": _summary(outcome)}
+        instance.add_run_tags(outcome.run_id, redact_data(tags))
     if run_is_healthy(outcome):
         return Handled(report_path, None, None)
 
@@ -55,13 +58,48 @@ def handle_finished_run(settings: Settings, outcome: RunOutcome, instance: dg.Da
             {"asset": c.asset, "check": c.check, "detail": c.detail} for c in outcome.checks if not c.passed
         ],
         "failed_steps": outcome.failed_steps,
+        "cause": {step: outcome.step_errors.get(step, "") for step in outcome.failed_steps},
         "report": report,
     }
+    alert = redact_data(alert)
     alert_path.parent.mkdir(parents=True, exist_ok=True)
     alert_path.write_text(json.dumps(alert, indent=2))
-    log.error("c360 run %s %s: %s", outcome.run_id, alert["status"], alert["summary"])
+    log.error("c360 run %s %s: %s%s", outcome.run_id, alert["status"], alert["summary"], _cause_line(alert))
     status = _post(settings.alert_webhook_url, alert) if settings.alert_webhook_url else None
     return Handled(report_path, alert_path, status)
+
+
+def alert_stale_publish(settings: Settings, freshness: Freshness) -> Path | None:
+    """Alert (log, file, webhook) that the published marts missed their SLA; once per last publish."""
+    if not freshness.stale:
+        return None
+    alert_path = settings.alerts_dir / f"stale-since-{freshness.run_id or 'never-published'}.json"
+    if alert_path.exists():
+        return alert_path
+    alert = redact_data(
+        {
+            "status": "stale",
+            "summary": freshness.problem(),
+            "last_publish_run_id": freshness.run_id,
+            "published_at": freshness.published_at.isoformat() if freshness.published_at else None,
+            "as_of_date": freshness.as_of_date,
+            "sla_hours": freshness.sla.total_seconds() / 3600,
+        }
+    )
+    alert_path.parent.mkdir(parents=True, exist_ok=True)
+    alert_path.write_text(json.dumps(alert, indent=2))
+    log.error("c360 %s", alert["summary"])
+    if settings.alert_webhook_url:
+        _post(settings.alert_webhook_url, alert)
+    return alert_path
+
+
+def _cause_line(alert: dict) -> str:
+    """The cause in the one log line: the first failed step's error, else the first failed check."""
+    causes = [f"{step}: {error.splitlines()[0]}" for step, error in alert["cause"].items() if error]
+    checks = [f"{c['asset']} {c['check']}" for c in alert["failed_checks"]]
+    parts = ([f"cause {causes[0]}"] if causes else []) + ([f"failed checks {', '.join(checks[:5])}"] if checks else [])
+    return "; " + "; ".join(parts) if parts else ""
 
 
 def _summary(outcome: RunOutcome) -> str:
@@ -78,5 +116,5 @@ def _post(url: str, payload: dict) -> int | None:
         with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_S) as response:
             return response.status
     except OSError as exc:  # the alert is already logged and on disk; a dead webhook must not hide it
-        log.error("alert webhook %s failed: %s", url, exc)
+        log.error("alert webhook %s failed: %s", describe_url(url), redact(str(exc)))
         return None

@@ -34,6 +34,10 @@ ENV_DEFAULTS: dict[str, str] = {
     "C360_DUCKDB_MEMORY_LIMIT": "",  # memory_limit of warehouse connections (e.g. 4GB); empty = DuckDB default
     "C360_DUCKDB_THREADS": "",  # warehouse connections' threads; empty = DuckDB's default (all cores)
     "C360_REQUIRED_TABLES": "crm_customers,crm_orders",  # raw tables a delivery must hold; every other is optional
+    "C360_PUBLISH_SLA_HOURS": "26",  # published marts older than this are stale: publish status fails, sensor alerts
+    "C360_RETRY_MAX": "4",  # transient failures (lock, I/O, connection): retries per step, exponential backoff + jitter
+    "C360_RETRY_DELAY_S": "2",  # first retry delay; doubles each retry (2+4+8+16 = 30 s budget by default)
+    "C360_MIN_FREE_DISK_MB": "500",  # preflight: a run refuses to start with less free disk under C360_DATA_DIR
     "C360_FRESHNESS_DAYS": "",  # per-table freshness, `table=days` pairs (`none` = no rule), e.g. ga4_events=5
 }
 
@@ -87,6 +91,10 @@ class Settings:
     duckdb_threads: int | None = None
     required_tables: tuple[str, ...] = ("crm_customers", "crm_orders")
     freshness_days: Mapping[str, int | None] = field(default_factory=dict)
+    min_free_disk_mb: int = 500
+    publish_sla_hours: float = 26.0
+    retry_max: int = 4
+    retry_delay_s: float = 2.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -113,6 +121,10 @@ class Settings:
             duckdb_threads=int(_number(value, "C360_DUCKDB_THREADS", int, 1)) if value["C360_DUCKDB_THREADS"] else None,
             required_tables=_table_list(value["C360_REQUIRED_TABLES"]),
             freshness_days=_table_days(env.get("C360_FRESHNESS_DAYS", "")),
+            min_free_disk_mb=int(_number(value, "C360_MIN_FREE_DISK_MB", int)),
+            publish_sla_hours=float(_number(value, "C360_PUBLISH_SLA_HOURS", float)),
+            retry_max=int(_number(value, "C360_RETRY_MAX", int)),
+            retry_delay_s=float(_number(value, "C360_RETRY_DELAY_S", float)),
         )
 
     @property

@@ -7,9 +7,15 @@ runner itself (which builds the definitions) is imported by none of them.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import dagster as dg
+
+from orchestration.redact import redact
+
+if TYPE_CHECKING:
+    from dagster._utils.error import SerializableErrorInfo
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,8 @@ class RunOutcome:
     checks: list[CheckSummary]
     materialized: list[str]
     failed_steps: list[str]
+    #: step key -> the root exception's message (not Dagster's wrapper), secrets redacted
+    step_errors: dict[str, str] = field(default_factory=dict)
 
     @property
     def published(self) -> bool:
@@ -35,7 +43,7 @@ class RunOutcome:
 
 def outcome_from_events(run_id: str, success: bool, events: Iterable[dg.DagsterEvent]) -> RunOutcome:
     """What a run did, read from its Dagster events (the in-process result or the instance's event log)."""
-    checks, materialized, failed_steps = [], set(), []
+    checks, materialized, failed_steps, step_errors = [], set(), [], {}
     for event in events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
@@ -52,7 +60,20 @@ def outcome_from_events(run_id: str, success: bool, events: Iterable[dg.DagsterE
             materialized.add(event.asset_key.to_user_string())
         elif event.event_type_value == "STEP_FAILURE":
             failed_steps.append(event.step_key)
-    return RunOutcome(run_id, success, checks, sorted(materialized), failed_steps)
+            if event.step_failure_data and event.step_failure_data.error:
+                step_errors[event.step_key] = root_error_message(event.step_failure_data.error)
+    return RunOutcome(run_id, success, checks, sorted(materialized), failed_steps, step_errors)
+
+
+def root_error_message(error: SerializableErrorInfo) -> str:
+    """The message of the exception that started it (the last `cause`), without Dagster's wrapper or the class path."""
+    while error.cause is not None:
+        error = error.cause
+    message = error.message.strip()
+    head, sep, rest = message.partition(": ")
+    if sep and head.rsplit(".", 1)[-1] == error.cls_name:
+        message = rest if error.cls_name == "Failure" else f"{error.cls_name}: {rest}"
+    return redact(message)
 
 
 def outcome_from_instance(instance: dg.DagsterInstance, run_id: str) -> RunOutcome:

@@ -8,6 +8,7 @@ from orchestration.as_of import AS_OF_TAG
 from orchestration.config import Settings
 from orchestration.definitions import build_definitions
 from orchestration.event_store import LEGACY_INSTANCE_YAML, instance_yaml
+from orchestration.recovery import process_tags
 from orchestration.run_outcome import RunOutcome, outcome_from_events
 from orchestration.schedules import DAILY_JOB
 from orchestration.transform.project import ensure_manifest
@@ -34,7 +35,7 @@ def run_daily_job(
     result = job.execute_in_process(
         instance=instance or prepare_instance(settings),
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-        tags={AS_OF_TAG: as_of_date} if as_of_date else None,
+        tags={**process_tags(), **({AS_OF_TAG: as_of_date} if as_of_date else {})},
         raise_on_error=False,
     )
     return outcome_from_events(result.run_id, result.success, result.all_events)

@@ -6,6 +6,7 @@ import dagster as dg
 
 from orchestration.as_of import AS_OF_TAG
 from orchestration.config import Settings
+from orchestration.retries import retry_policy
 
 DAILY_JOB = "daily_refresh"
 
@@ -17,6 +18,7 @@ def definitions(settings: Settings) -> dg.Definitions:
         description="Extract every source, gate the new batches, build and test the warehouse, publish the marts.",
         # DuckDB allows one read-write process per file: steps run one after another in the run's process.
         executor_def=dg.in_process_executor,
+        op_retry_policy=retry_policy(settings),  # transient errors only: see orchestration/retries.py
     )
 
     @dg.schedule(

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.alerts import handle_finished_run
+from orchestration.alerts import alert_stale_publish, handle_finished_run
 from orchestration.config import Settings
+from orchestration.freshness import published_freshness
 from orchestration.run_outcome import outcome_from_instance
 from orchestration.schedules import DAILY_JOB
+
+FRESHNESS_INTERVAL_S = 15 * 60
 
 
 def definitions(settings: Settings) -> dg.Definitions:
@@ -29,4 +32,17 @@ def definitions(settings: Settings) -> dg.Definitions:
         outcome = outcome_from_instance(context.instance, context.dagster_run.run_id)
         handle_finished_run(settings, outcome, context.instance)
 
-    return dg.Definitions(sensors=[alert_on_failed_run, report_on_successful_run])
+    @dg.sensor(
+        name="published_data_freshness",
+        minimum_interval_seconds=FRESHNESS_INTERVAL_S,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+    )
+    def published_data_freshness(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+        """Alerts (file + webhook) when no successful publish happened within C360_PUBLISH_SLA_HOURS."""
+        freshness = published_freshness(settings)
+        alert_path = alert_stale_publish(settings, freshness)
+        if alert_path:
+            context.log.error(f"{freshness.problem()}; alert: {alert_path}")
+        return dg.SkipReason(freshness.problem() or f"fresh: {freshness.describe()}")
+
+    return dg.Definitions(sensors=[alert_on_failed_run, report_on_successful_run, published_data_freshness])

@@ -15,6 +15,8 @@ from orchestration.extract.fx_rates import ECB, override_files, reference_rates,
 from orchestration.extract.ledger import record_load
 from orchestration.extract.quarantine import record_quarantine
 from orchestration.extract.raw_contract import RAW_SOURCES
+from orchestration.preflight import preflight_problem
+from orchestration.retries import transient_only
 
 RAW_SCHEMA = "raw"
 
@@ -49,7 +51,11 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
         group_name=f"raw_{source}",
         dagster_dlt_translator=RawTableTranslator(),
     )
+    @transient_only  # a lock or connection error is retried (the job's retry policy); a data error is final
     def _assets(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
+        preflight = preflight_problem(settings)
+        if preflight:  # a scheduled run fails here in seconds, with the same line `c360 run` prints before starting
+            raise dg.Failure(description=f"preflight: {preflight}", allow_retries=False)
         now = datetime.now(UTC)
         load_id = new_load_id(now)
         problems = delivery_problems(settings)

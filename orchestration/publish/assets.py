@@ -12,6 +12,7 @@ from orchestration.extract.ledger import mark_published
 from orchestration.extract.raw_contract import RAW_TABLES
 from orchestration.publish.postgres_serving import publish_to_postgres
 from orchestration.publish.publisher import publish
+from orchestration.retries import retry_only_transient
 from orchestration.run_outcome import outcome_from_events
 from orchestration.transform.project import dbt_project
 from orchestration.warehouse import connect_file
@@ -64,6 +65,10 @@ def definitions(settings: Settings) -> dg.Definitions:
         "after every upstream gate passed in this run.",
     )
     def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        with retry_only_transient():  # a lock (a reader holding the file) or a Postgres outage is retried
+            return _publish(context)
+
+    def _publish(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         tables = [(PUBLISHED_SCHEMA, name) for name in marts]
         as_of = run_as_of_date(context.run, settings)
         details = {

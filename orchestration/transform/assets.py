@@ -16,6 +16,7 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.as_of import run_as_of_date
 from orchestration.config import Settings
+from orchestration.retries import retry_only_transient
 from orchestration.transform.project import WarehouseTranslator, dbt_cli, dbt_project
 
 MODEL_OUTPUTS = "source:customer_models+"
@@ -52,8 +53,9 @@ def _dbt_build(name: str, project: DbtProject, settings: Settings, **selection: 
         context.log.info(f"dbt build as of {as_of_date} in {settings.reporting_currency}")
         state = settings.dbt_partial_parse_path
         cache = ["--partial-parse-file-path", str(state)] if state.exists() else []  # dbt rejects a missing one
-        invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars), *cache], context=context)
-        yield from invocation.stream()
+        with retry_only_transient():  # a failed dbt test is final; a lock conflict is retried
+            invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars), *cache], context=context)
+            yield from invocation.stream()
         keep_partial_parse(invocation.target_path, state)
 
     return _build

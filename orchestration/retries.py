@@ -1,0 +1,74 @@
+"""Transient failures are retried, data failures never.
+
+Every step of the daily job carries one `RetryPolicy` (exponential backoff with +/- jitter; `C360_RETRY_MAX`
+attempts after the first, first delay `C360_RETRY_DELAY_S`), set on the job in `schedules.py`. A Dagster retry
+policy retries any exception, so the steps whose errors can be either kind run their body inside
+`retry_only_transient()`: a DuckDB lock conflict or I/O error, a PostgreSQL connection error or a network error
+propagates (and is retried); anything else becomes a `dg.Failure(allow_retries=False)` that keeps the original error
+as its cause. Failed checks are not exceptions and are never retried.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
+
+import dagster as dg
+import psycopg2
+
+from orchestration.config import Settings
+from orchestration.redact import redact
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+#: Error texts that mean "try again later", wherever they come from (DuckDB via dlt, dbt or our own connections).
+TRANSIENT_TEXT = ("Could not set lock on file", "could not connect to server", "Connection refused", "timeout expired")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A lock conflict, an I/O or connection error anywhere in the exception's chain."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, psycopg2.OperationalError | ConnectionError | TimeoutError):
+            return True
+        if any(text in str(exc) for text in TRANSIENT_TEXT):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def retry_policy(settings: Settings) -> dg.RetryPolicy:
+    return dg.RetryPolicy(
+        max_retries=settings.retry_max,
+        delay=settings.retry_delay_s,
+        backoff=dg.Backoff.EXPONENTIAL,
+        jitter=dg.Jitter.PLUS_MINUS,
+    )
+
+
+@contextmanager
+def retry_only_transient() -> Iterator[None]:
+    """Let transient errors through to the step's retry policy; make every other error final."""
+    try:
+        yield
+    except dg.Failure:
+        raise
+    except Exception as exc:
+        if is_transient(exc):
+            raise
+        raise dg.Failure(description=redact(f"{type(exc).__name__}: {exc}"), allow_retries=False) from exc
+
+
+def transient_only(step: Callable[P, Iterator[T]]) -> Callable[P, Iterator[T]]:
+    """`retry_only_transient` for a whole generator step body (a decorator keeps the step's signature for Dagster)."""
+
+    @functools.wraps(step)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
+        with retry_only_transient():
+            yield from step(*args, **kwargs)
+
+    return wrapped

@@ -1,0 +1,57 @@
+"""Start-up sweep: a run left STARTED by a killed process is marked failed and alerted; a killed publish's
+`.marts.<run>.tmp` and `.wal` are removed; a live run and its files are left alone."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.config import Settings
+from orchestration.recovery import HOST_TAG, PID_TAG, sweep
+from orchestration.runner import prepare_instance
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+def _started_run(instance: dg.DagsterInstance, pid: int) -> str:
+    run = dg.DagsterRun(
+        job_name="daily_refresh",
+        status=dg.DagsterRunStatus.STARTED,
+        tags={PID_TAG: str(pid), HOST_TAG: socket.gethostname()},
+    )
+    instance.add_run(run)
+    return run.run_id
+
+
+def test_sweep_fails_and_alerts_dead_runs_and_removes_publish_leftovers(tmp_path: Path) -> None:
+    settings = Settings.from_env({"C360_DATA_DIR": str(tmp_path)})
+    instance = prepare_instance(settings)
+    dead = _started_run(instance, _dead_pid())
+    alive = _started_run(instance, os.getpid())
+    published = settings.published_path
+    published.parent.mkdir(parents=True)
+    published.write_bytes(b"live marts")
+    leftovers = [published.with_name(f".marts.{dead}.tmp"), published.with_name(f".marts.{dead}.tmp.wal")]
+    in_progress = published.with_name(f".marts.{alive}.tmp")
+    for path in [*leftovers, in_progress]:
+        path.write_bytes(b"partial")
+
+    done = sweep(settings, instance)
+
+    assert instance.get_run_by_id(dead).status == dg.DagsterRunStatus.FAILURE
+    assert instance.get_run_by_id(alive).status == dg.DagsterRunStatus.STARTED
+    alert = json.loads((settings.alerts_dir / f"{dead}.json").read_text())
+    assert "is gone (killed or crashed)" in alert["cause"]["run"]
+    assert not any(p.exists() for p in leftovers)
+    assert in_progress.exists() and published.read_bytes() == b"live marts"
+    assert len(done) == 3
+    assert sweep(settings, instance) == []  # idempotent: nothing left to do

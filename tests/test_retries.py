@@ -1,0 +1,101 @@
+"""Transient failures are retried with exponential backoff and jitter within the budget; data failures never.
+
+A DuckDB write lock held by another process: a step waits it out (retried) when it is released within the budget,
+and fails with one clear line (the lock error, not Dagster's wrapper) when held past it. A data error runs once."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from orchestration.config import Settings
+from orchestration.retries import is_transient, retry_policy, transient_only
+from orchestration.run_outcome import outcome_from_events
+from orchestration.warehouse import connect_file
+
+HOLD = """
+import duckdb, pathlib, sys, time
+con = duckdb.connect(sys.argv[1])
+print("held", flush=True)
+marker, deadline = pathlib.Path(sys.argv[1] + ".first-attempt"), time.monotonic() + 120
+while not marker.exists() and time.monotonic() < deadline:
+    time.sleep(0.05)
+time.sleep(float(sys.argv[2]))  # counted from the step's first attempt, whatever the machine's load
+"""
+
+
+def _hold_lock(path: Path, seconds: float) -> subprocess.Popen:
+    """Another process holds the write lock until `seconds` after the step's first attempt."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(path), str(seconds)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def _job(settings: Settings, attempts: list[float], fail_with_data_error: bool = False) -> dg.JobDefinition:
+    @dg.asset
+    @transient_only
+    def writes_warehouse(context) -> Iterator[dg.MaterializeResult]:  # noqa: ANN001 (Dagster reads the annotation)
+        attempts.append(time.monotonic())
+        Path(f"{settings.warehouse_path}.first-attempt").touch()
+        if fail_with_data_error:
+            raise ValueError("crm_orders.amount: 'abc' is not a number")
+        with connect_file(settings.warehouse_path) as con:
+            con.execute("create or replace table t as select 1 as x")
+        yield dg.MaterializeResult()
+
+    return dg.Definitions(
+        assets=[writes_warehouse],
+        jobs=[dg.define_asset_job("j", executor_def=dg.in_process_executor, op_retry_policy=retry_policy(settings))],
+    ).resolve_job_def("j")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    settings = Settings.from_env({"C360_DATA_DIR": str(tmp_path), "C360_RETRY_MAX": "4", "C360_RETRY_DELAY_S": "1"})
+    with connect_file(settings.warehouse_path) as con:
+        con.execute("select 1")
+    return settings
+
+
+def _run_while_locked(settings: Settings, attempts: list[float], seconds: float) -> dg.ExecuteInProcessResult:
+    holder = _hold_lock(settings.warehouse_path, seconds)
+    try:
+        return _job(settings, attempts).execute_in_process(raise_on_error=False)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_lock_held_8s_is_waited_out(settings: Settings) -> None:
+    attempts: list[float] = []
+    result = _run_while_locked(settings, attempts, 8)
+    assert result.success and len(attempts) >= 2
+
+
+def test_a_lock_held_past_the_budget_fails_with_one_clear_line(settings: Settings) -> None:
+    attempts: list[float] = []
+    result = _run_while_locked(settings, attempts, 60)
+    assert not result.success and len(attempts) == 5  # the first try + C360_RETRY_MAX
+    gaps = [b - a for a, b in zip(attempts, attempts[1:], strict=False)]
+    assert gaps[-1] > gaps[0]  # exponential backoff
+    error = outcome_from_events(result.run_id, False, result.all_events).step_errors["writes_warehouse"]
+    assert "Could not set lock on file" in error and len(error.splitlines()) <= 3
+
+
+def test_a_data_error_is_never_retried(settings: Settings) -> None:
+    attempts: list[float] = []
+    result = _job(settings, attempts, fail_with_data_error=True).execute_in_process(raise_on_error=False)
+    assert not result.success and len(attempts) == 1
+    error = outcome_from_events(result.run_id, False, result.all_events).step_errors["writes_warehouse"]
+    assert error == "ValueError: crm_orders.amount: 'abc' is not a number"
+
+
+def test_classification() -> None:
+    assert is_transient(OSError('IO Error: Could not set lock on file "w.duckdb": Conflicting lock is held'))
+    assert not is_transient(ValueError("bad row"))
