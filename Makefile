@@ -44,7 +44,7 @@ bench: install  ## time the BG/NBD + Gamma-Gamma fit at M scale (100k customers,
 	$(BIN)/python -m benchmarks.clv_fit --scale M
 
 ui: manifest  ## Dagster UI with the daily schedule on http://127.0.0.1:3000
-	DAGSTER_HOME=$(C360_DATA_DIR)/dagster_home; mkdir -p $$DAGSTER_HOME; \
+	umask 077; DAGSTER_HOME=$(C360_DATA_DIR)/dagster_home; mkdir -p $$DAGSTER_HOME; \
 	test -f $$DAGSTER_HOME/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $$DAGSTER_HOME/dagster.yaml; \
 	DAGSTER_HOME=$$DAGSTER_HOME $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 

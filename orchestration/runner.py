@@ -6,6 +6,7 @@ import dagster as dg
 
 from orchestration.as_of import AS_OF_TAG
 from orchestration.config import Settings
+from orchestration.data_dir import ensure_data_dir
 from orchestration.definitions import build_definitions
 from orchestration.run_outcome import RunOutcome, outcome_from_events
 from orchestration.schedules import DAILY_JOB
@@ -16,6 +17,7 @@ DAGSTER_YAML = "telemetry:\n  enabled: false\n"
 
 def prepare_instance(settings: Settings) -> dg.DagsterInstance:
     """A persistent instance under $C360_DATA_DIR/dagster_home, so CLI runs show up in `make ui`."""
+    ensure_data_dir(settings)
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
     config = settings.dagster_home / "dagster.yaml"
     if not config.exists():
