@@ -8,11 +8,13 @@ from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
 from orchestration.config import Settings
+from orchestration.data_dir import ensure_data_dir
 from orchestration.extract.admission import TableOutcome
 from orchestration.extract.dlt_sources import ABSENT, delivery_problems, describe_origin, raw_source
+from orchestration.extract.landing_files import delivered_files, record_files
 from orchestration.extract.ledger import record_load
 from orchestration.extract.quarantine import record_quarantine
-from orchestration.extract.raw_contract import RAW_SOURCES
+from orchestration.extract.raw_contract import RAW_SOURCES, tables_of
 
 RAW_SCHEMA = "raw"
 
@@ -48,6 +50,7 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
         dagster_dlt_translator=RawTableTranslator(),
     )
     def _assets(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
+        ensure_data_dir(settings)  # private umask before dlt creates anything
         now = datetime.now(UTC)
         load_id = new_load_id(now)
         problems = delivery_problems(settings)
@@ -58,6 +61,12 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
                 allow_retries=False,
             )
         context.log.info(f"loading {source} from {describe_origin(source, settings)} as load {load_id}")
+        # Files as they are before the read: landing retention deletes only a version a published load read.
+        files = (
+            {t.name: delivered_files(settings.landing_dir, t.name) for t in tables_of(source)}
+            if settings.source == "files"
+            else {}
+        )
         outcomes: dict[str, TableOutcome] = {}
         batch = raw_source(
             source,
@@ -78,6 +87,8 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
             loaded = record_load(
                 settings.warehouse_path, source, table, load_id, outcome.extracted, now, quarantined, outcome.delivery
             )
+            if table in files:
+                record_files(settings.warehouse_path, table, load_id, files[table])
             metadata = {
                 "load_id": load_id,
                 "delivery": "not delivered" if outcome.delivery == ABSENT else outcome.delivery,
