@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pyarrow as pa
 import pytest
 
 from orchestration.config import Settings
@@ -22,9 +23,11 @@ from orchestration.publish.assets import marts_to_publish
 from orchestration.publish.publisher import PUBLISH_LOG, publish, rollback
 from orchestration.publish.retention import prune_landing, prune_published_copies, prune_quarantine
 from orchestration.transform.project import dbt_project
-from orchestration.warehouse import connect_published
-from tests.conftest import Baseline
+from orchestration.warehouse import connect_published, rewrite_file
+from simulator.vendor_exports import write_files
+from tests.conftest import XS, Baseline, make_workspace
 
+README = Path(__file__).resolve().parent.parent / "README.md"
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 TABLES = [("marts", "mart_a")]
 
@@ -75,6 +78,19 @@ def test_the_documented_connection_cannot_reach_the_warehouse_nor_host_files(tmp
             with pytest.raises(duckdb.Error):
                 c.execute("create table x as select 1")  # read-only
     assert not target.exists()
+
+
+def test_the_readme_documents_these_settings_for_every_bi_tool() -> None:
+    privacy = README.read_text().split("## Privacy", 1)[1].split("\n## ", 1)[0]
+    for setting in (
+        'read_only=True, config={"enable_external_access": False}',  # the line the test above runs
+        "`duckdb.read_only=true` and `enable_external_access=false`",  # JDBC: DBeaver
+        '{"connect_args": {"read_only": true, "config": {"enable_external_access": "false"}}}',  # duckdb-engine
+        "C360_LANDING_RETENTION_DAYS",
+        "C360_QUARANTINE_RETENTION_DAYS",
+        "C360_PUBLISH_MAX_AGE_DAYS",
+    ):
+        assert setting in privacy
 
 
 def test_publish_and_rollback_set_modes_bi_can_read_and_copies_it_cannot(tmp_path: Path) -> None:
@@ -266,3 +282,64 @@ def test_an_unpublished_delivery_is_never_deleted_however_old(tmp_path: Path) ->
     record_files(warehouse, "crm_orders", "rejected", delivered_files(landing, "crm_orders"))
     assert prune_landing(warehouse, landing, 0, NOW + timedelta(days=3650)) == []
     assert len(list((landing / "crm").iterdir())) == 2
+
+
+@pytest.mark.slow
+def test_a_files_run_records_what_it_read_and_retention_later_keeps_the_newest_per_table(
+    tmp_path: Path, xs_tables: dict[str, pa.Table]
+) -> None:
+    with make_workspace(tmp_path, {}, C360_SOURCE="files") as ws:
+        write_files(xs_tables, ws.settings.landing_dir, {"end_date": XS.end_date})
+        outcome = ws.run()
+    assert outcome.success and outcome.published, outcome.failed_steps
+    assert "published/retention" in outcome.materialized
+    landing = ws.settings.landing_dir
+    on_disk = {
+        str(p.relative_to(landing))
+        for p in landing.rglob("*")
+        if p.is_file() and not any(part.startswith(("_", ".")) for part in p.relative_to(landing).parts)
+    }
+    with duckdb.connect(str(ws.settings.warehouse_path), read_only=True) as con:
+        recorded = dict(con.execute("select path, published_at is not null from audit.landing_files").fetchall())
+    assert recorded == dict.fromkeys(on_disk, True)  # every file read, stamped published by the run's retention step
+
+    assert prune_landing(ws.settings.warehouse_path, landing, 30, datetime.now(UTC) + timedelta(days=29)) == []
+    deleted = prune_landing(ws.settings.warehouse_path, landing, 30, datetime.now(UTC) + timedelta(days=31))
+    newest = {max(p for p in on_disk if p.startswith(f"{folder}/{stem}")) for folder, stem in _patterns(on_disk)}
+    assert set(deleted) == on_disk - newest and deleted  # the daily GA4 files but the last; one file per CRM table
+
+
+def _patterns(paths: set[str]) -> set[tuple[str, str]]:
+    """(folder, file-name stem before any day suffix) of each delivered table."""
+    return {(p.split("/")[0], p.split("/")[1].split(".")[0].rstrip("0123456789")) for p in paths}
+
+
+def _catalog(path: Path) -> dict[str, object]:
+    """Every object of a DuckDB file and a fingerprint of every table's and view's rows."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        objects = {
+            "tables": "select schema_name, table_name, column_count from duckdb_tables()",
+            "views": "select schema_name, view_name, sql from duckdb_views() where not internal",
+            "columns": "select schema_name, table_name, column_name, data_type, is_nullable from duckdb_columns()",
+            "constraints": "select schema_name, table_name, constraint_type, constraint_text from duckdb_constraints()",
+            "indexes": "select schema_name, table_name, index_name from duckdb_indexes()",
+            "sequences": "select schema_name, sequence_name from duckdb_sequences()",
+            "macros": "select schema_name, function_name from duckdb_functions() where not internal",
+        }
+        catalog: dict[str, object] = {k: sorted(con.execute(q).fetchall()) for k, q in objects.items()}
+        relations = [(s, t) for s, t, _ in catalog["tables"]] + [(s, v) for s, v, _ in catalog["views"]]
+        catalog["rows"] = {
+            f"{s}.{t}": con.execute(f'select count(*), bit_xor(hash(x)) from "{s}"."{t}" as x').fetchall()
+            for s, t in relations
+        }
+    return catalog
+
+
+@pytest.mark.slow
+def test_rewriting_a_real_warehouse_keeps_every_object_and_row(tmp_path: Path, xs_baseline: Baseline) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    warehouse.write_bytes(xs_baseline.settings.warehouse_path.read_bytes())
+    before = _catalog(warehouse)
+    rewrite_file(warehouse)
+    assert _catalog(warehouse) == before  # dbt's views still bind, dlt's tables, the ledger's keys are all there
+    assert _mode(warehouse) == 0o600
