@@ -25,7 +25,7 @@ from orchestration.publish.retention import prune_landing, prune_published_copie
 from orchestration.transform.project import dbt_project
 from orchestration.warehouse import connect_published, rewrite_file
 from simulator.vendor_exports import write_files
-from tests.conftest import XS, Baseline, make_workspace
+from tests.conftest import XS, Baseline, copy_baseline, make_workspace
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -343,3 +343,25 @@ def test_rewriting_a_real_warehouse_keeps_every_object_and_row(tmp_path: Path, x
     rewrite_file(warehouse)
     assert _catalog(warehouse) == before  # dbt's views still bind, dlt's tables, the ledger's keys are all there
     assert _mode(warehouse) == 0o600
+
+
+@pytest.mark.slow
+def test_a_run_deletes_an_expired_quarantine_row_down_to_the_bytes(tmp_path: Path, xs_baseline: Baseline) -> None:
+    """In the job: the retention step deletes the row and rewrites the warehouse in the run's own process."""
+    expired = f"expired-{secrets.token_hex(12)}@example.org"
+    with copy_baseline(xs_baseline, tmp_path) as ws:
+        with duckdb.connect(str(ws.settings.warehouse_path)) as con:
+            con.execute(QUARANTINE_DDL)
+            con.execute(
+                "insert into audit.quarantine values ('q-expired', 'synthetic', 'crm_customers', 'x', 2, 'email', "
+                "'required value missing', ?, 'load-0', now() - interval 91 day)",
+                [json.dumps({"email": expired})],
+            )
+            con.execute("checkpoint")
+        assert expired.encode() in ws.settings.warehouse_path.read_bytes()
+        outcome = ws.run()
+    assert outcome.success and "published/retention" in outcome.materialized, outcome.failed_steps
+    event = ws.instance.get_latest_materialization_event(dg.AssetKey(["published", "retention"]))
+    assert event.asset_materialization.metadata["quarantine_rows_deleted"].value == 1
+    assert expired.encode() not in ws.settings.warehouse_path.read_bytes()
+    assert_private_except_published(ws.settings)
