@@ -49,7 +49,7 @@ bench: install  ## time the BG/NBD + Gamma-Gamma fit at M scale (100k customers,
 ui: manifest  ## Dagster UI with the daily schedule on http://127.0.0.1:3000
 	$(BIN)/python -c "from orchestration.config import Settings; from orchestration.runner import prepare_instance; \
 	prepare_instance(Settings.from_env()).dispose()"
-	DAGSTER_HOME=$(C360_DATA_DIR)/dagster_home $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+	umask 077; DAGSTER_HOME=$(C360_DATA_DIR)/dagster_home $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 lint: install  ## ruff lint + format check, sqlfluff on the dbt project (dbt templater, dialect duckdb)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

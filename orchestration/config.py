@@ -25,6 +25,9 @@ ENV_DEFAULTS: dict[str, str] = {
     "C360_SCHEDULE_CRON": "0 6 * * *",  # daily refresh
     "C360_SCHEDULE_TIMEZONE": "UTC",
     "C360_PUBLISH_KEEP": "3",  # previous published versions kept beside the live file
+    "C360_PUBLISH_MAX_AGE_DAYS": "30",  # kept/rolled-back published files older than this are deleted (none: keep)
+    "C360_LANDING_RETENTION_DAYS": "30",  # files source: delivered files this long after publish are deleted
+    "C360_QUARANTINE_RETENTION_DAYS": "90",  # audit.quarantine rows loaded longer ago than this are deleted
     "C360_PUBLISH_STORAGE_VERSION": "v1.0.0",  # DuckDB on-disk format of the published file (readable by DuckDB >= 1.0)
     "C360_POSTGRES_DSN": "",  # optional PostgreSQL serving target (libpq DSN or URL); empty = DuckDB file only
     "C360_POSTGRES_READER_ROLE": "bi_reader",  # role that may SELECT the published marts schema and nothing else
@@ -55,6 +58,16 @@ def _choice(env: Mapping[str, str], name: str, valid: tuple[str, ...]) -> str:
     if value not in valid:
         raise SettingsError(f"{name}={value!r} is not one of: {', '.join(valid)}")
     return value
+
+
+def _days(env: Mapping[str, str], name: str) -> int | None:
+    """A retention period in days: an integer >= 0, or `none` (keep forever)."""
+    if env[name].strip().lower() == "none":
+        return None
+    try:
+        return int(_number(env, name, int))
+    except SettingsError:
+        raise SettingsError(f"{name}={env[name]!r} is not an integer >= 0 or none") from None
 
 
 def _number(env: Mapping[str, str], name: str, kind: type[int] | type[float], minimum: float = 0) -> int | float:
@@ -95,6 +108,9 @@ class Settings:
     publish_sla_hours: float = 26.0
     retry_max: int = 4
     retry_delay_s: float = 2.0
+    publish_max_age_days: int | None = 30
+    landing_retention_days: int | None = 30
+    quarantine_retention_days: int | None = 90
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -125,6 +141,9 @@ class Settings:
             publish_sla_hours=float(_number(value, "C360_PUBLISH_SLA_HOURS", float)),
             retry_max=int(_number(value, "C360_RETRY_MAX", int)),
             retry_delay_s=float(_number(value, "C360_RETRY_DELAY_S", float)),
+            publish_max_age_days=_days(value, "C360_PUBLISH_MAX_AGE_DAYS"),
+            landing_retention_days=_days(value, "C360_LANDING_RETENTION_DAYS"),
+            quarantine_retention_days=_days(value, "C360_QUARANTINE_RETENTION_DAYS"),
         )
 
     @property

@@ -6,6 +6,7 @@ import dagster as dg
 
 from orchestration.as_of import AS_OF_TAG
 from orchestration.config import Settings
+from orchestration.data_dir import ensure_data_dir
 from orchestration.definitions import build_definitions
 from orchestration.event_store import LEGACY_INSTANCE_YAML, instance_yaml
 from orchestration.recovery import process_tags
@@ -16,6 +17,7 @@ from orchestration.transform.project import ensure_manifest
 
 def prepare_instance(settings: Settings) -> dg.DagsterInstance:
     """A persistent instance under $C360_DATA_DIR/dagster_home, so CLI runs show up in `make ui`."""
+    ensure_data_dir(settings)
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
     config = settings.dagster_home / "dagster.yaml"
     if not config.exists() or config.read_text() == LEGACY_INSTANCE_YAML:  # never overwrite an edited one

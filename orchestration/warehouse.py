@@ -7,6 +7,7 @@ open it (no external file access). Nothing else in the project calls `duckdb.con
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,12 +15,15 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from orchestration.data_dir import PRIVATE_FILE_MODE, ensure_data_dir
+
 if TYPE_CHECKING:  # only for annotations: config reads the raw contract, which computes with DuckDB
     from orchestration.config import Settings
 
 
 def duckdb_config(settings: Settings) -> dict[str, str]:
     """DuckDB settings of a warehouse connection, from C360_DUCKDB_* (empty = DuckDB's own default)."""
+    ensure_data_dir(settings)
     settings.duckdb_temp_dir.mkdir(parents=True, exist_ok=True)
     config = {"temp_directory": str(settings.duckdb_temp_dir)}
     if settings.duckdb_memory_limit:
@@ -57,3 +61,38 @@ def connect_scratch(config: dict[str, str] | None = None) -> Iterator[duckdb.Duc
     """An in-memory database: for computing over Arrow data, or for ATTACHing files to copy between them."""
     with duckdb.connect(config=config or {}) as con:
         yield con
+
+
+def rewrite_file(path: Path, config: dict[str, str] | None = None) -> int:
+    """Rewrite the DuckDB file at `path` into a fresh file and swap it in; returns the bytes it shrank by.
+
+    Why: DuckDB does not erase what DELETE removes. CHECKPOINT folds the WAL in, but deleted rows stay in their row
+    groups (marked deleted) or in freed blocks until something overwrites them, so the bytes are still in the
+    file. Copying every object (schemas, tables, views, sequences, macros, constraints) into a new file leaves them
+    behind. Needs the file to be free (no other connection); cost grows with the file's size.
+    """
+    with duckdb.connect(str(path), config=config or {}) as con:
+        con.execute("checkpoint")  # folds and removes the WAL: a stale WAL must never meet the new file
+    wal = path.with_name(path.name + ".wal")
+    if wal.exists():
+        raise RuntimeError(f"{wal} is still there after a checkpoint: another process has {path} open")
+    fresh = path.with_name(f".{path.name}.rewrite.tmp")
+    fresh.unlink(missing_ok=True)
+    name = path.stem  # views name their catalog (dbt writes "warehouse"."staging"...): keep the name they bind to
+    try:
+        with duckdb.connect(config=config or {}) as con:
+            con.execute(f"attach '{path}' as \"{name}\" (read_only)")
+            con.execute(f"attach '{fresh}' as rewritten")
+            con.execute(f'copy from database "{name}" to rewritten')
+            con.execute("checkpoint rewritten")
+            con.execute("detach rewritten")
+            con.execute(f'detach "{name}"')
+        os.chmod(fresh, PRIVATE_FILE_MODE)
+        with open(fresh, "rb") as handle:
+            os.fsync(handle.fileno())
+        before = path.stat().st_size
+        os.replace(fresh, path)
+    finally:
+        fresh.unlink(missing_ok=True)
+        fresh.with_name(fresh.name + ".wal").unlink(missing_ok=True)
+    return before - path.stat().st_size

@@ -9,12 +9,14 @@ from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
 from orchestration.config import Settings
+from orchestration.data_dir import ensure_data_dir
 from orchestration.extract.admission import TableOutcome
 from orchestration.extract.dlt_sources import ABSENT, delivery_problems, describe_origin, raw_source
 from orchestration.extract.fx_rates import ECB, override_files, reference_rates, write_raw_fx_rates
+from orchestration.extract.landing_files import delivered_files, record_files
 from orchestration.extract.ledger import record_load
 from orchestration.extract.quarantine import record_quarantine
-from orchestration.extract.raw_contract import RAW_SOURCES
+from orchestration.extract.raw_contract import RAW_SOURCES, tables_of
 from orchestration.preflight import preflight_problem
 from orchestration.retries import transient_only
 
@@ -53,6 +55,7 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
     )
     @transient_only  # a lock or connection error is retried (the job's retry policy); a data error is final
     def _assets(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
+        ensure_data_dir(settings)  # private umask before dlt creates anything
         preflight = preflight_problem(settings)
         if preflight:  # a scheduled run fails here in seconds, with the same line `c360 run` prints before starting
             raise dg.Failure(description=f"preflight: {preflight}", allow_retries=False)
@@ -66,6 +69,12 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
                 allow_retries=False,
             )
         context.log.info(f"loading {source} from {describe_origin(source, settings)} as load {load_id}")
+        # Files as they are before the read: landing retention deletes only a version a published load read.
+        files = (
+            {t.name: delivered_files(settings.landing_dir, t.name) for t in tables_of(source)}
+            if settings.source == "files"
+            else {}
+        )
         outcomes: dict[str, TableOutcome] = {}
         batch = raw_source(
             source,
@@ -86,6 +95,8 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
             loaded = record_load(
                 settings.warehouse_path, source, table, load_id, outcome.extracted, now, quarantined, outcome.delivery
             )
+            if table in files:
+                record_files(settings.warehouse_path, table, load_id, files[table])
             metadata = {
                 "load_id": load_id,
                 "delivery": "not delivered" if outcome.delivery == ABSENT else outcome.delivery,

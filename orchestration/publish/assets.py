@@ -8,14 +8,16 @@ import dagster as dg
 
 from orchestration.as_of import run_as_of_date
 from orchestration.config import Settings
+from orchestration.data_dir import enforce_permissions, ensure_data_dir
 from orchestration.extract.ledger import mark_published
 from orchestration.extract.raw_contract import RAW_TABLES
 from orchestration.publish.postgres_serving import publish_to_postgres
 from orchestration.publish.publisher import publish
+from orchestration.publish.retention import prune_landing, prune_published_copies, prune_quarantine
 from orchestration.retries import retry_only_transient
 from orchestration.run_outcome import outcome_from_events
 from orchestration.transform.project import dbt_project
-from orchestration.warehouse import connect_file
+from orchestration.warehouse import connect_file, duckdb_config
 
 PUBLISHED_SCHEMA = "marts"
 
@@ -69,6 +71,7 @@ def definitions(settings: Settings) -> dg.Definitions:
             return _publish(context)
 
     def _publish(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        ensure_data_dir(settings)
         tables = [(PUBLISHED_SCHEMA, name) for name in marts]
         as_of = run_as_of_date(context.run, settings)
         details = {
@@ -112,4 +115,50 @@ def definitions(settings: Settings) -> dg.Definitions:
             }
         )
 
-    return dg.Definitions(assets=[published_marts])
+    @dg.asset(
+        key=["published", "retention"],
+        deps=[published_marts],
+        group_name="publish",
+        kinds={"duckdb"},
+        description="After every successful publish: delete landing files, quarantine rows and published copies "
+        "older than their retention (C360_*_RETENTION_DAYS, C360_PUBLISH_MAX_AGE_DAYS) and set the data dir's "
+        "file modes (only published/ readable by other users).",
+    )
+    def retention(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        now = datetime.now(UTC)
+        landing = (
+            prune_landing(settings.warehouse_path, settings.landing_dir, settings.landing_retention_days, now)
+            if settings.source == "files"
+            else []
+        )
+        quarantined, released = prune_quarantine(
+            settings.warehouse_path, settings.quarantine_retention_days, now, duckdb_config(settings)
+        )
+        copies = prune_published_copies(settings.published_path, settings.publish_max_age_days, now)
+        modes = enforce_permissions(settings)
+        context.log.info(
+            f"retention: {len(landing)} landing files, {quarantined} quarantine rows, {len(copies)} published "
+            f"copies deleted; {modes.changed} file modes set"
+        )
+        for path in modes.not_owned:
+            context.log.warning(f"{path}: owned by another user, its mode could not be made private")
+        return dg.MaterializeResult(
+            metadata={
+                "landing_files_deleted": dg.MetadataValue.int(len(landing)),
+                "quarantine_rows_deleted": dg.MetadataValue.int(quarantined),
+                "published_copies_deleted": dg.MetadataValue.int(len(copies)),
+                "warehouse_bytes_released": dg.MetadataValue.int(released),
+                "deleted_files": dg.MetadataValue.json({"landing": landing, "published": copies}),
+                "file_modes_set": dg.MetadataValue.int(modes.changed),
+                "file_modes_not_settable": dg.MetadataValue.json(modes.not_owned),
+                "retention_days": dg.MetadataValue.json(
+                    {
+                        "landing": settings.landing_retention_days,
+                        "quarantine": settings.quarantine_retention_days,
+                        "published_copies": settings.publish_max_age_days,
+                    }
+                ),
+            }
+        )
+
+    return dg.Definitions(assets=[published_marts, retention])

@@ -4,6 +4,9 @@ BI tools hold the published file open read-only. Replacing it with `os.replace` 
 checkpointed and closed) means a reader sees either the old file or the new one, never a half-written one:
 open connections keep the old inode, new connections open the new file. The previous versions are kept as hard
 links under `versions/` for rollback.
+
+Modes (orchestration/data_dir.py): `published/` 0755 and the live file 0644, so a BI service user can open it;
+`versions/` and `rolled_back/` 0700 with 0600 files, so old copies are the owner's only.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from orchestration.data_dir import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, PUBLIC_DIR_MODE, PUBLIC_FILE_MODE
 from orchestration.warehouse import connect_published, connect_scratch
 
 VERSIONS_DIR = "versions"
+ROLLED_BACK_DIR = "rolled_back"
 PUBLISH_LOG = "_publish_log"
 #: On-disk format of the published file. DuckDB 2.x writes format 999 by default, which DuckDB 1.x (bundled by many
 #: BI drivers) cannot open; v1.0.0 storage is readable by every DuckDB since 1.0.
@@ -41,6 +46,7 @@ def publish(
 ) -> PublishResult:
     """Copy `tables` ([(schema, table)]) from the build warehouse into a fresh file and replace `published_path`."""
     published_path.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(published_path.parent, PUBLIC_DIR_MODE)
     staging = published_path.with_name(f".{published_path.stem}.{run_id}.tmp")
     staging.unlink(missing_ok=True)
     row_counts: dict[str, int] = {}
@@ -62,11 +68,14 @@ def publish(
             )
             con.execute("checkpoint published")
             con.execute("detach published")
+        os.chmod(staging, PUBLIC_FILE_MODE)  # the BI user's mode from the moment it is live
         with open(staging, "rb") as handle:
             os.fsync(handle.fileno())
         previous = _keep_previous(published_path, keep)
         os.replace(staging, published_path)
         _fsync_dir(published_path.parent)
+        if previous is not None:  # shared its inode with the live file until now
+            os.chmod(previous, PRIVATE_FILE_MODE)
     finally:
         staging.unlink(missing_ok=True)
     return PublishResult(path=published_path, tables=row_counts, previous_version=previous)
@@ -87,16 +96,20 @@ def rollback(published_path: Path) -> Path:
             f"no previous version of {published_path} is kept in {published_path.parent / VERSIONS_DIR}"
         )
     previous = versions[-1]
+    displaced = None
     if published_path.exists():
-        displaced = published_path.parent / "rolled_back" / previous.name.replace(".", ".displaced-by-rollback.", 1)
-        displaced.parent.mkdir(exist_ok=True)
+        displaced = published_path.parent / ROLLED_BACK_DIR / previous.name.replace(".", ".displaced-by-rollback.", 1)
+        displaced.parent.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
         os.link(published_path, displaced)
     staging = published_path.with_name(f".{published_path.stem}.rollback.tmp")
     staging.unlink(missing_ok=True)
     os.link(previous, staging)
+    os.chmod(staging, PUBLIC_FILE_MODE)  # a kept version is the owner's only (0600) until it is live again
     os.replace(staging, published_path)
     _fsync_dir(published_path.parent)
     previous.unlink()
+    if displaced is not None:  # shared its inode with the live file until now
+        os.chmod(displaced, PRIVATE_FILE_MODE)
     return published_path
 
 
@@ -110,7 +123,7 @@ def _keep_previous(published_path: Path, keep: int) -> Path | None:
     if not published_path.exists() or keep <= 0:
         return None
     versions = published_path.parent / VERSIONS_DIR
-    versions.mkdir(exist_ok=True)
+    versions.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     kept = versions / f"{published_path.stem}.{stamp}{published_path.suffix}"
     os.link(published_path, kept)
