@@ -1,0 +1,129 @@
+"""Pure pieces of `make bench`: pipeline steps grouped by stage, ratios, and the markdown table of a result."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable
+
+STAGES = ("extract", "gates", "dbt", "clv", "publish", "other")
+
+
+def stage_of(step_key: str) -> str:
+    """The pipeline stage a Dagster step key belongs to (asset-check steps carry `_gx_` in their key)."""
+    if "_gx_" in step_key or step_key.startswith(("gx_", "gate")):
+        return "gates"
+    if step_key.startswith("dbt"):
+        return "dbt"
+    if step_key.startswith(("customer_models", "clv")):
+        return "clv"
+    if step_key.startswith("publish"):
+        return "publish"
+    if step_key.startswith(("raw", "extract")):
+        return "extract"
+    return "other"
+
+
+def stage_seconds(steps: Iterable[dict]) -> dict[str, float]:
+    """Sum of step wall times per stage (steps as {"step": key, "seconds": s}); stages without steps are left out."""
+    totals: dict[str, float] = {}
+    for step in steps:
+        stage = stage_of(step["step"])
+        totals[stage] = totals.get(stage, 0.0) + step["seconds"]
+    return {stage: totals[stage] for stage in STAGES if stage in totals}
+
+
+def step_durations(events: Iterable[tuple[str, str, float]]) -> list[dict]:
+    """(event type, step key, timestamp) of STEP_START / STEP_SUCCESS / STEP_FAILURE -> one dict per finished step,
+    in start order. A step that started but never finished is left out."""
+    started: dict[str, float] = {}
+    steps = []
+    for kind, step, timestamp in events:
+        if kind == "STEP_START":
+            started[step] = timestamp
+        elif kind in ("STEP_SUCCESS", "STEP_FAILURE") and step in started:
+            steps.append({"step": step, "seconds": timestamp - started[step], "ok": kind == "STEP_SUCCESS"})
+    return sorted(steps, key=lambda step: started[step["step"]])
+
+
+def median(values: Iterable[float]) -> float:
+    return statistics.median(list(values))
+
+
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if numerator is None or not denominator:
+        return None
+    return numerator / denominator
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f} s" if value >= 10 else f"{value:,.2f} s"
+
+
+def _gigabytes(value: int | None) -> str:
+    return "-" if not value else f"{value / 1e9:,.2f} GB"
+
+
+def _times(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.2f}x" if value < 10 else f"{value:,.1f}x"
+
+
+def markdown(result: dict) -> str:
+    """The result of one scale as a markdown section: processes, pipeline stages, ratios, machine."""
+    scale, machine = result["scale"], result["machine"]
+    lines = [
+        f"### Scale {scale} (seed {result['seed']}, as of {result['as_of']}), {result['started_at']}",
+        "",
+        "| step | wall | CPU | peak memory (process tree) | largest process | notes |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, step in result["processes"].items():
+        lines.append(
+            f"| {name} | {_seconds(step['wall_s'])} | {_seconds(step['cpu_s'])} | "
+            f"{_gigabytes(step['peak_tree_rss_bytes'])} | {_gigabytes(step['peak_process_rss_bytes'])} | "
+            f"{step.get('note', '')} |"
+        )
+    stages = {run: result["runs"][run].get("stages") or {} for run in ("full", "increment")}
+    if any(stages.values()):
+        lines += ["", "| pipeline stage (sum of Dagster step wall times) | full run | increment run |", "|---|---|---|"]
+        for stage in STAGES:
+            if stage in stages["full"] or stage in stages["increment"]:
+                full, inc = stages["full"].get(stage), stages["increment"].get(stage)
+                lines.append(f"| {stage} | {_seconds(full)} | {_seconds(inc)} |")
+        for run in ("full", "increment"):
+            outside = result["runs"][run].get("outside_steps_s")
+            if outside is not None:
+                stages[run]["_outside"] = outside
+        lines.append(
+            f"| outside steps (imports, parse, planning, report) | {_seconds(stages['full'].get('_outside'))} | "
+            f"{_seconds(stages['increment'].get('_outside'))} |"
+        )
+    ratios = result["ratios"]
+    bound, clv = result["sql_bound"], result["clv"]
+    lines += [
+        "",
+        "| ratio (same `make bench` run) | value |",
+        "|---|---|",
+        f"| full run / single-pass DuckDB SQL bound ({_seconds(bound['median_s'])}, median of {bound['repeats']}) | "
+        f"{_times(ratios['full_over_sql_bound'])} |",
+        f"| increment run / full run | {_times(ratios['increment_over_full'])} |",
+        f"| pipeline CLV step / our fit alone (summary + fits, median of {clv['repeats']}) | "
+        f"{_times(ratios['clv_step_over_our_fit'])} |",
+        f"| lifetimes fit / our fit (BG/NBD + Gamma-Gamma on the same summary) | "
+        f"{_times(ratios['lifetimes_fit_over_our_fit'])} |",
+        f"| lifetimes summary + fit / ours | {_times(ratios['lifetimes_total_over_our_total'])} |",
+        "",
+        f"CLV fits on {clv['ours']['customers']:,} customers ({clv['ours']['orders']:,} completed orders): ours "
+        f"{_seconds(clv['ours']['fit_s'])} fit + {_seconds(clv['ours']['summary_s'])} summary; lifetimes "
+        f"{_seconds(clv['lifetimes']['fit_s'])} fit + {_seconds(clv['lifetimes']['summary_s'])} summary.",
+        "",
+        f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['ram_gb']:.0f} GB RAM, {machine['os']}, "
+        f"Python {machine['python']}, duckdb {machine['duckdb']}, commit {machine['git_commit']}"
+        f"{' (uncommitted changes)' if machine.get('git_dirty') else ''}. Load average (1/5/15 min) at start "
+        f"{_load(result['load_average']['start'])}, at end {_load(result['load_average']['end'])}: "
+        f"{result['note']}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _load(values: list[float]) -> str:
+    return " / ".join(f"{value:.2f}" for value in values)
