@@ -40,6 +40,8 @@ test: install  ## run the test suite
 # The benchmark's own environment: pandas + lifetimes for the CLV baseline, never in the runtime's uv.lock.
 BENCH_VENV := .venv-bench
 SCALE ?= S M
+# extra options, e.g. BENCH_ARGS="--repeats 5" or "--reuse-runs" (`.venv/bin/python -m benchmarks.run --help`)
+BENCH_ARGS ?=
 
 $(BENCH_VENV)/.synced: benchmarks/requirements.lock | $(BIN)/uv
 	test -x $(BENCH_VENV)/bin/python || $(BIN)/uv venv --quiet --python $(BIN)/python $(BENCH_VENV)
@@ -47,7 +49,7 @@ $(BENCH_VENV)/.synced: benchmarks/requirements.lock | $(BIN)/uv
 	@touch $@
 
 bench: install $(BENCH_VENV)/.synced  ## time full + one-day increment runs (SCALE="S M"; XS, L) vs SQL bound and lifetimes
-	$(BIN)/python -m benchmarks.run --scales $(SCALE)
+	$(BIN)/python -m benchmarks.run --scales $(SCALE) $(BENCH_ARGS)
 
 bench-lock: | $(BIN)/uv  ## re-lock the benchmark environment after editing benchmarks/requirements.txt
 	$(BIN)/uv pip compile --quiet --python-version 3.11 benchmarks/requirements.txt -o benchmarks/requirements.lock

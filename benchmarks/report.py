@@ -1,9 +1,15 @@
-"""Pure pieces of `make bench`: pipeline steps grouped by stage, ratios, and the markdown table of a result."""
+"""Pure pieces of `make bench`: pipeline steps grouped by stage, ratios, and the markdown table of a result.
+
+`python -m benchmarks.report benchmarks/results/<date>-<scale>.json ...` rewrites the `.md` beside each JSON.
+"""
 
 from __future__ import annotations
 
+import json
 import statistics
+import sys
 from collections.abc import Iterable
+from pathlib import Path
 
 STAGES = ("extract", "gates", "dbt", "clv", "publish", "other")
 
@@ -97,7 +103,7 @@ def markdown(result: dict) -> str:
             f"| outside steps (imports, parse, planning, report) | {_seconds(stages['full'].get('_outside'))} | "
             f"{_seconds(stages['increment'].get('_outside'))} |"
         )
-    ratios = result["ratios"]
+    ratios = {**result["ratios"], **cpu_ratios(result)}
     bound, clv = result["sql_bound"], result["clv"]
     lines += [
         "",
@@ -105,7 +111,10 @@ def markdown(result: dict) -> str:
         "|---|---|",
         f"| full run / single-pass DuckDB SQL bound ({_seconds(bound['median_s'])}, median of {bound['repeats']}) | "
         f"{_times(ratios['full_over_sql_bound'])} |",
+        f"| full run / SQL bound, CPU time (all threads and processes; bound {_seconds(ratios['sql_bound_cpu_s'])}) | "
+        f"{_times(ratios['full_over_sql_bound_cpu'])} |",
         f"| increment run / full run | {_times(ratios['increment_over_full'])} |",
+        f"| increment run / full run, CPU time | {_times(ratios['increment_over_full_cpu'])} |",
         f"| pipeline CLV step / our fit alone (summary + fits, median of {clv['repeats']}) | "
         f"{_times(ratios['clv_step_over_our_fit'])} |",
         f"| lifetimes fit / our fit (BG/NBD + Gamma-Gamma on the same summary) | "
@@ -125,5 +134,43 @@ def markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def cpu_ratios(result: dict) -> dict[str, float | None]:
+    """Ratios of CPU times, steadier than wall times on a shared machine. The bound's CPU is the script's own
+    (median) when recorded, else its whole process's (interpreter start and `import duckdb` included)."""
+    processes = result["processes"]
+    full = processes.get("full run (c360 run)", {}).get("cpu_s")
+    increment = processes.get("increment run (c360 run)", {}).get("cpu_s")
+    bound = result["sql_bound"].get("median_cpu_s") or next(
+        (step["cpu_s"] for name, step in processes.items() if name.startswith("SQL bound")), None
+    )
+    return {
+        "sql_bound_cpu_s": bound,
+        "full_over_sql_bound_cpu": ratio(full, bound),
+        "increment_over_full_cpu": ratio(increment, full),
+    }
+
+
+def rerender(json_path: Path) -> Path:
+    """Write `<name>.md` beside a result JSON again (after a formatting change); returns its path."""
+    result = json.loads(json_path.read_text())
+    markdown_path = json_path.with_suffix(".md")
+    markdown_path.write_text(markdown(result))
+    return markdown_path
+
+
 def _load(values: list[float]) -> str:
     return " / ".join(f"{value:.2f}" for value in values)
+
+
+def write_latest(results: Path) -> None:
+    """`latest.md`: the newest result of each scale, smallest scale first."""
+    newest = [max(results.glob(f"????-??-??-{scale}.md"), default=None) for scale in ("XS", "S", "M", "L")]
+    body = "\n".join(path.read_text() for path in newest if path)
+    (results / "latest.md").write_text("# Latest `make bench` results\n\n" + body)
+
+
+if __name__ == "__main__":
+    for argument in sys.argv[1:]:
+        print(rerender(Path(argument)))
+    if sys.argv[1:]:
+        write_latest(Path(sys.argv[1]).parent)

@@ -126,11 +126,10 @@ def as_of(landing: Path) -> str:
 
 def pipeline_steps(dagster_home: Path, run_id: str) -> list[dict] | None:
     """Step wall times from the run's Dagster event log, or None if the run's events are not stored there."""
-    os.environ["DAGSTER_HOME"] = str(dagster_home)
     try:
         import dagster as dg
 
-        with dg.DagsterInstance.get() as instance:
+        with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
             kinds = {dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE}
             events = [
                 (entry.dagster_event.event_type_value, entry.step_key, entry.timestamp)
@@ -144,7 +143,7 @@ def pipeline_steps(dagster_home: Path, run_id: str) -> list[dict] | None:
 
 def pipeline_run(name: str, data_dir: Path, logs: Path) -> tuple[Measurement, dict]:
     log(f"{name}: c360 run in {data_dir}")
-    log_path = logs / f"{name}.log"
+    log_path = logs / f"{name.replace(' ', '-')}.log"
     step = _checked(
         measure([BIN / "c360", "run"], env=_env(data_dir), cwd=ROOT, log=log_path), f"c360 run ({name})", log_path
     )
@@ -168,7 +167,10 @@ def sql_bound(landing: Path, day: str, repeats: int, logs: Path) -> tuple[dict, 
         runs.append(json.loads(log_path.read_text().strip().splitlines()[-1]))
     result = {**runs[-1], "repeats": repeats, "runs_s": [run["seconds"] for run in runs]}
     result["median_s"] = report.median(result["runs_s"])
-    del result["seconds"]
+    if all("cpu_seconds" in run for run in runs):
+        result["median_cpu_s"] = report.median(run["cpu_seconds"] for run in runs)
+    result.pop("seconds")
+    result.pop("cpu_seconds", None)
     middle = sorted(steps, key=lambda step: step.wall_s)[len(steps) // 2]
     return result, middle
 
@@ -189,7 +191,16 @@ def clv(landing: Path, day: str, repeats: int, logs: Path, bench_python: Path) -
     return {"repeats": repeats, **results}, steps
 
 
-def bench_scale(scale: str, seed: int, bench_dir: Path, repeats: int, bench_python: Path) -> dict:
+def bench_scale(
+    scale: str,
+    seed: int,
+    bench_dir: Path,
+    repeats: int,
+    bench_python: Path,
+    *,
+    note: str = NOTE,
+    reuse_runs: bool = False,
+) -> dict:
     started_at = datetime.now(UTC)
     load_start = list(os.getloadavg())
     cache = bench_dir / f"{scale}-seed{seed}"
@@ -197,13 +208,29 @@ def bench_scale(scale: str, seed: int, bench_dir: Path, repeats: int, bench_pyth
     landing, increment = cache / "landing", cache / "increment-1"
     data_dir = bench_dir / f"{scale}-seed{seed}-run"
     logs = data_dir / "bench-logs"
-    shutil.rmtree(data_dir, ignore_errors=True)
-    logs.mkdir(parents=True)
-    shutil.copytree(landing, data_dir / "landing" / "synthetic")
-
-    full, full_detail = pipeline_run("full run", data_dir, logs)
-    shutil.copytree(increment, data_dir / "landing" / "synthetic", dirs_exist_ok=True)
-    inc, inc_detail = pipeline_run("increment run", data_dir, logs)
+    measured = logs / "pipeline-runs.json"
+    if reuse_runs and measured.exists():  # the two pipeline runs of an interrupted invocation, measured already
+        log(f"reusing the pipeline runs measured in {measured}")
+        saved = json.loads(measured.read_text())
+        started_at, load_start = datetime.fromisoformat(saved["started_at"]), saved["load_start"]
+        full, inc = Measurement(**saved["full"]), Measurement(**saved["increment"])
+        full_detail, inc_detail = saved["full_detail"], saved["increment_detail"]
+    else:
+        shutil.rmtree(data_dir, ignore_errors=True)
+        logs.mkdir(parents=True)
+        shutil.copytree(landing, data_dir / "landing" / "synthetic")
+        full, full_detail = pipeline_run("full run", data_dir, logs)
+        shutil.copytree(increment, data_dir / "landing" / "synthetic", dirs_exist_ok=True)
+        inc, inc_detail = pipeline_run("increment run", data_dir, logs)
+        saved = {
+            "started_at": started_at.isoformat(),
+            "load_start": load_start,
+            "full": full.as_dict(),
+            "increment": inc.as_dict(),
+            "full_detail": full_detail,
+            "increment_detail": inc_detail,
+        }
+        measured.write_text(json.dumps(saved, indent=2))
     day = as_of(landing)
     log(f"SQL bound, {repeats} times")
     bound, bound_step = sql_bound(landing, day, repeats, logs)
@@ -231,7 +258,7 @@ def bench_scale(scale: str, seed: int, bench_dir: Path, repeats: int, bench_pyth
         "started_at": f"{started_at:%Y-%m-%d %H:%M} UTC",
         "finished_at": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "load_average": {"start": load_start, "end": list(os.getloadavg())},
-        "note": NOTE,
+        "note": note,
         "machine": machine(),
         "processes": processes,
         "runs": {"full": full_detail, "increment": inc_detail},
@@ -257,28 +284,35 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--bench-python", type=Path, default=ROOT / ".venv-bench" / "bin" / "python")
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--note", default=NOTE, help="what the results file says about the machine's load")
+    parser.add_argument(
+        "--reuse-runs",
+        action="store_true",
+        help="keep the full and increment runs an interrupted invocation measured; redo only the SQL bound and CLV",
+    )
     args = parser.parse_args(argv)
     if not args.bench_python.exists():
         raise SystemExit(f"{args.bench_python} not found: run `make bench` (it builds .venv-bench)")
 
     args.results.mkdir(parents=True, exist_ok=True)
     for scale in args.scales:
-        result = bench_scale(scale, args.seed, args.bench_dir.resolve(), args.repeats, args.bench_python)
+        result = bench_scale(
+            scale,
+            args.seed,
+            args.bench_dir.resolve(),
+            args.repeats,
+            args.bench_python,
+            note=args.note,
+            reuse_runs=args.reuse_runs,
+        )
         stem = args.results / f"{datetime.now(UTC):%Y-%m-%d}-{scale}"
         stem.with_suffix(".json").write_text(json.dumps(result, indent=2, default=float) + "\n")
         section = report.markdown(result)
         stem.with_suffix(".md").write_text(section)
         print(section, flush=True)
         log(f"wrote {stem}.json and .md")
-    write_latest(args.results)
+    report.write_latest(args.results)
     return 0
-
-
-def write_latest(results: Path) -> None:
-    """`latest.md`: the newest result of each scale, smallest scale first."""
-    newest = [max(results.glob(f"????-??-??-{scale}.md"), default=None) for scale in ("XS", "S", "M", "L")]
-    body = "\n".join(path.read_text() for path in newest if path)
-    (results / "latest.md").write_text("# Latest `make bench` results\n\n" + body)
 
 
 if __name__ == "__main__":

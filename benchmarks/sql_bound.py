@@ -32,14 +32,15 @@ def render(landing: Path, as_of: str) -> str:
 
 def run(landing: Path, as_of: str) -> dict:
     sql = render(landing, as_of)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     with duckdb.connect() as con:
         statements = [statement for statement in sql.split(";") if statement.strip().strip("-\n ")]
         for statement in statements[:-1]:
             con.execute(statement)
         names = [column for column, *_ in con.execute(statements[-1]).description]
         counts = dict(zip(names, con.fetchone(), strict=True))
-    return {"seconds": time.perf_counter() - started, "duckdb": duckdb.__version__, **counts}
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    return {"seconds": seconds, "cpu_seconds": cpu_seconds, "duckdb": duckdb.__version__, **counts}
 
 
 def main(argv: list[str] | None = None) -> int:

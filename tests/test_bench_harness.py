@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 
@@ -130,6 +131,7 @@ def _result():
         "processes": {
             "generate": _step(1.5, 1.4, 300 * MB, 300 * MB, "cached: measured when generated"),
             "full run (c360 run)": _step(62.0, 70.0, 1_900 * MB, 900 * MB),
+            "SQL bound (one process, median run)": _step(1.0, 1.4, 200 * MB, 200 * MB),
         },
         "runs": {
             "full": {"stages": {"extract": 5.0, "dbt": 40.0, "clv": 1.25}, "outside_steps_s": 15.75},
@@ -147,6 +149,29 @@ def _result():
     }
 
 
+def test_cpu_ratios_prefer_the_scripts_own_cpu_time():
+    result = _result()
+    result["sql_bound"]["median_cpu_s"] = 0.7
+    result["processes"]["increment run (c360 run)"] = _step(30.0, 35.0, 0, 0)
+    assert report.cpu_ratios(result) == {
+        "sql_bound_cpu_s": 0.7,
+        "full_over_sql_bound_cpu": pytest.approx(100.0),
+        "increment_over_full_cpu": pytest.approx(0.5),
+    }
+
+
+def test_rerender_and_latest(tmp_path):
+    for scale in ("S", "XS"):
+        (tmp_path / f"2026-11-29-{scale}.json").write_text(json.dumps({**_result(), "scale": scale}))
+    (tmp_path / "2026-11-30-S.json").write_text(json.dumps({**_result(), "started_at": "newer"}))
+    for path in sorted(tmp_path.glob("*.json")):
+        report.rerender(path)
+    report.write_latest(tmp_path)
+    latest = (tmp_path / "latest.md").read_text()
+    assert latest.index("### Scale XS") < latest.index("### Scale S (seed 7, as of 2026-10-31), newer")
+    assert latest.count("### Scale") == 2
+
+
 def test_markdown_table():
     text = report.markdown(_result())
     lines = text.splitlines()
@@ -158,6 +183,9 @@ def test_markdown_table():
     assert "| outside steps (imports, parse, planning, report) | 15.8 s | - |" in lines
     assert "| full run / single-pass DuckDB SQL bound (0.62 s, median of 3) | 100.0x |" in lines
     assert "| increment run / full run | 0.90x |" in lines
+    # CPU ratios from the processes (no script-only CPU recorded here: the bound's whole process counts)
+    assert "| full run / SQL bound, CPU time (all threads and processes; bound 1.40 s) | 50.0x |" in lines
+    assert "| increment run / full run, CPU time | - |" in lines
     assert "| lifetimes summary + fit / ours | - |" in lines
     assert "Load average (1/5/15 min) at start 1.50 / 2.00 / 2.50, at end 3.00 / 2.00 / 1.00" in text
     assert "Some CPU, 2 cores, 23 GB RAM, Debian, Python 3.11.9, duckdb 2.0.0, commit abc1234." in text
