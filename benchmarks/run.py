@@ -208,10 +208,10 @@ def bench_scale(
     landing, increment = cache / "landing", cache / "increment-1"
     data_dir = bench_dir / f"{scale}-seed{seed}-run"
     logs = data_dir / "bench-logs"
-    measured = logs / "pipeline-runs.json"
-    if reuse_runs and measured.exists():  # the two pipeline runs of an interrupted invocation, measured already
+    measured = logs / "pipeline-runs.json"  # each run's measurement as soon as it is taken, for --reuse-runs
+    saved = json.loads(measured.read_text()) if reuse_runs and measured.exists() else {}
+    if saved.get("increment"):  # both pipeline runs of an interrupted invocation, measured already
         log(f"reusing the pipeline runs measured in {measured}")
-        saved = json.loads(measured.read_text())
         started_at, load_start = datetime.fromisoformat(saved["started_at"]), saved["load_start"]
         full, inc = Measurement(**saved["full"]), Measurement(**saved["increment"])
         full_detail, inc_detail = saved["full_detail"], saved["increment_detail"]
@@ -219,17 +219,13 @@ def bench_scale(
         shutil.rmtree(data_dir, ignore_errors=True)
         logs.mkdir(parents=True)
         shutil.copytree(landing, data_dir / "landing" / "synthetic")
+        saved = {"started_at": started_at.isoformat(), "load_start": load_start}
         full, full_detail = pipeline_run("full run", data_dir, logs)
+        saved.update(full=full.as_dict(), full_detail=full_detail)
+        measured.write_text(json.dumps(saved, indent=2))
         shutil.copytree(increment, data_dir / "landing" / "synthetic", dirs_exist_ok=True)
         inc, inc_detail = pipeline_run("increment run", data_dir, logs)
-        saved = {
-            "started_at": started_at.isoformat(),
-            "load_start": load_start,
-            "full": full.as_dict(),
-            "increment": inc.as_dict(),
-            "full_detail": full_detail,
-            "increment_detail": inc_detail,
-        }
+        saved.update(increment=inc.as_dict(), increment_detail=inc_detail)
         measured.write_text(json.dumps(saved, indent=2))
     day = as_of(landing)
     log(f"SQL bound, {repeats} times")
