@@ -13,8 +13,10 @@ Linux only, from `/proc` (no third-party dependency, so the runtime environment 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
+import signal
 import subprocess
 import threading
 import time
@@ -81,6 +83,26 @@ def rss_bytes(pid: int) -> int:
         return 0
 
 
+def terminate_tree(root: int, grace: float = 10.0) -> None:
+    """SIGTERM `root` and its descendants, then SIGKILL whatever is left after `grace` seconds."""
+    tree = process_tree(root)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in tree:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + grace
+        while sig == signal.SIGTERM and time.monotonic() < deadline and any(_alive(pid) for pid in tree):
+            time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except OSError:
+        return False
+
+
 class TreeSampler:
     """Samples the tree under `root` on a background thread until `stop()`; keeps the peaks."""
 
@@ -140,6 +162,9 @@ def measure(
         sampler = TreeSampler(process.pid, interval).start()
         try:
             returncode = process.wait()
+        except BaseException:  # interrupted (Ctrl-C, SIGTERM made SystemExit): leave no orphaned run behind
+            terminate_tree(process.pid)
+            raise
         finally:
             sampler.stop()
     finally:

@@ -25,6 +25,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -287,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
         help="keep the full and increment runs an interrupted invocation measured; redo only the SQL bound and CLV",
     )
     args = parser.parse_args(argv)
+    # a SIGTERM unwinds like Ctrl-C, so the pipeline run being measured is stopped with the harness, not orphaned
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     if not args.bench_python.exists():
         raise SystemExit(f"{args.bench_python} not found: run `make bench` (it builds .venv-bench)")
 

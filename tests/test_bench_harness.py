@@ -53,6 +53,33 @@ def test_failing_command_reports_its_exit_code(tmp_path):
     assert log.read_text() == "hello\n"
 
 
+def test_an_interrupted_measurement_stops_the_whole_tree(tmp_path):
+    import signal
+    import threading
+
+    from benchmarks.proctree import _alive
+
+    pids = tmp_path / "pids"
+    tree = (
+        "import os, subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        f"open({str(pids)!r}, 'w').write(f'{{os.getpid()}} {{child.pid}}')\n"
+        "time.sleep(60)\n"
+    )
+
+    def interrupt_when_started():
+        while not pids.exists() or len(pids.read_text().split()) < 2:
+            time.sleep(0.05)
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)  # interrupts the wait, as Ctrl-C does
+
+    import time
+
+    threading.Thread(target=interrupt_when_started, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        measure([sys.executable, "-c", tree])
+    assert not any(_alive(int(pid)) for pid in pids.read_text().split())
+
+
 def test_process_tree_of_this_process_contains_it():
     import os
 
