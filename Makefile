@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test test-fast bench ui lint format manifest clean help
+.PHONY: install demo test test-fast bench bench-lock ui lint format manifest clean help
 .DEFAULT_GOAL := help
 
 help:  ## list targets
@@ -43,8 +43,22 @@ test: install  ## run the whole test suite (random order; the seed is printed)
 test-fast: install  ## the suite without the `slow` tests (no full pipeline run), about 2 minutes
 	$(BIN)/pytest -m "not slow"
 
-bench: install  ## time the BG/NBD + Gamma-Gamma fit at M scale (100k customers, 2 years; not a test)
-	$(BIN)/python -m benchmarks.clv_fit --scale M
+# The benchmark's own environment: pandas + lifetimes for the CLV baseline, never in the runtime's uv.lock.
+BENCH_VENV := .venv-bench
+SCALE ?= S M
+# extra options, e.g. BENCH_ARGS="--repeats 5" or "--reuse-runs" (`.venv/bin/python -m benchmarks.run --help`)
+BENCH_ARGS ?=
+
+$(BENCH_VENV)/.synced: benchmarks/requirements.lock | $(BIN)/uv
+	test -x $(BENCH_VENV)/bin/python || $(BIN)/uv venv --quiet --python $(BIN)/python $(BENCH_VENV)
+	$(BIN)/uv pip sync --quiet --python $(BENCH_VENV)/bin/python benchmarks/requirements.lock
+	@touch $@
+
+bench: install $(BENCH_VENV)/.synced  ## time full + one-day increment runs (SCALE="S M"; XS, L) vs SQL bound and lifetimes
+	$(BIN)/python -m benchmarks.run --scales $(SCALE) $(BENCH_ARGS)
+
+bench-lock: | $(BIN)/uv  ## re-lock the benchmark environment after editing benchmarks/requirements.txt
+	$(BIN)/uv pip compile --quiet --python-version 3.11 benchmarks/requirements.txt -o benchmarks/requirements.lock
 
 ui: manifest  ## Dagster UI with the daily schedule on http://127.0.0.1:3000
 	$(BIN)/python -c "from orchestration.config import Settings; from orchestration.runner import prepare_instance; \

@@ -190,11 +190,32 @@ def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+#: Modules that run only in the benchmark's own environment (.venv-bench, benchmarks/requirements.lock): the
+#: unmaintained `lifetimes` baseline is never a dependency of the project.
+BENCH_ENV_MODULES = {"benchmarks.lifetimes_fit"}
+
+
+def test_benchmark_environment_modules_import_only_what_its_requirements_declare() -> None:
+    declared = {
+        _canonical(re.split(r"[\s\[<>=!~;]", line, maxsplit=1)[0])
+        for line in (REPO / "benchmarks" / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    for name in BENCH_ENV_MODULES:
+        path = REPO / (name.replace(".", "/") + ".py")
+        roots = {imp.imported.split(".")[0] for imp in imports_of(name, path)}
+        third_party = {
+            r for r in roots if r and r not in sys.stdlib_module_names and r not in ("__future__", "benchmarks")
+        }
+        assert {_canonical(r) for r in third_party} <= declared, (name, third_party, declared)
+
+
 @pytest.mark.parametrize(
     ("folders", "groups"), [(PACKAGES, ()), (("tests", "benchmarks"), ("dev",))], ids=["project", "tests+benchmarks"]
 )
 def test_every_imported_third_party_package_is_declared(folders: tuple[str, ...], groups: tuple[str, ...]) -> None:
     files = {module_name(p): p for folder in folders for p in sorted((REPO / folder).rglob("*.py"))}
+    files = {name: path for name, path in files.items() if name not in BENCH_ENV_MODULES}
     imports = [imp for name, path in files.items() for imp in imports_of(name, path)]
     top_level = {name.split(".")[0] for name in source_files()} | {folder.split("/")[0] for folder in folders}
     providers = packages_distributions()
