@@ -66,6 +66,8 @@ def _landing(settings: Settings) -> str | None:
         else f"deliver the exports there, or set C360_SOURCE / C360_DATA_DIR (source {settings.source})"
     )
     if not landing.is_dir():
+        if settings.source == "postgres":  # the CRM comes from the database; web and ad files are optional
+            return None
         return f"landing folder {landing} does not exist: {fix}"
     if not os.access(landing, os.R_OK | os.X_OK):
         return f"landing folder {landing} is not readable by this user: fix its permissions (chmod u+rx)"

@@ -55,10 +55,10 @@ def retry_only_transient() -> Iterator[None]:
     """Let transient errors through to the step's retry policy; make every other error final."""
     try:
         yield
-    except dg.Failure:
-        raise
     except Exception as exc:
-        if is_transient(exc):
+        # A Failure already marked final stays final; any other error (dagster-dbt's errors are Failures that allow
+        # retries: a failed dbt test must not be retried) is retried only when it is transient.
+        if (isinstance(exc, dg.Failure) and not exc.allow_retries) or is_transient(exc):
             raise
         raise dg.Failure(description=redact(f"{type(exc).__name__}: {exc}"), allow_retries=False) from exc
 

@@ -270,7 +270,7 @@ def test_extract_names_the_missing_table_or_column(tmp_path: Path, xs_tables: di
     with throwaway_database() as db:
         settings = settings_for(tmp_path, C360_SOURCE="postgres", C360_CRM_POSTGRES_URL=url_of(db))
         assets = [a for a in definitions(settings).assets if a.op.name == "extract_crm"]
-        with pytest.raises(DeliveryError, match="lacks required contract table"):
+        with pytest.raises(dg.Failure, match="DeliveryError: the CRM database lacks required contract table"):  # final
             dg.materialize(assets, resources={"dlt": DagsterDltResource()}, instance=dg.DagsterInstance.ephemeral())
         seed_postgres(xs_tables, url_of(db))
         with pg_cursor(db) as cur:
@@ -332,8 +332,9 @@ def test_missing_required_table_fails_with_one_line_naming_it(tmp_path: Path, xs
             cur.execute("drop table crm.crm_orders, crm.crm_loyalty_events")
         settings = settings_for(tmp_path, C360_SOURCE="postgres", C360_CRM_POSTGRES_URL=url_of(db))
         assets = [a for a in definitions(settings).assets if a.op.name == "extract_crm"]
-        with pytest.raises(DeliveryError) as failed:
+        with pytest.raises(dg.Failure) as failed:  # a data problem: final, never retried
             dg.materialize(assets, resources={"dlt": DagsterDltResource()}, instance=dg.DagsterInstance.ephemeral())
+        assert not failed.value.allow_retries and isinstance(failed.value.__cause__, DeliveryError)
         message = str(failed.value)
         assert "\n" not in message
         assert "crm_orders" in message and "crm_loyalty_events" not in message and "crm_customers" not in message

@@ -38,7 +38,7 @@ def test_sweep_fails_and_alerts_dead_runs_and_removes_publish_leftovers(tmp_path
     dead = _started_run(instance, _dead_pid())
     alive = _started_run(instance, os.getpid())
     published = settings.published_path
-    published.parent.mkdir(parents=True)
+    published.parent.mkdir(parents=True, exist_ok=True)  # prepare_instance lays out the data dir (data_dir.py)
     published.write_bytes(b"live marts")
     leftovers = [published.with_name(f".marts.{dead}.tmp"), published.with_name(f".marts.{dead}.tmp.wal")]
     in_progress = published.with_name(f".marts.{alive}.tmp")
