@@ -260,9 +260,9 @@ def _direct_fit(orders, as_of: date) -> dict[str, float]:
     ("start", "end", "zero_order"),
     [
         # The issue's case: years before the FX seed's range and a $0 repeat purchase (the values side of issue 11).
+        # (A second case inside 2024-2026 without a $0 order only stood in while FX and value rules were unmerged:
+        # every assertion it made, this case makes on harder data, at the cost of one more full pipeline run.)
         pytest.param(date(2015, 1, 1), date(2019, 12, 1), True, id="2015-2019"),
-        # The same shape inside the FX seed's range and without a $0 order: isolates sources, gates, as-of, summary.
-        pytest.param(date(2024, 1, 1), date(2026, 10, 1), False, id="2024-2026"),
     ],
 )
 def test_a_crm_only_delivery_publishes_in_one_run_with_everything_accounted_for(
