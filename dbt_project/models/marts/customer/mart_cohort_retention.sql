@@ -70,7 +70,7 @@ final as (
         cast(grid.cohort_month + to_months(cast(grid.months_since_first_order as integer)) as date) as activity_month,
         grid.cohort_size,
         coalesce(activity.active_customers, 0) as active_customers,
-        round(coalesce(activity.active_customers, 0) / grid.cohort_size, 4) as retention_rate,
+        {{ retention_rate('coalesce(activity.active_customers, 0)', 'grid.cohort_size') }} as retention_rate,
         cast(coalesce(activity.revenue_reporting, 0) as decimal(18, 2)) as revenue_reporting,
         cast(
             round(coalesce(activity.revenue_reporting, 0) / grid.cohort_size, 2) as decimal(18, 2)

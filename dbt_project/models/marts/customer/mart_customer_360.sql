@@ -117,13 +117,8 @@ final as (
         coalesce(customer_orders.refunded_order_count, 0) as refunded_order_count,
         coalesce(customer_orders.refunded_revenue_reporting, 0) as refunded_revenue_reporting,
         coalesce(customer_orders.net_revenue_reporting, 0) as net_revenue_reporting,
-        case
-            when customer_orders.completed_order_count > 0
-                then cast(
-                        round(customer_orders.net_revenue_reporting / customer_orders.completed_order_count, 2)
-                        as decimal(18, 2)
-                    )
-        end as average_order_value_reporting,
+        {{ average_order_value('customer_orders.net_revenue_reporting', 'customer_orders.completed_order_count') }}
+            as average_order_value_reporting,
         {{ reporting_currency() }} as reporting_currency,
         coalesce(sessions_summarized.web_session_count, 0) as web_session_count,
         coalesce(sessions_summarized.web_sessions_last_30_days, 0) as web_sessions_last_30_days,

@@ -18,6 +18,7 @@ final as (
         recency_score,
         frequency_score,
         monetary_score,
+        frequency_monetary_score,
         rfm_cell,
         rfm_segment
     from rfm

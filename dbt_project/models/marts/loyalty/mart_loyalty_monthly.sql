@@ -80,7 +80,7 @@ final as (
         round(at_month_end.repeat_purchasers / nullif(at_month_end.members, 0), 4) as repeat_purchase_rate,
         coalesce(at_month_start.members_at_month_start, 0) as members_at_month_start,
         coalesce(at_month_start.retained_members, 0) as retained_members,
-        round(at_month_start.retained_members / nullif(at_month_start.members_at_month_start, 0), 4)
+        {{ retention_rate('at_month_start.retained_members', 'at_month_start.members_at_month_start') }}
             as retention_rate,
         coalesce(at_month_end.points_earned, 0) as points_earned,
         coalesce(at_month_end.points_redeemed, 0) as points_redeemed,

@@ -1,5 +1,6 @@
 {# One row per acquisition channel (the source / medium of customers' first web session): customers acquired, their
-   value (gross margin to date + predicted 12-month CLV) against what their ad platform spent to the as-of date. #}
+   value (gross margin to date + predicted 12-month CLV) against what their ad platform spent to the as-of date.
+   CAC and CLV:CAC come from macros/metrics.sql, on the same acquisition basis as mart_marketing_performance. #}
 with
 
 clv as (
@@ -64,12 +65,13 @@ final as (
             customers_by_channel.average_gross_margin_to_date + customers_by_channel.average_predicted_clv_12_months, 2
         ) as decimal(18, 2)) as average_clv_reporting,
         cast(coalesce(channel_spend.spend_reporting, 0) as decimal(18, 2)) as spend_reporting,
-        cast(round(channel_spend.spend_reporting / customers_by_channel.customers_acquired, 2) as decimal(18, 2))
+        {{ customer_acquisition_cost('channel_spend.spend_reporting', 'customers_by_channel.customers_acquired') }}
             as customer_acquisition_cost_reporting,
-        round(
-            (customers_by_channel.average_gross_margin_to_date + customers_by_channel.average_predicted_clv_12_months)
-            / nullif(channel_spend.spend_reporting / customers_by_channel.customers_acquired, 0), 4
-        ) as clv_to_cac_ratio,
+        {{ clv_to_cac(
+            'customers_by_channel.average_gross_margin_to_date + customers_by_channel.average_predicted_clv_12_months',
+            'channel_spend.spend_reporting',
+            'customers_by_channel.customers_acquired'
+        ) }} as clv_to_cac_ratio,
         {{ reporting_currency() }} as reporting_currency
     from customers_by_channel
     left join channel_spend

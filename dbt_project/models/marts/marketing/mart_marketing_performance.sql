@@ -1,6 +1,7 @@
 {# One row per day x ad platform x campaign x channel (source / medium): platform spend and delivery next to the
    orders and revenue the warehouse attributes (int_orders_attributed), last touch and first touch. Spend sits on the
-   channel its platform buys (dim_channel.ad_platform).
+   channel its platform buys (dim_channel.ad_platform). New customers sit on their acquisition channel (first touch),
+   so CAC here equals mart_channel_clv_cac's; every ratio comes from macros/metrics.sql.
    Channels nobody pays for (organic, email, direct) have attributed revenue and zero spend: their cost ratios are
    null, never a division by zero. #}
 with
@@ -52,8 +53,7 @@ last_touch as (
         last_touch_source as traffic_source,
         last_touch_medium as traffic_medium,
         count(*) as last_touch_orders,
-        sum(net_revenue_reporting) as last_touch_revenue_reporting,
-        count(*) filter (where is_first_order) as new_customers
+        sum(net_revenue_reporting) as last_touch_revenue_reporting
     from orders
     group by all
 
@@ -68,7 +68,9 @@ first_touch as (
         first_touch_source as traffic_source,
         first_touch_medium as traffic_medium,
         count(*) as first_touch_orders,
-        sum(net_revenue_reporting) as first_touch_revenue_reporting
+        sum(net_revenue_reporting) as first_touch_revenue_reporting,
+        {# a customer is acquired by the channel of their first web session (metrics.sql) #}
+        count(*) filter (where is_first_order) as new_customers
     from orders
     group by all
 
@@ -88,7 +90,7 @@ joined as (
         coalesce(spend_summarized.platform_conversions, 0) as platform_conversions,
         coalesce(last_touch.last_touch_orders, 0) as last_touch_orders,
         coalesce(last_touch.last_touch_revenue_reporting, 0) as last_touch_revenue_reporting,
-        coalesce(last_touch.new_customers, 0) as new_customers,
+        coalesce(first_touch.new_customers, 0) as new_customers,
         coalesce(first_touch.first_touch_orders, 0) as first_touch_orders,
         coalesce(first_touch.first_touch_revenue_reporting, 0) as first_touch_revenue_reporting
     from spend_summarized
@@ -124,11 +126,10 @@ final as (
         cast(first_touch_orders as bigint) as first_touch_orders,
         cast(first_touch_revenue_reporting as decimal(18, 2)) as first_touch_revenue_reporting,
         cast(new_customers as bigint) as new_customers,
-        cast(round(spend_reporting / nullif(last_touch_orders, 0), 2) as decimal(18, 2)) as cost_per_order_reporting,
-        round(last_touch_revenue_reporting / nullif(spend_reporting, 0), 4) as roas_last_touch,
-        round(first_touch_revenue_reporting / nullif(spend_reporting, 0), 4) as roas_first_touch,
-        cast(round(spend_reporting / nullif(new_customers, 0), 2) as decimal(18, 2))
-            as customer_acquisition_cost_reporting,
+        {{ cost_per_acquisition('spend_reporting', 'last_touch_orders') }} as cost_per_order_reporting,
+        {{ return_on_ad_spend('last_touch_revenue_reporting', 'spend_reporting') }} as roas_last_touch,
+        {{ return_on_ad_spend('first_touch_revenue_reporting', 'spend_reporting') }} as roas_first_touch,
+        {{ customer_acquisition_cost('spend_reporting', 'new_customers') }} as customer_acquisition_cost_reporting,
         {{ reporting_currency() }} as reporting_currency
     from joined
 
