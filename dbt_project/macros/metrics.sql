@@ -44,6 +44,13 @@
     round({{ safe_divide(active, base) }}, 4)
 {%- endmacro %}
 
+{# Loyalty redemption rate: points redeemed / points available to redeem (balance at the period's start + points
+   earned in it). Bounded by 0 and 1, since a balance never goes negative; redeemed / earned is not bounded (members
+   redeem points earned earlier). #}
+{% macro redemption_rate(points_redeemed, points_available) -%}
+    round({{ safe_divide(points_redeemed, points_available) }}, 4)
+{%- endmacro %}
+
 {# CLV:CAC: average customer value / CAC of the same customers and spend. #}
 {% macro clv_to_cac(average_clv, spend, new_customers) -%}
     round({{ safe_divide(average_clv, safe_divide('nullif(' ~ spend ~ ', 0)', new_customers)) }}, 4)

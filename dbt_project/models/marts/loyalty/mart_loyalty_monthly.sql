@@ -1,5 +1,5 @@
 {# One row per calendar month x loyalty tier (every tier, every month from the programme's first month to the as-of
-   month): members, retention, repeat purchase and redemption by tier. #}
+   month): members, retention, repeat purchase and redemption by tier. Rates come from macros/metrics.sql. #}
 with
 
 member_months as (
@@ -32,7 +32,9 @@ at_month_end as (
         count(*) filter (where completed_orders_to_date >= 2) as repeat_purchasers,
         cast(sum(points_earned) as bigint) as points_earned,
         cast(sum(points_redeemed) as bigint) as points_redeemed,
-        cast(sum(points_expired) as bigint) as points_expired
+        cast(sum(points_expired) as bigint) as points_expired,
+        {# balance at the previous month end + earned this month = balance at this month end + what left it #}
+        cast(sum(points_balance_at_month_end + points_redeemed + points_expired) as bigint) as points_available
     from member_months
     group by all
 
@@ -85,7 +87,8 @@ final as (
         coalesce(at_month_end.points_earned, 0) as points_earned,
         coalesce(at_month_end.points_redeemed, 0) as points_redeemed,
         coalesce(at_month_end.points_expired, 0) as points_expired,
-        round(at_month_end.points_redeemed / nullif(at_month_end.points_earned, 0), 4) as redemption_rate
+        coalesce(at_month_end.points_available, 0) as points_available,
+        {{ redemption_rate('at_month_end.points_redeemed', 'at_month_end.points_available') }} as redemption_rate
     from grid
     left join at_month_end
         on grid.month_start = at_month_end.month_start and grid.loyalty_tier = at_month_end.loyalty_tier
