@@ -13,7 +13,7 @@ import pytest
 from orchestration.extract.ad_platforms import AD_PLATFORMS
 from orchestration.extract.raw_contract import RAW_TABLES
 from simulator.generator import loyalty
-from simulator.generator.orders import Orders
+from simulator.generator.orders import FX_TO_USD, Orders
 from simulator.retailer import generate, generate_with_truth
 from tests.conftest import XS
 
@@ -202,3 +202,26 @@ def test_parameters_document_the_truth_and_the_programme(xs_generated) -> None:
     assert params["gamma_gamma"] == {"p": 6.0, "q": 4.0, "gamma": 40.0}
     assert params["loyalty_programme"]["tiers"] == {"Bronze": 0, "Silver": 500, "Gold": 1_500, "Platinum": 4_000}
     assert (params["scale"], params["seed"], params["end_date"]) == ("XS", 7, "2026-10-31")
+
+
+def test_ad_spend_gives_a_realistic_roas_that_varies_by_campaign(xs_generated) -> None:
+    """Last-touch ROAS from the truth (true attribution of completed orders, in USD, over each report's spend in USD)
+    lies in a retailer's usual band per platform, and campaigns of one platform differ (each has its own CPC)."""
+    tables, truth = xs_generated
+    orders = tables["crm_orders"].to_pandas()
+    orders = orders[orders["status"] == "completed"].merge(truth["order_attribution"].to_pandas(), on="order_id")
+    orders["usd"] = orders["order_total"] * orders["currency"].str.upper().map(FX_TO_USD)
+    revenue = orders.groupby(["last_touch_platform", "last_touch_campaign"])["usd"].sum()
+    assert set(truth["parameters"]["ad_cost_per_click"]) == {p.name for p in AD_PLATFORMS}
+    for p in AD_PLATFORMS:
+        report = tables[p.raw_table].to_pandas()
+        unit = 1e-6 if p.spend_unit == "micros" else 1.0
+        spend = (
+            (report[p.spend_column] * unit * report[p.currency_column].map(FX_TO_USD))
+            .groupby(report[p.campaign_name_column])
+            .sum()
+        )
+        campaign_revenue = revenue.loc[p.name].reindex(spend.index, fill_value=0.0)
+        assert 2.0 <= campaign_revenue.sum() / spend.sum() <= 6.0, p.name
+        roas = campaign_revenue / spend
+        assert roas.max() / roas.min() >= 1.4, (p.name, roas.round(2).to_dict())

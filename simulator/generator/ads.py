@@ -28,8 +28,13 @@ RESTATED_DAYS = 2
 CLICK_COMPLETENESS = (1.03, 1.01, 1.0)  # invalid clicks are removed on restatement
 CONVERSION_COMPLETENESS = (0.8, 0.95, 1.0)  # conversions are attributed late
 NO_SESSION_CLICK_RATE = 0.1
-#: Mean cost per click in the account currency (Google USD, Meta EUR, TikTok GBP).
-CPC = {GOOGLE: 0.9, META: 0.7, TIKTOK: 0.6}
+#: Mean cost per click in the account currency (Google USD, Meta EUR, TikTok GBP), before the campaign's factor. Set
+#: so that last-touch ROAS lands in a retailer's usual band (platforms about 2.4-3.1 on XS, 4.8-6.3 on S; it was
+#: 10-13 and 18-19) instead of a click costing a tenth of the revenue it brings.
+CPC = {GOOGLE: 3.5, META: 2.3, TIKTOK: 1.7}
+#: Campaigns differ in what a click costs (bids, audiences, placements): each campaign's CPC is the platform's times
+#: a factor drawn uniformly from this range, so ROAS varies by campaign as well as by platform.
+CAMPAIGN_CPC_FACTOR = (0.8, 1.8)
 #: The simulated ad accounts: (account id, currency, time zone) per platform channel.
 ACCOUNTS = {
     GOOGLE: ("123-456-7890", "USD", "America/New_York"),
@@ -74,7 +79,9 @@ def _versions(config: GeneratorConfig, sessions: Sessions, campaigns: Campaigns,
     impressions = np.round(clicks / ctr).astype(np.int64) + g.poisson(50, n_campaigns * world)
     cpc_of = np.vectorize(CPC.get)(campaigns.platform[chosen]).astype(np.float64)
     cpc = cpc_of[np.arange(n_campaigns * world) // world]
-    cost = np.round(clicks * g.gamma(4.0, cpc / 4.0), 2)
+    cost_per_click = g.gamma(4.0, cpc / 4.0)
+    campaign_factor = g.uniform(*CAMPAIGN_CPC_FACTOR, n_campaigns)  # drawn last: earlier draws stay as they were
+    cost = np.round(clicks * cost_per_click * campaign_factor[np.arange(n_campaigns * world) // world], 2)
     conversions = orders_per_cell.astype(np.int64)
 
     # Versions: delivery v on day + 1 + v (v = 0..RESTATED_DAYS).

@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from orchestration.extract.ad_platforms import AD_PLATFORMS
-from simulator.generator import loyalty
+from simulator.generator import ads, loyalty
 from simulator.generator.channels import MEDIUMS, PLATFORMS, SOURCES
 from simulator.generator.dataset import Delivery
 from simulator.generator.world import World
@@ -176,6 +176,8 @@ def parameters(world: World, increment: int | None) -> dict[str, object]:
         "time_unit": "day",
         "spend_currency": "USD",
         "loyalty_programme": loyalty.programme(),
+        "ad_cost_per_click": {PLATFORMS[c]: cpc for c, cpc in ads.CPC.items()},
+        "campaign_cpc_factor_range": list(ads.CAMPAIGN_CPC_FACTOR),
         "refund_rate": config.truth.refund_rate,
         "share_of_signups_who_buy": config.truth.share_of_signups_who_buy,
         "scale": config.scale,
