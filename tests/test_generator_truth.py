@@ -14,6 +14,7 @@ from orchestration.extract.ad_platforms import AD_PLATFORMS
 from orchestration.extract.raw_contract import RAW_TABLES
 from simulator.generator import loyalty
 from simulator.generator.orders import FX_TO_USD, Orders
+from simulator.generator.people import email_is_test
 from simulator.retailer import generate, generate_with_truth
 from tests.conftest import XS
 
@@ -225,3 +226,21 @@ def test_ad_spend_gives_a_realistic_roas_that_varies_by_campaign(xs_generated) -
         assert 2.0 <= campaign_revenue.sum() / spend.sum() <= 6.0, p.name
         roas = campaign_revenue / spend
         assert roas.max() / roas.min() >= 1.4, (p.name, roas.round(2).to_dict())
+
+
+def test_real_customers_never_buy_below_unit_cost(xs_generated) -> None:
+    """Every order line of a real customer is priced at or above its product's unit cost (in USD at the generator's
+    own rates); only internal test accounts' token orders (1-5 USD, excluded from every mart) may be below it."""
+    tables, _ = xs_generated
+    customers = tables["crm_customers"]
+    test_ids = set(customers.filter(email_is_test(customers["email"]))["customer_id"].to_pylist())
+    lines = (
+        tables["crm_order_lines"]
+        .to_pandas()
+        .merge(tables["crm_orders"].to_pandas()[["order_id", "customer_id", "currency"]], on="order_id")
+        .merge(tables["crm_products"].to_pandas()[["product_id", "unit_cost_usd"]], on="product_id")
+    )
+    real = lines[~lines["customer_id"].isin(test_ids)]
+    unit_price_usd = real["unit_price"] * real["currency"].str.upper().map(FX_TO_USD)
+    assert len(real) > 1_000
+    assert (unit_price_usd < real["unit_cost_usd"]).sum() == 0
