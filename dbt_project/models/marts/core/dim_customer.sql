@@ -63,7 +63,8 @@ final as (
         consents.has_email_consent or consents.has_sms_consent as accepts_marketing,
         merged.signed_up_at,
         {{ reporting_date('merged.signed_up_at') }} as signup_date,
-        merged.updated_at
+        {# A consent change is a change of the customer: the SCD2 snapshot then keeps accepts_marketing's history. #}
+        greatest(merged.updated_at, consents.consent_updated_at) as updated_at
     from merged
     inner join records as primary_record
         on merged.customer_key = primary_record.customer_key
