@@ -167,12 +167,20 @@ def cmd_postgres_provision(args: argparse.Namespace, settings: Settings) -> int:
         print("no PostgreSQL target: pass --dsn or set C360_POSTGRES_DSN", file=sys.stderr)
         return 2
     role = args.reader_role or settings.postgres_reader_role
+    activation = args.activation_role or settings.postgres_activation_role
     try:
         provision_reader_role(dsn, role)
+        if activation:
+            provision_reader_role(dsn, activation)
     except (ValueError, psycopg2.Error) as exc:
         print(f"provisioning refused: {str(exc).strip()}", file=sys.stderr)
         return 1
     print(f"reader role {role} provisioned: it may connect and, after each publish, SELECT the marts schema only")
+    if activation:
+        print(
+            f"activation role {activation} provisioned: after each publish it may SELECT the consented audiences "
+            "(mart_audiences) only; publish with C360_POSTGRES_ACTIVATION_ROLE set to it"
+        )
     return 0
 
 
@@ -246,10 +254,15 @@ def parser() -> argparse.ArgumentParser:
     postgres_sub = postgres.add_subparsers(dest="postgres_command", required=True)
     provision = postgres_sub.add_parser(
         "provision",
-        help="create the SELECT-only BI reader role and remove CREATE on the database and on public (run once, "
-        "as an admin; publishing then only grants it each new marts schema)",
+        help="create the SELECT-only BI reader role (and the activation role, if named) and remove CREATE on the "
+        "database and on public (run once, as an admin; publishing then only grants each new marts schema)",
     )
     provision.add_argument("--reader-role", help="role BI tools log in as (default $C360_POSTGRES_READER_ROLE)")
+    provision.add_argument(
+        "--activation-role",
+        help="role marketing tools log in as: reads the consented audiences only (default "
+        "$C360_POSTGRES_ACTIVATION_ROLE; empty: none)",
+    )
     provision.add_argument("--dsn", help="target database, libpq DSN or URL (default $C360_POSTGRES_DSN)")
     provision.set_defaults(func=cmd_postgres_provision)
     return root

@@ -9,7 +9,7 @@ SCOPE = "unpublished_loads"
 FRESHNESS_DAYS = None  # consent changes follow signups and unsubscribes, not a daily clock
 VOLUME_BAND = 3.0
 VOLUME_DAY = "cast(changed_at as date)"
-CHANNELS = ["email", "sms"]
+CHANNELS = ["email", "sms", "ad_personalisation", "profiling"]  # marketing channels and purposes
 STATUSES = ["granted", "withdrawn"]
 
 TABLE_METRICS = """
@@ -25,7 +25,7 @@ def row_rules() -> list:
         r.not_null("consent_event_id", "The event id is the merge key."),
         r.well_formed_id("consent_event_id"),
         r.not_null("customer_id", "Consent belongs to a customer; an orphan change cannot be honoured."),
-        r.in_set("channel", CHANNELS, "Marketing may only use channels whose consent the warehouse tracks."),
+        r.in_set("channel", CHANNELS, "Only these channels and purposes gate outputs; another could not."),
         r.in_set("status", STATUSES, "Consent is granted or withdrawn; anything else cannot be read as either (GDPR)."),
         r.not_null("changed_at", "The current consent is the latest change; an untimed change cannot be ordered."),
     ]

@@ -76,8 +76,9 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability(
         "consents",
         ("crm_consents",),
-        (),
-        "consent columns of mart_customer_360 false (no recorded marketing consent): no consent events",
+        ("mart_audiences",),
+        "audiences empty (mart_audiences; consent columns and accepts_marketing false: no consent, no marketing): "
+        "no consent events",
     ),
 )
 

@@ -31,6 +31,7 @@ ENV_DEFAULTS: dict[str, str] = {
     "C360_PUBLISH_STORAGE_VERSION": "v1.0.0",  # DuckDB on-disk format of the published file (readable by DuckDB >= 1.0)
     "C360_POSTGRES_DSN": "",  # optional PostgreSQL serving target (libpq DSN or URL); empty = DuckDB file only
     "C360_POSTGRES_READER_ROLE": "bi_reader",  # role that may SELECT the published marts schema and nothing else
+    "C360_POSTGRES_ACTIVATION_ROLE": "",  # optional role of marketing tools: may SELECT the consented audiences only
     "C360_CLV_MARGIN": "0.35",  # gross margin rate applied to predicted spend in the 12-month CLV
     "C360_CLV_MONTHLY_DISCOUNT_RATE": "0.01",  # monthly discount rate of the CLV (about 12.7% a year)
     "C360_ALERT_WEBHOOK_URL": "",  # optional: failed runs POST a JSON alert here (always logged + written to a file)
@@ -97,6 +98,7 @@ class Settings:
     postgres_dsn: str
     crm_postgres_url: str
     postgres_reader_role: str
+    postgres_activation_role: str
     alert_webhook_url: str
     clv_margin: float
     clv_monthly_discount_rate: float
@@ -130,6 +132,7 @@ class Settings:
             postgres_dsn=env.get("C360_POSTGRES_DSN", ""),
             crm_postgres_url=env.get("C360_CRM_POSTGRES_URL", ""),
             postgres_reader_role=value["C360_POSTGRES_READER_ROLE"],
+            postgres_activation_role=value["C360_POSTGRES_ACTIVATION_ROLE"],
             alert_webhook_url=env.get("C360_ALERT_WEBHOOK_URL", ""),
             clv_margin=float(_number(value, "C360_CLV_MARGIN", float)),
             clv_monthly_discount_rate=float(_number(value, "C360_CLV_MONTHLY_DISCOUNT_RATE", float)),

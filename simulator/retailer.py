@@ -58,7 +58,7 @@ def generate(
 def generate_with_truth(
     config: GeneratorConfig, increment: int | None = None, progress: Progress | None = None
 ) -> tuple[dict[str, pa.Table], dict[str, object]]:
-    """Tables plus their truth, in memory: {"identities", "acquisition", "order_attribution" (Arrow tables),
+    """Tables plus their truth, in memory: {"identities", "acquisition", "order_attribution", "consents" (Arrow tables),
     "dirt" (counts in these tables), "parameters"}. For an increment, identities and attribution cover everything
     delivered up to and including it."""
     world = build_world(config, progress)

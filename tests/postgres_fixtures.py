@@ -1,7 +1,7 @@
 """Fixtures for tests against the local PostgreSQL (127.0.0.1:5432, trust auth, superuser `postgres`).
 
 Import them explicitly in a test module (`from tests.postgres_fixtures import pg_target_fixture, ...`); the
-tests request them as `pg_target` and `reader_role`. Every test gets its own
+tests request them as `pg_target`, `reader_role` and `activation_role`. Every test gets its own
 throwaway database; the reader role is unique per test session (roles are cluster-global) and dropped at the end.
 
 A module whose tests need the server says so with `pytestmark = pytest.mark.postgres`: before any test runs, the
@@ -72,14 +72,25 @@ def _admin() -> psycopg2.extensions.connection:
     return conn
 
 
-@pytest.fixture(scope="session", name="reader_role")
-def reader_role_fixture() -> Iterator[str]:
-    """A reader role name unique to this session; dropped at the end (after every test database is gone)."""
-    role = f"bi_reader_{secrets.token_hex(4)}"
+def _session_role(prefix: str) -> Iterator[str]:
+    """A role name unique to this session; dropped at the end (after every test database is gone)."""
+    role = f"{prefix}_{secrets.token_hex(4)}"
     yield role
     with _admin() as conn, conn.cursor() as cur:
         cur.execute(f'drop role if exists "{role}"')
     conn.close()
+
+
+@pytest.fixture(scope="session", name="reader_role")
+def reader_role_fixture() -> Iterator[str]:
+    """The BI reader role of this session."""
+    yield from _session_role("bi_reader")
+
+
+@pytest.fixture(scope="session", name="activation_role")
+def activation_role_fixture() -> Iterator[str]:
+    """The activation (marketing tools) role of this session."""
+    yield from _session_role("activation")
 
 
 @contextmanager

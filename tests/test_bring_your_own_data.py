@@ -226,7 +226,7 @@ OFF = {
     "product catalogue empty": {"dim_product"},
     "support empty": {"fct_support_tickets"},
     "NPS columns": set(),
-    "consent columns": set(),
+    "audiences empty": {"mart_audiences"},
 }
 
 

@@ -35,7 +35,7 @@ def test_xs_seed_7_row_counts_are_pinned(xs_tables: dict[str, pa.Table]) -> None
         "crm_loyalty_events": 949,
         "crm_support_tickets": 85,
         "crm_nps_responses": 166,
-        "crm_consents": 924,
+        "crm_consents": 2_356,
         "ga4_events": 23_263,
         "google_ads_campaign_stats": 714,
         "meta_ads_insights": 595,

@@ -47,6 +47,7 @@ PUBLISHED = {
     "fct_orders",
     "fct_support_tickets",
     "fct_web_sessions",
+    "mart_audiences",
     "mart_channel_clv_cac",
     "mart_clv",
     "mart_clv_summary",

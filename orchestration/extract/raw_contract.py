@@ -162,10 +162,10 @@ RAW_TABLES: tuple[RawTable, ...] = (
         _cols(
             ("consent_event_id", S, True),
             ("customer_id", S, True),
-            ("channel", S, True),  # email | sms
+            ("channel", S, True),  # email | sms | ad_personalisation | profiling (consent purpose/channel)
             ("status", S, True),  # granted | withdrawn
             ("changed_at", T, True),
-            ("source", S),  # signup | preference_centre | unsubscribe_link
+            ("source", S),  # signup | preference_centre | unsubscribe_link | do_not_sell_link
             ("updated_at", T, True),
         ),
     ),

@@ -22,13 +22,24 @@ from orchestration.warehouse import connect_file, duckdb_config
 PUBLISHED_SCHEMA = "marts"
 
 
-def marts_to_publish(manifest_path: Path) -> list[str]:
-    """Every dbt model built into the `marts` schema, read from the manifest (no hand-kept list)."""
+def _published_models(manifest_path: Path) -> list[dict]:
     manifest = json.loads(manifest_path.read_text())
-    return sorted(
-        node["name"]
+    return [
+        node
         for node in manifest["nodes"].values()
         if node["resource_type"] == "model" and node["schema"] == PUBLISHED_SCHEMA
+    ]
+
+
+def marts_to_publish(manifest_path: Path) -> list[str]:
+    """Every dbt model built into the `marts` schema, read from the manifest (no hand-kept list)."""
+    return sorted(node["name"] for node in _published_models(manifest_path))
+
+
+def activation_marts(manifest_path: Path) -> tuple[str, ...]:
+    """The published marts marketing tools may read (`meta: {activation: true}`: consented audiences only)."""
+    return tuple(
+        sorted(node["name"] for node in _published_models(manifest_path) if node["config"]["meta"].get("activation"))
     )
 
 
@@ -54,6 +65,7 @@ def check_summary(instance: dg.DagsterInstance, run_id: str) -> dict[str, object
 
 def definitions(settings: Settings) -> dg.Definitions:
     marts = marts_to_publish(Path(dbt_project().manifest_path))
+    audiences = activation_marts(Path(dbt_project().manifest_path))
 
     @dg.asset(
         key=["published", "marts"],
@@ -90,6 +102,8 @@ def definitions(settings: Settings) -> dg.Definitions:
                 run_id=context.run.run_id,
                 details=details,
                 reader_role=settings.postgres_reader_role,
+                activation_role=settings.postgres_activation_role,
+                activation_tables=audiences,
             )
             context.log.info(f"published {len(pg.tables)} tables to postgres schema {pg.schema}")
             metadata["postgres_schema"] = dg.MetadataValue.text(pg.schema)

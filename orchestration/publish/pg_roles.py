@@ -1,4 +1,9 @@
-"""The BI reader role on the PostgreSQL serving target: provisioned once, granted each new marts schema on publish.
+"""The serving roles on the PostgreSQL target: provisioned once, granted each new marts schema on publish.
+
+Two roles: the BI reader (`bi_reader`) reads every mart; the optional activation role (what marketing tools log in
+as, `C360_POSTGRES_ACTIVATION_ROLE`) reads only the consented audience tables (dbt models with `meta: {activation:
+true}`, today mart_audiences), never the analytics marts that hold non-consenting customers (README "Privacy").
+Both are provisioned the same way; they differ only in what each publish grants them.
 
 `provision_reader_role` is the one-time, explicit setup (`c360 postgres provision --reader-role bi_reader`): it
 creates the role LOGIN without a password if missing (enough with local trust auth; production sets a password or
@@ -12,6 +17,8 @@ Temporary tables stay allowed through PUBLIC's default TEMPORARY privilege: they
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import psycopg2
 from psycopg2 import sql
 from psycopg2.extensions import connection as PgConnection
@@ -20,7 +27,35 @@ from orchestration.publish.pg_names import check_identifier
 
 
 class ReaderRoleMissing(RuntimeError):
-    """Publishing needs the reader role provisioned first."""
+    """Publishing needs the reader (and, if configured, the activation) role provisioned first."""
+
+
+@dataclass(frozen=True)
+class ServingRoles:
+    """Who may read a newly swapped-in schema: `reader` every table, `activation` (optional) only
+    `activation_tables`."""
+
+    reader: str
+    activation: str = ""
+    activation_tables: tuple[str, ...] = ()
+
+    def validate(self, published: list[str]) -> None:
+        """Refuse, before any side effect, an activation role without published audience tables to read."""
+        check_identifier(self.reader, "reader role")
+        if not self.activation:
+            return
+        check_identifier(self.activation, "activation role")
+        unpublished = sorted(set(self.activation_tables) - set(published))
+        if not self.activation_tables or unpublished:
+            raise ValueError(
+                f"activation role {self.activation!r} needs published audience tables to read, got "
+                f"{sorted(self.activation_tables)} (not published: {unpublished})"
+            )
+
+    def grant(self, conn: PgConnection, schema: str) -> None:
+        grant_reader_access(conn, self.reader, schema)
+        if self.activation:
+            grant_activation_access(conn, self.activation, schema, self.activation_tables)
 
 
 def provision_reader_role(dsn: str, role: str) -> None:
@@ -53,19 +88,36 @@ def provision_reader_role(dsn: str, role: str) -> None:
 
 def grant_reader_access(conn: PgConnection, role: str, schema: str) -> None:
     """USAGE on `schema` and SELECT on its tables, in the caller's transaction (the swap). The role must exist."""
-    check_identifier(role, "reader role")
     check_identifier(schema, "schema")
     with conn.cursor() as cur:
-        if _role_flags(cur, role) is None:
-            raise ReaderRoleMissing(
-                f"reader role {role!r} does not exist: run `c360 postgres provision --reader-role {role}` once "
-                "against this database"
-            )
+        _require_role(cur, role, "reader")
         cur.execute(sql.SQL("grant usage on schema {} to {}").format(sql.Identifier(schema), sql.Identifier(role)))
         cur.execute(
             sql.SQL("grant select on all tables in schema {} to {}").format(
                 sql.Identifier(schema), sql.Identifier(role)
             )
+        )
+
+
+def grant_activation_access(conn: PgConnection, role: str, schema: str, tables: tuple[str, ...]) -> None:
+    """USAGE on `schema` and SELECT on `tables` only (the audiences), in the caller's transaction (the swap)."""
+    check_identifier(schema, "schema")
+    with conn.cursor() as cur:
+        _require_role(cur, role, "activation")
+        cur.execute(sql.SQL("grant usage on schema {} to {}").format(sql.Identifier(schema), sql.Identifier(role)))
+        for table in tables:
+            check_identifier(table, "activation table")
+            cur.execute(
+                sql.SQL("grant select on table {} to {}").format(sql.Identifier(schema, table), sql.Identifier(role))
+            )
+
+
+def _require_role(cur, role: str, kind: str) -> None:
+    check_identifier(role, f"{kind} role")
+    if _role_flags(cur, role) is None:
+        raise ReaderRoleMissing(
+            f"{kind} role {role!r} does not exist: run `c360 postgres provision --{kind}-role {role}` once "
+            "against this database"
         )
 
 

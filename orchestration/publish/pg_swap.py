@@ -15,7 +15,7 @@ from psycopg2.extensions import connection as PgConnection
 from psycopg2.extensions import cursor as PgCursor
 
 from orchestration.publish.pg_names import BUILD_INFIX, OLD_INFIX
-from orchestration.publish.pg_roles import grant_reader_access
+from orchestration.publish.pg_roles import ServingRoles
 
 
 class PublishLockTimeout(RuntimeError):
@@ -60,11 +60,12 @@ def swap(
     schema: str,
     build_schema: str,
     old_schema: str,
-    reader_role: str,
+    roles: ServingRoles,
     lock_timeout_s: float,
     swap_timeout_s: float,
 ) -> tuple[str | None, int]:
-    """Lock the live tables, rename live -> old and build -> live, grant, commit. Returns (old name or None, attempts).
+    """Lock the live tables, rename live -> old and build -> live, grant `roles`, commit. Returns (old name or
+    None, attempts).
 
     On failure to lock within `swap_timeout_s` the whole transaction (build included) is rolled back.
     """
@@ -96,7 +97,7 @@ def swap(
         cur.execute(
             sql.SQL("alter schema {} rename to {}").format(sql.Identifier(build_schema), sql.Identifier(schema))
         )
-        grant_reader_access(conn, reader_role, schema)
+        roles.grant(conn, schema)
     conn.commit()
     return (old_schema if live_exists else None), attempts
 

@@ -57,7 +57,7 @@ The reader role is set up once by `c360 postgres provision` (pg_roles.py); each 
 schema inside the swap transaction, and fails naming that command if the role does not exist.
 
 One job per module: pg_names.py (identifiers), pg_copy.py (plan + COPY), pg_swap.py (locks, rename, drop),
-pg_roles.py (the reader role); this module runs them in order.
+pg_roles.py (the reader and activation roles); this module runs them in order.
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ import psycopg2
 
 from orchestration.publish.pg_copy import build_schema, plan_tables
 from orchestration.publish.pg_names import BUILD_INFIX, OLD_INFIX, short_id, validate_request
+from orchestration.publish.pg_roles import ServingRoles
 from orchestration.publish.pg_swap import acquire_publish_lock, drop_leftovers, drop_schema, swap
 from orchestration.warehouse import connect_file
 
@@ -95,6 +96,8 @@ def publish_to_postgres(
     schema: str = "marts",
     reader_role: str = "bi_reader",
     *,
+    activation_role: str = "",
+    activation_tables: tuple[str, ...] = (),
     lock_timeout_s: float = 0.5,
     swap_timeout_s: float = 30.0,
     batch_rows: int = 100_000,
@@ -102,9 +105,12 @@ def publish_to_postgres(
     """Copy `tables` ([(duckdb schema, table)]) from the build warehouse into Postgres `schema`, swapped atomically.
 
     `lock_timeout_s` bounds how long readers can be stalled behind one swap attempt; `swap_timeout_s` bounds how long
-    we keep retrying before raising `PublishLockTimeout` (live schema untouched).
+    we keep retrying before raising `PublishLockTimeout` (live schema untouched). `activation_role`, if set, may
+    read only `activation_tables` (a subset of `tables`); `reader_role` reads them all.
     """
+    roles = ServingRoles(reader_role, activation_role, activation_tables)
     validate_request(tables, schema, reader_role)
+    roles.validate([table for _, table in tables])
     plans = plan_tables(warehouse_path, tables)
     suffix = short_id(run_id)
     build_name = f"{schema}{BUILD_INFIX}{suffix}"
@@ -117,7 +123,7 @@ def publish_to_postgres(
         drop_leftovers(conn, schema, lock_timeout_s)
         with connect_file(warehouse_path, read_only=True) as duck:
             row_counts = build_schema(conn, duck, plans, build_name, run_id, details, batch_rows)
-        renamed_to, attempts = swap(conn, schema, build_name, old_schema, reader_role, lock_timeout_s, swap_timeout_s)
+        renamed_to, attempts = swap(conn, schema, build_name, old_schema, roles, lock_timeout_s, swap_timeout_s)
         fate = "none" if renamed_to is None else drop_schema(conn, renamed_to, swap_timeout_s)
     finally:
         conn.close()  # an uncommitted build/swap is rolled back by the server

@@ -2,8 +2,9 @@
 
 Tickets follow orders (delivery, returns, product questions): created, first answered (status pending), solved
 (with a CSAT rating 1-5 for some). Each status change re-delivers the ticket. NPS answers come from post-purchase
-and relationship surveys. Consent is an event log per customer and channel: granted at signup for some, later
-withdrawn and sometimes granted again.
+and relationship surveys. Consent is an event log per customer record and consent channel (email and SMS marketing,
+ad personalisation, i.e. the CCPA "do not sell or share" opt-out when withdrawn, and profiling): granted at signup
+for some, later withdrawn and sometimes granted again. A record without events never granted anything.
 """
 
 from __future__ import annotations
@@ -28,10 +29,15 @@ CSAT_WEIGHTS = np.array([0.08, 0.07, 0.15, 0.30, 0.40])  # scores 1..5
 NPS_POST_PURCHASE_RATE = 0.15  # of orders
 NPS_RELATIONSHIP_RATE = 0.10  # of customers, 90 days after signup
 NPS_WEIGHTS = np.array([2, 1, 1, 2, 2, 4, 6, 10, 18, 24, 30], dtype=float)  # scores 0..10
-SMS_OPTIN_AT_SIGNUP = 0.2
+# Consent channels in the order of the chains below; email opt-in at signup is the person's own (People.email_optin).
+CONSENT_CHANNELS = ["email", "sms", "ad_personalisation", "profiling"]
+OPTIN_AT_SIGNUP = {"sms": 0.2, "ad_personalisation": 0.6, "profiling": 0.7}  # cookie/consent banner at signup
 LATER_OPTIN = 0.15
 TOGGLE_PROBABILITY = 0.3
-CONSENT_SOURCES = ["signup", "preference_centre", "unsubscribe_link"]
+CONSENT_SOURCES = ["signup", "preference_centre", "unsubscribe_link", "do_not_sell_link"]
+# Where a withdrawal is made, per channel: marketing via the message's unsubscribe link, sale/share via the site's
+# "Do Not Sell or Share My Personal Information" link (CCPA), profiling via the preference centre (GDPR objection).
+WITHDRAWAL_SOURCE = np.array([2, 2, 3, 1])
 
 
 def tickets(config: GeneratorConfig, orders: Orders, customer_ids: pa.Array, t0_us: int) -> Versioned:
@@ -108,31 +114,30 @@ def nps(config: GeneratorConfig, people: People, orders: Orders, customer_ids: p
 
 
 def consents(config: GeneratorConfig, people: People, customer_ids: pa.Array, t0_us: int) -> Versioned:
-    """Per customer record and channel (email, sms) an alternating granted/withdrawn chain of up to 4 events."""
+    """Per customer record and consent channel an alternating granted/withdrawn chain of up to 4 events."""
     g = rng(config.seed, 8)
     records = people.records
     real = np.flatnonzero(records.kind < 2)
     person = records.person[real]
-    m = len(real)
-    chain_record = np.concatenate([real, real])
-    chain_channel = np.concatenate([np.zeros(m, np.int64), np.ones(m, np.int64)])
+    m, c = len(real), len(CONSENT_CHANNELS)
+    chain_record = np.tile(real, c)
+    chain_channel = np.repeat(np.arange(c), m)
     at_signup = np.concatenate(
-        [people.email_optin[person] & (records.kind[real] == 0), g.random(m) < SMS_OPTIN_AT_SIGNUP]
+        [people.email_optin[person] & (records.kind[real] == 0)]
+        + [g.random(m) < OPTIN_AT_SIGNUP[name] for name in CONSENT_CHANNELS[1:]]
     )
     signup = records.signup_day[chain_record]
-    first = np.where(at_signup, signup, signup + g.exponential(120, 2 * m))
-    starts = at_signup | (g.random(2 * m) < LATER_OPTIN)
+    first = np.where(at_signup, signup, signup + g.exponential(120, c * m))
+    starts = at_signup | (g.random(c * m) < LATER_OPTIN)
     # Up to 3 later toggles, each with TOGGLE_PROBABILITY, as long as the previous one happened.
-    toggles = np.minimum(g.geometric(1 - TOGGLE_PROBABILITY, 2 * m) - 1, 3)
+    toggles = np.minimum(g.geometric(1 - TOGGLE_PROBABILITY, c * m) - 1, 3)
     length = np.where(starts, 1 + toggles, 0)
-    chain = np.repeat(np.arange(2 * m), length)
+    chain = np.repeat(np.arange(c * m), length)
     k = np.arange(len(chain)) - np.repeat(np.cumsum(length) - length, length)
     gaps = np.where(k == 0, 0.0, g.exponential(200, len(chain)))
     day = first[chain] + group_cumsum(gaps, length)
     status = k % 2  # 0 granted, 1 withdrawn
-    source = np.where(
-        (k == 0) & at_signup[chain], 0, np.where(status == 1, np.where(chain_channel[chain] == 0, 2, 1), 1)
-    )
+    source = np.where((k == 0) & at_signup[chain], 0, np.where(status == 1, WITHDRAWAL_SOURCE[chain_channel[chain]], 1))
     keep = day < config.universe_days
     chain, day, status, source = chain[keep], day[keep], status[keep], source[keep]
     sort = np.lexsort((chain, day))
@@ -142,7 +147,7 @@ def consents(config: GeneratorConfig, people: People, customer_ids: pa.Array, t0
         {
             "consent_event_id": np.char.add("CE", np.char.zfill(np.arange(1, n + 1).astype(str), 8)),
             "customer_id": customer_ids.take(pa.array(chain_record[chain])),
-            "channel": pa.array(["email", "sms"]).take(pa.array(chain_channel[chain])),
+            "channel": pa.array(CONSENT_CHANNELS).take(pa.array(chain_channel[chain])),
             "status": pa.array(["granted", "withdrawn"]).take(pa.array(status)),
             "changed_at": seconds(t0_us, day),
             "source": pa.array(CONSENT_SOURCES).take(pa.array(source)),

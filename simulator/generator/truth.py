@@ -123,6 +123,36 @@ def order_attribution(world: World, delivery: Delivery) -> pa.Table:
     )
 
 
+def consents(world: World, delivery: Delivery) -> pa.Table:
+    """Each person's current consent per channel: the latest delivered event over all of the person's CRM records
+    (a person acts on whichever record; their latest word stands), a withdrawal winning a tie. Persons and channels
+    without any event are absent: they never consented."""
+    events = delivery.tables["crm_consents"]
+    if events.num_rows == 0:
+        return pa.table(
+            {
+                "person_id": pa.array([], pa.string()),
+                "channel": pa.array([], pa.string()),
+                "status": pa.array([], pa.string()),
+            }
+        )
+    row = pc.cast(pc.utf8_slice_codeunits(events["customer_id"], 1), pa.int64()).to_numpy() - 1
+    person = world.people.records.person[row]
+    channel = events["channel"].to_numpy(zero_copy_only=False).astype(str)
+    withdrawn = (events["status"].to_numpy(zero_copy_only=False) == "withdrawn").astype(np.int8)
+    at = pc.cast(events["changed_at"], pa.int64()).to_numpy()
+    order = np.lexsort((withdrawn, at, channel, person))
+    person, channel, withdrawn = person[order], channel[order], withdrawn[order]
+    last = np.concatenate([(person[1:] != person[:-1]) | (channel[1:] != channel[:-1]), [True]])
+    return pa.table(
+        {
+            "person_id": person_ids(person[last]),
+            "channel": pa.array(channel[last]),
+            "status": pa.array(np.where(withdrawn[last] == 1, "withdrawn", "granted")),
+        }
+    )
+
+
 def dirt(world: World, delivery: Delivery) -> dict[str, int]:
     """Exact counts of each kind of injected dirt in this delivery's rows."""
     records = world.people.records
@@ -196,19 +226,20 @@ def truth_tables(world: World, delivery: Delivery, cumulative: Delivery) -> dict
         "identities": ident,
         "acquisition": acquisition(world, people),
         "order_attribution": order_attribution(world, cumulative),
+        "consents": consents(world, cumulative),
         "dirt": dirt(world, delivery),
     }
 
 
 def write_truth(truth: dict[str, object], parameters_: dict[str, object], out_dir: Path) -> Path:
-    """Write `<out_dir>/_truth/`: three Parquet files and two JSON files, each replaced atomically."""
+    """Write `<out_dir>/_truth/`: four Parquet files and two JSON files, each replaced atomically."""
     target = out_dir / TRUTH_DIR
     target.mkdir(parents=True, exist_ok=True)
     files: dict[str, bytes | pa.Table] = {
         "parameters.json": json.dumps(parameters_, indent=2, sort_keys=True).encode(),
         "dirt.json": json.dumps(truth["dirt"], indent=2, sort_keys=True).encode(),
     }
-    for name in ("identities", "acquisition", "order_attribution"):
+    for name in ("identities", "acquisition", "order_attribution", "consents"):
         files[f"{name}.parquet"] = truth[name]
     for name, content in files.items():
         tmp = target / f".{name}.tmp"

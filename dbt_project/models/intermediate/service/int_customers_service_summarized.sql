@@ -1,6 +1,5 @@
-{# One row per resolved customer with any support ticket, NPS answer or consent event on or before the as-of date:
-   support volume and speed, the latest NPS answer, and the current email / sms consent (the latest consent event
-   per channel across the customer's merged CRM records; no event means never granted). #}
+{# One row per resolved customer with any support ticket or NPS answer on or before the as-of date: support volume
+   and speed, and the latest NPS answer. (Consent is its own model: int_consents_summarized_to_customers.) #}
 with
 
 tickets as (
@@ -28,17 +27,6 @@ nps_responses as (
 
 ),
 
-consents as (
-
-    select
-        customers_resolved.customer_key,
-        consents.*
-    from {{ ref('stg_crm__consents') }} as consents
-    inner join customers_resolved on consents.customer_id = customers_resolved.customer_id
-    where {{ reporting_date('consents.changed_at') }} <= {{ as_of_date() }}
-
-),
-
 support_summarized as (
 
     select
@@ -60,30 +48,11 @@ latest_nps as (
 
 ),
 
-latest_consents as (
-
-    {{ deduplicated('consents', ['customer_key', 'consent_channel'], 'changed_at desc, consent_event_id desc') }}
-
-),
-
-current_consents as (
-
-    select
-        customer_key,
-        bool_or(consent_channel = 'email' and consent_status = 'granted') as has_email_consent,
-        bool_or(consent_channel = 'sms' and consent_status = 'granted') as has_sms_consent
-    from latest_consents
-    group by customer_key
-
-),
-
 customer_keys as (
 
     select customer_key from support_summarized
     union
     select customer_key from latest_nps
-    union
-    select customer_key from current_consents
 
 ),
 
@@ -97,13 +66,10 @@ final as (
         support_summarized.median_first_response_hours,
         latest_nps.nps_score as latest_nps_score,
         latest_nps.nps_category as latest_nps_category,
-        {{ reporting_date('latest_nps.responded_at') }} as latest_nps_date,
-        coalesce(current_consents.has_email_consent, false) as has_email_consent,
-        coalesce(current_consents.has_sms_consent, false) as has_sms_consent
+        {{ reporting_date('latest_nps.responded_at') }} as latest_nps_date
     from customer_keys
     left join support_summarized on customer_keys.customer_key = support_summarized.customer_key
     left join latest_nps on customer_keys.customer_key = latest_nps.customer_key
-    left join current_consents on customer_keys.customer_key = current_consents.customer_key
 
 )
 

@@ -15,6 +15,12 @@ customers_resolved as (
 
 ),
 
+consents as (
+
+    select * from {{ ref('int_consents_summarized_to_customers') }}
+
+),
+
 records as (
 
     select
@@ -33,8 +39,7 @@ merged as (
         count(*) as crm_record_count,
         min(signed_up_at) as signed_up_at,
         max(updated_at) as updated_at,
-        bool_and(is_test_account) as is_test_account,
-        bool_or(accepts_marketing) as accepts_marketing
+        bool_and(is_test_account) as is_test_account
     from records
     group by customer_key
 
@@ -54,14 +59,17 @@ final as (
             'coalesce(primary_record.acquisition_source, ' ~ unknown_channel() ~ ')',
             'coalesce(primary_record.acquisition_medium, ' ~ unknown_channel() ~ ')'
         ) }} as acquisition_channel_key,
-        merged.accepts_marketing,
+        {# Consent, not the CRM's signup checkbox (consent_rules); the model has a row for every customer here. #}
+        consents.has_email_consent or consents.has_sms_consent as accepts_marketing,
         merged.signed_up_at,
         {{ reporting_date('merged.signed_up_at') }} as signup_date,
-        merged.updated_at
+        {# A consent change is a change of the customer: the SCD2 snapshot then keeps accepts_marketing's history. #}
+        greatest(merged.updated_at, consents.consent_updated_at) as updated_at
     from merged
     inner join records as primary_record
         on merged.customer_key = primary_record.customer_key
         and primary_record.is_primary_record
+    left join consents on merged.customer_key = consents.customer_key
     where not merged.is_test_account
 
 )

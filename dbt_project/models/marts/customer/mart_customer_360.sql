@@ -1,6 +1,7 @@
 {# One row per resolved customer: identity-merged CRM records, orders, revenue, acquisition, web engagement
    (anonymous sessions stitched once the device logged in), loyalty, RFM, lifecycle stage, CLV, support, NPS and
-   current marketing consent. No raw PII. #}
+   current consent per channel and purpose (int_consents_summarized_to_customers). No raw PII. Analytics over every
+   customer (aggregate_reporting_rule): marketing tools read mart_audiences, never this table. #}
 with
 
 customers as (
@@ -55,6 +56,12 @@ clv as (
 service as (
 
     select * from {{ ref('int_customers_service_summarized') }}
+
+),
+
+consents as (
+
+    select * from {{ ref('int_consents_summarized_to_customers') }}
 
 ),
 
@@ -154,8 +161,13 @@ final as (
         service.latest_nps_score,
         service.latest_nps_category,
         service.latest_nps_date,
-        coalesce(service.has_email_consent, false) as has_email_consent,
-        coalesce(service.has_sms_consent, false) as has_sms_consent
+        {# The consent model has a row, defaults applied, for every customer here (the not_null tests hold it). #}
+        consents.has_email_consent,
+        consents.has_sms_consent,
+        consents.has_ad_personalisation_consent,
+        consents.has_profiling_consent,
+        consents.has_opted_out_of_sale_or_share,
+        consents.consent_updated_at
     from customers
     left join customer_orders on customers.customer_key = customer_orders.customer_key
     left join sessions_summarized on customers.customer_key = sessions_summarized.customer_key
@@ -166,6 +178,7 @@ final as (
     left join rfm on customers.customer_key = rfm.customer_key
     left join clv on customers.customer_key = clv.customer_key
     left join service on customers.customer_key = service.customer_key
+    left join consents on customers.customer_key = consents.customer_key
 
 )
 
