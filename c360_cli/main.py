@@ -21,6 +21,7 @@ from orchestration.extract.ledger import discard_load
 from orchestration.freshness import published_freshness
 from orchestration.preflight import preflight_problem
 from orchestration.publish.pg_roles import provision_reader_role
+from orchestration.publish.postgres_serving import served_run
 from orchestration.publish.publisher import PUBLISH_LOG, RollbackError, published_tables, rollback
 from orchestration.recovery import sweep
 from orchestration.redact import redact
@@ -58,7 +59,14 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 def failure_block(outcome: RunOutcome, handled: Handled, log_path: Path | None) -> str:
     """What a failed run prints: what failed, the original error text, where the full report and log are."""
     failed_checks = [c for c in outcome.checks if not c.passed]
-    lines = [f"c360 run {outcome.run_id} FAILED: nothing was published; BI keeps reading the previous marts"]
+    if outcome.published:
+        stale = " and ".join(outcome.stale_serving_targets) or "a serving copy"
+        lines = [
+            f"c360 run {outcome.run_id} FAILED after publishing the DuckDB marts: {stale} still serves the previous "
+            "run's marts (stale until a run publishes there again)"
+        ]
+    else:
+        lines = [f"c360 run {outcome.run_id} FAILED: nothing was published; BI keeps reading the previous marts"]
     for step in outcome.failed_steps:
         error = outcome.step_errors.get(step, "(no error recorded)")
         text = error.splitlines()
@@ -139,15 +147,35 @@ def cmd_publish_status(args: argparse.Namespace, settings: Settings) -> int:
     for table, rows in published_tables(path).items():
         print(f"  {table:<32} {rows:>10,}")
     with connect_published(path) as con:
-        for run_id, published_at in con.execute(f"select run_id, published_at from {PUBLISH_LOG}").fetchall():
-            print(f"published by run {run_id} at {published_at}")
+        run_id, published_at = con.execute(f"select run_id, published_at from {PUBLISH_LOG}").fetchall()[0]
+    print(f"published by run {run_id} at {published_at}")
     freshness = published_freshness(settings)
     print(f"freshness: {freshness.describe()}")
     problem = freshness.problem()
+    if settings.postgres_dsn:
+        problem = _postgres_status(settings.postgres_dsn, run_id) or problem
     if problem:
         print(f"c360: {problem}", file=sys.stderr)
         return 1
     return 0
+
+
+def _postgres_status(dsn: str, file_run_id: str) -> str | None:
+    """Print which run the PostgreSQL copy serves; the problem if it is stale or unreachable."""
+    try:
+        served = served_run(dsn)
+    except psycopg2.Error as exc:
+        print(f"postgres serving: unreachable ({redact(str(exc).strip().splitlines()[0])})")
+        return "the PostgreSQL serving target is unreachable; it keeps its last marts until a run publishes there"
+    if served is None:
+        print("postgres serving: nothing published yet")
+        return "nothing is published to PostgreSQL yet; the next successful run publishes there"
+    pg_run_id, pg_published_at = served
+    if pg_run_id == file_run_id:
+        print(f"postgres serving: run {pg_run_id} (same as the file)")
+        return None
+    print(f"postgres serving: STALE, run {pg_run_id} published at {pg_published_at}")
+    return f"PostgreSQL serves run {pg_run_id}, the file run {file_run_id}: the next successful run catches it up"
 
 
 def cmd_discard_load(args: argparse.Namespace, settings: Settings) -> int:

@@ -105,7 +105,8 @@ def _cause_line(alert: dict) -> str:
 def _summary(outcome: RunOutcome) -> str:
     passed = sum(c.passed for c in outcome.checks)
     state = "published" if outcome.published else "NOT published"
-    return f"{passed}/{len(outcome.checks)} checks passed; {state}"
+    stale = "".join(f"; {name} serving stale" for name in outcome.stale_serving_targets)
+    return f"{passed}/{len(outcome.checks)} checks passed; {state}{stale}"
 
 
 def _post(url: str, payload: dict) -> int | None:

@@ -26,9 +26,15 @@ class PreflightError(RuntimeError):
     """What a run needs is missing. The message is one line: the problem, then the fix."""
 
 
-def preflight_problem(settings: Settings) -> str | None:
-    """The first problem that would stop a run, as one line with its fix; None when the run may start."""
-    for check in (_disk, _landing, _crm_source, _serving_target):
+def preflight_problem(settings: Settings, *, serving: bool = True) -> str | None:
+    """The first problem that would stop a run, as one line with its fix; None when the run may start.
+
+    `serving=False` leaves out the PostgreSQL serving target: the scheduled job checks it separately and only warns,
+    because a serving outage must not stop the DuckDB file from being published (the targets fail independently).
+    `c360 run`, with an operator at the terminal, keeps it blocking: a wrong DSN is fixed in seconds.
+    """
+    checks = (_disk, _landing, _crm_source, serving_target_problem) if serving else (_disk, _landing, _crm_source)
+    for check in checks:
         problem = check(settings)
         if problem:
             return redact(problem)
@@ -102,7 +108,8 @@ def _crm_source(settings: Settings) -> str | None:
     return None
 
 
-def _serving_target(settings: Settings) -> str | None:
+def serving_target_problem(settings: Settings) -> str | None:
+    """The PostgreSQL serving target does not connect (None when unset or reachable)."""
     if not settings.postgres_dsn:
         return None
     error = _connects(settings.postgres_dsn)

@@ -133,6 +133,8 @@ def render(settings: Settings, outcome: RunOutcome) -> str:
         if not platforms:
             lines.append("  (none: no ad platform delivered)")
         lines.append(f"published marts: {settings.published_path} (open read-only)")
+        for target in outcome.stale_serving_targets:
+            lines.append(f"{target} serving STALE: it keeps the previous run's marts until a run publishes there again")
     elif settings.published_path.exists():
         lines.append(f"NOT published; BI keeps reading the previous file: {settings.published_path}")
     else:

@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from dagster._utils.error import SerializableErrorInfo
 
 
+#: step key of each optional serving copy -> its name in reports and alerts (orchestration/publish/assets.py)
+SERVING_COPY_STEPS = {"published__postgres": "PostgreSQL"}
+
+
 @dataclass(frozen=True)
 class CheckSummary:
     asset: str
@@ -38,7 +42,13 @@ class RunOutcome:
 
     @property
     def published(self) -> bool:
+        """The DuckDB file, the product's own target, was replaced by this run's checked marts."""
         return "published/marts" in self.materialized
+
+    @property
+    def stale_serving_targets(self) -> list[str]:
+        """Serving copies whose publish failed this run: each keeps serving the previous run's complete marts."""
+        return [name for step, name in SERVING_COPY_STEPS.items() if step in self.failed_steps]
 
 
 def outcome_from_events(run_id: str, success: bool, events: Iterable[dg.DagsterEvent]) -> RunOutcome:

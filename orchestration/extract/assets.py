@@ -17,7 +17,7 @@ from orchestration.extract.landing_files import delivered_files, record_files
 from orchestration.extract.ledger import record_load
 from orchestration.extract.quarantine import record_quarantine
 from orchestration.extract.raw_contract import RAW_SOURCES, tables_of
-from orchestration.preflight import preflight_problem
+from orchestration.preflight import preflight_problem, serving_target_problem
 from orchestration.retries import transient_only
 
 RAW_SCHEMA = "raw"
@@ -56,9 +56,12 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
     @transient_only  # a lock or connection error is retried (the job's retry policy); a data error is final
     def _assets(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
         ensure_data_dir(settings)  # private umask before dlt creates anything
-        preflight = preflight_problem(settings)
+        preflight = preflight_problem(settings, serving=False)
         if preflight:  # a scheduled run fails here in seconds, with the same line `c360 run` prints before starting
             raise dg.Failure(description=f"preflight: {preflight}", allow_retries=False)
+        serving = serving_target_problem(settings)
+        if serving:  # the DuckDB file is still published; the Postgres step fails on its own (and alerts) if still down
+            context.log.warning(f"preflight: {serving}")
         now = datetime.now(UTC)
         load_id = new_load_id(now)
         problems = delivery_problems(settings)

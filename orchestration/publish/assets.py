@@ -1,4 +1,12 @@
-"""The publish asset: downstream of every mart (and so of every gate); it alone replaces what BI reads."""
+"""The publish assets: downstream of every mart (and so of every gate); they alone replace what BI reads.
+
+Two serving targets, failing independently: the DuckDB file (`published/marts`) is the product's own and is
+published first; the optional PostgreSQL schema (`published/postgres`) is a copy of that same checked build. If
+Postgres is down, the file is still published, the Postgres step fails (the run is alerted with the cause) and
+Postgres keeps serving its previous complete marts, stale, until the next run publishes there again: every run
+copies the whole build, so one good run catches it up. Consistency rule: each target always serves one complete,
+checked run; Postgres may lag the file by whole runs, never hold a mix.
+"""
 
 import json
 from datetime import UTC, datetime
@@ -12,12 +20,12 @@ from orchestration.data_dir import enforce_permissions, ensure_data_dir
 from orchestration.extract.ledger import mark_published
 from orchestration.extract.raw_contract import RAW_TABLES
 from orchestration.publish.postgres_serving import publish_to_postgres
-from orchestration.publish.publisher import publish
+from orchestration.publish.publisher import PUBLISH_LOG, publish
 from orchestration.publish.retention import prune_landing, prune_published_copies, prune_quarantine
 from orchestration.retries import retry_only_transient
 from orchestration.run_outcome import outcome_from_events
 from orchestration.transform.project import dbt_project
-from orchestration.warehouse import connect_file, duckdb_config
+from orchestration.warehouse import connect_file, connect_published, duckdb_config
 
 PUBLISHED_SCHEMA = "marts"
 
@@ -79,7 +87,7 @@ def definitions(settings: Settings) -> dg.Definitions:
         "after every upstream gate passed in this run.",
     )
     def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        with retry_only_transient():  # a lock (a reader holding the file) or a Postgres outage is retried
+        with retry_only_transient():  # a lock (a reader holding the file) is retried
             return _publish(context)
 
     def _publish(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
@@ -92,22 +100,6 @@ def definitions(settings: Settings) -> dg.Definitions:
             "data_interval": data_interval(settings.warehouse_path),
             "checks": check_summary(context.instance, context.run.run_id),
         }
-        metadata: dict[str, dg.MetadataValue] = {}
-        if settings.postgres_dsn:
-            # Postgres first: if the remote swap fails, neither target changed (the local file swap rarely fails).
-            pg = publish_to_postgres(
-                settings.warehouse_path,
-                tables,
-                settings.postgres_dsn,
-                run_id=context.run.run_id,
-                details=details,
-                reader_role=settings.postgres_reader_role,
-                activation_role=settings.postgres_activation_role,
-                activation_tables=audiences,
-            )
-            context.log.info(f"published {len(pg.tables)} tables to postgres schema {pg.schema}")
-            metadata["postgres_schema"] = dg.MetadataValue.text(pg.schema)
-            metadata["postgres_swap_attempts"] = dg.MetadataValue.int(pg.swap_attempts)
         result = publish(
             warehouse_path=settings.warehouse_path,
             published_path=settings.published_path,
@@ -121,7 +113,6 @@ def definitions(settings: Settings) -> dg.Definitions:
         loads = mark_published(settings.warehouse_path, datetime.now(UTC))
         return dg.MaterializeResult(
             metadata={
-                **metadata,
                 "path": dg.MetadataValue.path(str(result.path)),
                 "row_counts": dg.MetadataValue.json(result.tables),
                 "previous_version": dg.MetadataValue.text(str(result.previous_version or "")),
@@ -175,4 +166,46 @@ def definitions(settings: Settings) -> dg.Definitions:
             }
         )
 
-    return dg.Definitions(assets=[published_marts, retention])
+    assets = [published_marts, retention]
+    if settings.postgres_dsn:
+        assets.append(_postgres_serving_asset(settings, marts, audiences, published_marts))
+    return dg.Definitions(assets=assets)
+
+
+def _postgres_serving_asset(
+    settings: Settings, marts: list[str], audiences: list[str], published_marts: dg.AssetsDefinition
+) -> dg.AssetsDefinition:
+    """The PostgreSQL copy of the run's checked marts; only defined when C360_POSTGRES_DSN is set."""
+
+    @dg.asset(
+        key=["published", "postgres"],
+        deps=[published_marts],
+        group_name="publish",
+        kinds={"postgres"},
+        description="The same checked marts as the DuckDB file, swapped into the PostgreSQL `marts` schema. Fails on "
+        "its own: an outage leaves the file published and Postgres serving its previous run until the next run.",
+    )
+    def published_postgres(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        with connect_published(settings.published_path) as con:
+            (details,) = con.execute(f"select details from {PUBLISH_LOG}").fetchall()[0]
+        with retry_only_transient():  # a connection drop or a lock is retried within the budget
+            pg = publish_to_postgres(
+                settings.warehouse_path,
+                [(PUBLISHED_SCHEMA, name) for name in marts],
+                settings.postgres_dsn,
+                run_id=context.run.run_id,
+                details=json.loads(details),
+                reader_role=settings.postgres_reader_role,
+                activation_role=settings.postgres_activation_role,
+                activation_tables=audiences,
+            )
+        context.log.info(f"published {len(pg.tables)} tables to postgres schema {pg.schema}")
+        return dg.MaterializeResult(
+            metadata={
+                "postgres_schema": dg.MetadataValue.text(pg.schema),
+                "postgres_swap_attempts": dg.MetadataValue.int(pg.swap_attempts),
+                "row_counts": dg.MetadataValue.json(pg.tables),
+            }
+        )
+
+    return published_postgres

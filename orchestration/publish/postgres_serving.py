@@ -63,12 +63,14 @@ pg_roles.py (the reader and activation roles); this module runs them in order.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import psycopg2
+from psycopg2 import sql
 
 from orchestration.publish.pg_copy import build_schema, plan_tables
-from orchestration.publish.pg_names import BUILD_INFIX, OLD_INFIX, short_id, validate_request
+from orchestration.publish.pg_names import BUILD_INFIX, OLD_INFIX, PUBLISH_LOG, short_id, validate_request
 from orchestration.publish.pg_roles import ServingRoles
 from orchestration.publish.pg_swap import acquire_publish_lock, drop_leftovers, drop_schema, swap
 from orchestration.warehouse import connect_file
@@ -135,3 +137,19 @@ def publish_to_postgres(
         previous_fate=fate,
         swap_attempts=attempts,
     )
+
+
+def served_run(dsn: str, schema: str = "marts", connect_timeout_s: int = 3) -> tuple[str, datetime] | None:
+    """The run whose marts PostgreSQL serves now and when they were published (its `_publish_log`); None if nothing
+    was published there yet. Compared with the DuckDB file's run, it tells whether the copy is stale."""
+    conn = psycopg2.connect(dsn, connect_timeout=connect_timeout_s)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select to_regclass(%s)", (f"{schema}.{PUBLISH_LOG}",))
+            if cur.fetchone()[0] is None:
+                return None
+            cur.execute(sql.SQL("select run_id, published_at from {}").format(sql.Identifier(schema, PUBLISH_LOG)))
+            run_id, published_at = cur.fetchone()
+    finally:
+        conn.close()
+    return run_id, published_at
