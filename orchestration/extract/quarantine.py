@@ -22,10 +22,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from expectations._rules import accepted_currencies  # the FX reference rates: one source of truth with the gate
-from orchestration.config import Settings
 from orchestration.extract.delivery import LINEAGE, SOURCE_FILE, SOURCE_ROW, Delivery, DeliveryError, Reject
-from orchestration.extract.fx_rates import coverage, missing_rates
+from orchestration.extract.fx_rates import FxCoverage, missing_rates
 from orchestration.extract.raw_contract import RawTable
 from orchestration.warehouse import connect_file
 
@@ -55,20 +53,8 @@ NON_NEGATIVE_COLUMNS = ("quantity",)
 UNKNOWN_CURRENCY = "unknown currency {value!r}: no FX rate (ECB reference rates or landing/fx_rates*.csv)"
 
 
-def known_currencies() -> list[str]:
-    return [c.upper() for c in accepted_currencies()]
-
-
-def _missing_rate_reasons(table: pa.Table, currency_column: str, date_column: str) -> list[str | None]:
-    settings = Settings.from_env()
-    usable = coverage(settings.data_dir, settings.reporting_currency)
-    return missing_rates(
-        table[currency_column],
-        table[date_column],
-        usable,
-        settings.reporting_currency,
-        settings.fx_max_rate_age_days,
-    )
+def _missing_rate_reasons(table: pa.Table, currency_column: str, date_column: str, fx: FxCoverage) -> list[str | None]:
+    return missing_rates(table[currency_column], table[date_column], fx.usable, fx.reporting_currency, fx.max_age_days)
 
 
 def conform(table: pa.Table, raw: RawTable, where: str) -> pa.Table:
@@ -90,19 +76,18 @@ def conform(table: pa.Table, raw: RawTable, where: str) -> pa.Table:
     return pa.table(columns)
 
 
-def _problems(table: pa.Table, raw: RawTable) -> list[tuple[str, pa.Array, str | list[str | None]]]:
+def _problems(table: pa.Table, raw: RawTable, fx: FxCoverage) -> list[tuple[str, pa.Array, str | list[str | None]]]:
     """(column, mask of failing rows, reason template with {value} or one reason per row) for each row rule."""
     rules = [(c, pc.is_null(table[c]), "required value missing") for c in raw.required]
-    currencies = None
+    currencies = pa.array([c.upper() for c in fx.currencies], pa.string())
     for c, day in CURRENCY_COLUMNS.items():
         if c in table.column_names:
-            currencies = pa.array(known_currencies()) if currencies is None else currencies
             code = pc.utf8_upper(pc.utf8_trim_whitespace(table[c]))
             unknown = pc.and_(pc.is_valid(code), pc.invert(pc.is_in(code, value_set=currencies)))
             rules.append((c, unknown, UNKNOWN_CURRENCY))
             if day in table.column_names and table.num_rows:
                 known = pc.if_else(unknown, pa.scalar(None, pa.string()), code)
-                reasons = _missing_rate_reasons(table.set_column(table.schema.get_field_index(c), c, known), c, day)
+                reasons = _missing_rate_reasons(table.set_column(table.schema.get_field_index(c), c, known), c, day, fx)
                 rules.append((c, pa.array([r is not None for r in reasons]), reasons))
     for c in NON_NEGATIVE_COLUMNS:
         if c in table.column_names:
@@ -118,12 +103,13 @@ def _record(row: dict) -> str:
     return json.dumps({k: v for k, v in row.items() if k not in LINEAGE}, default=str, sort_keys=True)
 
 
-def split(delivery: Delivery, raw: RawTable) -> tuple[pa.Table, list[Reject]]:
-    """The loadable rows (lineage dropped) and every reject: the reader's parse failures plus these rules'."""
+def split(delivery: Delivery, raw: RawTable, fx: FxCoverage) -> tuple[pa.Table, list[Reject]]:
+    """The loadable rows (lineage dropped) and every reject: the reader's parse failures plus these rules'. `fx` is
+    the run's FX coverage (FxCoverage.of its settings), read once per run, not per batch."""
     table = conform(delivery.table, raw, f"raw.{raw.name} delivery")
     rejects = list(delivery.rejects)
     bad = pa.array([False] * table.num_rows, pa.bool_())  # typed: a zero-row delivery is valid input
-    rules = _problems(table, raw)
+    rules = _problems(table, raw, fx)
     for _, mask, _ in rules:
         bad = pc.or_(bad, mask)
     masks = [(c, m.to_pylist(), reason) for c, m, reason in rules]
