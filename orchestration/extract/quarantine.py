@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -50,6 +50,8 @@ CURRENCY_COLUMNS = {
     "account_currency": "date_start",
 }
 NON_NEGATIVE_COLUMNS = ("quantity",)
+#: The calendar every reader downstream (Python, pandas, GX) can hold; Parquet can carry times far outside it.
+FIRST_DAY, LAST_DAY = date(1, 1, 2), date(9999, 12, 30)  # a day of margin for any timezone shift
 UNKNOWN_CURRENCY = "unknown currency {value!r}: no FX rate (ECB reference rates or landing/fx_rates*.csv)"
 
 
@@ -89,6 +91,16 @@ def _problems(table: pa.Table, raw: RawTable, fx: FxCoverage) -> list[tuple[str,
                 known = pc.if_else(unknown, pa.scalar(None, pa.string()), code)
                 reasons = _missing_rate_reasons(table.set_column(table.schema.get_field_index(c), c, known), c, day, fx)
                 rules.append((c, pa.array([r is not None for r in reasons]), reasons))
+    for c in table.column_names:
+        kind = table[c].type
+        if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+            first, last = (
+                (datetime.combine(d, datetime.min.time(), UTC) for d in (FIRST_DAY, LAST_DAY))
+                if pa.types.is_timestamp(kind)
+                else (FIRST_DAY, LAST_DAY)
+            )
+            outside = pc.or_(pc.less(table[c], pa.scalar(first, kind)), pc.greater(table[c], pa.scalar(last, kind)))
+            rules.append((c, pc.fill_null(outside, False), "out of the calendar: {value}"))
     for c in NON_NEGATIVE_COLUMNS:
         if c in table.column_names:
             rules.append((c, pc.fill_null(pc.less(table[c], 0), False), "negative quantity {value}"))
@@ -106,7 +118,7 @@ def _record(row: dict) -> str:
 def split(delivery: Delivery, raw: RawTable, fx: FxCoverage) -> tuple[pa.Table, list[Reject]]:
     """The loadable rows (lineage dropped) and every reject: the reader's parse failures plus these rules'. `fx` is
     the run's FX coverage (FxCoverage.of its settings), read once per run, not per batch."""
-    table = conform(delivery.table, raw, f"raw.{raw.name} delivery")
+    table = conform(delivery.table, raw, _origin(delivery.table, raw))
     rejects = list(delivery.rejects)
     bad = pa.array([False] * table.num_rows, pa.bool_())  # typed: a zero-row delivery is valid input
     rules = _problems(table, raw, fx)
@@ -114,7 +126,7 @@ def split(delivery: Delivery, raw: RawTable, fx: FxCoverage) -> tuple[pa.Table, 
         bad = pc.or_(bad, mask)
     masks = [(c, m.to_pylist(), reason) for c, m, reason in rules]
     for i in pc.indices_nonzero(bad).to_pylist():
-        row = table.slice(i, 1).to_pylist()[0]
+        row = _python_row(table, i)
         hits = [
             (c, reason.format(value=row[c]) if isinstance(reason, str) else reason[i]) for c, m, reason in masks if m[i]
         ]
@@ -122,6 +134,24 @@ def split(delivery: Delivery, raw: RawTable, fx: FxCoverage) -> tuple[pa.Table, 
     good = table.filter(pc.invert(bad))
     good, superseded = _keep_last_per_key(good, raw)
     return good.drop_columns([c for c in LINEAGE if c in good.column_names]), rejects + superseded
+
+
+def _python_row(table: pa.Table, i: int) -> dict:
+    """Row `i` as Python values; a time outside Python's calendar (Parquet can hold one) as its text."""
+    row = table.slice(i, 1)
+    try:
+        return row.to_pylist()[0]
+    except (OverflowError, ValueError):
+        temporal = [c for c in row.column_names if pa.types.is_temporal(row[c].type)]
+        return pa.table(
+            {c: row[c].cast(pa.string()) if c in temporal else row[c] for c in row.column_names}
+        ).to_pylist()[0]
+
+
+def _origin(table: pa.Table, raw: RawTable) -> str:
+    """The delivered file(s) a table came from, for an error that names what to fix."""
+    files = sorted(pc.unique(table[SOURCE_FILE]).to_pylist()) if SOURCE_FILE in table.column_names else []
+    return f"{', '.join(files)} (raw.{raw.name})" if files else f"raw.{raw.name} delivery"
 
 
 def _reject(row: dict, hits: list[tuple[str, str]]) -> Reject:
