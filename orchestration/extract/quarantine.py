@@ -1,8 +1,9 @@
 """Row rules every source's Arrow batch passes before loading, and the quarantine table the failures go to.
 
 Quarantine is for a row that cannot be loaded or used: a required value or key missing, a value that does not parse
-(reported by the source reader), a negative quantity, a currency without an FX rate (unknown, or no rate on the
-row's date: see orchestration/extract/fx_rates.py), or a key delivered again later
+(reported by the source reader), a negative quantity, a time or date outside the calendar Python can hold, a
+currency without an FX rate (unknown, or no rate on the row's date: see orchestration/extract/fx_rates.py; the run's
+FxCoverage is passed in), or a key delivered again later
 in the same delivery (the later row wins; the earlier one is kept here, not folded away). Batch and statistical
 properties (volume, duplicates across loads, freshness, rates) are the GX gates' job; the gate
 `quarantine_rate_within_threshold` stops a mostly-bad delivery from publishing.
