@@ -70,7 +70,15 @@ lint: install  ## ruff lint + format check, sqlfluff on the dbt project (dbt tem
 	@# The dbt templater renders through dbt, which opens the profile's DuckDB file and writes target/: give it a
 	@# scratch data dir and target path, so linting needs no warehouse, never waits on the lock of a running
 	@# pipeline and leaves the manifest Dagster reads alone.
-	lint_dir=$$(mktemp -d) && trap 'rm -rf "$$lint_dir"' EXIT && cd dbt_project && \
+	@# dbt.date_spine (dim_date, int_fx_rates_daily) queries int_date_bounds while compiling, and sqlfluff compiles
+	@# with execute on: without that table sqlfluff skips both files with only a warning. A one-row stub lets them
+	@# render (its dates do not matter to the SQL linted).
+	lint_dir=$$(mktemp -d) && trap 'rm -rf "$$lint_dir"' EXIT && \
+	$(BIN)/python -c $$'import sys\nfrom pathlib import Path\nfrom orchestration.warehouse import connect_file\n\
+	with connect_file(Path(sys.argv[1]) / "warehouse.duckdb") as con:\n    con.execute("create schema intermediate; \
+	create table intermediate.int_date_bounds as select date \'2000-01-01\' as first_date, date \'2000-01-02\' as last_date")' \
+	"$$lint_dir" && \
+	cd dbt_project && \
 	C360_DATA_DIR=$$lint_dir DBT_TARGET_PATH=$$lint_dir/target DBT_LOG_PATH=$$lint_dir/logs \
 	$(CURDIR)/$(BIN)/sqlfluff lint models tests
 

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestration.config import Settings
-from orchestration.extract.fx_rates import known_currencies
-
 #: Suite parameter names the gate fills at run time.
 NOW = "now"  # wall-clock UTC timestamp of the check
 FRESH_AFTER = "fresh_after"  # as-of date minus the suite's FRESHNESS_DAYS, as a UTC timestamp
 VOLUME_MIN = "volume_min"  # baseline median / VOLUME_BAND (0 without history)
 VOLUME_MAX = "volume_max"  # baseline median * VOLUME_BAND
 MIN_ROWS = "min_rows"  # 1 for a required export and for marts, else 0 (a delta, an optional table, an off mart)
+#: Regex of the run's convertible currencies (currency_pattern of GateContext.currencies): the reporting currency
+#: and those with a rate in the FX reference rates (the ECB's, plus landing/fx_rates*.csv), one source of truth with
+#: raw.fx_rates and the extract's quarantine. Whether a rate exists on a row's date is judged by the quarantine.
+CURRENCY_PATTERN = "currency_pattern"
 #: Metric the gate adds for suites declaring VOLUME_DAY: rows of the batch on its newest day (a delta: see
 #: volume_within_recent_band).
 NEWEST_DAY_ROWS = "newest_day_rows"
@@ -41,12 +42,9 @@ def _param(name: str) -> dict[str, str]:
     return {"$PARAMETER": name}
 
 
-def accepted_currencies() -> list[str]:
-    """Currencies the warehouse can convert: the reporting currency and those with a rate in the FX reference rates
-    (the ECB's, plus landing/fx_rates*.csv; orchestration/extract/fx_rates.py), one source of truth with raw.fx_rates
-    and the extract's quarantine. Whether a rate exists on a row's date is judged by the quarantine."""
-    settings = Settings.from_env()
-    return known_currencies(settings.data_dir, settings.reporting_currency)
+def currency_pattern(currencies: list[str] | tuple[str, ...]) -> str:
+    """Any case and surrounding spaces are fine (staging normalises them); nothing else matches."""
+    return rf"^\s*(?i:{'|'.join(currencies)})\s*$"
 
 
 # Row rules -----------------------------------------------------------------------------------------------------------
@@ -70,7 +68,7 @@ def well_formed_id(column: str) -> Any:
     )
 
 
-def matches(column: str, regex: str, why: str, mostly: float = 1.0) -> Any:
+def matches(column: str, regex: str | dict[str, str], why: str, mostly: float = 1.0) -> Any:
     return _gx().expectations.ExpectColumnValuesToMatchRegex(column=column, regex=regex, mostly=mostly, description=why)
 
 
@@ -86,10 +84,9 @@ def in_set(column: str, values: list[Any], why: str) -> Any:
 
 def convertible_currency(column: str) -> Any:
     """Any case and surrounding spaces are fine (staging normalises them); a code without an FX rate is not."""
-    codes = "|".join(accepted_currencies())
     return matches(
         column,
-        rf"^\s*(?i:{codes})\s*$",
+        _param(CURRENCY_PATTERN),
         "Money is reported in one currency; a code without an FX rate (ECB reference rates or landing/fx_rates*.csv) "
         "cannot be converted.",
     )

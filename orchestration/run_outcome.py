@@ -75,10 +75,19 @@ def outcome_from_events(run_id: str, success: bool, events: Iterable[dg.DagsterE
     return RunOutcome(run_id, success, checks, sorted(materialized), failed_steps, step_errors)
 
 
+#: The project's own errors about a delivery: each already names the file and the fix, and quotes the library error
+#: it was raised from (which alone would name neither), so the outcome keeps the deepest of these, not their cause.
+EXPLAINED_ERRORS = frozenset({"DeliveryError", "LandingError", "FxRatesError", "PreflightError", "SettingsError"})
+
+
 def root_error_message(error: SerializableErrorInfo) -> str:
-    """The message of the exception that started it (the last `cause`), without Dagster's wrapper or the class path."""
-    while error.cause is not None:
-        error = error.cause
+    """The message of the exception that started it (the last `cause`, or the deepest of EXPLAINED_ERRORS), without
+    Dagster's wrapper or the class path."""
+    chain = [error]
+    while chain[-1].cause is not None:
+        chain.append(chain[-1].cause)
+    explained = [e for e in chain if e.cls_name in EXPLAINED_ERRORS]
+    error = explained[-1] if explained else chain[-1]
     message = error.message.strip()
     head, sep, rest = message.partition(": ")
     if sep and head.rsplit(".", 1)[-1] == error.cls_name:

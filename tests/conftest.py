@@ -20,6 +20,7 @@ import pyarrow as pa
 import pytest
 
 from orchestration.config import Settings
+from orchestration.extract.fx_rates import FxCoverage
 from orchestration.run_outcome import RunOutcome
 from orchestration.runner import run_daily_job
 from simulator.generator.people import email_is_test
@@ -145,6 +146,12 @@ def xs_baseline(tmp_path_factory: pytest.TempPathFactory, xs_tables: dict[str, p
     before = _digests(ws.settings.data_dir)
     yield Baseline(settings=ws.settings, outcome=outcome, instance=ws.instance)
     assert _digests(ws.settings.data_dir) == before, "a test wrote to the shared baseline: copy it (copy_baseline)"
+
+
+@pytest.fixture(scope="session")
+def fx_coverage(tmp_path_factory: pytest.TempPathFactory) -> FxCoverage:
+    """What a run with default settings and no FX override files hands its quarantine rules and gates."""
+    return FxCoverage.of(Settings.from_env({**os.environ, "C360_DATA_DIR": str(tmp_path_factory.mktemp("fx"))}))
 
 
 @contextmanager

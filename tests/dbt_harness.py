@@ -17,13 +17,12 @@ import pyarrow as pa
 from dbt.cli.main import dbtRunner
 
 from orchestration.config import DBT_PROJECT_DIR
+from orchestration.extract.fx_rates import reference_rates, write_raw_fx_rates
 from orchestration.extract.raw_contract import RAW_TABLES, raw_table
 
 
 def ensure_fx_rates(warehouse: Path, reporting_currency: str = "USD") -> None:
     """raw.fx_rates as the `raw/fx_rates` asset writes it (ECB rates + the data dir's override files), once."""
-    from orchestration.extract.fx_rates import reference_rates, write_raw_fx_rates
-
     with duckdb.connect(str(warehouse)) as con:
         exists = con.execute(
             "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'fx_rates'"

@@ -17,14 +17,20 @@ import pandas as pd
 import pytest
 
 from expectations import _rules, raw_crm_loyalty_events, raw_crm_orders
+from models import BetaGeoFitter, GammaGammaFitter, calibration_summary
+from orchestration.alerts import handle_finished_run
 from orchestration.as_of import resolve_as_of_date
 from orchestration.config import Settings
 from orchestration.extract.dlt_sources import delivery_problems
+from orchestration.extract.fx_rates import FxCoverage
 from orchestration.extract.quarantine import split
 from orchestration.extract.raw_contract import RAW_TABLES, raw_table
 from orchestration.extract.vendor_files import read_files_delivery
 from orchestration.extract.vendor_files.mappings import FILE_SPECS
+from orchestration.publish.publisher import published_tables
 from orchestration.quality.gate import GateContext, parameters, run_gate
+from orchestration.report import render
+from orchestration.run_outcome import RunOutcome
 from tests.byod_delivery import CONTACTS_HEADER, ORDERS_HEADER, write_crm_only, write_csv
 from tests.conftest import Workspace
 from tests.extract_fixtures import Extract, failure_messages
@@ -52,10 +58,10 @@ def _header_only(landing: Path) -> None:
 
 
 @pytest.mark.parametrize("table", [t.name for t in RAW_TABLES])
-def test_a_header_only_file_loads_zero_rows(tmp_path: Path, table: str) -> None:
+def test_a_header_only_file_loads_zero_rows(tmp_path: Path, table: str, fx_coverage: FxCoverage) -> None:
     _header_only(tmp_path)
     delivery = read_files_delivery(tmp_path, raw_table(table), CRM_ONLY_MINIMUM)
-    good, rejects = split(delivery, raw_table(table))
+    good, rejects = split(delivery, raw_table(table), fx_coverage)
     assert delivery.delivered and good.num_rows == 0 and rejects == []
     assert [c for c in good.column_names if not c.startswith("_")] == [c.name for c in raw_table(table).columns]
 
@@ -146,7 +152,9 @@ def test_absent_optional_tables_land_empty_with_the_contract_schema(crm_only_ext
 
 def _gate(extract: Extract, module, **ctx):
     as_of = resolve_as_of_date("", extract.settings)
-    return run_gate(extract.settings.warehouse_path, module, GateContext(now=datetime.now(UTC), as_of=as_of, **ctx))
+    currencies = FxCoverage.of(extract.settings).currencies
+    ctx = GateContext(now=datetime.now(UTC), as_of=as_of, currencies=currencies, **ctx)
+    return run_gate(extract.settings.warehouse_path, module, ctx)
 
 
 def test_an_absent_optional_table_passes_its_gate_as_not_delivered(crm_only_extract) -> None:
@@ -233,8 +241,6 @@ OFF = {
 def _direct_fit(orders, as_of: date) -> dict[str, float]:
     """BG/NBD and Gamma-Gamma fitted with `models/` straight on the delivered orders (completed, USD, the UTC day),
     the spend model on repeat customers whose average repeat spend is positive."""
-    from models import BetaGeoFitter, GammaGammaFitter, calibration_summary
-
     frame = pd.DataFrame(
         [(o.customer_id, pd.Timestamp(o.ordered_at.date()), float(o.total)) for o in orders if not o.refunded],
         columns=["customer", "day", "amount"],
@@ -268,9 +274,6 @@ def _direct_fit(orders, as_of: date) -> dict[str, float]:
 def test_a_crm_only_delivery_publishes_in_one_run_with_everything_accounted_for(
     tmp_path: Path, start: date, end: date, zero_order: bool
 ) -> None:
-    from orchestration.alerts import handle_finished_run
-    from orchestration.publish.publisher import published_tables
-
     settings = _settings(tmp_path)
     delivery = write_crm_only(settings.landing_dir, start, end, zero_order=zero_order)
     workspace = Workspace(settings, dg.DagsterInstance.ephemeral())
@@ -325,9 +328,6 @@ def _newest_signup(settings: Settings) -> date:
 
 
 def test_a_failed_first_run_lists_the_delivery_problems_once_and_claims_no_previous_file(tmp_path: Path) -> None:
-    from orchestration.report import render
-    from orchestration.run_outcome import RunOutcome
-
     settings = _settings(tmp_path)
     write_csv(settings.landing_dir / "crm" / "contacts.csv", CONTACTS_HEADER, [])
     failed = RunOutcome("r1", False, [], [], ["extract_ads", "extract_crm", "extract_ga4"])

@@ -19,7 +19,7 @@ from orchestration.quality.gate import GateContext, build_suites, parameters, ru
 from orchestration.quality.gx_validation import validate_dataframe
 from orchestration.quality.suites import suite_modules
 
-CTX = GateContext(now=datetime(2026, 11, 22, 12, tzinfo=UTC), as_of=date(2026, 1, 3))
+CTX = GateContext(now=datetime(2026, 11, 22, 12, tzinfo=UTC), as_of=date(2026, 1, 3), currencies=("EUR", "GBP", "USD"))
 
 
 def _orders(n: int = 3, load_id: str = "L2") -> pd.DataFrame:
@@ -131,7 +131,7 @@ def test_each_bad_value_fails_exactly_its_row_rule(column: str, value: object, f
     frame = _orders()
     frame.loc[1, column] = value
     row_suite, _ = build_suites(raw_crm_orders)
-    outcome = validate_dataframe(frame, row_suite)
+    outcome = validate_dataframe(frame, row_suite, parameters(raw_crm_orders, CTX, []))
     assert [(f.expectation, f.column) for f in outcome.failures] == [(failing_expectation, column)]
     assert not outcome.failures[0].errored
 
@@ -140,13 +140,13 @@ def test_currency_case_and_spaces_are_accepted_because_staging_normalises_them()
     frame = _orders()
     frame["currency"] = ["usd", " EUR", "gbp "]
     row_suite, _ = build_suites(raw_crm_orders)
-    assert validate_dataframe(frame, row_suite).success
+    assert validate_dataframe(frame, row_suite, parameters(raw_crm_orders, CTX, [])).success
 
 
 def test_expectation_that_raises_is_a_failure_not_a_pass() -> None:
     """A missing column makes the column rules raise inside GX; they must count as failed (errored)."""
     row_suite, _ = build_suites(raw_crm_orders)
-    outcome = validate_dataframe(_orders().drop(columns=["currency"]), row_suite)
+    outcome = validate_dataframe(_orders().drop(columns=["currency"]), row_suite, parameters(raw_crm_orders, CTX, []))
     assert not outcome.success
     errored = [f for f in outcome.failures if f.errored]
     assert [(f.expectation, f.column) for f in errored] == [("expect_column_values_to_match_regex", "currency")]

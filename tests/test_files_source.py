@@ -13,10 +13,12 @@ import duckdb
 import pyarrow as pa
 import pytest
 
+from orchestration.config import REPO_ROOT
 from orchestration.extract.raw_contract import RAW_TABLES, ga4_event_id, raw_table
 from orchestration.extract.vendor_files import read_files_delivery
 from orchestration.extract.vendor_files.export_reader import LOCAL_TIME_NOTE
 from orchestration.extract.vendor_files.mappings import DERIVED, FILE_SPECS
+from orchestration.extract.vendor_files.reference_doc import END, START, reference_markdown
 from orchestration.publish.publisher import PUBLISH_LOG, published_tables
 from simulator.landing_writer import write_tables
 from simulator.vendor_exports import COUNTRY_TIMEZONE, write_files
@@ -210,8 +212,5 @@ def test_full_pipeline_on_files_publishes_what_synthetic_publishes(
 
 
 def test_readme_file_reference_is_the_one_generated_from_the_mappings() -> None:
-    from orchestration.config import REPO_ROOT
-    from orchestration.extract.vendor_files.reference_doc import END, START, reference_markdown
-
     readme = (REPO_ROOT / "README.md").read_text()
     assert readme[readme.index(START) : readme.index(END) + len(END)] == reference_markdown()

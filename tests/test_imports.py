@@ -1,7 +1,8 @@
 """The project's import rules, read from the source with `ast` (nothing is imported):
 
-- no import cycles between the project's modules, counting imports inside functions too;
-- no function-level import of a project module (a lazy import may only defer a heavy third-party library);
+- no import cycles between the project's modules and the tests' modules, counting imports inside functions too;
+- no function-level import of a project module, in the packages or the tests (a lazy import may only defer a heavy
+  third-party library);
 - the Dagster code location (`orchestration`) never imports the demo simulator;
 - only orchestration/warehouse.py calls `duckdb.connect`;
 - every third-party package imported by the project's code is declared in pyproject.toml.
@@ -24,6 +25,8 @@ PACKAGES = ("orchestration", "simulator", "c360_cli", "models", "expectations")
 CODE_LOCATION = "orchestration"
 SIMULATOR = "simulator"
 WAREHOUSE_MODULE = "orchestration.warehouse"
+#: The test suite's modules (tests and their helpers) follow the same import rules as the packages they test.
+TESTS = "tests"
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,8 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def source_files() -> dict[str, Path]:
-    return {module_name(p): p for package in PACKAGES for p in sorted((REPO / package).rglob("*.py"))}
+def source_files(packages: tuple[str, ...] = PACKAGES) -> dict[str, Path]:
+    return {module_name(p): p for package in packages for p in sorted((REPO / package).rglob("*.py"))}
 
 
 def _resolve(importer: str, is_package: bool, node: ast.ImportFrom) -> str:
@@ -97,7 +100,8 @@ def project_module(imported: str, modules: set[str]) -> str | None:
 
 @pytest.fixture(scope="module")
 def graph() -> tuple[dict[str, Path], list[Import]]:
-    files = source_files()
+    """The packages' and the tests' modules with their imports."""
+    files = source_files((*PACKAGES, TESTS))
     return files, [imp for name, path in files.items() for imp in imports_of(name, path)]
 
 
@@ -125,8 +129,9 @@ def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
 
 
 def test_the_graph_walk_sees_the_project() -> None:
-    files = source_files()
+    files = source_files((*PACKAGES, TESTS))
     assert {"orchestration.definitions", "simulator.retailer", "c360_cli.main", "models.bgnbd"} <= set(files)
+    assert {"tests.conftest", "tests.test_imports", "tests.dbt_harness"} <= set(files)
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
 

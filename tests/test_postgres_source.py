@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,15 +20,19 @@ import pyarrow as pa
 import pytest
 from dagster_dlt import DagsterDltResource
 
+from expectations import raw_crm_orders, raw_crm_products
 from orchestration.config import Settings
 from orchestration.extract.assets import definitions
 from orchestration.extract.crm_postgres_source import exact_money
 from orchestration.extract.delivery import DeliveryError
+from orchestration.extract.fx_rates import FxCoverage
+from orchestration.extract.ledger import mark_published
 from orchestration.extract.quarantine import QUARANTINE
 from orchestration.extract.raw_contract import raw_table, tables_of
 from orchestration.publish.publisher import PUBLISH_LOG, published_tables
+from orchestration.quality.gate import GateContext, run_gate
 from simulator.crm_database_seeder import crm_tables, seed_postgres
-from tests.conftest import Baseline, ExpectedWarehouse, Workspace, make_workspace
+from tests.conftest import XS, Baseline, ExpectedWarehouse, Workspace, make_workspace
 from tests.postgres_fixtures import PG_HOST, PG_PORT, PG_SUPERUSER, PgTarget, throwaway_database
 
 pytestmark = pytest.mark.postgres
@@ -345,23 +349,16 @@ def test_gates_judge_a_delta_as_a_delta(tmp_path: Path, xs_tables: dict[str, pa.
     """After a published first read, a read with no change is an empty delta: it passes every rule of the orders
     and products suites (an empty export would fail not_empty). Freshness is judged on the whole table, so the same
     empty delta fails it, and only it, when the as-of date is far past the newest order."""
-    from datetime import UTC, datetime
-
-    from expectations import raw_crm_orders, raw_crm_products
-    from orchestration.extract.ledger import mark_published
-    from orchestration.quality.gate import GateContext, run_gate
-    from tests.conftest import XS
-
     with seeded_crm(xs_tables) as db:
         settings = settings_for(tmp_path, C360_SOURCE="postgres", C360_CRM_POSTGRES_URL=url_of(db))
         extract_crm(settings)
         mark_published(settings.warehouse_path, datetime.now(UTC))
         assert extract_crm(settings) == dict.fromkeys(CRM, (0, 0))
-    on_time = GateContext(now=datetime.now(UTC), as_of=XS.end_date)
+    on_time = GateContext(now=datetime.now(UTC), as_of=XS.end_date, currencies=FxCoverage.of(settings).currencies)
     for suite in (raw_crm_orders, raw_crm_products):
         outcome = run_gate(settings.warehouse_path, suite, on_time)
         assert (outcome.rows, outcome.failures) == (0, []), suite.SUITE_NAME
-    stale = GateContext(now=on_time.now, as_of=XS.end_date + timedelta(days=10))
+    stale = GateContext(now=on_time.now, as_of=XS.end_date + timedelta(days=10), currencies=on_time.currencies)
     failures = run_gate(settings.warehouse_path, raw_crm_orders, stale).failures
     assert [(f.expectation, f.column) for f in failures] == [("expect_column_values_to_be_between", "max_ordered_at")]
 

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pytest
 
 from expectations import _rules, raw_crm_orders
+from orchestration.extract.fx_rates import FxCoverage
 from orchestration.extract.ledger import DDL as LEDGER_DDL
 from orchestration.extract.quarantine import split
 from orchestration.extract.raw_contract import raw_table
@@ -186,10 +187,14 @@ def _ledger_with(path: Path, extracted: int, quarantined: int) -> Path:
 
 
 @pytest.mark.parametrize(("quarantined", "passes"), [(0, True), (2, True), (3, False)])
-def test_quarantine_rate_above_the_threshold_fails_the_gate(tmp_path: Path, quarantined: int, passes: bool) -> None:
+def test_quarantine_rate_above_the_threshold_fails_the_gate(
+    tmp_path: Path, quarantined: int, passes: bool, fx_coverage: FxCoverage
+) -> None:
     """200 rows extracted: 2 quarantined is exactly 1% (allowed), 3 is 1.5% (a broken delivery)."""
     assert _rules.MAX_QUARANTINE_RATE == 0.01
-    ctx = GateContext(now=datetime(2026, 1, 3, 12, tzinfo=UTC), as_of=date(2026, 1, 3))
+    ctx = GateContext(
+        now=datetime(2026, 1, 3, 12, tzinfo=UTC), as_of=date(2026, 1, 3), currencies=fx_coverage.currencies
+    )
     outcome = run_gate(_ledger_with(tmp_path / "w.duckdb", 200, quarantined), raw_crm_orders, ctx)
     assert [f.column for f in outcome.failures] == ([] if passes else ["quarantine_rate"])
 
@@ -204,13 +209,20 @@ def test_quarantine_rate_above_the_threshold_fails_the_gate(tmp_path: Path, quar
     ],
 )
 def test_the_service_tables_quarantine_their_bad_rows_too(
-    tmp_path: Path, xs_tables: dict[str, pa.Table], table: str, file: str, column: int, cell: str, reason: tuple
+    tmp_path: Path,
+    xs_tables: dict[str, pa.Table],
+    fx_coverage: FxCoverage,
+    table: str,
+    file: str,
+    column: int,
+    cell: str,
+    reason: tuple,
 ) -> None:
     """Support tickets, NPS and consents (whose required columns the generator declares non-nullable) go through the
     same reader and rules as orders: one bad cell quarantines its row, the rest of the file loads."""
     write_files({table: xs_tables[table]}, tmp_path)
     _edit_csv(tmp_path / "crm" / file, lambda rows: rows[2].__setitem__(column, cell))
-    good, rejects = split(read_files_delivery(tmp_path, raw_table(table)), raw_table(table))
+    good, rejects = split(read_files_delivery(tmp_path, raw_table(table)), raw_table(table), fx_coverage)
     assert [(r.file, r.row_number, r.column, r.reason) for r in rejects] == [(file, 3, *reason)]
     assert good.num_rows == xs_tables[table].num_rows - 1
     assert good.column_names[: len(raw_table(table).columns)] == [c.name for c in raw_table(table).columns]

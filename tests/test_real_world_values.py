@@ -18,12 +18,15 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 
+from models import GammaGammaFitter
 from models.errors import InvalidSummaryError
 from orchestration.customer_models.clv import fit_clv
 from orchestration.extract.delivery import Delivery, with_lineage
+from orchestration.extract.fx_rates import FxCoverage
 from orchestration.extract.quarantine import split
 from orchestration.extract.raw_contract import raw_table
 from tests.dbt_harness import merge_load, run_dbt
@@ -214,7 +217,7 @@ def test_usd_order_before_the_ecb_needs_no_rate(warehouse: Path) -> None:
     assert _one(warehouse, "select min(date_day) from marts.dim_date")[0] == date(1998, 5, 31)
 
 
-def test_eur_order_before_the_ecb_is_quarantined_naming_currency_and_date() -> None:
+def test_eur_order_before_the_ecb_is_quarantined_naming_currency_and_date(fx_coverage: FxCoverage) -> None:
     orders = _table(
         "crm_orders",
         [
@@ -234,7 +237,7 @@ def test_eur_order_before_the_ecb_is_quarantined_naming_currency_and_date() -> N
             )
         ],
     )
-    good, rejects = split(Delivery(with_lineage(orders, "orders.csv")), raw_table("crm_orders"))
+    good, rejects = split(Delivery(with_lineage(orders, "orders.csv")), raw_table("crm_orders"), fx_coverage)
     assert good["order_id"].to_pylist() == ["B", "C"]
     assert [(r.row_number, r.column) for r in rejects] == [(1, "currency")]
     assert rejects[0].reason.startswith("no FX rate for EUR on 1998-06-01: its rates start on 1999-01-04")
@@ -257,10 +260,6 @@ def test_zero_spend_repeat_purchase_leaves_clv_running_and_is_counted(warehouse:
 
 
 def test_models_name_the_customers_with_non_positive_spend() -> None:
-    import pandas as pd
-
-    from models import GammaGammaFitter
-
     index = pd.Index(["alice", "bob", "carol"], name="customer_key")
     with pytest.raises(InvalidSummaryError, match=r"monetary_value must be > 0; 1 row are <= 0 \(customer_key: bob\)"):
         GammaGammaFitter().fit(pd.Series([2, 1, 3], index=index), pd.Series([10.0, 0.0, 5.0], index=index))

@@ -22,16 +22,24 @@ cleaned_orders as (
 
 rates_to_reporting as (
 
-    select rates.currency, rates.rate_date, rates.source_priority, rates.rate_to_base as rate_to_reporting
+    select
+        rates.currency,
+        rates.rate_date,
+        rates.source_priority,
+        rates.rate_to_base as rate_to_reporting
     from {{ ref('stg_fx__rates') }} as rates
     where rates.base_currency = {{ reporting_currency() }}
     union all
-    select rates.currency, rates.rate_date, rates.source_priority, rates.rate_to_base / reporting.rate_to_base
+    select
+        rates.currency,
+        rates.rate_date,
+        rates.source_priority,
+        rates.rate_to_base / reporting.rate_to_base as rate_to_reporting
     from {{ ref('stg_fx__rates') }} as rates
     inner join {{ ref('stg_fx__rates') }} as reporting
         on reporting.rate_source = 'ecb'
         and reporting.currency = {{ reporting_currency() }}
-        and reporting.rate_date = rates.rate_date
+        and rates.rate_date = reporting.rate_date
     where rates.rate_source = 'ecb'
 
 ),
@@ -39,15 +47,15 @@ rates_to_reporting as (
 converted as (
 
     select
-        order_id,
+        cleaned_orders.order_id,
         cast(round(
-            order_total
+            cleaned_orders.order_total
             * case
                 when cleaned_orders.currency = {{ reporting_currency() }} then 1
                 else (
                     select cast(rates.rate_to_reporting as decimal(28, 16)) from rates_to_reporting as rates
                     where rates.currency = cleaned_orders.currency and rates.rate_date <= cleaned_orders.order_date
-                    order by rates.rate_date desc, rates.source_priority limit 1
+                    order by rates.rate_date desc, rates.source_priority asc limit 1
                 )
             end,
             2

@@ -26,24 +26,48 @@ events as (
 
 edges as (
 
-    select 'customer_id' as from_type, customer_id as from_id, 'email' as to_type, email as to_id
-    from customers where email is not null
+    select
+        'customer_id' as from_type,
+        customer_id as from_id,
+        'email' as to_type,
+        email as to_id
+    from customers
+    where email is not null
     union
-    select 'user_id', customer_id, 'customer_id', customer_id
-    from events where customer_id in (select customer_id from customers)
+    select
+        'user_id' as from_type,
+        events.customer_id as from_id,
+        'customer_id' as to_type,
+        events.customer_id as to_id
+    from events
+    where events.customer_id in (select customers.customer_id from customers)
     union
-    select 'user_pseudo_id', user_pseudo_id, 'user_id', min(customer_id)
-    from events where customer_id is not null
-    group by user_pseudo_id having count(distinct customer_id) = 1
+    select
+        'user_pseudo_id' as from_type,
+        user_pseudo_id as from_id,
+        'user_id' as to_type,
+        min(customer_id) as to_id
+    from events
+    where customer_id is not null
+    group by user_pseudo_id
+    having count(distinct customer_id) = 1
     {%- for platform in var('ad_platforms') %}
-    union
-    select 'user_pseudo_id', user_pseudo_id, '{{ platform.click_id }}', {{ platform.click_id }}
-    from events where {{ platform.click_id }} is not null
+        union
+        select
+            'user_pseudo_id' as from_type,
+            user_pseudo_id as from_id,
+            '{{ platform.click_id }}' as to_type,
+            {{ platform.click_id }} as to_id
+        from events
+        where {{ platform.click_id }} is not null
     {%- endfor %}
 
 )
 
-select edges.*, from_node.customer_key as from_key, to_node.customer_key as to_key
+select
+    edges.*,
+    from_node.customer_key as from_key,
+    to_node.customer_key as to_key
 from edges
 left join graph as from_node on edges.from_type = from_node.identifier_type and edges.from_id = from_node.identifier
 left join graph as to_node on edges.to_type = to_node.identifier_type and edges.to_id = to_node.identifier

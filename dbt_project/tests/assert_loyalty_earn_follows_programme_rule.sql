@@ -29,7 +29,7 @@ rate_ranges as (
         max(rates.rate_to_base / usd.rate_to_base) as max_rate_to_usd
     from {{ ref('stg_fx__rates') }} as rates
     inner join {{ ref('stg_fx__rates') }} as usd
-        on usd.rate_source = 'ecb' and usd.currency = 'USD' and usd.rate_date = rates.rate_date
+        on usd.rate_source = 'ecb' and usd.currency = 'USD' and rates.rate_date = usd.rate_date
     where rates.rate_source = 'ecb'
         and rates.rate_date > {{ dbt.dateadd('day', -730, as_of_date()) }}
         and rates.rate_date <= {{ as_of_date() }}

@@ -38,7 +38,7 @@ previous_events as (
         previous.traffic_medium as previous_medium,
         previous.campaign_name as previous_campaign,
         {%- for platform in var('ad_platforms') %}
-        previous.{{ platform.click_id }} as previous_{{ platform.click_id }},
+            previous.{{ platform.click_id }} as previous_{{ platform.click_id }},
         {%- endfor %}
         predecessors.previous_at
     from events as current_event
@@ -65,7 +65,7 @@ session_starts as (
             or traffic_medium is distinct from previous_medium
             or campaign_name is distinct from previous_campaign
             {%- for platform in var('ad_platforms') %}
-            or {{ platform.click_id }} is distinct from previous_{{ platform.click_id }}
+                or {{ platform.click_id }} is distinct from previous_{{ platform.click_id }}
             {%- endfor %}
         ))
 

@@ -12,6 +12,7 @@ from datetime import datetime
 import pyarrow as pa
 
 from orchestration.extract.delivery import Delivery, Reject
+from orchestration.extract.fx_rates import FxCoverage
 from orchestration.extract.quarantine import split
 from orchestration.extract.raw_contract import RawTable
 
@@ -31,10 +32,12 @@ class TableOutcome:
     delivery: str = SNAPSHOT
 
 
-def admit(delivery: Delivery, spec: RawTable, load_id: str, loaded_at: datetime, outcome: TableOutcome) -> pa.Table:
+def admit(
+    delivery: Delivery, spec: RawTable, load_id: str, loaded_at: datetime, outcome: TableOutcome, fx: FxCoverage
+) -> pa.Table:
     """The shared path from a source's rows to raw: quarantine rules, the ledger's counts, the load columns. Called
     once per file delivery, or once per chunk of a database read (the outcome accumulates)."""
-    good, rejects = split(delivery, spec)
+    good, rejects = split(delivery, spec, fx)
     outcome.extracted += delivery.rows_read
     outcome.rejects.extend(rejects)
     for note, count in delivery.notes.items():

@@ -12,7 +12,7 @@ from orchestration.config import Settings
 from orchestration.data_dir import ensure_data_dir
 from orchestration.extract.admission import TableOutcome
 from orchestration.extract.dlt_sources import ABSENT, delivery_problems, describe_origin, raw_source
-from orchestration.extract.fx_rates import ECB, override_files, reference_rates, write_raw_fx_rates
+from orchestration.extract.fx_rates import ECB, FxCoverage, override_files, reference_rates, write_raw_fx_rates
 from orchestration.extract.landing_files import delivered_files, record_files
 from orchestration.extract.ledger import record_load
 from orchestration.extract.quarantine import record_quarantine
@@ -88,6 +88,7 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
             delivery_source=settings.source,
             database_url=settings.crm_postgres_url,
             required=settings.required_tables,
+            fx=FxCoverage.of(settings),
         )
         for result in dlt.run(context=context, dlt_source=batch):
             table = result.asset_key.path[-1]

@@ -29,6 +29,7 @@ from sqlalchemy import exc as sa_exc
 
 from orchestration.extract.admission import ABSENT, DELTA, TableOutcome, admit
 from orchestration.extract.delivery import Delivery, DeliveryError, not_delivered, with_lineage
+from orchestration.extract.fx_rates import FxCoverage
 from orchestration.extract.quarantine import conform
 from orchestration.extract.raw_contract import RawTable, tables_of
 
@@ -68,7 +69,9 @@ class _AfterIncremental(MapItem):
     placement_affinity = 1.05
 
 
-def _configure(resource: DltResource, spec: RawTable, load_id: str, loaded_at: datetime, outcome: TableOutcome):
+def _configure(
+    resource: DltResource, spec: RawTable, load_id: str, loaded_at: datetime, outcome: TableOutcome, fx: FxCoverage
+):
     where = f"{CRM_SCHEMA}.{spec.name}"
 
     def to_contract(batch: pa.Table) -> pa.Table:
@@ -77,7 +80,7 @@ def _configure(resource: DltResource, spec: RawTable, load_id: str, loaded_at: d
 
     def admit_chunk(batch: pa.Table) -> pa.Table:
         delivery = Delivery(with_lineage(batch, where, first_row=outcome.extracted + 1))
-        return admit(delivery, spec, load_id, loaded_at, outcome)
+        return admit(delivery, spec, load_id, loaded_at, outcome, fx)
 
     resource.apply_hints(
         write_disposition="merge",
@@ -112,17 +115,24 @@ def missing_required_message(missing: list[str]) -> str:
     )
 
 
-def _absent_resource(spec: RawTable, load_id: str, loaded_at: datetime, outcome: TableOutcome) -> DltResource:
+def _absent_resource(
+    spec: RawTable, load_id: str, loaded_at: datetime, outcome: TableOutcome, fx: FxCoverage
+) -> DltResource:
     """An optional table the CRM database does not have: zero rows in the contract's shape, not delivered."""
 
     def rows() -> Iterator[pa.Table]:
-        yield admit(not_delivered(spec.schema), spec, load_id, loaded_at, outcome)
+        yield admit(not_delivered(spec.schema), spec, load_id, loaded_at, outcome, fx)
 
     return dlt.resource(rows, name=spec.name, primary_key=list(spec.primary_key), write_disposition="merge")
 
 
 def crm_postgres_source(
-    url: str, load_id: str, loaded_at: datetime, outcomes: dict[str, TableOutcome], required: tuple[str, ...] = ()
+    url: str,
+    load_id: str,
+    loaded_at: datetime,
+    outcomes: dict[str, TableOutcome],
+    fx: FxCoverage,
+    required: tuple[str, ...] = (),
 ):
     """The `crm` dlt source over the operational Postgres at `url`; `outcomes` receives, per table, what was read
     and rejected (a table with no change gets an empty DELTA outcome). A contract table schema `crm` lacks fails the
@@ -138,7 +148,7 @@ def crm_postgres_source(
     absent = []
     for name in missing:
         outcomes[name] = TableOutcome(delivery=ABSENT)
-        absent.append(_absent_resource(specs[name], load_id, loaded_at, outcomes[name]))
+        absent.append(_absent_resource(specs[name], load_id, loaded_at, outcomes[name], fx))
     read = [name for name in specs if name in present]
     if not read:  # sql_database with no table_names would read every table of the schema
         return dlt.source(name=CRM_SOURCE, max_table_nesting=0)(lambda: absent)()
@@ -158,6 +168,6 @@ def crm_postgres_source(
         raise DeliveryError(f"the CRM database lacks contract table(s) in schema {CRM_SCHEMA!r}: {exc}") from exc
     for name in read:
         outcomes[name] = TableOutcome(delivery=DELTA)
-        _configure(source.resources[name], specs[name], load_id, loaded_at, outcomes[name])
+        _configure(source.resources[name], specs[name], load_id, loaded_at, outcomes[name], fx)
     source.resources.add(*absent)
     return source

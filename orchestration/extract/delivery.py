@@ -16,8 +16,18 @@ SOURCE_ROW = "_source_row"
 LINEAGE = (SOURCE_FILE, SOURCE_ROW)
 
 
+def one_line(text: object) -> str:
+    """Text on one line, whitespace runs collapsed: a library's message (Arrow's, a decoder's) quoted in a failure may
+    carry newlines, and a failure is reported as one line naming the file."""
+    return " ".join(str(text).split())
+
+
 class DeliveryError(RuntimeError):
-    """A whole file or table cannot be used (unreadable, not the expected format, a required column missing)."""
+    """A whole file or table cannot be used (unreadable, not the expected format, a required column missing). The
+    message is kept to one line whatever library text it quotes."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(one_line(message))
 
 
 @dataclass(frozen=True)
@@ -53,7 +63,11 @@ def not_delivered(schema: pa.Schema) -> Delivery:
 
 
 def with_lineage(table: pa.Table, file: str, first_row: int = 1) -> pa.Table:
-    """Tag every row with its file and 1-based row number (Parquet-style numbering from `first_row`)."""
+    """Tag every row with its file and 1-based row number (Parquet-style numbering from `first_row`). A delivered
+    column with a lineage column's name would be taken for it: the delivery fails, naming the file."""
+    clash = [c for c in LINEAGE if c in table.column_names]
+    if clash:
+        raise DeliveryError(f"{file}: column(s) {', '.join(clash)} are reserved for lineage; rename or drop them")
     n = table.num_rows
     table = table.append_column(SOURCE_FILE, pa.array([file] * n, pa.string()).dictionary_encode())
     return table.append_column(SOURCE_ROW, pa.array(range(first_row, first_row + n), pa.int64()))

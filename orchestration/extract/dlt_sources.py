@@ -22,6 +22,7 @@ from orchestration.config import Settings
 from orchestration.extract.admission import ABSENT, SNAPSHOT, TableOutcome, admit
 from orchestration.extract.crm_postgres_source import crm_postgres_source
 from orchestration.extract.delivery import Delivery, not_delivered, with_lineage
+from orchestration.extract.fx_rates import FxCoverage
 from orchestration.extract.landing import read_table
 from orchestration.extract.raw_contract import RawTable, raw_table, tables_of
 from orchestration.extract.vendor_files import read_files_delivery
@@ -95,12 +96,13 @@ def _raw_resource(
     loaded_at: datetime | None,
     outcomes: dict[str, TableOutcome],
     required: tuple[str, ...],
+    fx: FxCoverage | None,
 ) -> DltResource:
     def rows() -> Iterator[pa.Table]:
-        assert landing_dir is not None and loaded_at is not None, "source built without a landing folder"
+        assert landing_dir is not None and loaded_at is not None and fx is not None, "source built without a load"
         delivery = read_delivery(delivery_source, landing_dir, spec, required)
         outcomes[spec.name] = TableOutcome(delivery=SNAPSHOT if delivery.delivered else ABSENT)
-        yield admit(delivery, spec, load_id, loaded_at, outcomes[spec.name])
+        yield admit(delivery, spec, load_id, loaded_at, outcomes[spec.name], fx)
 
     return dlt.resource(rows, name=spec.name, primary_key=list(spec.primary_key), write_disposition="merge")
 
@@ -114,20 +116,22 @@ def raw_source(
     delivery_source: str = "synthetic",
     database_url: str = "",
     required: tuple[str, ...] = (),
+    fx: FxCoverage | None = None,
 ):
     """The dlt source for one source system (crm, ga4, ads); called without a folder it only describes the tables
-    (for Dagster). `outcomes` receives per table what was read and rejected, for the ledger and the quarantine.
+    (for Dagster). `outcomes` receives per table what was read and rejected, for the ledger and the quarantine;
+    `fx` is the run's FX coverage for the quarantine's currency rules (required with a folder).
     A source system that C360_SOURCE reads from a database (DATABASE_SOURCES) is read with dlt's sql_database at
     `database_url`, its chunks admitted like file deliveries. Tables not in `required` may be absent: zero rows."""
     found = {} if outcomes is None else outcomes
     if landing_dir is not None and reads_database(delivery_source, source):
-        assert loaded_at is not None
-        return crm_postgres_source(database_url, load_id, loaded_at, found, required)
+        assert loaded_at is not None and fx is not None
+        return crm_postgres_source(database_url, load_id, loaded_at, found, fx, required)
 
     @dlt.source(name=source, max_table_nesting=0)
     def _source() -> list[DltResource]:
         return [
-            _raw_resource(spec, delivery_source, landing_dir, load_id, loaded_at, found, required)
+            _raw_resource(spec, delivery_source, landing_dir, load_id, loaded_at, found, required, fx)
             for spec in tables_of(source)
         ]
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from orchestration.config import Settings
 from orchestration.warehouse import connect_file, connect_scratch
 
 FX_TABLE = "raw.fx_rates"
@@ -162,6 +164,26 @@ def known_currencies(data_dir: Path, reporting_currency: str) -> list[str]:
     """Currencies the warehouse can convert on some date: the reporting currency, EUR, the ECB's, the overrides'."""
     found = pc.unique(coverage(data_dir, reporting_currency)["currency"]).to_pylist()
     return sorted({reporting_currency.upper(), ECB_BASE, *found})
+
+
+@dataclass(frozen=True)
+class FxCoverage:
+    """What a run can convert, read once from its settings and handed to every batch's quarantine rules and every
+    gate: the convertible currencies, the (currency, date) pairs with a rate, and how old a rate may be."""
+
+    currencies: tuple[str, ...]
+    usable: pa.Table
+    reporting_currency: str
+    max_age_days: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> FxCoverage:
+        return cls(
+            tuple(known_currencies(settings.data_dir, settings.reporting_currency)),
+            coverage(settings.data_dir, settings.reporting_currency),
+            settings.reporting_currency.upper(),
+            settings.fx_max_rate_age_days,
+        )
 
 
 def usable_rate_dates(rates: pa.Table, reporting_currency: str) -> pa.Table:

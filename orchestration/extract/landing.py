@@ -9,6 +9,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from orchestration.extract.delivery import one_line
+
 MANIFEST = "_manifest.json"
 
 
@@ -32,4 +34,4 @@ def read_table(landing_dir: Path, name: str) -> pa.Table:
     try:
         return pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as exc:
-        raise LandingError(f"{path}: cannot be read as Parquet ({exc})") from exc
+        raise LandingError(f"{path}: cannot be read as Parquet ({one_line(exc)})") from exc

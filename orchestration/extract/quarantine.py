@@ -1,8 +1,9 @@
 """Row rules every source's Arrow batch passes before loading, and the quarantine table the failures go to.
 
 Quarantine is for a row that cannot be loaded or used: a required value or key missing, a value that does not parse
-(reported by the source reader), a negative quantity, a currency without an FX rate (unknown, or no rate on the
-row's date: see orchestration/extract/fx_rates.py), or a key delivered again later
+(reported by the source reader), a negative quantity, a time or date outside the calendar Python can hold, a
+currency without an FX rate (unknown, or no rate on the row's date: see orchestration/extract/fx_rates.py; the run's
+FxCoverage is passed in), or a key delivered again later
 in the same delivery (the later row wins; the earlier one is kept here, not folded away). Batch and statistical
 properties (volume, duplicates across loads, freshness, rates) are the GX gates' job; the gate
 `quarantine_rate_within_threshold` stops a mostly-bad delivery from publishing.
@@ -16,16 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from expectations._rules import accepted_currencies  # the FX reference rates: one source of truth with the gate
-from orchestration.config import Settings
 from orchestration.extract.delivery import LINEAGE, SOURCE_FILE, SOURCE_ROW, Delivery, DeliveryError, Reject
-from orchestration.extract.fx_rates import coverage, missing_rates
+from orchestration.extract.fx_rates import FxCoverage, missing_rates
 from orchestration.extract.raw_contract import RawTable
 from orchestration.warehouse import connect_file
 
@@ -52,23 +51,13 @@ CURRENCY_COLUMNS = {
     "account_currency": "date_start",
 }
 NON_NEGATIVE_COLUMNS = ("quantity",)
+#: The calendar every reader downstream (Python, pandas, GX) can hold; Parquet can carry times far outside it.
+FIRST_DAY, LAST_DAY = date(1, 1, 2), date(9999, 12, 30)  # a day of margin for any timezone shift
 UNKNOWN_CURRENCY = "unknown currency {value!r}: no FX rate (ECB reference rates or landing/fx_rates*.csv)"
 
 
-def known_currencies() -> list[str]:
-    return [c.upper() for c in accepted_currencies()]
-
-
-def _missing_rate_reasons(table: pa.Table, currency_column: str, date_column: str) -> list[str | None]:
-    settings = Settings.from_env()
-    usable = coverage(settings.data_dir, settings.reporting_currency)
-    return missing_rates(
-        table[currency_column],
-        table[date_column],
-        usable,
-        settings.reporting_currency,
-        settings.fx_max_rate_age_days,
-    )
+def _missing_rate_reasons(table: pa.Table, currency_column: str, date_column: str, fx: FxCoverage) -> list[str | None]:
+    return missing_rates(table[currency_column], table[date_column], fx.usable, fx.reporting_currency, fx.max_age_days)
 
 
 def conform(table: pa.Table, raw: RawTable, where: str) -> pa.Table:
@@ -90,20 +79,29 @@ def conform(table: pa.Table, raw: RawTable, where: str) -> pa.Table:
     return pa.table(columns)
 
 
-def _problems(table: pa.Table, raw: RawTable) -> list[tuple[str, pa.Array, str | list[str | None]]]:
+def _problems(table: pa.Table, raw: RawTable, fx: FxCoverage) -> list[tuple[str, pa.Array, str | list[str | None]]]:
     """(column, mask of failing rows, reason template with {value} or one reason per row) for each row rule."""
     rules = [(c, pc.is_null(table[c]), "required value missing") for c in raw.required]
-    currencies = None
+    currencies = pa.array([c.upper() for c in fx.currencies], pa.string())
     for c, day in CURRENCY_COLUMNS.items():
         if c in table.column_names:
-            currencies = pa.array(known_currencies()) if currencies is None else currencies
             code = pc.utf8_upper(pc.utf8_trim_whitespace(table[c]))
             unknown = pc.and_(pc.is_valid(code), pc.invert(pc.is_in(code, value_set=currencies)))
             rules.append((c, unknown, UNKNOWN_CURRENCY))
             if day in table.column_names and table.num_rows:
                 known = pc.if_else(unknown, pa.scalar(None, pa.string()), code)
-                reasons = _missing_rate_reasons(table.set_column(table.schema.get_field_index(c), c, known), c, day)
+                reasons = _missing_rate_reasons(table.set_column(table.schema.get_field_index(c), c, known), c, day, fx)
                 rules.append((c, pa.array([r is not None for r in reasons]), reasons))
+    for c in table.column_names:
+        kind = table[c].type
+        if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+            first, last = (
+                (datetime.combine(d, datetime.min.time(), UTC) for d in (FIRST_DAY, LAST_DAY))
+                if pa.types.is_timestamp(kind)
+                else (FIRST_DAY, LAST_DAY)
+            )
+            outside = pc.or_(pc.less(table[c], pa.scalar(first, kind)), pc.greater(table[c], pa.scalar(last, kind)))
+            rules.append((c, pc.fill_null(outside, False), "out of the calendar: {value}"))
     for c in NON_NEGATIVE_COLUMNS:
         if c in table.column_names:
             rules.append((c, pc.fill_null(pc.less(table[c], 0), False), "negative quantity {value}"))
@@ -118,17 +116,18 @@ def _record(row: dict) -> str:
     return json.dumps({k: v for k, v in row.items() if k not in LINEAGE}, default=str, sort_keys=True)
 
 
-def split(delivery: Delivery, raw: RawTable) -> tuple[pa.Table, list[Reject]]:
-    """The loadable rows (lineage dropped) and every reject: the reader's parse failures plus these rules'."""
-    table = conform(delivery.table, raw, f"raw.{raw.name} delivery")
+def split(delivery: Delivery, raw: RawTable, fx: FxCoverage) -> tuple[pa.Table, list[Reject]]:
+    """The loadable rows (lineage dropped) and every reject: the reader's parse failures plus these rules'. `fx` is
+    the run's FX coverage (FxCoverage.of its settings), read once per run, not per batch."""
+    table = conform(delivery.table, raw, _origin(delivery.table, raw))
     rejects = list(delivery.rejects)
     bad = pa.array([False] * table.num_rows, pa.bool_())  # typed: a zero-row delivery is valid input
-    rules = _problems(table, raw)
+    rules = _problems(table, raw, fx)
     for _, mask, _ in rules:
         bad = pc.or_(bad, mask)
     masks = [(c, m.to_pylist(), reason) for c, m, reason in rules]
     for i in pc.indices_nonzero(bad).to_pylist():
-        row = table.slice(i, 1).to_pylist()[0]
+        row = _python_row(table, i)
         hits = [
             (c, reason.format(value=row[c]) if isinstance(reason, str) else reason[i]) for c, m, reason in masks if m[i]
         ]
@@ -136,6 +135,24 @@ def split(delivery: Delivery, raw: RawTable) -> tuple[pa.Table, list[Reject]]:
     good = table.filter(pc.invert(bad))
     good, superseded = _keep_last_per_key(good, raw)
     return good.drop_columns([c for c in LINEAGE if c in good.column_names]), rejects + superseded
+
+
+def _python_row(table: pa.Table, i: int) -> dict:
+    """Row `i` as Python values; a time outside Python's calendar (Parquet can hold one) as its text."""
+    row = table.slice(i, 1)
+    try:
+        return row.to_pylist()[0]
+    except (OverflowError, ValueError):
+        temporal = [c for c in row.column_names if pa.types.is_temporal(row[c].type)]
+        return pa.table(
+            {c: row[c].cast(pa.string()) if c in temporal else row[c] for c in row.column_names}
+        ).to_pylist()[0]
+
+
+def _origin(table: pa.Table, raw: RawTable) -> str:
+    """The delivered file(s) a table came from, for an error that names what to fix."""
+    files = sorted(pc.unique(table[SOURCE_FILE]).to_pylist()) if SOURCE_FILE in table.column_names else []
+    return f"{', '.join(files)} (raw.{raw.name})" if files else f"raw.{raw.name} delivery"
 
 
 def _reject(row: dict, hits: list[tuple[str, str]]) -> Reject:

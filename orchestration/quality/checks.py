@@ -9,6 +9,7 @@ import dagster as dg
 from orchestration.as_of import run_as_of_date
 from orchestration.config import Settings
 from orchestration.extract.dlt_sources import expected_location
+from orchestration.extract.fx_rates import known_currencies
 from orchestration.quality.gate import GateContext, run_gate
 from orchestration.quality.suites import suite_modules
 
@@ -57,6 +58,7 @@ def _gx_gate(module: ModuleType, settings: Settings) -> dg.AssetChecksDefinition
                 required=settings.required_tables,
                 freshness_days=settings.freshness_days,
                 expected={table: expected_location(settings, table)} if schema == "raw" else {},
+                currencies=tuple(known_currencies(settings.data_dir, settings.reporting_currency)),
             )
             outcome = run_gate(settings.warehouse_path, module, ctx)
         except Exception as exc:  # noqa: BLE001 - a check that errors is a failed check, with the error shown

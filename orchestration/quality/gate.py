@@ -51,6 +51,8 @@ class GateContext:
     freshness_days: Mapping[str, int | None] = field(default_factory=dict)
     #: Where a required table that is missing should have been delivered (the fix), e.g. "crm/orders*.csv".
     expected: Mapping[str, str] = field(default_factory=dict)
+    #: Currencies the run can convert (fx_rates.known_currencies of its settings); none given, no currency passes.
+    currencies: tuple[str, ...] = ()
 
 
 def build_suites(module: ModuleType) -> tuple[Any, Any]:
@@ -106,6 +108,7 @@ def parameters(
         _rules.VOLUME_MIN: 0,
         _rules.VOLUME_MAX: None,
         _rules.MIN_ROWS: 0 if delta else 1,
+        _rules.CURRENCY_PATTERN: _rules.currency_pattern(ctx.currencies),
     }
     start_of_as_of = datetime.combine(ctx.as_of, time.min, tzinfo=ctx.now.tzinfo)
     table = module.DATASET[1]

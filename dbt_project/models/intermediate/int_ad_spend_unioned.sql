@@ -5,19 +5,19 @@
 with
 
 {% for platform in var('ad_platforms') %}
-{{ platform.name }} as (
+    {{ platform.name }} as (
 
-    select * from {{ ref('stg_' ~ platform.name ~ '__campaign_stats') }}
+        select * from {{ ref('stg_' ~ platform.name ~ '__campaign_stats') }}
 
-),
+    ),
 
 {% endfor -%}
 unioned as (
 
     {% for platform in var('ad_platforms') -%}
-    select * from {{ platform.name }}
-    {% if not loop.last %}union all by name
-    {% endif %}
+        select * from {{ platform.name }}
+        {% if not loop.last %}union all by name
+        {% endif %}
     {%- endfor %}
 
 ),

@@ -6,28 +6,44 @@ with
 
 dated as (
 
-    select min({{ reporting_date('ordered_at') }}) as first_date, max({{ reporting_date('ordered_at') }}) as last_date
+    select
+        min({{ reporting_date('ordered_at') }}) as first_date,
+        max({{ reporting_date('ordered_at') }}) as last_date
     from {{ ref('stg_crm__orders') }}
     union all
-    select min({{ reporting_date('signed_up_at') }}), max({{ reporting_date('signed_up_at') }})
+    select
+        min({{ reporting_date('signed_up_at') }}) as first_date,
+        max({{ reporting_date('signed_up_at') }}) as last_date
     from {{ ref('stg_crm__customers') }}
     union all
-    select min({{ reporting_date('event_at') }}), max({{ reporting_date('event_at') }})
+    select
+        min({{ reporting_date('event_at') }}) as first_date,
+        max({{ reporting_date('event_at') }}) as last_date
     from {{ ref('stg_ga4__events') }}
     union all
-    select min(spend_date), max(spend_date)
+    select
+        min(spend_date) as first_date,
+        max(spend_date) as last_date
     from {{ ref('stg_google_ads__campaign_stats') }}
     union all
-    select min(spend_date), max(spend_date)
+    select
+        min(spend_date) as first_date,
+        max(spend_date) as last_date
     from {{ ref('stg_meta_ads__campaign_stats') }}
     union all
-    select min({{ reporting_date('occurred_at') }}), max({{ reporting_date('occurred_at') }})
+    select
+        min({{ reporting_date('occurred_at') }}) as first_date,
+        max({{ reporting_date('occurred_at') }}) as last_date
     from {{ ref('stg_crm__loyalty_events') }}
     union all
-    select min({{ reporting_date('created_at') }}), max({{ reporting_date('created_at') }})
+    select
+        min({{ reporting_date('created_at') }}) as first_date,
+        max({{ reporting_date('created_at') }}) as last_date
     from {{ ref('stg_crm__support_tickets') }}
     union all
-    select {{ as_of_date() }}, {{ as_of_date() }}
+    select
+        {{ as_of_date() }} as first_date,
+        {{ as_of_date() }} as last_date
 
 ),
 

@@ -22,7 +22,9 @@ bounds as (
 
 reporting_per_euro as (
 
-    select rate_date, rate_to_base
+    select
+        rate_date,
+        rate_to_base
     from rates
     where rate_source = 'ecb' and currency = {{ reporting_currency() }}
 
@@ -51,7 +53,9 @@ ranked as (
 
     select
         published.*,
-        row_number() over (partition by currency, rate_date order by source_priority) as preference
+        row_number() over (
+            partition by published.currency, published.rate_date order by published.source_priority
+        ) as preference
     from published
 
 ),
@@ -93,8 +97,8 @@ final as (
     from rate_periods
     cross join bounds
     inner join days
-        on days.date_day >= rate_periods.valid_from
-        and (rate_periods.valid_to is null or days.date_day < rate_periods.valid_to)
+        on rate_periods.valid_from <= days.date_day
+        and (rate_periods.valid_to is null or rate_periods.valid_to > days.date_day)
         and days.date_day <= {{ dbt.dateadd('day', var('fx_max_rate_age_days'), 'rate_periods.valid_from') }}
     where rate_periods.valid_from <= bounds.last_date
         and (rate_periods.valid_to is null or rate_periods.valid_to > bounds.first_date)

@@ -38,42 +38,62 @@ device_logins as (
 
 ),
 
+device_person_counts as (
+
+    select
+        user_pseudo_id,
+        count(distinct person) as person_count
+    from device_logins
+    group by user_pseudo_id
+
+),
+
 single_person_devices as (
 
-    select user_pseudo_id, user_id
+    select
+        device_logins.user_pseudo_id,
+        device_logins.user_id
     from device_logins
-    where user_pseudo_id in (
-        select user_pseudo_id from device_logins group by user_pseudo_id having count(distinct person) = 1
-    )
+    inner join device_person_counts on device_logins.user_pseudo_id = device_person_counts.user_pseudo_id
+    where device_person_counts.person_count = 1
 
 ),
 
 pairs as (
 
     -- rule 1
-    select {{ identity_node('customer_id', 'customer_id') }} as node, {{ identity_node('email', 'email') }} as neighbour
+    select
+        {{ identity_node('customer_id', 'customer_id') }} as node,
+        {{ identity_node('email', 'email') }} as neighbour
     from customers
     where email is not null
 
     union all
     -- rule 2 (only user_ids that are real CRM ids; others stay their own node)
-    select {{ identity_node('user_id', 'user_ids.customer_id') }}, {{ identity_node('customer_id', 'customers.customer_id') }}
-    from (select distinct customer_id from events where customer_id is not null) as user_ids
+    select
+        {{ identity_node('user_id', 'user_ids.customer_id') }} as node,
+        {{ identity_node('customer_id', 'customers.customer_id') }} as neighbour
+    from (
+        select distinct customer_id from events
+        where customer_id is not null
+    ) as user_ids
     inner join customers on user_ids.customer_id = customers.customer_id
 
     union all
     -- rule 3
-    select {{ identity_node('user_pseudo_id', 'user_pseudo_id') }}, {{ identity_node('user_id', 'user_id') }}
+    select
+        {{ identity_node('user_pseudo_id', 'user_pseudo_id') }} as node,
+        {{ identity_node('user_id', 'user_id') }} as neighbour
     from single_person_devices
 
     -- rule 4
     {%- for platform in var('ad_platforms') %}
-    union all
-    select distinct
-        {{ identity_node('user_pseudo_id', 'user_pseudo_id') }},
-        {{ identity_node(platform.click_id, platform.click_id) }}
-    from events
-    where {{ platform.click_id }} is not null
+        union all
+        select distinct
+            {{ identity_node('user_pseudo_id', 'user_pseudo_id') }} as node,
+            {{ identity_node(platform.click_id, platform.click_id) }} as neighbour
+        from events
+        where {{ platform.click_id }} is not null
     {% endfor %}
 
 ),
@@ -84,7 +104,8 @@ nodes as (
     union
     select {{ identity_node('user_pseudo_id', 'user_pseudo_id') }} from events
     union
-    select {{ identity_node('user_id', 'customer_id') }} from events where customer_id is not null
+    select {{ identity_node('user_id', 'customer_id') }} from events
+    where customer_id is not null
     union
     select node from pairs
     union
@@ -94,11 +115,20 @@ nodes as (
 
 edges as (
 
-    select node, neighbour from pairs
+    select
+        node,
+        neighbour
+    from pairs
     union
-    select neighbour, node from pairs
+    select
+        neighbour as node,
+        node as neighbour
+    from pairs
     union
-    select node, node from nodes
+    select
+        node,
+        node as neighbour
+    from nodes
 
 ),
 

@@ -62,14 +62,17 @@ boundaries as (
             when lag(event_at) over device_timeline is null then 1
             when event_at > lag(event_at) over device_timeline + interval '{{ var("session_timeout_minutes") }} minutes'
                 then 1
-            when traffic_source is not null and (
-                traffic_source is distinct from lag(traffic_source) over device_timeline
-                or traffic_medium is distinct from lag(traffic_medium) over device_timeline
-                or campaign_name is distinct from lag(campaign_name) over device_timeline
-                {%- for platform in var('ad_platforms') %}
-                or {{ platform.click_id }} is distinct from lag({{ platform.click_id }}) over device_timeline
-                {%- endfor %}
-            ) then 1
+            when
+                traffic_source is not null
+                and (
+                    traffic_source is distinct from lag(traffic_source) over device_timeline
+                    or traffic_medium is distinct from lag(traffic_medium) over device_timeline
+                    or campaign_name is distinct from lag(campaign_name) over device_timeline
+                    {%- for platform in var('ad_platforms') %}
+                        or {{ platform.click_id }} is distinct from lag({{ platform.click_id }}) over device_timeline
+                    {%- endfor %}
+                )
+                then 1
             else 0
         end as is_session_start
     from device_events
@@ -103,7 +106,7 @@ sessionized as (
         arg_min(traffic_medium, event_at) as traffic_medium,
         arg_min(campaign_name, event_at) as campaign_name,
         {%- for platform in var('ad_platforms') %}
-        arg_min({{ platform.click_id }}, event_at) as {{ platform.click_id }},
+            arg_min({{ platform.click_id }}, event_at) as {{ platform.click_id }},
         {%- endfor %}
         count(*) as event_count,
         count(*) filter (where event_name = 'page_view') as page_view_count,
@@ -132,7 +135,7 @@ final as (
         sessionized.traffic_medium,
         sessionized.campaign_name,
         {%- for platform in var('ad_platforms') %}
-        sessionized.{{ platform.click_id }},
+            sessionized.{{ platform.click_id }},
         {%- endfor %}
         sessionized.event_count,
         sessionized.page_view_count,

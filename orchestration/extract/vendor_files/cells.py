@@ -20,11 +20,22 @@ UTC_FORMAT = "%Y-%m-%d %H:%M:%S"  # HubSpot / Zendesk style exports, in UTC
 LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S %z"  # Shopify: shop-local time with its UTC offset, e.g. 2026-03-04 11:15:00 +0100
 
 
+INT64 = range(-(2**63), 2**63)
+
+
+def _int64(value: int, text: str) -> int:
+    """The contract stores integers as int64: a larger one is a bad value (quarantined), not an overflow later."""
+    if value not in INT64:
+        raise ValueError(f"out of range: {text!r}")
+    return value
+
+
 def _int(text: str) -> int:
     try:
-        return int(text.strip())
+        value = int(text.strip())
     except ValueError:
         raise ValueError(f"not an integer: {text!r}") from None
+    return _int64(value, text)
 
 
 def _float(text: str) -> float:
@@ -40,9 +51,14 @@ def _float(text: str) -> float:
 def _units_to_micros(text: str) -> int:
     """Google Ads 'Cost' in currency units -> the API's cost_micros, exactly (Decimal, no float rounding)."""
     try:
-        return int(Decimal(text.strip().replace(",", "")) * 1_000_000)
+        units = Decimal(text.strip().replace(",", ""))
     except InvalidOperation:
         raise ValueError(f"not an amount: {text!r}") from None
+    if not units.is_finite():
+        raise ValueError(f"not an amount: {text!r}")
+    if units.adjusted() > 18:  # beyond int64 micros; checked before int() builds a number of that many digits
+        raise ValueError(f"out of range: {text!r}")
+    return _int64(int(units * 1_000_000), text)
 
 
 def _bool(text: str) -> bool:
@@ -55,7 +71,15 @@ def _bool(text: str) -> bool:
 
 
 def _timestamp(text: str) -> datetime:
-    """UTC wall time, or any time with an explicit offset (converted to UTC)."""
+    """UTC wall time, or any time with an explicit offset (converted to UTC); a time whose UTC conversion leaves the
+    calendar (year 1 or 9999 with an offset) is a bad value."""
+    try:
+        return _parse_timestamp(text)
+    except OverflowError:
+        raise ValueError(f"timestamp out of range: {text!r}") from None
+
+
+def _parse_timestamp(text: str) -> datetime:
     value = text.strip()
     for fmt in (LOCAL_FORMAT, UTC_FORMAT):
         try:

@@ -46,8 +46,9 @@ def _records(path: Path, spec: FileSpec) -> tuple[list[str] | None, Iterator[tup
     if spec.format == "csv":
         return read_csv(path)
     records = list(read_ga4_jsonl(path))
-    headers = list(dict.fromkeys(h for _, r in records for h in r))
-    return (headers if records else None), iter(records)
+    events = [r for _, r in records if not isinstance(r, RowShapeError)]
+    headers = list(dict.fromkeys(h for r in events for h in r))
+    return (headers if events else None), iter(records)
 
 
 def _missing_columns(path: Path, headers: list[str], raw: RawTable, spec: FileSpec) -> list[str]:
@@ -165,7 +166,8 @@ def _headers(path: Path, spec: FileSpec) -> list[str] | None:
         return headers
     found: dict[str, None] = {}
     for i, (_, record) in enumerate(read_ga4_jsonl(path)):
-        found.update(dict.fromkeys(record))
+        if not isinstance(record, RowShapeError):
+            found.update(dict.fromkeys(record))
         if i >= HEADER_SAMPLE_EVENTS:
             break
     return list(found) if found else None

@@ -19,7 +19,8 @@ PARAM_VALUE_KEYS = ("string_value", "int_value", "float_value", "double_value")
 
 
 class RowShapeError(ValueError):
-    """One CSV row does not fit the header: quarantined, the rest of the file loads."""
+    """One CSV row does not fit the header, or one GA4 event's params are malformed: quarantined, the rest of the
+    file loads."""
 
 
 def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, Record | RowShapeError]]]:
@@ -60,7 +61,11 @@ def flatten_ga4(event: dict[str, Any], prefix: str = "") -> Record:
         path = f"{prefix}{key}"
         if key == "event_params" and isinstance(value, list):
             for param in value:
+                if not (isinstance(param, dict) and isinstance(param.get("key"), str)):
+                    raise RowShapeError(f"event_params entry is not a {{key, value}} object: {json.dumps(param)}")
                 typed = param.get("value") or {}
+                if not isinstance(typed, dict):
+                    raise RowShapeError(f"event_params {param['key']!r} value is not an object: {json.dumps(typed)}")
                 found = next((typed[k] for k in PARAM_VALUE_KEYS if typed.get(k) is not None), None)
                 flat[f"{path}.{param['key']}"] = None if found is None else str(found)
         elif isinstance(value, dict):
@@ -72,8 +77,9 @@ def flatten_ga4(event: dict[str, Any], prefix: str = "") -> Record:
     return flat
 
 
-def read_ga4_jsonl(path: Path) -> Iterator[tuple[int, Record]]:
-    """One event per line; row numbers are line numbers."""
+def read_ga4_jsonl(path: Path) -> Iterator[tuple[int, Record | RowShapeError]]:
+    """One event per line; row numbers are line numbers. A line that is not JSON or not an object fails the file
+    (the export is broken); an event with malformed params is one bad row."""
     try:
         with path.open(encoding="utf-8") as handle:
             for number, line in enumerate(handle, start=1):
@@ -85,6 +91,9 @@ def read_ga4_jsonl(path: Path) -> Iterator[tuple[int, Record]]:
                     raise DeliveryError(f"{path}: line {number} is not valid JSON ({exc.msg})") from exc
                 if not isinstance(event, dict):
                     raise DeliveryError(f"{path}: line {number} is not a GA4 event object")
-                yield number, flatten_ga4(event)
+                try:
+                    yield number, flatten_ga4(event)
+                except RowShapeError as exc:
+                    yield number, exc
     except UnicodeDecodeError as exc:
         raise DeliveryError(f"{path}: not a UTF-8 JSONL file ({exc})") from exc

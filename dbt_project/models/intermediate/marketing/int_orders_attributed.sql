@@ -59,10 +59,12 @@ final as (
             as is_first_order,
         purchase_sessions.session_key as last_touch_session_key,
         case
-            when last_touch.session_key is null then {{ unknown_channel() }} else coalesce(last_touch.traffic_source, '(direct)')
+            when last_touch.session_key is null then {{ unknown_channel() }}
+            else coalesce(last_touch.traffic_source, '(direct)')
         end as last_touch_source,
         case
-            when last_touch.session_key is null then {{ unknown_channel() }} else coalesce(last_touch.traffic_medium, '(none)')
+            when last_touch.session_key is null then {{ unknown_channel() }}
+            else coalesce(last_touch.traffic_medium, '(none)')
         end as last_touch_medium,
         coalesce(
             {{ session_ad_platform('last_touch') }},

@@ -43,7 +43,7 @@ final as (
         attributed.campaign_name,
         attributed.ad_platform,
         {%- for platform in var('ad_platforms') %}
-        attributed.{{ platform.click_id }} is not null as has_{{ platform.click_id }},
+            attributed.{{ platform.click_id }} is not null as has_{{ platform.click_id }},
         {%- endfor %}
         attributed.event_count,
         attributed.page_view_count,

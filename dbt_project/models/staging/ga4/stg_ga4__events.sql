@@ -29,7 +29,7 @@ renamed as (
         lower(trim(traffic_medium)) as traffic_medium,
         nullif(trim(traffic_campaign), '') as campaign_name,
         {%- for platform in var('ad_platforms') %}
-        nullif(trim({{ platform.click_id }}), '') as {{ platform.click_id }},  -- {{ platform.label }} click id
+            nullif(trim({{ platform.click_id }}), '') as {{ platform.click_id }},  -- {{ platform.label }} click id
         {%- endfor %}
 
         -- timestamps (GA4 exports microseconds since epoch, UTC)
