@@ -1,9 +1,9 @@
 """What `c360 run` prints: a clean run its summary and no warnings or dbt log lines; a failed run one short block
 (what failed, the root error text, where the report and the full log are) and no traceback unless --verbose.
 
-The same two runs use a password-bearing PostgreSQL serving DSN and a webhook URL with a token: afterwards no file
-under the data dir (logs, reports, alerts, dbt profile, the Dagster instance's event log and run tags) nor under
-dbt's target dir holds either secret.
+The same two runs use a password-bearing PostgreSQL serving DSN, a webhook URL with a token and a PII key:
+afterwards no file under the data dir (logs, reports, alerts, dbt profile, the Dagster instance's event log and run
+tags) nor under dbt's target dir holds any of them (the key neither as text nor as hex).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ DBT_LINE = re.compile(r"Running with dbt|Registered adapter|OK created|Concurren
 
 PASSWORD = "Serve-Pw-" + secrets.token_hex(6)
 TOKEN = "hook-" + secrets.token_hex(12)
+PII_KEY = "pii-" + secrets.token_hex(16)
 
 
 @pytest.fixture
@@ -72,6 +73,7 @@ def test_clean_run_is_quiet_and_failed_run_ends_with_one_block_and_no_secret_is_
         "C360_POSTGRES_DSN": serving_dsn,
         "C360_POSTGRES_READER_ROLE": reader_role,
         "C360_ALERT_WEBHOOK_URL": f"http://127.0.0.1:{_closed_port()}/services/{TOKEN}",
+        "C360_PII_KEY": PII_KEY,
     }
 
     clean = _c360(data, "run", **secret_env)
@@ -80,6 +82,7 @@ def test_clean_run_is_quiet_and_failed_run_ends_with_one_block_and_no_secret_is_
     assert "warning" not in console.lower(), console
     assert not DBT_LINE.search(console), console
     assert "published marts:" in clean.stdout and len(console.splitlines()) < 60
+    assert "pseudonyms: HMAC-SHA256 under the secret key" in clean.stdout  # not the throwaway key
 
     orders = data / "landing" / "synthetic" / "crm_orders.parquet"
     orders.write_bytes(b"this is not parquet")
@@ -97,7 +100,7 @@ def test_clean_run_is_quiet_and_failed_run_ends_with_one_block_and_no_secret_is_
     assert "step extract_crm failed" in log.read_text() and 'File "' in log.read_text()  # the stack: one path away
 
     assert "alert webhook http://127.0.0.1/*** failed" in log.read_text()
-    for secret in (PASSWORD, TOKEN):
+    for secret in (PASSWORD, TOKEN, PII_KEY, PII_KEY.encode().hex()):
         for output in (clean, failed):
             assert secret not in output.stdout + output.stderr
         for folder in (data, DBT_PROJECT_DIR / "target"):
