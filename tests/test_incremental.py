@@ -92,7 +92,8 @@ def test_incremental_runs_equal_a_full_refresh(tmp_path: Path, xs_tables: dict[s
         ).fetchall()
         assert statuses == [("refunded",)]
         (merged,) = con.execute(
-            "select count(*) from marts.fct_orders where customer_key = ?", [pseudonym(MERGED_ID, TEST_PII_KEY)]
+            "select count(*) from marts.fct_orders where customer_key = ?",
+            [pseudonym(MERGED_ID, TEST_PII_KEY.encode())],
         ).fetchall()[0]
         assert merged > 0  # the re-keyed customer's old orders moved to the new key
     for table in COMPARED:
