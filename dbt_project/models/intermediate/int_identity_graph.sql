@@ -110,8 +110,13 @@ component_keys as (
 
     select
         label,
-        {{ pseudonym("case when label like '1|customer_id|%' then substr(label, 15) else label end") }} as customer_key
-    from (select distinct label from labels) as components
+        {{ pseudonym('keyed_identifier') }} as customer_key
+    from (
+        select distinct
+            label,
+            case when label like '1|customer_id|%' then substr(label, 15) else label end as keyed_identifier
+        from labels
+    ) as components
 
 ),
 
