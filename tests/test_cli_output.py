@@ -17,11 +17,14 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg2
+import pyarrow.parquet as pq
 import pytest
 
 from orchestration.config import DBT_PROJECT_DIR
 from orchestration.publish.pg_roles import provision_reader_role
 from tests.postgres_fixtures import PG_HOST, PG_PORT, PgTarget, _admin, reader_role_fixture, throwaway_database  # noqa: F401
+from tests.reidentification import known_identifiers, re_identified
 
 pytestmark = pytest.mark.postgres
 
@@ -49,6 +52,21 @@ def serving_dsn(reader_role: str) -> Iterator[str]:
         with admin.cursor() as cur:
             cur.execute(f'drop role if exists "{role}"')
         admin.close()
+
+
+def assert_serving_copy_re_identifies_nobody(dsn: str, landing: Path) -> None:
+    """The attack of tests/test_pseudonyms.py on every column of every table of the PostgreSQL serving schema."""
+    known = known_identifiers(*(pq.read_table(landing / f"{t}.parquet") for t in ("crm_customers", "ga4_events")))
+    with psycopg2.connect(dsn) as con, con.cursor() as cur:
+        cur.execute("select table_name, column_name from information_schema.columns where table_schema = 'marts'")
+        columns = cur.fetchall()
+        published: set[str] = set()
+        for table, column in columns:
+            cur.execute(f'select distinct "{column}"::text from marts."{table}" where "{column}" is not null')
+            published |= {r[0] for r in cur.fetchall()}
+    assert {t for t, _ in columns} >= {"dim_customer", "fct_orders", "fct_web_sessions"}
+    found = re_identified(known, published)
+    assert found == dict.fromkeys(known, 0), found
 
 
 def _closed_port() -> int:
@@ -83,6 +101,7 @@ def test_clean_run_is_quiet_and_failed_run_ends_with_one_block_and_no_secret_is_
     assert not DBT_LINE.search(console), console
     assert "published marts:" in clean.stdout and len(console.splitlines()) < 60
     assert "pseudonyms: HMAC-SHA256 under the secret key" in clean.stdout  # not the throwaway key
+    assert_serving_copy_re_identifies_nobody(serving_dsn, data / "landing" / "synthetic")
 
     orders = data / "landing" / "synthetic" / "crm_orders.parquet"
     orders.write_bytes(b"this is not parquet")
