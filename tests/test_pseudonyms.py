@@ -4,6 +4,7 @@ without the key, and the key itself is nowhere a run writes."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 from pathlib import Path
 
@@ -108,6 +109,24 @@ def _published_values(path: Path) -> dict[str, set[str]]:
             sql = f'select distinct cast("{column}" as varchar) from "{table}" where "{column}" is not null'
             values[f"{table}.{column}"] = {r[0] for r in con.execute(sql).fetchall()}
     return values
+
+
+def test_the_attack_finds_main_s_unkeyed_columns_and_not_keyed_ones(xs_tables: dict[str, pa.Table]) -> None:
+    """The attack can fail: the columns published before keying (raw customer_id, email_sha256, md5 customer and
+    anonymous-visitor keys) are each found; the same identifiers keyed are not."""
+    customers, events = xs_tables["crm_customers"], xs_tables["ga4_events"]
+    known = known_identifiers(customers, events)
+    customer_id, email = customers["customer_id"][0].as_py(), customers["email"][0].as_py()
+    device = events["user_pseudo_id"][0].as_py()
+    old = {
+        customer_id,
+        hashlib.sha256(email.strip().lower().encode()).hexdigest(),
+        hashlib.md5(f"4|user_pseudo_id|{device}".encode()).hexdigest(),
+    }
+    found = re_identified(known, old)
+    assert (found["customer id"], found["email"], found["node label"]) == (1, 1, 1)
+    keyed = {pseudonym(v, TEST_PII_KEY.encode()) for v in (customer_id, email, device)}
+    assert re_identified(known, keyed) == dict.fromkeys(known, 0)
 
 
 @pytest.mark.slow
