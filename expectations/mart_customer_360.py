@@ -31,9 +31,9 @@ def row_rules() -> list:
     return [
         r.not_null("customer_key", "The mart's grain: one row per customer key."),
         r.matches(
-            "email_sha256",
+            "email_pseudonym",
             r"^[0-9a-f]{64}$",
-            "Only a SHA-256 may leave the warehouse; anything else could be a raw email (PII).",
+            "Only a keyed pseudonym (64 hex) may leave the warehouse; anything else could be a raw email (PII).",
         ),
         r.between("order_count", "Counts are never negative.", min_value=0),
         r.between("net_revenue_reporting", "Net revenue excludes refunds, so it is never negative.", min_value=0),

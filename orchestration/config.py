@@ -43,11 +43,20 @@ ENV_DEFAULTS: dict[str, str] = {
     "C360_RETRY_DELAY_S": "2",  # first retry delay; doubles each retry (2+4+8+16 = 30 s budget by default)
     "C360_MIN_FREE_DISK_MB": "500",  # preflight: a run refuses to start with less free disk under C360_DATA_DIR
     "C360_FRESHNESS_DAYS": "",  # per-table freshness, `table=days` pairs (`none` = no rule), e.g. ga4_events=5
+    "C360_ENV": "dev",  # dev, test or prod; prod refuses to start without a PII key
+    "C360_PII_KEY": "",  # secret key of the identifiers' HMAC-SHA256 pseudonyms (>= PII_KEY_MIN_LENGTH characters)
+    "C360_PII_KEY_FILE": "",  # or: absolute path of a file holding that key (first line)
 }
 
 #: Settings that take one of a fixed set of values, checked by Settings.from_env.
 SOURCES = ("files", "postgres", "synthetic")
 SCALES = ("XS", "S", "M", "L")
+ENVIRONMENTS = ("dev", "test", "prod")
+
+#: Shortest accepted PII key: 32 characters, e.g. `openssl rand -hex 32` gives 64.
+PII_KEY_MIN_LENGTH = 32
+#: The key of demo and test runs when none is set (never in prod): public, so its pseudonyms protect nothing.
+THROWAWAY_PII_KEY = "c360-THROWAWAY-demo-key-public-not-secret-never-use-on-real-data"
 
 
 class SettingsError(ValueError):
@@ -83,6 +92,34 @@ def _number(env: Mapping[str, str], name: str, kind: type[int] | type[float], mi
     return number
 
 
+def pii_key(env: Mapping[str, str]) -> tuple[bytes, bool]:
+    """The HMAC key of the published pseudonyms and whether it is the public throwaway key: `C360_PII_KEY`, else the
+    first line of the file `C360_PII_KEY_FILE` names, else (not in prod) THROWAWAY_PII_KEY. Errors never quote the
+    key. Read by Settings and, in the dbt process, by the pseudonym plugin: one rule for both."""
+    key, path = env.get("C360_PII_KEY") or "", env.get("C360_PII_KEY_FILE") or ""
+    if path and not key:
+        if not Path(path).is_absolute():
+            raise SettingsError(f"C360_PII_KEY_FILE={path!r} is not an absolute path: give the full path")
+        try:
+            key = next(iter(Path(path).read_text().splitlines()), "").strip()
+        except OSError as exc:
+            raise SettingsError(f"C360_PII_KEY_FILE={path!r} cannot be read ({exc.strerror}): fix the path") from None
+    if key:
+        if len(key) < PII_KEY_MIN_LENGTH:
+            source = "C360_PII_KEY" if env.get("C360_PII_KEY") else f"the file C360_PII_KEY_FILE={path!r}"
+            raise SettingsError(
+                f"{source} holds a key of {len(key)} characters; at least {PII_KEY_MIN_LENGTH} are needed: "
+                "generate one with `openssl rand -hex 32`"
+            )
+        return key.encode(), False
+    if (env.get("C360_ENV") or ENV_DEFAULTS["C360_ENV"]) == "prod":
+        raise SettingsError(
+            "C360_ENV=prod needs a PII key: set C360_PII_KEY (or C360_PII_KEY_FILE, an absolute path) to a secret of "
+            f"at least {PII_KEY_MIN_LENGTH} characters, e.g. `openssl rand -hex 32`"
+        )
+    return THROWAWAY_PII_KEY.encode(), True
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -113,11 +150,16 @@ class Settings:
     publish_max_age_days: int | None = 30
     landing_retention_days: int | None = 30
     quarantine_retention_days: int | None = 90
+    environment: str = "dev"
+    pii_key: bytes = field(default=THROWAWAY_PII_KEY.encode(), repr=False)  # never printed: repr=False
+    pii_key_is_throwaway: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         value = {name: env.get(name) or default for name, default in ENV_DEFAULTS.items()}
+        environment = _choice(value, "C360_ENV", ENVIRONMENTS)
+        key, throwaway = pii_key(value)
         return cls(
             data_dir=Path(value["C360_DATA_DIR"]).expanduser().resolve(),
             source=_choice(value, "C360_SOURCE", SOURCES),
@@ -147,6 +189,9 @@ class Settings:
             publish_max_age_days=_days(value, "C360_PUBLISH_MAX_AGE_DAYS"),
             landing_retention_days=_days(value, "C360_LANDING_RETENTION_DAYS"),
             quarantine_retention_days=_days(value, "C360_QUARANTINE_RETENTION_DAYS"),
+            environment=environment,
+            pii_key=key,
+            pii_key_is_throwaway=throwaway,
         )
 
     @property

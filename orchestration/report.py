@@ -82,8 +82,18 @@ def delivery_problems(settings: Settings) -> list[str]:
     return problems(settings)
 
 
+def pseudonym_key_line(settings: Settings) -> str:
+    """Which key the published pseudonyms are under, never the key itself: a demo run must say its key is public."""
+    if settings.pii_key_is_throwaway:
+        return (
+            "pseudonyms: keyed with the public THROWAWAY demo key (no C360_PII_KEY set): fine for demo data, "
+            "never for real customers (C360_ENV=prod refuses to run without a key)"
+        )
+    return "pseudonyms: HMAC-SHA256 under the secret key from C360_PII_KEY / C360_PII_KEY_FILE"
+
+
 def render(settings: Settings, outcome: RunOutcome) -> str:
-    lines = [f"run {outcome.run_id}: {'SUCCESS' if outcome.success else 'FAILED'}"]
+    lines = [f"run {outcome.run_id}: {'SUCCESS' if outcome.success else 'FAILED'}", pseudonym_key_line(settings)]
     problems = delivery_problems(settings) if any(s.startswith("extract") for s in outcome.failed_steps) else []
     if problems:
         lines.append(f"the delivery cannot load ({len(problems)} problem(s); nothing was loaded), fix and rerun:")

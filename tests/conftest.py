@@ -29,6 +29,19 @@ from simulator.retailer import GeneratorConfig, generate_with_truth
 from tests.postgres_fixtures import require_postgres
 
 XS = GeneratorConfig(scale="XS", seed=7)
+#: The PII key of every run in the test session (the baseline's included); not the public throwaway key, so a test
+#: can tell "keyed with the configured key" from "keyed with the default".
+TEST_PII_KEY = "c360-test-session-pii-key-0123456789abcdef"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pii_key_in_environment() -> Iterator[str]:
+    """C360_PII_KEY set in the process environment for the session: Settings read it there and so does dbt (the
+    pseudonym plugin, in the dbt process dagster-dbt starts with this environment)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("C360_PII_KEY", TEST_PII_KEY)
+        patch.delenv("C360_PII_KEY_FILE", raising=False)
+        yield TEST_PII_KEY
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,7 @@ def secret_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str
         "C360_DATA_DIR": str(tmp_path),
         "C360_POSTGRES_DSN": f"host=127.0.0.1 port=5432 user=c360 password={PASSWORD} dbname=marts",
         "C360_ALERT_WEBHOOK_URL": f"http://127.0.0.1:{_closed_port()}/hooks/{TOKEN}",
-        "C360_PII_KEY": "pii-key-0123456789",
+        "C360_PII_KEY": "pii-key-0123456789-0123456789-abcdef",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)

@@ -1,9 +1,9 @@
 """What `c360 run` prints: a clean run its summary and no warnings or dbt log lines; a failed run one short block
 (what failed, the root error text, where the report and the full log are) and no traceback unless --verbose.
 
-The same two runs use a password-bearing PostgreSQL serving DSN and a webhook URL with a token: afterwards no file
-under the data dir (logs, reports, alerts, dbt profile, the Dagster instance's event log and run tags) nor under
-dbt's target dir holds either secret.
+The same two runs use a password-bearing PostgreSQL serving DSN, a webhook URL with a token and a PII key:
+afterwards no file under the data dir (logs, reports, alerts, dbt profile, the Dagster instance's event log and run
+tags) nor under dbt's target dir holds any of them (the key neither as text nor as hex).
 """
 
 from __future__ import annotations
@@ -17,11 +17,14 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg2
+import pyarrow.parquet as pq
 import pytest
 
 from orchestration.config import DBT_PROJECT_DIR
 from orchestration.publish.pg_roles import provision_reader_role
 from tests.postgres_fixtures import PG_HOST, PG_PORT, PgTarget, _admin, reader_role_fixture, throwaway_database  # noqa: F401
+from tests.reidentification import known_identifiers, re_identified
 
 pytestmark = pytest.mark.postgres
 
@@ -31,6 +34,7 @@ DBT_LINE = re.compile(r"Running with dbt|Registered adapter|OK created|Concurren
 
 PASSWORD = "Serve-Pw-" + secrets.token_hex(6)
 TOKEN = "hook-" + secrets.token_hex(12)
+PII_KEY = "pii-" + secrets.token_hex(16)
 
 
 @pytest.fixture
@@ -48,6 +52,21 @@ def serving_dsn(reader_role: str) -> Iterator[str]:
         with admin.cursor() as cur:
             cur.execute(f'drop role if exists "{role}"')
         admin.close()
+
+
+def assert_serving_copy_re_identifies_nobody(dsn: str, landing: Path) -> None:
+    """The attack of tests/test_pseudonyms.py on every column of every table of the PostgreSQL serving schema."""
+    known = known_identifiers(*(pq.read_table(landing / f"{t}.parquet") for t in ("crm_customers", "ga4_events")))
+    with psycopg2.connect(dsn) as con, con.cursor() as cur:
+        cur.execute("select table_name, column_name from information_schema.columns where table_schema = 'marts'")
+        columns = cur.fetchall()
+        published: set[str] = set()
+        for table, column in columns:
+            cur.execute(f'select distinct "{column}"::text from marts."{table}" where "{column}" is not null')
+            published |= {r[0] for r in cur.fetchall()}
+    assert {t for t, _ in columns} >= {"dim_customer", "fct_orders", "fct_web_sessions"}
+    found = re_identified(known, published)
+    assert found == dict.fromkeys(known, 0), found
 
 
 def _closed_port() -> int:
@@ -72,6 +91,7 @@ def test_clean_run_is_quiet_and_failed_run_ends_with_one_block_and_no_secret_is_
         "C360_POSTGRES_DSN": serving_dsn,
         "C360_POSTGRES_READER_ROLE": reader_role,
         "C360_ALERT_WEBHOOK_URL": f"http://127.0.0.1:{_closed_port()}/services/{TOKEN}",
+        "C360_PII_KEY": PII_KEY,
     }
 
     clean = _c360(data, "run", **secret_env)
@@ -80,6 +100,8 @@ def test_clean_run_is_quiet_and_failed_run_ends_with_one_block_and_no_secret_is_
     assert "warning" not in console.lower(), console
     assert not DBT_LINE.search(console), console
     assert "published marts:" in clean.stdout and len(console.splitlines()) < 60
+    assert "pseudonyms: HMAC-SHA256 under the secret key" in clean.stdout  # not the throwaway key
+    assert_serving_copy_re_identifies_nobody(serving_dsn, data / "landing" / "synthetic")
 
     orders = data / "landing" / "synthetic" / "crm_orders.parquet"
     orders.write_bytes(b"this is not parquet")
@@ -97,7 +119,7 @@ def test_clean_run_is_quiet_and_failed_run_ends_with_one_block_and_no_secret_is_
     assert "step extract_crm failed" in log.read_text() and 'File "' in log.read_text()  # the stack: one path away
 
     assert "alert webhook http://127.0.0.1/*** failed" in log.read_text()
-    for secret in (PASSWORD, TOKEN):
+    for secret in (PASSWORD, TOKEN, PII_KEY, PII_KEY.encode().hex()):
         for output in (clean, failed):
             assert secret not in output.stdout + output.stderr
         for folder in (data, DBT_PROJECT_DIR / "target"):

@@ -17,8 +17,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from orchestration.pseudonyms import pseudonym
 from simulator.retailer import generate
-from tests.conftest import XS
+from tests.conftest import TEST_PII_KEY, XS
 from tests.dbt_harness import copy_warehouse, merge_load, run_dbt
 
 pytestmark = pytest.mark.slow
@@ -91,7 +92,8 @@ def test_incremental_runs_equal_a_full_refresh(tmp_path: Path, xs_tables: dict[s
         ).fetchall()
         assert statuses == [("refunded",)]
         (merged,) = con.execute(
-            f"select count(*) from marts.fct_orders where customer_key = md5('{MERGED_ID}')"
+            "select count(*) from marts.fct_orders where customer_key = ?",
+            [pseudonym(MERGED_ID, TEST_PII_KEY.encode())],
         ).fetchall()[0]
         assert merged > 0  # the re-keyed customer's old orders moved to the new key
     for table in COMPARED:

@@ -53,6 +53,8 @@ def _landed(tmp_path: Path, source: str = "synthetic") -> Path:
         ("refused CRM source", {"C360_SOURCE": "postgres", "CRM": "1"}, "PostgreSQL CRM source"),
         ("refused serving DSN", {"C360_SOURCE": "synthetic", "SERVING": "1"}, "PostgreSQL serving target"),
         ("too little disk", {"C360_SOURCE": "synthetic", "C360_MIN_FREE_DISK_MB": str(10**12)}, "MB free under"),
+        ("prod without a PII key", {"C360_SOURCE": "synthetic", "C360_ENV": "prod"}, "C360_ENV=prod needs a PII key"),
+        ("too short a PII key", {"C360_SOURCE": "synthetic", "C360_PII_KEY": "Short-Secret-9"}, "at least 32"),
     ],
 )
 def test_c360_run_fails_in_seconds_with_one_line(tmp_path: Path, case: str, env: dict, expected: str) -> None:
@@ -67,7 +69,7 @@ def test_c360_run_fails_in_seconds_with_one_line(tmp_path: Path, case: str, env:
     if env.pop("SERVING", None):
         env["C360_POSTGRES_DSN"] = f"host=127.0.0.1 port={_closed_port()} user=u password=Serving-Secret-9 dbname=x"
     done, elapsed = _run_c360(tmp_path, **env)
-    assert done.returncode != 0, case
+    assert done.returncode == 2, case
     assert elapsed < LIMIT_S, f"{case}: took {elapsed:.1f}s"
     assert done.stdout == ""
     lines = done.stderr.splitlines()

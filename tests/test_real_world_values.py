@@ -250,7 +250,7 @@ def test_zero_spend_repeat_purchase_leaves_clv_running_and_is_counted(warehouse:
         warehouse,
         "select p.spend_model_excluded, p.frequency, m.expected_average_order_value_reporting "
         "from customer_models.clv_predictions as p join marts.mart_clv as m using (customer_key) "
-        "join marts.dim_customer as c using (customer_key) where c.customer_id = ?",
+        "join intermediate.int_customers_resolved as c using (customer_key) where c.customer_id = ?",
         ZERO_REPEAT,
     )
     assert flagged and frequency >= 1 and value > 0  # the population mean, like a one-time buyer
@@ -277,7 +277,7 @@ def test_unknown_cost_gives_a_null_margin(warehouse: Path) -> None:
     known = _one(
         warehouse,
         "select m.historical_gross_margin_reporting, m.historical_net_revenue_reporting from marts.mart_clv as m "
-        "join marts.dim_customer as c using (customer_key) where c.customer_id = 'K005'",
+        "join intermediate.int_customers_resolved as c using (customer_key) where c.customer_id = 'K005'",
     )
     assert known[0] < known[1]  # a known cost is subtracted
 
@@ -287,7 +287,8 @@ def test_unknown_acquisition_is_unknown_not_direct(warehouse: Path) -> None:
         warehouse,
         "select ch.channel, m.first_touch_source, m.first_touch_medium from marts.dim_customer as c "
         "join marts.dim_channel as ch on c.acquisition_channel_key = ch.channel_key "
-        "join marts.mart_clv as m using (customer_key) where c.customer_id = ?",
+        "join marts.mart_clv as m using (customer_key) "
+        "join intermediate.int_customers_resolved as r using (customer_key) where r.customer_id = ?",
         UNKNOWN_SOURCE,
     )
     assert (channel, source, medium) == ("(unknown)", "(unknown)", "(unknown)")

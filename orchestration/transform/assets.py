@@ -17,7 +17,7 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from orchestration.as_of import run_as_of_date
 from orchestration.config import Settings
 from orchestration.retries import retry_only_transient
-from orchestration.transform.project import WarehouseTranslator, dbt_cli, dbt_project
+from orchestration.transform.project import WarehouseTranslator, check_pii_key_reaches_dbt, dbt_cli, dbt_project
 
 MODEL_OUTPUTS = "source:customer_models+"
 
@@ -44,6 +44,7 @@ def _dbt_build(name: str, project: DbtProject, settings: Settings, **selection: 
         **selection,
     )
     def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        check_pii_key_reaches_dbt(settings)
         as_of_date = run_as_of_date(context.run, settings).isoformat()
         dbt_vars = {
             "as_of_date": as_of_date,

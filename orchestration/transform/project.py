@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -11,8 +12,11 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
 
-from orchestration.config import DBT_PROJECT_DIR, Settings
+from orchestration.config import DBT_PROJECT_DIR, Settings, SettingsError, pii_key
 from orchestration.warehouse import duckdb_config
+
+#: The dbt-duckdb plugin that registers the keyed `c360_pseudonym` function on dbt's connection.
+PSEUDONYM_PLUGIN = "orchestration.transform.pseudonym_plugin"
 
 #: Files whose change makes the manifest stale.
 _DBT_INPUT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md"}
@@ -35,11 +39,26 @@ def dbt_cli(project: DbtProject, settings: Settings) -> DbtCliResource:
 def dbt_profile(settings: Settings) -> dict[str, Any]:
     """The `c360` profile for this data dir: the warehouse path and DuckDB settings from Settings (the committed
     dbt_project/profiles.yml, read from $C360_DATA_DIR, is for running dbt by hand)."""
-    output: dict[str, Any] = {"type": "duckdb", "path": str(settings.warehouse_path), "threads": 2}
+    output: dict[str, Any] = {
+        "type": "duckdb",
+        "path": str(settings.warehouse_path),
+        "threads": 2,
+        "plugins": [{"module": PSEUDONYM_PLUGIN}],  # reads the PII key from dbt's environment, not from here
+    }
     duckdb_settings = duckdb_config(settings)
     if duckdb_settings:
         output["settings"] = duckdb_settings
     return {"c360": {"target": "duckdb", "outputs": {"duckdb": output}}}
+
+
+def check_pii_key_reaches_dbt(settings: Settings) -> None:
+    """dbt reads the PII key from this process's environment (dagster-dbt passes it on); Settings may come from
+    another mapping. Refuse to build when the two differ, rather than publish pseudonyms under an unintended key."""
+    if pii_key(os.environ)[0] != settings.pii_key:
+        raise SettingsError(
+            "the PII key of these settings is not the one in this process's environment, where dbt reads it: "
+            "set C360_PII_KEY (or C360_PII_KEY_FILE) in the environment of the process that runs the job"
+        )
 
 
 def write_dbt_profile(settings: Settings) -> Path:

@@ -9,8 +9,10 @@
       same CRM email; a person with duplicate CRM records logs in under both ids), so a device shared by two people
       never merges them; its anonymous sessions are thereby stitched to that person;
    4. a click id (one per ad platform, var ad_platforms) and the device whose session carried it.
-   Components come from min-label propagation; the key is the hash of the component's smallest CRM customer id,
-   or of its smallest identifier when it has no CRM record (an anonymous visitor). #}
+   Components come from min-label propagation; the key is the keyed pseudonym (HMAC, macro pseudonym) of the
+   component's smallest CRM customer id, or of its smallest identifier when it has no CRM record (an anonymous
+   visitor): an unkeyed hash of an id would be re-identifiable by hashing known ids. It is computed once per
+   component, not per identifier. #}
 with
 
 customers as (
@@ -134,20 +136,34 @@ edges as (
 
 {{ propagate_min_label('edges', var('identity_max_iterations')) }},
 
+component_keys as (
+
+    select
+        label,
+        {{ pseudonym('keyed_identifier') }} as customer_key
+    from (
+        select distinct
+            label,
+            case when label like '1|customer_id|%' then substr(label, 15) else label end as keyed_identifier
+        from labels
+    ) as components
+
+),
+
 final as (
 
     select
-        split_part(node, '|', 2) as identifier_type,
-        substr(node, length(split_part(node, '|', 1)) + length(split_part(node, '|', 2)) + 3) as identifier,
-        case
-            when label like '1|customer_id|%' then {{ dbt.hash("substr(label, 15)") }}
-            else {{ dbt.hash('label') }}
-        end as customer_key,
-        case when label like '1|customer_id|%' then substr(label, 15) end as primary_customer_id,
-        label like '1|customer_id|%' as is_known_customer,
-        node as identity_node,
-        label as component_label
+        split_part(labels.node, '|', 2) as identifier_type,
+        substr(
+            labels.node, length(split_part(labels.node, '|', 1)) + length(split_part(labels.node, '|', 2)) + 3
+        ) as identifier,
+        component_keys.customer_key,
+        case when labels.label like '1|customer_id|%' then substr(labels.label, 15) end as primary_customer_id,
+        labels.label like '1|customer_id|%' as is_known_customer,
+        labels.node as identity_node,
+        labels.label as component_label
     from labels
+    inner join component_keys on labels.label = component_keys.label
 
 )
 

@@ -121,7 +121,7 @@ sessionized as (
 final as (
 
     select
-        {{ dbt.hash(dbt.concat(['sessionized.user_pseudo_id', "'|'", 'sessionized.first_event_id'])) }} as session_key,
+        {{ pseudonym(dbt.concat(['sessionized.user_pseudo_id', "'|'", 'sessionized.first_event_id'])) }} as session_key,
         sessionized.user_pseudo_id,
         sessionized.ga_session_id,
         sessionized.customer_id,

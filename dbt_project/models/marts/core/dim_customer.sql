@@ -1,6 +1,7 @@
 {# One row per resolved customer (customer_key) with at least one real CRM record; duplicate CRM records of one
    person are merged (attributes from the primary, i.e. smallest, customer id; signup is the earliest), test and
-   internal accounts excluded. No raw PII: the email only as SHA-256. #}
+   internal accounts excluded. No raw PII and no raw id: the email only as a keyed pseudonym, the CRM id only inside
+   customer_key (its keyed pseudonym). #}
 with
 
 customers as (
@@ -49,9 +50,8 @@ final as (
 
     select
         merged.customer_key,
-        primary_record.customer_id,
         merged.crm_record_count,
-        {{ hash_pii('primary_record.email') }} as email_sha256,
+        {{ pseudonym('primary_record.email') }} as email_pseudonym,
         primary_record.country_code,
         primary_record.acquisition_source,
         primary_record.acquisition_medium,

@@ -12,9 +12,8 @@ final as (
     select
         dbt_scd_id as customer_version_key,
         customer_key,
-        customer_id,
         crm_record_count,
-        email_sha256,
+        email_pseudonym,
         country_code,
         acquisition_source,
         acquisition_medium,

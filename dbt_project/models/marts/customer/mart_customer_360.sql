@@ -104,9 +104,8 @@ final as (
 
     select
         customers.customer_key,
-        customers.customer_id,
         customers.crm_record_count,
-        customers.email_sha256,
+        customers.email_pseudonym,
         customers.country_code,
         customers.acquisition_source,
         customers.acquisition_medium,

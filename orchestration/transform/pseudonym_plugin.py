@@ -1,0 +1,23 @@
+"""dbt-duckdb plugin (profile `plugins:`) that registers `c360_pseudonym` on dbt's DuckDB connection.
+
+It runs inside the dbt process and reads the key there, from that process's environment, by the same rule as
+Settings (`orchestration.config.pii_key`): the key never passes through the profile, a dbt var or SQL text, so
+compiled SQL, manifest.json, run_results.json and dbt's logs cannot hold it. dagster-dbt starts dbt with the
+Dagster process's environment, which is where `C360_PII_KEY` / `C360_PII_KEY_FILE` are set.
+"""
+
+from __future__ import annotations
+
+import os
+
+from dbt.adapters.duckdb.plugins import BasePlugin
+from duckdb import DuckDBPyConnection
+
+from orchestration.config import pii_key
+from orchestration.pseudonyms import register_pseudonym_function
+
+
+class Plugin(BasePlugin):
+    def configure_connection(self, conn: DuckDBPyConnection) -> None:
+        key, _ = pii_key(os.environ)
+        register_pseudonym_function(conn, key)
