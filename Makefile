@@ -37,11 +37,15 @@ manifest: install  ## parse the dbt project (target/manifest.json) if any dbt fi
 demo: install  ## generate the embedded dataset, run the whole pipeline once, print a summary
 	$(BIN)/c360 demo
 
-test: install  ## run the whole test suite (random order; the seed is printed)
-	$(BIN)/pytest
+# One pytest-xdist worker per core; worksteal moves queued tests to an idle worker, so the long pipeline tests end up
+# spread over the workers whatever order pytest-randomly drew (its seed is printed and shared by every worker).
+PYTEST_WORKERS ?= -n auto --dist worksteal
 
-test-fast: install  ## the suite without the `slow` tests (no full pipeline run), about 2 minutes
-	$(BIN)/pytest -m "not slow"
+test: install  ## run the whole test suite on every core (random order; the seed is printed)
+	$(BIN)/pytest $(PYTEST_WORKERS)
+
+test-fast: install  ## the suite without the `slow` tests (no full pipeline run)
+	$(BIN)/pytest $(PYTEST_WORKERS) -m "not slow"
 
 # The benchmark's own environment: pandas + lifetimes for the CLV baseline, never in the runtime's uv.lock.
 BENCH_VENV := .venv-bench

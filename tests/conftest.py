@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from orchestration.config import Settings
 from orchestration.extract.fx_rates import FxCoverage
 from orchestration.run_outcome import RunOutcome
 from orchestration.runner import run_daily_job
+from orchestration.transform.project import ensure_manifest
 from simulator.generator.people import email_is_test
 from simulator.landing_writer import write_tables
 from simulator.retailer import GeneratorConfig, generate_with_truth
@@ -177,6 +179,15 @@ def copy_baseline(baseline: Baseline, data_dir: Path, **env: str) -> Iterator[Wo
         yield ws
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under pytest-xdist the controller parses the dbt project before its workers start: workers that each found the
+    manifest stale would run `dbt parse` into the same dbt_project/target/ at once and read a half-written manifest."""
+    if session.config.getoption("dist", "no") != "no" and not hasattr(session.config, "workerinput"):
+        with tempfile.TemporaryDirectory() as data_dir:
+            ensure_manifest(Settings.from_env({**os.environ, "C360_DATA_DIR": data_dir}))
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-randomly's shuffle, on the final selection
+def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.Item]) -> None:
     """A missing PostgreSQL stops the session at once with one line on how to start it, not a timeout per test."""
-    require_postgres(session.items)
+    require_postgres(session, items)

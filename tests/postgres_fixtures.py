@@ -42,11 +42,17 @@ def postgres_unavailable() -> str | None:
     return None
 
 
-def require_postgres(items: list[pytest.Item]) -> None:
-    """Stop the session before it starts if a selected test needs PostgreSQL and the server is not there."""
+def require_postgres(session: pytest.Session, items: list[pytest.Item]) -> None:
+    """Stop the session before it starts if a selected test needs PostgreSQL and the server is not there.
+
+    In a pytest-xdist worker `pytest.exit` would crash it and the controller would start the next one: the worker
+    runs nothing instead and sets `shouldstop`, which the controller prints once before it stops."""
     if any(item.get_closest_marker("postgres") for item in items):
         problem = postgres_unavailable()
-        if problem:
+        if problem and hasattr(session.config, "workerinput"):
+            session.shouldstop = problem
+            items.clear()
+        elif problem:
             pytest.exit(problem)
 
 

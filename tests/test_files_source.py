@@ -4,7 +4,7 @@ Parquet; re-deliveries merge; drift is kept; unusable files fail naming the file
 from __future__ import annotations
 
 import csv
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,6 +20,7 @@ from orchestration.extract.vendor_files.export_reader import LOCAL_TIME_NOTE
 from orchestration.extract.vendor_files.mappings import DERIVED, FILE_SPECS
 from orchestration.extract.vendor_files.reference_doc import END, START, reference_markdown
 from orchestration.publish.publisher import PUBLISH_LOG, published_tables
+from orchestration.publish.retention import prune_landing
 from simulator.landing_writer import write_tables
 from simulator.vendor_exports import COUNTRY_TIMEZONE, write_files
 from tests.conftest import XS, Baseline, ExpectedWarehouse, make_workspace
@@ -195,10 +196,12 @@ def _published_figures(published_path: Path) -> tuple[dict[str, int], tuple]:
 
 
 @pytest.mark.slow
-def test_full_pipeline_on_files_publishes_what_synthetic_publishes(
+def test_full_pipeline_on_files_publishes_what_synthetic_publishes_and_retention_later_keeps_the_newest_files(
     tmp_path: Path, xs_baseline: Baseline, xs_tables: dict[str, pa.Table], xs_expected: ExpectedWarehouse
 ) -> None:
-    """The same XS data as vendor exports, run end to end, publishes what the session's clean synthetic run did."""
+    """The same XS data as vendor exports, run end to end, publishes what the session's clean synthetic run did. The
+    run records every file it read, stamped published by its retention step; landing retention (issue 14) later
+    deletes all but the newest file per table."""
     with make_workspace(tmp_path, {}, C360_SOURCE="files") as ws:
         write_files(xs_tables, ws.settings.landing_dir, {"end_date": XS.end_date})
         outcome = ws.run()
@@ -209,6 +212,27 @@ def test_full_pipeline_on_files_publishes_what_synthetic_publishes(
     # Resolved people and their orders, test accounts left out: the generator's truth, not the warehouse's answer.
     assert (counts["fct_orders"], counts["mart_customer_360"]) == (len(xs_expected.orders), xs_expected.persons)
     assert revenue[0] == revenue[1] == revenue[2] > 0
+
+    assert "published/retention" in outcome.materialized
+    landing = ws.settings.landing_dir
+    on_disk = {
+        str(p.relative_to(landing))
+        for p in landing.rglob("*")
+        if p.is_file() and not any(part.startswith(("_", ".")) for part in p.relative_to(landing).parts)
+    }
+    with duckdb.connect(str(ws.settings.warehouse_path), read_only=True) as con:
+        recorded = dict(con.execute("select path, published_at is not null from audit.landing_files").fetchall())
+    assert recorded == dict.fromkeys(on_disk, True)  # every file read, stamped published by the run's retention step
+
+    assert prune_landing(ws.settings.warehouse_path, landing, 30, datetime.now(UTC) + timedelta(days=29)) == []
+    deleted = prune_landing(ws.settings.warehouse_path, landing, 30, datetime.now(UTC) + timedelta(days=31))
+    newest = {max(p for p in on_disk if p.startswith(f"{folder}/{stem}")) for folder, stem in _patterns(on_disk)}
+    assert set(deleted) == on_disk - newest and deleted  # the daily GA4 files but the last; one file per CRM table
+
+
+def _patterns(paths: set[str]) -> set[tuple[str, str]]:
+    """(folder, file-name stem before any day suffix) of each delivered table."""
+    return {(p.split("/")[0], p.split("/")[1].split(".")[0].rstrip("0123456789")) for p in paths}
 
 
 def test_readme_file_reference_is_the_one_generated_from_the_mappings() -> None:

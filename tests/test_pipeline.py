@@ -453,24 +453,8 @@ def test_last_touch_revenue_by_channel_matches_the_generators_truth(
         assert abs(float(attributed) - float(true_revenue)) <= ATTRIBUTION_TOLERANCE * float(total), (source, medium)
 
 
-def test_second_run_is_idempotent(xs_baseline: Baseline, xs_tables: dict[str, pa.Table], tmp_path: Path) -> None:
-    """The same landing folder run again on a copy of the clean run: the same marts, a new publish log."""
-    before = published_tables(xs_baseline.settings.published_path)
-    with duckdb.connect(str(xs_baseline.settings.published_path), read_only=True) as con:
-        rfm_before = con.execute("select * from mart_rfm order by customer_key").fetchall()
-    with copy_baseline(xs_baseline, tmp_path) as ws:
-        second = ws.run()
-    assert second.success and second.published
-    assert published_tables(ws.settings.published_path) == before
-    with duckdb.connect(str(ws.settings.published_path), read_only=True) as con:
-        assert con.execute("select * from mart_rfm order by customer_key").fetchall() == rfm_before
-        assert con.execute(f"select run_id from {PUBLISH_LOG}").fetchall() == [(second.run_id,)]
-    with duckdb.connect(str(ws.settings.warehouse_path), read_only=True) as con:
-        for spec in RAW_TABLES:  # merged on the keys: not one row more
-            (rows,) = con.execute(f"select count(*) from raw.{spec.name}").fetchall()[0]
-            assert rows == xs_tables[spec.name].num_rows, spec.name
-    versions = list((ws.settings.published_path.parent / "versions").glob("*.duckdb"))
-    assert len(versions) == 1  # the first run's file, kept for rollback
+# The rerun of the same landing folder (the same marts, a new publish log, raw merged on the keys) is
+# test_a_rerun_publishes_the_same_marts_... in tests/test_privacy.py: that one rerun also proves quarantine retention.
 
 
 def test_dbt_docs_generate_documents_every_published_column(xs_baseline: Baseline, tmp_path: Path) -> None:

@@ -363,25 +363,6 @@ def test_gates_judge_a_delta_as_a_delta(tmp_path: Path, xs_tables: dict[str, pa.
     assert [(f.expectation, f.column) for f in failures] == [("expect_column_values_to_be_between", "max_ordered_at")]
 
 
-@pytest.mark.slow
-def test_full_run_on_postgres_publishes_what_the_synthetic_source_does(
-    tmp_path: Path, xs_baseline: Baseline, xs_tables: dict[str, pa.Table], xs_expected: ExpectedWarehouse
-) -> None:
-    """The CRM read from Postgres, run end to end, publishes what the session's clean synthetic run did."""
-    revenue = "select count(*), sum(net_revenue_reporting) from fct_orders"
-    expected_counts = published_tables(xs_baseline.settings.published_path)
-    with duckdb.connect(str(xs_baseline.settings.published_path), read_only=True) as con:
-        expected_revenue = con.execute(revenue).fetchall()
-    with seeded_crm(xs_tables) as db, postgres_workspace(tmp_path / "postgres", xs_tables, db) as ws:
-        outcome = ws.run()
-        assert outcome.success and outcome.published, outcome.failed_steps
-        assert published_tables(ws.settings.published_path) == expected_counts
-        with duckdb.connect(str(ws.settings.published_path), read_only=True) as con:
-            assert con.execute(revenue).fetchall() == expected_revenue
-            assert con.execute(f"select count(*) from {PUBLISH_LOG}").fetchall() == [(1,)]
-    assert expected_counts["fct_orders"] == len(xs_expected.orders)
-
-
 def postgres_workspace(data_dir: Path, tables: dict[str, pa.Table], db: PgTarget):
     """A workspace reading the CRM from `db`; the landing folder holds only the web and ad tables."""
     files_only = {name: t for name, t in tables.items() if name not in CRM}
@@ -406,17 +387,24 @@ def assert_published_with_every_gate_passed(ws: Workspace) -> None:
 
 @pytest.mark.slow
 def test_daily_runs_publish_the_crm_deltas_and_a_quiet_day(
-    tmp_path: Path, xs_tables: dict[str, pa.Table], xs_expected: ExpectedWarehouse
+    tmp_path: Path, xs_baseline: Baseline, xs_tables: dict[str, pa.Table], xs_expected: ExpectedWarehouse
 ) -> None:
-    """Day 1 reads the whole CRM; day 2 reads exactly the changes (2 refunds, 1 new customer with 2 orders of one
-    line each) and the untouched tables bring 0 rows; day 3 brings nothing. Every run passes every gate and
-    publishes."""
+    """Day 1 reads the whole CRM and publishes what the session's clean synthetic run did; day 2 reads exactly the
+    changes (2 refunds, 1 new customer with 2 orders of one line each) and the untouched tables bring 0 rows; day 3
+    brings nothing. Every run passes every gate and publishes."""
+    revenue = "select count(*), sum(net_revenue_reporting) from fct_orders"
+    expected_counts = published_tables(xs_baseline.settings.published_path)
+    with duckdb.connect(str(xs_baseline.settings.published_path), read_only=True) as con:
+        expected_revenue = con.execute(revenue).fetchall()
     quiet = dict.fromkeys(CRM, (0, 0, 0))
     with seeded_crm(xs_tables) as db, postgres_workspace(tmp_path, xs_tables, db) as ws:
         assert_published_with_every_gate_passed(ws)
         assert ledger_of_last_load(ws.settings, quarantined=True) == {
             t: (xs_tables[t].num_rows, xs_tables[t].num_rows, 0) for t in CRM
         }
+        assert published_tables(ws.settings.published_path) == expected_counts
+        with duckdb.connect(str(ws.settings.published_path), read_only=True) as con:
+            assert con.execute(revenue).fetchall() == expected_revenue
         orders_before, _ = published_orders(ws)
         assert orders_before == len(xs_expected.orders)
 

@@ -19,13 +19,13 @@ from orchestration.data_dir import enforce_permissions
 from orchestration.extract.landing_files import delivered_files, record_files
 from orchestration.extract.ledger import DDL as LEDGER_DDL
 from orchestration.extract.quarantine import DDL as QUARANTINE_DDL
+from orchestration.extract.raw_contract import RAW_TABLES
 from orchestration.publish.assets import marts_to_publish
-from orchestration.publish.publisher import PUBLISH_LOG, publish, rollback
+from orchestration.publish.publisher import PUBLISH_LOG, publish, published_tables, rollback
 from orchestration.publish.retention import prune_landing, prune_published_copies, prune_quarantine
 from orchestration.transform.project import dbt_project
 from orchestration.warehouse import connect_published, rewrite_file
-from simulator.vendor_exports import write_files
-from tests.conftest import XS, Baseline, copy_baseline, make_workspace
+from tests.conftest import Baseline, copy_baseline
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -284,34 +284,8 @@ def test_an_unpublished_delivery_is_never_deleted_however_old(tmp_path: Path) ->
     assert len(list((landing / "crm").iterdir())) == 2
 
 
-@pytest.mark.slow
-def test_a_files_run_records_what_it_read_and_retention_later_keeps_the_newest_per_table(
-    tmp_path: Path, xs_tables: dict[str, pa.Table]
-) -> None:
-    with make_workspace(tmp_path, {}, C360_SOURCE="files") as ws:
-        write_files(xs_tables, ws.settings.landing_dir, {"end_date": XS.end_date})
-        outcome = ws.run()
-    assert outcome.success and outcome.published, outcome.failed_steps
-    assert "published/retention" in outcome.materialized
-    landing = ws.settings.landing_dir
-    on_disk = {
-        str(p.relative_to(landing))
-        for p in landing.rglob("*")
-        if p.is_file() and not any(part.startswith(("_", ".")) for part in p.relative_to(landing).parts)
-    }
-    with duckdb.connect(str(ws.settings.warehouse_path), read_only=True) as con:
-        recorded = dict(con.execute("select path, published_at is not null from audit.landing_files").fetchall())
-    assert recorded == dict.fromkeys(on_disk, True)  # every file read, stamped published by the run's retention step
-
-    assert prune_landing(ws.settings.warehouse_path, landing, 30, datetime.now(UTC) + timedelta(days=29)) == []
-    deleted = prune_landing(ws.settings.warehouse_path, landing, 30, datetime.now(UTC) + timedelta(days=31))
-    newest = {max(p for p in on_disk if p.startswith(f"{folder}/{stem}")) for folder, stem in _patterns(on_disk)}
-    assert set(deleted) == on_disk - newest and deleted  # the daily GA4 files but the last; one file per CRM table
-
-
-def _patterns(paths: set[str]) -> set[tuple[str, str]]:
-    """(folder, file-name stem before any day suffix) of each delivered table."""
-    return {(p.split("/")[0], p.split("/")[1].split(".")[0].rstrip("0123456789")) for p in paths}
+# A real files run recording what it read, and landing retention on it afterwards: in tests/test_files_source.py
+# (test_full_pipeline_on_files_...), on that test's run, so the suite runs the files pipeline once.
 
 
 def _catalog(path: Path) -> dict[str, object]:
@@ -346,8 +320,15 @@ def test_rewriting_a_real_warehouse_keeps_every_object_and_row(tmp_path: Path, x
 
 
 @pytest.mark.slow
-def test_a_run_deletes_an_expired_quarantine_row_down_to_the_bytes(tmp_path: Path, xs_baseline: Baseline) -> None:
-    """In the job: the retention step deletes the row and rewrites the warehouse in the run's own process."""
+def test_a_rerun_publishes_the_same_marts_and_deletes_an_expired_quarantine_row_down_to_the_bytes(
+    tmp_path: Path, xs_baseline: Baseline, xs_tables: dict[str, pa.Table]
+) -> None:
+    """The same landing folder run again on a copy of the clean run: the same marts, a new publish log, raw merged on
+    the keys, the first run's file kept for rollback. In that job the retention step deletes a quarantine row past
+    its retention and rewrites the warehouse in the run's own process. (One rerun for both: each costs a full run.)"""
+    before = published_tables(xs_baseline.settings.published_path)
+    with duckdb.connect(str(xs_baseline.settings.published_path), read_only=True) as con:
+        rfm_before = con.execute("select * from mart_rfm order by customer_key").fetchall()
     expired = f"expired-{secrets.token_hex(12)}@example.org"
     with copy_baseline(xs_baseline, tmp_path) as ws:
         with duckdb.connect(str(ws.settings.warehouse_path)) as con:
@@ -360,7 +341,19 @@ def test_a_run_deletes_an_expired_quarantine_row_down_to_the_bytes(tmp_path: Pat
             con.execute("checkpoint")
         assert expired.encode() in ws.settings.warehouse_path.read_bytes()
         outcome = ws.run()
-    assert outcome.success and "published/retention" in outcome.materialized, outcome.failed_steps
+    assert outcome.success and outcome.published, outcome.failed_steps
+    assert published_tables(ws.settings.published_path) == before
+    with duckdb.connect(str(ws.settings.published_path), read_only=True) as con:
+        assert con.execute("select * from mart_rfm order by customer_key").fetchall() == rfm_before
+        assert con.execute(f"select run_id from {PUBLISH_LOG}").fetchall() == [(outcome.run_id,)]
+    with duckdb.connect(str(ws.settings.warehouse_path), read_only=True) as con:
+        for spec in RAW_TABLES:  # merged on the keys: not one row more
+            (rows,) = con.execute(f"select count(*) from raw.{spec.name}").fetchall()[0]
+            assert rows == xs_tables[spec.name].num_rows, spec.name
+    versions = list((ws.settings.published_path.parent / "versions").glob("*.duckdb"))
+    assert len(versions) == 1  # the first run's file, kept for rollback
+
+    assert "published/retention" in outcome.materialized
     event = ws.instance.get_latest_materialization_event(dg.AssetKey(["published", "retention"]))
     assert event.asset_materialization.metadata["quarantine_rows_deleted"].value == 1
     assert expired.encode() not in ws.settings.warehouse_path.read_bytes()

@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 
+import pytest
+
 from orchestration.config import REPO_ROOT
 from tests.postgres_fixtures import START_HINT
 
@@ -19,10 +21,12 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_missing_postgres_stops_the_session_with_one_line_on_how_to_start_it() -> None:
+@pytest.mark.parametrize("workers", [[], ["-n", "1"]], ids=["one-process", "xdist-worker"])
+def test_missing_postgres_stops_the_session_with_one_line_on_how_to_start_it(workers: list[str]) -> None:
+    """Also under pytest-xdist (`make test`), where the check runs in each worker, not in the process that prints."""
     env = {**os.environ, "C360_TEST_PG_PORT": str(closed_port())}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/test_publish_postgres.py", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pytest", "tests/test_publish_postgres.py", "-p", "no:cacheprovider", *workers],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
