@@ -28,7 +28,14 @@ from tests.dbt_harness import copy_warehouse, merge_load, run_dbt
 pytestmark = pytest.mark.slow
 
 DAYS = 4  # XS's first order re-delivered refunded arrives in increment 4
-INCREMENTAL = ["int_web_sessions", "fct_orders", "fct_order_lines", "fct_ad_spend_daily", "fct_web_sessions"]
+INCREMENTAL = [
+    "int_web_sessions",
+    "fct_orders",
+    "fct_order_lines",
+    "fct_ad_spend_daily",
+    "fct_web_sessions",
+    "fct_loyalty_events",
+]
 DOWNSTREAM = ["mart_marketing_performance"]  # reads fct_web_sessions, fct_orders, fct_ad_spend_daily
 COMPARED = (
     "intermediate.int_web_sessions",
@@ -36,6 +43,7 @@ COMPARED = (
     "marts.fct_order_lines",
     "marts.fct_ad_spend_daily",
     "marts.fct_web_sessions",
+    "marts.fct_loyalty_events",
     "marts.mart_marketing_performance",
 )
 SELECT = ["--select", *(f"+{m}" for m in [*INCREMENTAL, *DOWNSTREAM])]
@@ -161,6 +169,10 @@ def test_incremental_runs_equal_a_full_refresh(built: Built) -> None:
             f"select count(*) from marts.fct_orders where customer_key = md5('{MERGED_ID}')"
         ).fetchall()[0]
         assert merged > 0  # the re-keyed customer's old orders moved to the new key
+        (merged_entries,) = con.execute(
+            f"select count(*) from marts.fct_loyalty_events where customer_key = md5('{MERGED_ID}')"
+        ).fetchone()
+        assert merged_entries > 0  # and so did their loyalty ledger
     assert _sessions_starting_with(built.full, built.first_event) == 0
     assert _sessions_starting_with(built.full, {**built.first_event, "event_id": LATE_EVENT_ID}) == 1
     # (rows, rows only in the incremental table, rows only in the full refresh) per table
