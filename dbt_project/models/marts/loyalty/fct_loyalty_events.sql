@@ -22,12 +22,7 @@ to_process as (
 
     select loyalty_events_resolved.*
     from loyalty_events_resolved
-    {% if is_incremental() %}
-    left join {{ this }} as previous on loyalty_events_resolved.loyalty_event_key = previous.loyalty_event_key
-    where {{ loaded_since_last_run('loyalty_events_resolved._loaded_at') }}
-        or previous.loyalty_event_key is null
-        or previous.customer_key is distinct from loyalty_events_resolved.customer_key
-    {% endif %}
+    {{ changed_since_last_run('loyalty_events_resolved', 'loyalty_event_key') }}
 
 ),
 
