@@ -29,7 +29,6 @@ pytestmark = pytest.mark.slow
 
 DAYS = 4  # XS's first order re-delivered refunded arrives in increment 4
 INCREMENTAL = [
-    "stg_ga4__events",
     "int_web_sessions",
     "fct_orders",
     "fct_order_lines",
@@ -39,7 +38,6 @@ INCREMENTAL = [
 ]
 DOWNSTREAM = ["mart_marketing_performance"]  # reads fct_web_sessions, fct_orders, fct_ad_spend_daily
 COMPARED = (
-    "staging.stg_ga4__events",
     "intermediate.int_web_sessions",
     "marts.fct_orders",
     "marts.fct_order_lines",

@@ -1,22 +1,8 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='event_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-    )
-}}
-{# One row per GA4 event (its latest delivery). The largest table: an incremental table rather than a view, so the
-   models reading it (sessions, identity graph, date bounds) do not deduplicate every event ever loaded on every
-   read. Each run takes the raw rows loaded since the last run (minus the lookback) and replaces those event ids
-   (delete+insert by event_id): a re-delivered event carries a newer load, so it replaces the old version as a
-   full deduplication would. #}
 with
 
 source as (
 
     select * from {{ source('ga4', 'events') }}
-    where {{ loaded_since_last_run() }}
 
 ),
 
