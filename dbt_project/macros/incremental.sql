@@ -12,3 +12,17 @@
         true
     {%- endif -%}
 {%- endmacro %}
+
+{# The join and filter that keep, in an incremental run, only the rows of `relation` to (re)write: loaded since the
+   last run (loaded_since_last_run), not in the target yet, or whose `compared` columns differ from the target's
+   (e.g. customer_key, when identity resolution re-keys a customer). Nothing on a full refresh. #}
+{% macro changed_since_last_run(relation, key, compared=['customer_key']) -%}
+    {%- if is_incremental() %}
+    left join {{ this }} as previous on {{ relation }}.{{ key }} = previous.{{ key }}
+    where {{ loaded_since_last_run(relation ~ '._loaded_at') }}
+        or previous.{{ key }} is null
+        {%- for column in compared %}
+        or previous.{{ column }} is distinct from {{ relation }}.{{ column }}
+        {%- endfor %}
+    {%- endif %}
+{%- endmacro %}

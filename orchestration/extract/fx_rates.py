@@ -53,6 +53,14 @@ SCHEMA = pa.schema(
 )
 
 
+@dataclass(frozen=True)
+class FxLoad:
+    """What a `write_raw_fx_rates` call left in raw.fx_rates: all rows, and the ECB rows this call added."""
+
+    rows: int
+    ecb_rows_appended: int
+
+
 class FxRatesError(ValueError):
     """An override file that cannot be used; the message names the file and the fix."""
 
@@ -151,13 +159,34 @@ def reference_rates(data_dir: Path, reporting_currency: str) -> pa.Table:
     return pa.concat_tables([ecb_rates(), *files]).combine_chunks()
 
 
-def write_raw_fx_rates(warehouse_path: Path, rates: pa.Table) -> int:
-    """Replace raw.fx_rates with `rates` (reference data: the whole table each run, so reruns are idempotent)."""
+def write_raw_fx_rates(warehouse_path: Path, rates: pa.Table) -> FxLoad:
+    """Bring raw.fx_rates up to `rates` in one transaction. ECB rows are appended only for (date, currency) pairs
+    not loaded yet: a published ECB reference rate never changes, so a daily run writes the day's few new rates
+    instead of rewriting the ~229k since 1999. Override rows are replaced whole (a file may change or go away), so
+    reruns are idempotent and raw.fx_rates always holds exactly the ECB's history plus the current overrides."""
     with connect_file(warehouse_path) as con:
         con.execute("create schema if not exists raw")
         con.register("rates", rates)
-        con.execute(f"create or replace table {FX_TABLE} as select * from rates order by rate_date, currency")
-        return con.execute(f"select count(*) from {FX_TABLE}").fetchone()[0]
+        con.execute(f"create table if not exists {FX_TABLE} as select * from rates limit 0")
+        con.execute("begin transaction")
+        con.execute(f"delete from {FX_TABLE} where rate_source <> ?", [ECB])
+        (appended,) = con.execute(
+            f"""
+            insert into {FX_TABLE}
+            select rates.* from rates
+            where rates.rate_source = $ecb and not exists (
+                select 1 from {FX_TABLE} as loaded
+                where loaded.rate_source = $ecb
+                    and loaded.rate_date = rates.rate_date and loaded.currency = rates.currency
+            )
+            order by rates.rate_date, rates.currency
+            """,
+            {"ecb": ECB},
+        ).fetchone()
+        con.execute(f"insert into {FX_TABLE} select * from rates where rate_source <> ?", [ECB])
+        con.execute("commit")
+        (rows,) = con.execute(f"select count(*) from {FX_TABLE}").fetchone()
+    return FxLoad(rows=rows, ecb_rows_appended=appended)
 
 
 def known_currencies(data_dir: Path, reporting_currency: str) -> list[str]:

@@ -1,7 +1,10 @@
+{{ config(materialized='table') }}
 {# One row: the calendar the data needs, in the reporting timezone. From the first dated record (order, signup, web
    event, ad day, loyalty event, support ticket) to the later of the as-of date and the last dated record, each
    widened by a day (an ad account's day can fall on the neighbouring reporting date). dim_date adds
-   var('dim_date_horizon_days') after it; int_fx_rates_daily covers exactly it. #}
+   var('dim_date_horizon_days') after it; int_fx_rates_daily covers exactly it. A table: int_fx_rates_daily and
+   dim_date read it several times each, and as a view every read re-scanned every staging model (GA4 deduplication
+   included). #}
 with
 
 dated as (

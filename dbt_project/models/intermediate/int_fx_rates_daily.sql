@@ -5,18 +5,24 @@
    (base EUR) are crossed to the reporting currency via the euro on their own publication date; override rows
    (base = the reporting currency) win over the ECB's for the same currency and date. The reporting currency itself
    needs no row (rate 1, any date: see macros/money.sql). An as-of join done once, so facts equi-join on
-   (currency, date). #}
+   (currency, date). Only rates that can reach the data's days are read: published from var('fx_max_rate_age_days')
+   before the first day to the last day, so the work follows the data's date range, not the ECB's history since
+   1999 (an older rate is too old for every day; a later one starts after them). #}
 with
-
-rates as (
-
-    select * from {{ ref('stg_fx__rates') }}
-
-),
 
 bounds as (
 
     select * from {{ ref('int_date_bounds') }}
+
+),
+
+rates as (
+
+    select stg_fx__rates.*
+    from {{ ref('stg_fx__rates') }} as stg_fx__rates
+    cross join bounds
+    where stg_fx__rates.rate_date >= {{ dbt.dateadd('day', -var('fx_max_rate_age_days'), 'bounds.first_date') }}
+        and stg_fx__rates.rate_date <= bounds.last_date
 
 ),
 

@@ -27,7 +27,8 @@ final as (
         loyalty_events.event_type,
         loyalty_events.points,
         loyalty_events.occurred_at,
-        {{ reporting_date('loyalty_events.occurred_at') }} as event_date
+        {{ reporting_date('loyalty_events.occurred_at') }} as event_date,
+        loyalty_events._loaded_at
     from loyalty_events
     inner join customers_resolved on loyalty_events.customer_id = customers_resolved.customer_id
     where not customers_resolved.is_test_account

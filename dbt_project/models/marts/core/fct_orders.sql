@@ -21,12 +21,7 @@ to_process as (
 
     select orders.*
     from orders
-    {% if is_incremental() %}
-    left join {{ this }} as previous on orders.order_id = previous.order_id
-    where {{ loaded_since_last_run('orders._loaded_at') }}
-        or previous.order_id is null
-        or previous.customer_key is distinct from orders.customer_key
-    {% endif %}
+    {{ changed_since_last_run('orders', 'order_id') }}
 
 ),
 

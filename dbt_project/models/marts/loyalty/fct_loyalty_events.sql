@@ -1,10 +1,28 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='loyalty_event_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
 {# One row per loyalty ledger entry of a real customer; points signed (earn > 0, redeem and expire < 0). The logic
-   lives in int_loyalty_events_resolved, which intermediate models read too. #}
+   lives in int_loyalty_events_resolved, which intermediate models read too. Incremental (delete+insert by
+   loyalty_event_key): each run writes the entries loaded since the last run (minus the lookback), the entries it
+   does not hold yet and those whose resolved customer_key changed (a CRM duplicate merged). #}
 with
 
 loyalty_events_resolved as (
 
     select * from {{ ref('int_loyalty_events_resolved') }}
+
+),
+
+to_process as (
+
+    select loyalty_events_resolved.*
+    from loyalty_events_resolved
+    {{ changed_since_last_run('loyalty_events_resolved', 'loyalty_event_key') }}
 
 ),
 
@@ -20,8 +38,9 @@ final as (
         event_type,
         points,
         occurred_at,
-        event_date
-    from loyalty_events_resolved
+        event_date,
+        _loaded_at
+    from to_process
 
 )
 

@@ -1,5 +1,18 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='session_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook="{% if is_incremental() %}delete from {{ this }} where session_key not in"
+            " (select session_key from {{ ref('int_web_sessions') }}){% endif %}",
+    )
+}}
 {# One row per web session (cut by int_web_sessions), with its resolved customer (null for anonymous visitors),
-   channel and campaign. #}
+   channel and campaign. Incremental (delete+insert by session_key): a run writes the sessions int_web_sessions
+   re-cut from events loaded since the last run (minus the lookback), the sessions this table does not hold yet,
+   and those whose customer, visitor or campaign key changed (a re-keyed customer, a campaign first reported
+   later); the pre-hook deletes sessions a late event merged away (their key is gone from int_web_sessions). #}
 with
 
 sessions as (
@@ -7,6 +20,14 @@ sessions as (
     select * from {{ ref('int_web_sessions') }}
 
 ),
+
+{% if is_incremental() %}
+previous as (
+
+    select session_key, customer_key, visitor_key, campaign_key from {{ this }}
+
+),
+{% endif %}
 
 campaigns as (
 
@@ -48,11 +69,20 @@ final as (
         attributed.event_count,
         attributed.page_view_count,
         attributed.has_purchase,
-        attributed.order_id is not null as has_order_id
+        attributed.order_id is not null as has_order_id,
+        attributed._loaded_at
     from attributed
     left join campaigns
         on attributed.ad_platform = campaigns.ad_platform
         and attributed.campaign_name = campaigns.campaign_name
+    {% if is_incremental() %}
+    left join previous on attributed.session_key = previous.session_key
+    where {{ loaded_since_last_run('attributed._loaded_at') }}
+        or previous.session_key is null
+        or previous.visitor_key != attributed.visitor_key
+        or previous.customer_key is distinct from attributed.customer_key
+        or previous.campaign_key is distinct from campaigns.campaign_key
+    {% endif %}
 
 )
 
