@@ -117,11 +117,11 @@ def _differences(incremental: Path, full: Path, table: str) -> tuple[int, int, i
 
 
 def _sessions_starting_with(warehouse: Path, event: dict) -> int:
-    """fct_web_sessions rows whose session starts with `event` (session_key = md5(device|first event id))."""
+    """fct_web_sessions rows whose session starts with `event` (session_key = HMAC(key, device|first event id))."""
+    session_key = pseudonym(f"{event['user_pseudo_id']}|{event['event_id']}", TEST_PII_KEY.encode())
     with duckdb.connect(str(warehouse)) as con:
         return con.execute(
-            "select count(*) from marts.fct_web_sessions where session_key = md5(? || '|' || ?)",
-            [event["user_pseudo_id"], event["event_id"]],
+            "select count(*) from marts.fct_web_sessions where session_key = ?", [session_key]
         ).fetchone()[0]
 
 
@@ -172,7 +172,8 @@ def test_incremental_runs_equal_a_full_refresh(built: Built) -> None:
         ).fetchall()[0]
         assert merged > 0  # the re-keyed customer's old orders moved to the new key
         (merged_entries,) = con.execute(
-            f"select count(*) from marts.fct_loyalty_events where customer_key = md5('{MERGED_ID}')"
+            "select count(*) from marts.fct_loyalty_events where customer_key = ?",
+            [pseudonym(MERGED_ID, TEST_PII_KEY.encode())],
         ).fetchone()
         assert merged_entries > 0  # and so did their loyalty ledger
     assert _sessions_starting_with(built.full, built.first_event) == 0
