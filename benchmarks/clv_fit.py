@@ -6,7 +6,7 @@ fit the same orders and the same summary. Standalone:
 
     .venv/bin/python -m benchmarks.clv_fit --landing data/bench/M-seed7/landing --as-of 2026-10-31 --work /tmp/clv
 
-Orders: the latest version of each order, status completed, up to the as-of date, in USD at the daily FX seed's
+Orders: the latest version of each order, status completed, up to the as-of date, in USD at the ECB's daily
 rate as of the order day (what the CLV asset fits), per CRM customer id (the asset fits resolved customers; CRM
 duplicates change the customer count by a few percent and the fit's cost not at all).
 """
@@ -21,10 +21,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from benchmarks.fx_usd_rates import usd_rates_csv
 from benchmarks.timing import Stopwatch, fit_timings, medians
 from models import BetaGeoFitter, GammaGammaFitter, calibration_summary
-
-FX_RATES = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "fx_rates.csv"
 
 TRANSACTIONS_SQL = """
 with latest as (
@@ -46,7 +45,7 @@ order by completed.customer_id, completed.order_date
 
 def transactions(landing: Path, as_of: str) -> pd.DataFrame:
     """(customer_id, order_date, amount in USD) per completed order: the shape of the CLV asset's frame."""
-    params = {"orders": str(landing / "crm_orders.parquet"), "as_of": as_of, "fx_rates": str(FX_RATES)}
+    params = {"orders": str(landing / "crm_orders.parquet"), "as_of": as_of, "fx_rates": str(usd_rates_csv(landing))}
     return duckdb.execute(TRANSACTIONS_SQL, params).df()
 
 

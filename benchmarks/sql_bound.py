@@ -15,9 +15,10 @@ from pathlib import Path
 
 import duckdb
 
+from benchmarks.fx_usd_rates import usd_rates_csv
+
 HERE = Path(__file__).resolve().parent
 SCRIPT = HERE / "sql_bound.sql"
-FX_RATES = HERE.parent / "dbt_project" / "seeds" / "fx_rates.csv"
 
 
 def render(landing: Path, as_of: str) -> str:
@@ -25,7 +26,7 @@ def render(landing: Path, as_of: str) -> str:
     return (
         SCRIPT.read_text()
         .replace("__LANDING__", str(landing.resolve()))
-        .replace("__FX_RATES__", str(FX_RATES))
+        .replace("__FX_RATES__", str(usd_rates_csv(landing)))
         .replace("__AS_OF__", as_of)
     )
 

@@ -1,7 +1,7 @@
 -- The single-pass DuckDB bound of issue 12: the core of what the pipeline computes, hand-written as one script over
 -- the same landing Parquet files, no gates, no ledger, no publish. `make bench` times it (median of 3) and divides
 -- the pipeline's wall time by it. The harness substitutes __LANDING__ (the synthetic landing folder), __FX_RATES__
--- (dbt_project/seeds/fx_rates.csv) and __AS_OF__ (the delivery's end date, YYYY-MM-DD).
+-- (ECB rates to USD, benchmarks/fx_usd_rates.py) and __AS_OF__ (the delivery's end date, YYYY-MM-DD).
 -- Same rules as the dbt project, simplified where only the cost matters: latest version per key, emails trimmed and
 -- lower-cased, test accounts out, CRM duplicates merged on email, daily FX as of the order day, RFM quintiles,
 -- 30-minute / traffic-change sessions per device, devices stitched to customers through the user_id they logged in as.
