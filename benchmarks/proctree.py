@@ -84,15 +84,16 @@ def rss_bytes(pid: int) -> int:
 
 
 def terminate_tree(root: int, grace: float = 10.0) -> None:
-    """SIGTERM `root` and its descendants, then SIGKILL whatever is left after `grace` seconds."""
+    """SIGTERM `root` and its descendants, then SIGKILL whatever is left after `grace` seconds; return once every
+    process of the tree is gone (a SIGKILL is delivered asynchronously too, so it is waited for as well)."""
     tree = process_tree(root)
     for sig in (signal.SIGTERM, signal.SIGKILL):
         for pid in tree:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, sig)
         deadline = time.monotonic() + grace
-        while sig == signal.SIGTERM and time.monotonic() < deadline and any(_alive(pid) for pid in tree):
-            time.sleep(0.1)
+        while time.monotonic() < deadline and any(_alive(pid) for pid in tree):
+            time.sleep(0.05)
 
 
 def _alive(pid: int) -> bool:
