@@ -124,3 +124,16 @@ def throwaway_database() -> Iterator[PgTarget]:
 def pg_target_fixture() -> Iterator[PgTarget]:
     with throwaway_database() as target:
         yield target
+
+
+def postgres_marts(target: PgTarget) -> tuple[str, dict[str, int]]:
+    """The run id that published the live Postgres marts and each table's row count."""
+    with target.connect() as conn, conn.cursor() as cur:
+        cur.execute("select run_id from marts._publish_log")
+        (run_id,) = cur.fetchone()
+        cur.execute("select table_name from information_schema.tables where table_schema = 'marts' order by 1")
+        counts = {}
+        for (table,) in cur.fetchall():
+            cur.execute(f'select count(*) from marts."{table}"')
+            counts[table] = cur.fetchone()[0]
+    return run_id, counts

@@ -29,7 +29,12 @@ from orchestration.publish.publisher import PUBLISH_LOG, published_tables
 from orchestration.transform.project import dbt_project
 from tests.conftest import Baseline, ExpectedWarehouse, Workspace, copy_baseline, file_digest
 from tests.extract_fixtures import Extract, failure_messages
-from tests.postgres_fixtures import PgTarget, reader_role_fixture, throwaway_database  # noqa: F401  (fixture)
+from tests.postgres_fixtures import (  # noqa: F401  (fixture)
+    PgTarget,
+    postgres_marts,
+    reader_role_fixture,
+    throwaway_database,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -101,19 +106,6 @@ def workspace(
         )
         assert postgres_marts(postgres) == (xs_baseline.outcome.run_id, published_tables(ws.settings.published_path))
         yield ws
-
-
-def postgres_marts(target: PgTarget) -> tuple[str, dict[str, int]]:
-    """The run id that published the live Postgres marts and each table's row count."""
-    with target.connect() as conn, conn.cursor() as cur:
-        cur.execute("select run_id from marts._publish_log")
-        (run_id,) = cur.fetchone()
-        cur.execute("select table_name from information_schema.tables where table_schema = 'marts' order by 1")
-        counts = {}
-        for (table,) in cur.fetchall():
-            cur.execute(f'select count(*) from marts."{table}"')
-            counts[table] = cur.fetchone()[0]
-    return run_id, counts
 
 
 def fire_failure_sensor(workspace: Workspace, run_id: str) -> None:

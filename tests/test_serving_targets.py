@@ -17,7 +17,13 @@ from orchestration.publish.pg_roles import provision_reader_role
 from orchestration.publish.postgres_serving import served_run
 from orchestration.publish.publisher import published_tables
 from tests.conftest import Baseline, Workspace, copy_baseline, file_digest
-from tests.postgres_fixtures import PgTarget, _admin, reader_role_fixture, throwaway_database  # noqa: F401 (fixture)
+from tests.postgres_fixtures import (  # noqa: F401 (fixture)
+    PgTarget,
+    _admin,
+    postgres_marts,
+    reader_role_fixture,
+    throwaway_database,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -77,11 +83,4 @@ def test_postgres_outage_still_publishes_the_file_then_the_next_publish_catches_
     postgres_step = build_definitions(workspace.settings).get_assets_def(dg.AssetKey(["published", "postgres"]))
     caught_up = dg.materialize([postgres_step], instance=workspace.instance, raise_on_error=False)
     assert caught_up.success
-    with target.connect() as conn, conn.cursor() as cur:
-        cur.execute("select run_id from marts._publish_log")
-        assert cur.fetchone()[0] == caught_up.run_id
-        counts = {}
-        for table in published_tables(workspace.settings.published_path):
-            cur.execute(f'select count(*) from marts."{table}"')
-            counts[table] = cur.fetchone()[0]
-    assert counts == published_tables(workspace.settings.published_path)
+    assert postgres_marts(target) == (caught_up.run_id, published_tables(workspace.settings.published_path))
