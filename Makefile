@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test test-fast bench bench-lock ui lint format manifest clean help
+.PHONY: install demo test test-fast bench bench-lock ui docs lint format manifest clean help
 .DEFAULT_GOAL := help
 
 help:  ## list targets
@@ -68,6 +68,13 @@ ui: manifest  ## Dagster UI with the daily schedule on http://127.0.0.1:3000
 	$(BIN)/python -c "from orchestration.config import Settings; from orchestration.runner import prepare_instance; \
 	prepare_instance(Settings.from_env()).dispose()"
 	umask 077; DAGSTER_HOME=$(C360_DATA_DIR)/dagster_home $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+# The catalog is read from the published file, read-only, and the site is written under $(C360_DATA_DIR)/docs: it never
+# waits on a running pipeline's warehouse lock nor touches dbt_project/target (orchestration/transform/docs_site.py).
+DOCS_PORT ?= 8580
+
+docs: install  ## build the dbt docs site (overview, marts, metrics) of the published marts, serve it on 127.0.0.1
+	$(BIN)/c360 docs --port $(DOCS_PORT)
 
 lint: install  ## ruff lint + format check, sqlfluff on the dbt project (dbt templater, dialect duckdb)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -14,7 +14,9 @@ from pathlib import Path
 import dagster as dg
 import psycopg2
 
+from c360_cli.docs import add_docs_parser
 from c360_cli.generate import cmd_generate
+from c360_cli.metrics import add_metrics_parser
 from orchestration.alerts import Handled, handle_finished_run, run_is_healthy
 from orchestration.config import Settings, SettingsError
 from orchestration.extract.ledger import discard_load
@@ -293,6 +295,9 @@ def parser() -> argparse.ArgumentParser:
     )
     provision.add_argument("--dsn", help="target database, libpq DSN or URL (default $C360_POSTGRES_DSN)")
     provision.set_defaults(func=cmd_postgres_provision)
+
+    add_metrics_parser(sub)
+    add_docs_parser(sub)
     return root
 
 

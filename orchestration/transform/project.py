@@ -36,6 +36,16 @@ def dbt_cli(project: DbtProject, settings: Settings) -> DbtCliResource:
     )
 
 
+def published_dbt_cli(settings: Settings) -> DbtCliResource:
+    """dbt under the `published` target: for parsing the semantic layer and building the docs site."""
+    return DbtCliResource(
+        project_dir=dbt_project(),
+        profiles_dir=str(write_published_profile(settings)),
+        dbt_executable=str(Path(sys.executable).with_name("dbt")),
+        target=PUBLISHED_TARGET,
+    )
+
+
 def dbt_profile(settings: Settings) -> dict[str, Any]:
     """The `c360` profile for this data dir: the warehouse path and DuckDB settings from Settings (the committed
     dbt_project/profiles.yml, read from $C360_DATA_DIR, is for running dbt by hand)."""
@@ -51,6 +61,24 @@ def dbt_profile(settings: Settings) -> dict[str, Any]:
     return {"c360": {"target": "duckdb", "outputs": {"duckdb": output}}}
 
 
+#: The dbt target whose relations are the published marts file's (every mart in schema `main`, see the
+#: generate_schema_name macro): what the semantic layer and the docs site describe.
+PUBLISHED_TARGET = "published"
+
+
+def published_profile(settings: Settings) -> dict[str, Any]:
+    """The `c360` profile with one target, the published file, opened read-only and without access to other files
+    (the hardening of orchestration.warehouse.connect_published): dbt reading the catalog for the docs site never
+    takes the file's write lock, so a publish swap never waits on it."""
+    output = {
+        "type": "duckdb",
+        "path": str(settings.published_path),
+        "threads": 1,
+        "config_options": {"access_mode": "READ_ONLY", "enable_external_access": False},
+    }
+    return {"c360": {"target": PUBLISHED_TARGET, "outputs": {PUBLISHED_TARGET: output}}}
+
+
 def check_pii_key_reaches_dbt(settings: Settings) -> None:
     """dbt reads the PII key from this process's environment (dagster-dbt passes it on); Settings may come from
     another mapping. Refuse to build when the two differ, rather than publish pseudonyms under an unintended key."""
@@ -63,23 +91,35 @@ def check_pii_key_reaches_dbt(settings: Settings) -> None:
 
 def write_dbt_profile(settings: Settings) -> Path:
     """Write profiles.yml under $C360_DATA_DIR/dbt_profile (only when it changes, so dbt's partial parse holds)."""
-    folder = settings.data_dir / "dbt_profile"
+    return _write_profile(settings.data_dir / "dbt_profile", dbt_profile(settings))
+
+
+def write_published_profile(settings: Settings) -> Path:
+    """The published target's profiles.yml, under $C360_DATA_DIR/published_profile."""
+    return _write_profile(settings.data_dir / "published_profile", published_profile(settings))
+
+
+def _write_profile(folder: Path, profile: dict[str, Any]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "profiles.yml"
-    text = json.dumps(dbt_profile(settings), indent=2, sort_keys=True) + "\n"  # JSON is YAML
+    text = json.dumps(profile, indent=2, sort_keys=True) + "\n"  # JSON is YAML
     if not path.exists() or path.read_text() != text:
         path.write_text(text)
     return folder
 
 
 def manifest_is_stale(project: DbtProject) -> bool:
-    manifest = Path(project.manifest_path)
-    if not manifest.exists():
+    return artifact_is_stale(Path(project.manifest_path))
+
+
+def artifact_is_stale(artifact: Path) -> bool:
+    """True when a dbt artifact (a manifest, a semantic manifest) is missing or older than any dbt input file."""
+    if not artifact.exists():
         return True
-    built = manifest.stat().st_mtime
+    built = artifact.stat().st_mtime
     return any(
         path.stat().st_mtime > built
-        for path in Path(project.project_dir).rglob("*")
+        for path in DBT_PROJECT_DIR.rglob("*")
         if path.suffix in _DBT_INPUT_SUFFIXES and "target" not in path.parts and "logs" not in path.parts
     )
 
