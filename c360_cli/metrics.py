@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from orchestration.config import Settings
-from orchestration.semantic.query import MetricResult, PublishedFileMissingError, SemanticLayer
+from orchestration.semantic.query import MetricQueryError, MetricResult, PublishedFileMissingError, SemanticLayer
 
 
 def add_metrics_parser(sub: argparse._SubParsersAction) -> None:
@@ -55,8 +55,8 @@ def cmd_metrics(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     try:
         result = layer.query(args.metric, group_by=args.by, where=args.where, order_by=args.order, limit=args.limit)
-    except Exception as exc:  # MetricFlow's query errors (unknown metric or dimension, ...) are many classes
-        print(f"c360 metrics: {_first_line(exc)}", file=sys.stderr)
+    except MetricQueryError as exc:
+        print(f"c360 metrics: {exc}", file=sys.stderr)
         return 2
     if args.sql:
         print(result.sql, end="\n\n")
@@ -90,8 +90,3 @@ def _format_cell(value: object) -> str:
     if isinstance(value, float | Decimal) and not isinstance(value, bool):
         return f"{value:,.4f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
     return str(value)
-
-
-def _first_line(exc: Exception) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[0] if lines else type(exc).__name__

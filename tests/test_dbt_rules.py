@@ -77,13 +77,17 @@ def test_marts_live_in_domain_folders(manifest: dict[str, Any]) -> None:
 
 
 def test_one_yaml_file_per_folder() -> None:
-    """`_<folder>__models.yml` (and `_<source>__sources.yml`) per folder; no per-model YAML files."""
+    """`_<folder>__models.yml` (and `_<source>__sources.yml`) per folder, plus a mart folder's semantic models and
+    metrics in `_<folder>__semantic.yml`; no per-model YAML files."""
     offenders = []
     for path in MODELS_DIR.rglob("*.yml"):
         folder = path.parent.name
-        if path.name not in (f"_{folder}__models.yml", f"_{folder}__sources.yml"):
+        allowed = [f"_{folder}__models.yml", f"_{folder}__sources.yml"]
+        if path.parent.parent == MODELS_DIR / "marts":
+            allowed.append(f"_{folder}__semantic.yml")
+        if path.name not in allowed:
             offenders.append(str(path.relative_to(DBT_PROJECT_DIR)))
-    assert not offenders, f"YAML files not named _<folder>__models.yml / _<folder>__sources.yml: {offenders}"
+    assert not offenders, f"YAML files not named _<folder>__models|sources|semantic.yml: {offenders}"
 
 
 def test_every_model_is_documented(manifest: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from metricflow.engine.metricflow_engine import MetricFlowEngine, MetricFlowQueryRequest
+from metricflow_semantics.errors.error_classes import InvalidQueryException
 from metricflow_semantics.model.semantic_manifest_lookup import SemanticManifestLookup
 
 from orchestration.config import Settings
@@ -20,6 +21,10 @@ from orchestration.semantic.manifest import ensure_semantic_manifest, load_seman
 
 class PublishedFileMissingError(RuntimeError):
     """Nothing is published yet: there is no file to query."""
+
+
+class MetricQueryError(ValueError):
+    """A query MetricFlow cannot resolve (unknown metric or dimension, no join path): one line with its suggestions."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,10 @@ class SemanticLayer:
             order_by_names=list(order_by) or list(group_by) or None,
             limit=limit,
         )
-        result = self._engine.query(request)
+        try:
+            result = self._engine.query(request)
+        except InvalidQueryException as exc:
+            raise MetricQueryError(one_line_query_error(str(exc))) from exc
         table = result.result_df
         assert table is not None  # a query without an output table always returns its rows
         return MetricResult(
@@ -83,3 +91,21 @@ class SemanticLayer:
             )
             for metric in sorted(self._engine.list_metrics(), key=lambda metric: metric.name)
         ]
+
+
+def one_line_query_error(text: str) -> str:
+    """MetricFlow's first resolution error (a multi-line report) as: message: 'input' (did you mean: a, b, c)."""
+    first = text.split("Error #2:", 1)[0]
+    sections = {"Message": "", "Suggestions": "", "Query Input": "", "Issue Location": ""}
+    current = None
+    for line in first.splitlines():
+        heading = line.strip().rstrip(":")
+        if heading in sections and line.strip().endswith(":"):
+            current = heading
+        elif current and line.strip():
+            sections[current] += " " + line.strip()
+    message = sections["Message"].strip().split(" Common issues are:")[0] or text.splitlines()[0]
+    suggestions = [item.strip(" '[],") for item in sections["Suggestions"].split(",")]
+    suggested = ", ".join(item for item in suggestions if item)[:200]
+    query_input = sections["Query Input"].strip()
+    return f"{message.rstrip('.')}: {query_input!r}" + (f" (did you mean: {suggested})" if suggested else "")

@@ -77,6 +77,7 @@ def serve_command(settings: Settings, port: int) -> list[str]:
     cli = published_dbt_cli(settings)
     return [
         cli.dbt_executable,
+        *cli.global_config_flags,
         "docs",
         "serve",
         "--project-dir",

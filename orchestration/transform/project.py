@@ -43,6 +43,7 @@ def published_dbt_cli(settings: Settings) -> DbtCliResource:
         profiles_dir=str(write_published_profile(settings)),
         dbt_executable=str(Path(sys.executable).with_name("dbt")),
         target=PUBLISHED_TARGET,
+        global_config_flags=["--no-send-anonymous-usage-stats"],  # a user's `make docs` never phones home
     )
 
 

@@ -1,0 +1,102 @@
+"""`make docs` (`c360 docs`): the dbt docs site of the published marts, its overview page, and the local server.
+No pipeline run: a small published file stands in for a real one (the catalog only reads its tables)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from orchestration.config import DBT_PROJECT_DIR, Settings
+from orchestration.transform.docs_site import DocsSite, NothingPublishedError, build_docs, serve_command
+from orchestration.warehouse import connect_file
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    data_dir = tmp_path_factory.mktemp("docs") / "data"
+    published = data_dir / "published" / "marts.duckdb"
+    published.parent.mkdir(parents=True)
+    with connect_file(published) as con:
+        con.execute("create table dim_date as select date '2026-10-31' as date_day, 20261031 as date_key")
+        con.execute("create table fct_orders as select 'o1' as order_id, 12.50::decimal(18, 2) as order_total")
+    return Settings.from_env({"C360_DATA_DIR": str(data_dir)})
+
+
+@pytest.fixture(scope="module")
+def site(settings: Settings) -> DocsSite:
+    return build_docs(settings)
+
+
+def test_docs_parse_is_the_published_targets_and_stays_in_the_data_dir(site: DocsSite) -> None:
+    """The site's manifest names the published file's relations; the one Dagster reads still names the warehouse."""
+    node = json.loads((site.target_path / "manifest.json").read_text())["nodes"]["model.c360.fct_orders"]
+    assert (node["database"], node["schema"]) == ("marts", "main")
+    pipeline_manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    if pipeline_manifest.exists():
+        node = json.loads(pipeline_manifest.read_text())["nodes"]["model.c360.fct_orders"]
+        assert (node["database"], node["schema"]) == ("warehouse", "marts")
+
+
+def test_docs_build_writes_the_site_with_the_published_catalog(site: DocsSite, settings: Settings) -> None:
+    assert site.target_path == settings.data_dir / "docs" / "target"
+    assert site.index.exists() and (site.target_path / "static_index.html").exists()
+    catalog = json.loads((site.target_path / "catalog.json").read_text())
+    assert sorted(catalog["nodes"]) == ["model.c360.dim_date", "model.c360.fct_orders"]  # read from the published file
+    assert set(catalog["nodes"]["model.c360.fct_orders"]["columns"]) == {"order_id", "order_total"}
+    assert catalog["nodes"]["model.c360.dim_date"]["metadata"]["schema"] == "main"
+
+
+def test_docs_overview_page_is_the_projects(site: DocsSite) -> None:
+    manifest = json.loads((site.target_path / "manifest.json").read_text())
+    overview = manifest["docs"]["doc.c360.__overview__"]["block_contents"]
+    for heading in ("## Data flow", "## Marts (what BI reads)", "## How to connect", "## Metrics"):
+        assert heading in overview
+    assert "read_only=True" in overview and "c360 metrics" in overview
+    assert "How to connect" in (site.target_path / "static_index.html").read_text()  # the one-file site carries it
+    metrics = json.loads((site.target_path / "semantic_manifest.json").read_text())["metrics"]
+    assert [m["name"] for m in metrics if f"`{m['name']}`" not in overview and m["name"] in KEY_METRICS] == []
+
+
+KEY_METRICS = {"revenue", "orders", "average_order_value", "retention_rate", "roas", "customer_acquisition_cost"}
+
+
+def test_docs_need_a_published_file(tmp_path: Path) -> None:
+    with pytest.raises(NothingPublishedError, match="run `make demo`"):
+        build_docs(Settings.from_env({"C360_DATA_DIR": str(tmp_path)}))
+
+
+@pytest.fixture
+def free_port() -> Iterator[int]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    yield port
+
+
+def test_docs_serve_on_localhost(site: DocsSite, settings: Settings, free_port: int) -> None:
+    command = serve_command(settings, free_port)
+    assert command[command.index("--host") + 1] == "127.0.0.1"
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{free_port}/index.html", timeout=5) as response:
+                    page = response.read().decode()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "dbt docs serve did not come up"
+                time.sleep(0.5)
+        assert "dbt" in page.lower()
+        with urllib.request.urlopen(f"http://127.0.0.1:{free_port}/catalog.json", timeout=5) as response:
+            assert "model.c360.dim_date" in json.loads(response.read())["nodes"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
