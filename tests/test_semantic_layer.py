@@ -128,7 +128,7 @@ def test_order_metrics_equal_every_customer_mart(layer: SemanticLayer, published
     metrics = by_key(layer, ["revenue", "orders", "average_order_value"], ["customer"], [to_date(as_of)])
     c360 = sql(published, "select customer_key, net_revenue_reporting, completed_order_count, "
                "average_order_value_reporting from mart_customer_360")  # fmt: skip
-    assert len(c360) == 1000 and len(metrics) > 600
+    assert len(c360) == sql(published, "select count(*) from dim_customer")[0][0] and len(metrics) > 600
     assert mismatches({(k,): rev for k, rev, _, _ in c360}, metrics, "revenue", CENT, missing_as=0) == []
     assert mismatches({(k,): n for k, _, n, _ in c360}, metrics, "orders", 0, missing_as=0) == []
     assert mismatches({(k,): aov for k, _, _, aov in c360}, metrics, "average_order_value", CENT) == []
@@ -267,7 +267,9 @@ def test_service_and_customer_count_metrics(layer: SemanticLayer, published: Set
     per_customer = by_key(layer, ["csat", "first_response_time"], ["customer"], [to_date(as_of)])
     rows = sql(published, "select customer_key, average_csat_score, median_first_response_hours from "
                "mart_customer_360 where support_ticket_count > 0")  # fmt: skip
-    assert len(rows) == 83  # XS: customers with a ticket to the as-of date
+    ticket_customers = sql(published, f"select count(distinct customer_key) from fct_support_tickets "
+                           f"where created_date <= '{as_of}'")[0][0]  # fmt: skip
+    assert len(rows) == ticket_customers > 50
     assert mismatches({(r[0],): r[1] for r in rows}, per_customer, "csat", CENT) == []
     assert mismatches({(r[0],): r[2] for r in rows}, per_customer, "first_response_time", CENT) == []
     totals = by_key(layer, ["customers", "customers_with_orders", "repeat_rate"], [])[()]
