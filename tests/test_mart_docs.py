@@ -79,7 +79,9 @@ def test_a_filtered_relationship_or_one_to_an_unpublished_model_is_no_foreign_ke
 @pytest.mark.slow
 def test_every_published_table_and_column_carries_its_yaml_description(xs_baseline: Baseline) -> None:
     docs = {**_yaml_docs(), PUBLISH_LOG_DOC.name: PUBLISH_LOG_DOC}
-    with duckdb.connect(str(xs_baseline.settings.published_path), read_only=True) as con:
+    # README's Python recipe, exactly: read-only, no external access; the catalog functions still answer.
+    path = str(xs_baseline.settings.published_path)
+    with duckdb.connect(path, read_only=True, config={"enable_external_access": False}) as con:
         tables = dict(con.execute("select table_name, comment from duckdb_tables()").fetchall())
         columns = con.execute("select table_name, column_name, comment from duckdb_columns()").fetchall()
     assert tables == {name: doc.description for name, doc in docs.items()}

@@ -68,8 +68,10 @@ def publish(
             con.execute("use published")  # a foreign key can only name a table of the current catalog
             schemas = dict((table, schema) for schema, table in tables)
             table_docs = {table: (docs or {}).get(table) or TableDoc(name=table) for table in schemas}
+            con.begin()  # one commit for every table and comment (autocommit would write the WAL per COMMENT ON)
             for table in creation_order(table_docs):
                 row_counts[table] = _copy_table(con, schemas[table], table_docs[table])
+            con.commit()
             con.execute("detach warehouse")
             con.execute(
                 f"create table {PUBLISH_LOG} (run_id varchar, published_at timestamptz, tables json, details json)"

@@ -26,7 +26,7 @@ ranked as (
         customers.country_code,
         row_number() over (
             partition by resolved.customer_key
-            order by customers.is_valid_email desc, customers.updated_at desc, customers.customer_id
+            order by customers.is_valid_email desc, customers.updated_at desc, customers.customer_id asc
         ) as record_rank
     from customers
     inner join resolved on customers.customer_id = resolved.customer_id

@@ -47,9 +47,8 @@ final as (
     from audiences
     cross join channels
     left join members_counted
-        on
-            audiences.audience = members_counted.audience
-            and channels.audience_channel = members_counted.audience_channel
+        on audiences.audience = members_counted.audience
+        and channels.audience_channel = members_counted.audience_channel
 
 )
 
