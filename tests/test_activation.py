@@ -130,13 +130,14 @@ def test_only_consented_customers_leave_and_their_hashes_are_their_real_contacts
     person_of = ids[ids["identifier_type"] == "customer_id"].set_index("identifier")["person_id"]
     customers["person_id"] = customers["customer_id"].map(person_of)
     email_person = {
-        e.strip().lower(): p for e, p in zip(customers["email"], customers["person_id"], strict=True) if e and "@" in e
+        e.strip().lower(): p
+        for e, p in zip(customers["email"], customers["person_id"], strict=True)
+        if isinstance(e, str) and "@" in e
     }
     hashed_email_person = {_sha(e): p for e, p in email_person.items()}
-    phone_person = {_sha(ph): p for ph, p in zip(customers["phone"], customers["person_id"], strict=True) if ph}
-    meta_phone_person = {
-        _sha(ph.lstrip("+")): p for ph, p in zip(customers["phone"], customers["person_id"], strict=True) if ph
-    }
+    phones = [(ph, p) for ph, p in zip(customers["phone"], customers["person_id"], strict=True) if isinstance(ph, str)]
+    phone_person = {_sha(ph): p for ph, p in phones}
+    meta_phone_person = {_sha(ph.lstrip("+")): p for ph, p in phones}
     consents = xs_truth["consents"].to_pandas()
     granted = {
         channel: set(group["person_id"])

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from orchestration.publish.assets import marts_to_publish, published_docs
 from orchestration.publish.mart_docs import PUBLISH_LOG_DOC, ForeignKey, TableDoc, creation_order, mart_docs
+from orchestration.publish.pg_roles import provision_reader_role
 from orchestration.publish.postgres_serving import publish_to_postgres
 from orchestration.transform.project import dbt_project
 from tests.conftest import Baseline
@@ -26,8 +27,8 @@ from tests.postgres_fixtures import (  # noqa: F401  (fixtures)
     PG_HOST,
     PG_PORT,
     PgTarget,
-    pg_target_fixture,
     reader_role_fixture,
+    throwaway_database,
 )
 
 MANIFEST = Path(dbt_project().manifest_path)
@@ -82,8 +83,10 @@ def test_every_published_table_and_column_carries_its_yaml_description(xs_baseli
     # README's Python recipe, exactly: read-only, no external access; the catalog functions still answer.
     path = str(xs_baseline.settings.published_path)
     with duckdb.connect(path, read_only=True, config={"enable_external_access": False}) as con:
-        tables = dict(con.execute("select table_name, comment from duckdb_tables()").fetchall())
-        columns = con.execute("select table_name, column_name, comment from duckdb_columns()").fetchall()
+        tables = dict(con.execute("select table_name, comment from duckdb_tables() where not internal").fetchall())
+        columns = con.execute(
+            "select table_name, column_name, comment from duckdb_columns() where not internal"
+        ).fetchall()
     assert tables == {name: doc.description for name, doc in docs.items()}
     assert all(tables.values())
     assert len(columns) > 400
@@ -112,7 +115,7 @@ def test_published_keys_are_declared_and_enforced(xs_baseline: Baseline, tmp_pat
     copy = tmp_path / "marts.duckdb"  # the live file is read-only for everyone; enforce on a copy
     shutil.copy(xs_baseline.settings.published_path, copy)
     with duckdb.connect(str(copy)) as con:
-        with pytest.raises(duckdb.ConstraintException, match="PRIMARY KEY or UNIQUE"):
+        with pytest.raises(duckdb.ConstraintException, match="violates primary key"):
             con.execute("insert into dim_customer select * from dim_customer limit 1")
         with pytest.raises(duckdb.ConstraintException, match="foreign key"):
             con.execute(
@@ -126,10 +129,18 @@ def test_published_keys_are_declared_and_enforced(xs_baseline: Baseline, tmp_pat
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_postgres_serving_is_described_and_keyed_as_superset_inspects_it(
-    xs_baseline: Baseline, pg_target: PgTarget, reader_role: str
+    xs_baseline: Baseline, reader_role: str
 ) -> None:
     docs = _yaml_docs()
     names = sorted(docs)
+    with throwaway_database() as pg_target:
+        provision_reader_role(pg_target.dsn, reader_role)
+        _publish_and_inspect(xs_baseline, pg_target, reader_role, docs, names)
+
+
+def _publish_and_inspect(
+    xs_baseline: Baseline, pg_target: PgTarget, reader_role: str, docs: dict[str, TableDoc], names: list[str]
+) -> None:
     publish_to_postgres(
         xs_baseline.settings.warehouse_path,
         [("marts", n) for n in names],

@@ -159,7 +159,7 @@ def definitions(settings: Settings) -> dg.Definitions:
         modes = enforce_permissions(settings)
         context.log.info(
             f"retention: {len(landing)} landing files, {quarantined} quarantine rows, {len(copies)} published "
-            f"copies deleted; {modes.changed} file modes set"
+            f"copies, {len(exports)} audience exports deleted; {modes.changed} file modes set"
         )
         for path in modes.not_owned:
             context.log.warning(f"{path}: owned by another user, its mode could not be made private")
