@@ -209,6 +209,12 @@ class Settings:
         return self.data_dir / "published" / "marts.duckdb"
 
     @property
+    def activation_dir(self) -> Path:
+        """Consented audiences in the ad platforms' and the e-mail tool's upload shapes, one folder per run; the
+        owner's only (0700/0600), unlike the live marts file beside it."""
+        return self.data_dir / "published" / "activation"
+
+    @property
     def dlt_dir(self) -> Path:
         return self.data_dir / "dlt"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration import schedules, sensors
+from orchestration.activation import assets as activation
 from orchestration.config import Settings
 from orchestration.customer_models import assets as customer_models
 from orchestration.extract import assets as extract
@@ -20,6 +21,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         transform.definitions(settings),
         customer_models.definitions(settings),
         publish.definitions(settings),
+        activation.definitions(settings),
         schedules.definitions(settings),
         sensors.definitions(settings),
     )

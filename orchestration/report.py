@@ -51,6 +51,14 @@ def clv_by_channel(published_path: Path) -> list[tuple[str, int, float, float, f
         ).fetchall()
 
 
+def audience_sizes(published_path: Path) -> list[tuple[str, str, int]]:
+    """Members per activation audience and channel (mart_audience_sizes): what the run exported."""
+    with connect_published(published_path) as con:
+        return con.execute(
+            "select audience, audience_channel, members from mart_audience_sizes order by audience, audience_channel"
+        ).fetchall()
+
+
 def spend_model_excluded(warehouse_path: Path) -> int | None:
     """Repeat customers the CLV asset left out of the Gamma-Gamma spend fit (average repeat spend <= 0)."""
     with connect_file(warehouse_path, read_only=True) as con:
@@ -115,6 +123,11 @@ def render(settings: Settings, outcome: RunOutcome) -> str:
     if outcome.failed_steps:
         lines.append(f"failed steps: {', '.join(outcome.failed_steps)}")
     if outcome.published:
+        lines.append("activation audiences (consented members exported per channel):")
+        for audience, channel, members in audience_sizes(settings.published_path):
+            lines.append(f"  {audience:<28} {channel:<14} {members:>8,}")
+        exported = settings.activation_dir / outcome.run_id
+        lines.append(f"audience files: {exported} (owner only)" if exported.is_dir() else "audience files: NOT written")
         lines.append("top RFM segments (customers, revenue):")
         for segment, customers, revenue in top_segments(settings.published_path):
             lines.append(f"  {segment:<20} {customers:>8,} {revenue:>14,.2f} {settings.reporting_currency}")

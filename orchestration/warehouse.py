@@ -33,6 +33,16 @@ def duckdb_config(settings: Settings) -> dict[str, str]:
     return config
 
 
+def sql_ident(name: str) -> str:
+    """A DuckDB (and PostgreSQL) quoted identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_literal(text: str) -> str:
+    """A quoted string literal, for statements that take no parameters (COMMENT ON, ATTACH)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 @contextmanager
 def connect_file(
     path: Path, *, read_only: bool = False, config: dict[str, str] | None = None

@@ -164,7 +164,7 @@ def test_withdrawn_champion_leaves_the_email_audience_on_the_next_run(
 def test_activation_role_selects_audiences_only(xs_baseline: Baseline, reader_role: str, activation_role: str) -> None:
     manifest = Path(dbt_project().manifest_path)
     audiences = activation_marts(manifest)
-    assert audiences == ("mart_audiences",)
+    assert audiences == ("mart_audience_members", "mart_audiences")
     tables = [("marts", name) for name in marts_to_publish(manifest)]
     with throwaway_database() as target:
         # The one-time setup, as an admin runs it.

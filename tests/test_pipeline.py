@@ -47,6 +47,8 @@ PUBLISHED = {
     "fct_orders",
     "fct_support_tickets",
     "fct_web_sessions",
+    "mart_audience_members",
+    "mart_audience_sizes",
     "mart_audiences",
     "mart_channel_clv_cac",
     "mart_clv",

@@ -19,9 +19,15 @@ from orchestration.config import Settings
 from orchestration.data_dir import enforce_permissions, ensure_data_dir
 from orchestration.extract.ledger import mark_published
 from orchestration.extract.raw_contract import RAW_TABLES
+from orchestration.publish.mart_docs import TableDoc, mart_docs
 from orchestration.publish.postgres_serving import publish_to_postgres
 from orchestration.publish.publisher import PUBLISH_LOG, publish
-from orchestration.publish.retention import prune_landing, prune_published_copies, prune_quarantine
+from orchestration.publish.retention import (
+    prune_activation_exports,
+    prune_landing,
+    prune_published_copies,
+    prune_quarantine,
+)
 from orchestration.retries import retry_only_transient
 from orchestration.run_outcome import outcome_from_events
 from orchestration.transform.project import dbt_project
@@ -42,6 +48,11 @@ def _published_models(manifest_path: Path) -> list[dict]:
 def marts_to_publish(manifest_path: Path) -> list[str]:
     """Every dbt model built into the `marts` schema, read from the manifest (no hand-kept list)."""
     return sorted(node["name"] for node in _published_models(manifest_path))
+
+
+def published_docs(manifest_path: Path) -> dict[str, TableDoc]:
+    """Comments and keys of every published mart (mart_docs.py), from the same manifest."""
+    return mart_docs(json.loads(manifest_path.read_text()), marts_to_publish(manifest_path))
 
 
 def activation_marts(manifest_path: Path) -> tuple[str, ...]:
@@ -74,6 +85,7 @@ def check_summary(instance: dg.DagsterInstance, run_id: str) -> dict[str, object
 def definitions(settings: Settings) -> dg.Definitions:
     marts = marts_to_publish(Path(dbt_project().manifest_path))
     audiences = activation_marts(Path(dbt_project().manifest_path))
+    docs = published_docs(Path(dbt_project().manifest_path))
 
     @dg.asset(
         key=["published", "marts"],
@@ -108,6 +120,7 @@ def definitions(settings: Settings) -> dg.Definitions:
             details=details,
             keep=settings.publish_keep,
             storage_version=settings.publish_storage_version,
+            docs=docs,
         )
         context.log.info(f"published {len(result.tables)} tables to {result.path}")
         loads = mark_published(settings.warehouse_path, datetime.now(UTC))
@@ -122,7 +135,7 @@ def definitions(settings: Settings) -> dg.Definitions:
 
     @dg.asset(
         key=["published", "retention"],
-        deps=[published_marts],
+        deps=[published_marts, dg.AssetKey(["published", "activation"])],  # after the audience export too
         group_name="publish",
         kinds={"duckdb"},
         description="After every successful publish: delete landing files, quarantine rows and published copies "
@@ -140,10 +153,13 @@ def definitions(settings: Settings) -> dg.Definitions:
             settings.warehouse_path, settings.quarantine_retention_days, now, duckdb_config(settings)
         )
         copies = prune_published_copies(settings.published_path, settings.publish_max_age_days, now)
+        exports = prune_activation_exports(
+            settings.activation_dir, settings.publish_keep, settings.publish_max_age_days, now
+        )
         modes = enforce_permissions(settings)
         context.log.info(
             f"retention: {len(landing)} landing files, {quarantined} quarantine rows, {len(copies)} published "
-            f"copies deleted; {modes.changed} file modes set"
+            f"copies, {len(exports)} audience exports deleted; {modes.changed} file modes set"
         )
         for path in modes.not_owned:
             context.log.warning(f"{path}: owned by another user, its mode could not be made private")
@@ -152,8 +168,11 @@ def definitions(settings: Settings) -> dg.Definitions:
                 "landing_files_deleted": dg.MetadataValue.int(len(landing)),
                 "quarantine_rows_deleted": dg.MetadataValue.int(quarantined),
                 "published_copies_deleted": dg.MetadataValue.int(len(copies)),
+                "activation_exports_deleted": dg.MetadataValue.int(len(exports)),
                 "warehouse_bytes_released": dg.MetadataValue.int(released),
-                "deleted_files": dg.MetadataValue.json({"landing": landing, "published": copies}),
+                "deleted_files": dg.MetadataValue.json(
+                    {"landing": landing, "published": copies, "activation": exports}
+                ),
                 "file_modes_set": dg.MetadataValue.int(modes.changed),
                 "file_modes_not_settable": dg.MetadataValue.json(modes.not_owned),
                 "retention_days": dg.MetadataValue.json(
@@ -168,12 +187,16 @@ def definitions(settings: Settings) -> dg.Definitions:
 
     assets = [published_marts, retention]
     if settings.postgres_dsn:
-        assets.append(_postgres_serving_asset(settings, marts, audiences, published_marts))
+        assets.append(_postgres_serving_asset(settings, marts, audiences, docs, published_marts))
     return dg.Definitions(assets=assets)
 
 
 def _postgres_serving_asset(
-    settings: Settings, marts: list[str], audiences: list[str], published_marts: dg.AssetsDefinition
+    settings: Settings,
+    marts: list[str],
+    audiences: list[str],
+    docs: dict[str, TableDoc],
+    published_marts: dg.AssetsDefinition,
 ) -> dg.AssetsDefinition:
     """The PostgreSQL copy of the run's checked marts; only defined when C360_POSTGRES_DSN is set."""
 
@@ -198,6 +221,7 @@ def _postgres_serving_asset(
                 reader_role=settings.postgres_reader_role,
                 activation_role=settings.postgres_activation_role,
                 activation_tables=audiences,
+                docs=docs,
             )
         context.log.info(f"published {len(pg.tables)} tables to postgres schema {pg.schema}")
         return dg.MaterializeResult(

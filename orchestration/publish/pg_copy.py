@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,8 +22,9 @@ from psycopg2 import sql
 from psycopg2.extensions import connection as PgConnection
 from psycopg2.extensions import cursor as PgCursor
 
+from orchestration.publish.mart_docs import PUBLISH_LOG_DOC, TableDoc
 from orchestration.publish.pg_names import MAX_IDENTIFIER_BYTES, PUBLISH_LOG
-from orchestration.warehouse import connect_file
+from orchestration.warehouse import connect_file, sql_ident
 
 _DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
 
@@ -108,8 +109,12 @@ def build_schema(
     run_id: str,
     details: dict[str, object],
     batch_rows: int,
+    docs: Mapping[str, TableDoc] | None = None,
 ) -> dict[str, int]:
-    """Create and load the build schema in the open (uncommitted) transaction; return row counts per table."""
+    """Create and load the build schema in the open (uncommitted) transaction; return row counts per table.
+
+    Keys and comments come from `docs` (mart_docs.py) and are added after the load (one index build per key
+    instead of index maintenance per row); adding a key validates it, so a duplicate or orphan fails the publish."""
     row_counts: dict[str, int] = {}
     with conn.cursor() as cur:
         cur.execute(sql.SQL("create schema {}").format(sql.Identifier(build_schema)))
@@ -130,7 +135,46 @@ def build_schema(
             sql.SQL("insert into {} values (%s, %s, %s, %s)").format(log),
             (run_id, datetime.now(UTC), json.dumps(row_counts), json.dumps(details, default=str)),
         )
+        published = {plan.name for plan in plans}
+        table_docs = {name: doc for name, doc in (docs or {}).items() if name in published}
+        _declare_keys(cur, build_schema, table_docs)
+        for doc in (*table_docs.values(), PUBLISH_LOG_DOC):
+            _comment(cur, build_schema, doc)
     return row_counts
+
+
+def _declare_keys(cur: PgCursor, schema: str, docs: Mapping[str, TableDoc]) -> None:
+    """Primary and unique keys of every table first, then the foreign keys that reference them."""
+    for doc in docs.values():
+        table = sql.Identifier(schema, doc.name)
+        if doc.primary_key:
+            cur.execute(sql.SQL("alter table {} add primary key ({})").format(table, _columns(doc.primary_key)))
+        for key in doc.unique_keys:
+            cur.execute(sql.SQL("alter table {} add unique ({})").format(table, _columns(key)))
+    for doc in docs.values():
+        for fk in doc.foreign_keys:
+            if fk.table in docs:
+                cur.execute(
+                    sql.SQL("alter table {} add foreign key ({}) references {} ({})").format(
+                        sql.Identifier(schema, doc.name),
+                        _columns(fk.columns),
+                        sql.Identifier(schema, fk.table),
+                        _columns(fk.ref_columns),
+                    )
+                )
+
+
+def _comment(cur: PgCursor, schema: str, doc: TableDoc) -> None:
+    table = sql.Identifier(schema, doc.name)
+    if doc.description:
+        cur.execute(sql.SQL("comment on table {} is %s").format(table), (doc.description,))
+    for column, description in doc.columns.items():
+        if description:
+            cur.execute(sql.SQL("comment on column {}.{} is %s").format(table, sql.Identifier(column)), (description,))
+
+
+def _columns(names: tuple[str, ...]) -> sql.Composed:
+    return sql.SQL(", ").join(sql.Identifier(n) for n in names)
 
 
 def _column_ddl(columns: Iterable[Column]) -> sql.Composed:
@@ -149,7 +193,7 @@ def _copy_table(
     Postgres' CSV format tells NULL from an empty string.
     """
     select_list = ", ".join(
-        f"{_duck_ident(c.name)}::VARCHAR" if c.duckdb_type in _CAST_TO_VARCHAR else _duck_ident(c.name)
+        f"{sql_ident(c.name)}::VARCHAR" if c.duckdb_type in _CAST_TO_VARCHAR else sql_ident(c.name)
         for c in plan.columns
     )
     reader = duck.sql(f"select {select_list} from {_duck_name(plan.source_schema, plan.name)}").to_arrow_reader(
@@ -193,9 +237,5 @@ class _ChunkReader(io.RawIOBase):
         return size
 
 
-def _duck_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _duck_name(schema: str, table: str) -> str:
-    return f"{_duck_ident(schema)}.{_duck_ident(table)}"
+    return f"{sql_ident(schema)}.{sql_ident(table)}"

@@ -10,8 +10,9 @@ How it works (one connection, one transaction for build + swap, then a separate 
 1. Plan: read every table's columns from the DuckDB build file (opened read-only) and map their types. An
    unmappable type or a missing table fails here, before Postgres is touched.
 2. Build: `CREATE SCHEMA marts__build_<id>`, one table per mart, bulk-loaded with `COPY ... FROM STDIN (FORMAT
-   csv)` from Arrow record batches streamed out of DuckDB (never row-by-row INSERTs), `ANALYZE`, and a
-   `_publish_log` row. Nothing is committed yet, so a failure (or a crash: the server rolls back on disconnect)
+   csv)` from Arrow record batches streamed out of DuckDB (never row-by-row INSERTs), `ANALYZE`, a
+   `_publish_log` row, then the primary, unique and foreign keys and the table and column comments from the dbt
+   docs (mart_docs.py). Nothing is committed yet, so a failure (or a crash: the server rolls back on disconnect)
    leaves no build schema behind.
 3. Swap, in the same transaction, under a savepoint: `LOCK TABLE` every relation of the live schema in ACCESS
    EXCLUSIVE mode, rename live -> `marts__old_<id>`, rename build -> `marts`, grant the reader role, `COMMIT`.
@@ -62,6 +63,7 @@ pg_roles.py (the reader and activation roles); this module runs them in order.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -69,6 +71,7 @@ from pathlib import Path
 import psycopg2
 from psycopg2 import sql
 
+from orchestration.publish.mart_docs import TableDoc
 from orchestration.publish.pg_copy import build_schema, plan_tables
 from orchestration.publish.pg_names import BUILD_INFIX, OLD_INFIX, PUBLISH_LOG, short_id, validate_request
 from orchestration.publish.pg_roles import ServingRoles
@@ -100,6 +103,7 @@ def publish_to_postgres(
     *,
     activation_role: str = "",
     activation_tables: tuple[str, ...] = (),
+    docs: Mapping[str, TableDoc] | None = None,
     lock_timeout_s: float = 0.5,
     swap_timeout_s: float = 30.0,
     batch_rows: int = 100_000,
@@ -108,7 +112,8 @@ def publish_to_postgres(
 
     `lock_timeout_s` bounds how long readers can be stalled behind one swap attempt; `swap_timeout_s` bounds how long
     we keep retrying before raising `PublishLockTimeout` (live schema untouched). `activation_role`, if set, may
-    read only `activation_tables` (a subset of `tables`); `reader_role` reads them all.
+    read only `activation_tables` (a subset of `tables`); `reader_role` reads them all. `docs` (mart_docs.py) gives
+    the tables their comments and keys, as in the DuckDB file.
     """
     roles = ServingRoles(reader_role, activation_role, activation_tables)
     validate_request(tables, schema, reader_role)
@@ -124,7 +129,7 @@ def publish_to_postgres(
         acquire_publish_lock(conn, schema)
         drop_leftovers(conn, schema, lock_timeout_s)
         with connect_file(warehouse_path, read_only=True) as duck:
-            row_counts = build_schema(conn, duck, plans, build_name, run_id, details, batch_rows)
+            row_counts = build_schema(conn, duck, plans, build_name, run_id, details, batch_rows, docs)
         renamed_to, attempts = swap(conn, schema, build_name, old_schema, roles, lock_timeout_s, swap_timeout_s)
         fate = "none" if renamed_to is None else drop_schema(conn, renamed_to, swap_timeout_s)
     finally:

@@ -5,6 +5,10 @@ checkpointed and closed) means a reader sees either the old file or the new one,
 open connections keep the old inode, new connections open the new file. The previous versions are kept as hard
 links under `versions/` for rollback.
 
+The tables carry their dbt docs as comments and their keys as enforced constraints (mart_docs.py): each is created
+with its primary, unique and foreign keys and then filled, referenced tables first, since DuckDB cannot add a
+foreign key to an existing table.
+
 Modes (orchestration/data_dir.py): `published/` 0755 and the live file 0644, so a BI service user can open it;
 `versions/` and `rolled_back/` 0700 with 0600 files, so old copies are the owner's only.
 """
@@ -13,16 +17,20 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
+
 from orchestration.data_dir import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, PUBLIC_DIR_MODE, PUBLIC_FILE_MODE
-from orchestration.warehouse import connect_published, connect_scratch
+from orchestration.publish.mart_docs import PUBLISH_LOG_DOC, TableDoc, creation_order
+from orchestration.warehouse import connect_published, connect_scratch, sql_ident, sql_literal
 
 VERSIONS_DIR = "versions"
 ROLLED_BACK_DIR = "rolled_back"
-PUBLISH_LOG = "_publish_log"
+PUBLISH_LOG = PUBLISH_LOG_DOC.name
 #: On-disk format of the published file. DuckDB 2.x writes format 999 by default, which DuckDB 1.x (bundled by many
 #: BI drivers) cannot open; v1.0.0 storage is readable by every DuckDB since 1.0.
 DEFAULT_STORAGE_VERSION = "v1.0.0"
@@ -43,8 +51,11 @@ def publish(
     details: dict[str, object],
     keep: int = 3,
     storage_version: str = DEFAULT_STORAGE_VERSION,
+    docs: Mapping[str, TableDoc] | None = None,
 ) -> PublishResult:
-    """Copy `tables` ([(schema, table)]) from the build warehouse into a fresh file and replace `published_path`."""
+    """Copy `tables` ([(schema, table)]) from the build warehouse into a fresh file and replace `published_path`.
+
+    `docs` (mart_docs.mart_docs) gives each table its comments and keys; a table without one is copied bare."""
     published_path.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(published_path.parent, PUBLIC_DIR_MODE)
     staging = published_path.with_name(f".{published_path.stem}.{run_id}.tmp")
@@ -54,18 +65,23 @@ def publish(
         with connect_scratch() as con:
             con.execute(f"attach '{staging}' as published (storage_version '{storage_version}')")
             con.execute(f"attach '{warehouse_path}' as warehouse (read_only)")
-            for schema, table in tables:
-                con.execute(f'create table published."{table}" as select * from warehouse."{schema}"."{table}"')
-                row_counts[table] = con.execute(f'select count(*) from published."{table}"').fetchall()[0][0]
+            con.execute("use published")  # a foreign key can only name a table of the current catalog
+            schemas = dict((table, schema) for schema, table in tables)
+            table_docs = {table: (docs or {}).get(table) or TableDoc(name=table) for table in schemas}
+            con.begin()  # one commit for every table and comment (autocommit would write the WAL per COMMENT ON)
+            for table in creation_order(table_docs):
+                row_counts[table] = _copy_table(con, schemas[table], table_docs[table])
+            con.commit()
             con.execute("detach warehouse")
             con.execute(
-                f"create table published.{PUBLISH_LOG} "
-                "(run_id varchar, published_at timestamptz, tables json, details json)"
+                f"create table {PUBLISH_LOG} (run_id varchar, published_at timestamptz, tables json, details json)"
             )
+            _comment(con, PUBLISH_LOG_DOC)
             con.execute(
-                f"insert into published.{PUBLISH_LOG} values (?, ?, ?, ?)",
+                f"insert into {PUBLISH_LOG} values (?, ?, ?, ?)",
                 [run_id, datetime.now(UTC), json.dumps(row_counts), json.dumps(details, default=str)],
             )
+            con.execute("use memory")
             con.execute("checkpoint published")
             con.execute("detach published")
         os.chmod(staging, PUBLIC_FILE_MODE)  # the BI user's mode from the moment it is live
@@ -79,6 +95,45 @@ def publish(
     finally:
         staging.unlink(missing_ok=True)
     return PublishResult(path=published_path, tables=row_counts, previous_version=previous)
+
+
+def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, doc: TableDoc) -> int:
+    """Create `doc.name` in the published catalog with its keys, fill it from the warehouse, comment it."""
+    columns = con.execute(
+        "select column_name, data_type from duckdb_columns() "
+        "where database_name = 'warehouse' and schema_name = ? and table_name = ? order by column_index",
+        [schema, doc.name],
+    ).fetchall()
+    if not columns:
+        raise LookupError(f"table {schema}.{doc.name} not found in the build warehouse")
+    names = ", ".join(sql_ident(c) for c, _ in columns)
+    definitions = [f"{sql_ident(c)} {data_type}" for c, data_type in columns]
+    if doc.primary_key:
+        definitions.append(f"primary key ({_idents(doc.primary_key)})")
+    definitions += [f"unique ({_idents(key)})" for key in doc.unique_keys]
+    definitions += [
+        f"foreign key ({_idents(fk.columns)}) references {sql_ident(fk.table)} ({_idents(fk.ref_columns)})"
+        for fk in doc.foreign_keys
+    ]
+    con.execute(f"create table {sql_ident(doc.name)} ({', '.join(definitions)})")
+    source = f"warehouse.{sql_ident(schema)}.{sql_ident(doc.name)}"
+    con.execute(f"insert into {sql_ident(doc.name)} ({names}) select {names} from {source}")
+    _comment(con, doc)
+    return con.execute(f"select count(*) from {sql_ident(doc.name)}").fetchall()[0][0]
+
+
+def _comment(con: duckdb.DuckDBPyConnection, doc: TableDoc) -> None:
+    """COMMENT ON the table and each documented column (DuckDB takes no parameters there: quote the literal)."""
+    table = sql_ident(doc.name)
+    if doc.description:
+        con.execute(f"comment on table {table} is {sql_literal(doc.description)}")
+    for column, description in doc.columns.items():
+        if description:
+            con.execute(f"comment on column {table}.{sql_ident(column)} is {sql_literal(description)}")
+
+
+def _idents(names: tuple[str, ...]) -> str:
+    return ", ".join(sql_ident(n) for n in names)
 
 
 class RollbackError(RuntimeError):

@@ -13,10 +13,14 @@ Three rules, each a number of days (settings `C360_LANDING_RETENTION_DAYS`, `C36
   deleted the warehouse file is rewritten (warehouse.rewrite_file) and the records are really gone.
 - **Published copies**: files under `published/versions/` and `published/rolled_back/` written (published) more
   than N days ago, on top of the count limit `C360_PUBLISH_KEEP`. The live file is never touched.
+- **Audience exports**: run folders under `published/activation/` (hashed and clear contacts of consented
+  customers) follow the published copies: the newest `C360_PUBLISH_KEEP` + 1 (the live run's and one per kept
+  version) are kept, and none older than `C360_PUBLISH_MAX_AGE_DAYS`.
 """
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -111,4 +115,23 @@ def prune_published_copies(published_path: Path, days: int | None, now: datetime
             if datetime.fromtimestamp(path.stat().st_mtime, cutoff.tzinfo) < cutoff:
                 path.unlink()
                 deleted.append(str(path.relative_to(published_path.parent)))
+    return deleted
+
+
+def prune_activation_exports(activation_dir: Path, keep: int, days: int | None, now: datetime) -> list[str]:
+    """Delete audience export folders beyond the newest `keep` + 1 or written more than `days` ago."""
+    if not activation_dir.is_dir():
+        return []
+    folders = sorted(
+        (p for p in activation_dir.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        key=lambda p: p.stat().st_mtime,
+    )
+    cutoff = _cutoff(now, days)
+    newest = folders[-(keep + 1) :] if keep >= 0 else folders
+    deleted = []
+    for folder in folders:
+        too_old = cutoff is not None and datetime.fromtimestamp(folder.stat().st_mtime, cutoff.tzinfo) < cutoff
+        if folder not in newest or too_old:
+            shutil.rmtree(folder)
+            deleted.append(folder.name)
     return deleted

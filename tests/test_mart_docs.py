@@ -1,0 +1,186 @@
+"""Self-describing marts (issue 16): the published DuckDB file and the PostgreSQL serving schema carry the dbt docs
+as table and column comments and the keys the dbt tests name as enforced primary, unique and foreign keys, which is
+what BI tools show as descriptions and use for join suggestions.
+
+The PostgreSQL half is inspected the way Superset and Metabase inspect a database: SQLAlchemy's inspector over
+psycopg2, logged in as the read-only BI role (tables, columns with comments, primary and foreign keys, a query).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import psycopg2
+import pytest
+import sqlalchemy as sa
+
+from orchestration.publish.assets import marts_to_publish, published_docs
+from orchestration.publish.mart_docs import PUBLISH_LOG_DOC, ForeignKey, TableDoc, creation_order, mart_docs
+from orchestration.publish.pg_roles import provision_reader_role
+from orchestration.publish.postgres_serving import publish_to_postgres
+from orchestration.transform.project import dbt_project
+from tests.conftest import Baseline
+from tests.postgres_fixtures import (  # noqa: F401  (fixtures)
+    PG_HOST,
+    PG_PORT,
+    PgTarget,
+    reader_role_fixture,
+    throwaway_database,
+)
+
+MANIFEST = Path(dbt_project().manifest_path)
+
+
+def _yaml_docs() -> dict[str, TableDoc]:
+    return published_docs(MANIFEST)
+
+
+def test_keys_follow_the_dbt_tests_of_the_published_models() -> None:
+    docs = _yaml_docs()
+    assert set(docs) == set(marts_to_publish(MANIFEST))
+    primary = {name: doc.primary_key for name, doc in docs.items()}
+    assert primary["dim_customer"] == ("customer_key",)
+    assert primary["dim_date"] == ("date_key",)  # the one facts reference, though date_day is unique too
+    assert docs["dim_date"].unique_keys == (("date_day",),)
+    assert primary["mart_audiences"] == ("customer_key", "audience_channel")  # unique combination, all not null
+    assert all(primary.values()), [name for name, key in primary.items() if not key]
+    assert set(docs["fct_order_lines"].foreign_keys) == {
+        ForeignKey(("order_key",), "fct_orders", ("order_key",)),
+        ForeignKey(("customer_key",), "dim_customer", ("customer_key",)),
+        ForeignKey(("product_key",), "dim_product", ("product_key",)),
+    }
+    order = creation_order(docs)
+    for doc in docs.values():
+        for fk in doc.foreign_keys:
+            assert order.index(fk.table) < order.index(doc.name), f"{doc.name} before {fk.table}"
+    foreign = sum(len(doc.foreign_keys) for doc in docs.values())
+    assert foreign == 21, foreign
+
+
+def test_a_filtered_relationship_or_one_to_an_unpublished_model_is_no_foreign_key() -> None:
+    manifest = json.loads(MANIFEST.read_text())
+    test = next(
+        node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test"
+        and (node.get("test_metadata") or {}).get("name") == "relationships"
+        and node["attached_node"] == "model.c360.fct_orders"
+        and node["column_name"] == "customer_key"
+    )
+    test["config"]["where"] = "order_status = 'completed'"
+    docs = mart_docs(manifest, marts_to_publish(MANIFEST))
+    assert ForeignKey(("customer_key",), "dim_customer", ("customer_key",)) not in docs["fct_orders"].foreign_keys
+    without_dim = mart_docs(manifest, [n for n in marts_to_publish(MANIFEST) if n != "dim_date"])
+    assert all(fk.table != "dim_date" for doc in without_dim.values() for fk in doc.foreign_keys)
+
+
+@pytest.mark.slow
+def test_every_published_table_and_column_carries_its_yaml_description(xs_baseline: Baseline) -> None:
+    docs = {**_yaml_docs(), PUBLISH_LOG_DOC.name: PUBLISH_LOG_DOC}
+    # README's Python recipe, exactly: read-only, no external access; the catalog functions still answer.
+    path = str(xs_baseline.settings.published_path)
+    with duckdb.connect(path, read_only=True, config={"enable_external_access": False}) as con:
+        tables = dict(con.execute("select table_name, comment from duckdb_tables() where not internal").fetchall())
+        columns = con.execute(
+            "select table_name, column_name, comment from duckdb_columns() where not internal"
+        ).fetchall()
+    assert tables == {name: doc.description for name, doc in docs.items()}
+    assert all(tables.values())
+    assert len(columns) > 400
+    wrong = [(t, c, comment) for t, c, comment in columns if not comment or comment != docs[t].columns.get(c)]
+    assert wrong == []
+    assert "One row per resolved customer" in tables["mart_customer_360"]
+
+
+@pytest.mark.slow
+def test_published_keys_are_declared_and_enforced(xs_baseline: Baseline, tmp_path: Path) -> None:
+    docs = _yaml_docs()
+    with duckdb.connect(str(xs_baseline.settings.published_path), read_only=True) as con:
+        constraints = con.execute(
+            "select table_name, constraint_type, constraint_column_names, referenced_table, referenced_column_names "
+            "from duckdb_constraints() where constraint_type in ('PRIMARY KEY', 'FOREIGN KEY')"
+        ).fetchall()
+    primary = {t: tuple(cols) for t, kind, cols, _, _ in constraints if kind == "PRIMARY KEY"}
+    foreign = {
+        (t, ForeignKey(tuple(cols), ref, tuple(ref_cols)))
+        for t, kind, cols, ref, ref_cols in constraints
+        if kind == "FOREIGN KEY"
+    }
+    assert primary == {name: doc.primary_key for name, doc in docs.items()}
+    assert foreign == {(doc.name, fk) for doc in docs.values() for fk in doc.foreign_keys}
+
+    copy = tmp_path / "marts.duckdb"  # the live file is read-only for everyone; enforce on a copy
+    shutil.copy(xs_baseline.settings.published_path, copy)
+    with duckdb.connect(str(copy)) as con:
+        with pytest.raises(duckdb.ConstraintException, match="violates primary key"):
+            con.execute("insert into dim_customer select * from dim_customer limit 1")
+        with pytest.raises(duckdb.ConstraintException, match="foreign key"):
+            con.execute(
+                "update fct_orders set customer_key = 'no such customer' "
+                "where order_key = (select min(order_key) from fct_orders)"
+            )
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute("delete from dim_customer")  # facts still reference it
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_postgres_serving_is_described_and_keyed_as_superset_inspects_it(
+    xs_baseline: Baseline, reader_role: str
+) -> None:
+    docs = _yaml_docs()
+    names = sorted(docs)
+    with throwaway_database() as pg_target:
+        provision_reader_role(pg_target.dsn, reader_role)
+        _publish_and_inspect(xs_baseline, pg_target, reader_role, docs, names)
+
+
+def _publish_and_inspect(
+    xs_baseline: Baseline, pg_target: PgTarget, reader_role: str, docs: dict[str, TableDoc], names: list[str]
+) -> None:
+    publish_to_postgres(
+        xs_baseline.settings.warehouse_path,
+        [("marts", n) for n in names],
+        pg_target.dsn,
+        run_id="run-docs",
+        details={},
+        reader_role=reader_role,
+        docs=docs,
+    )
+    # Superset / Metabase: a SQLAlchemy URI with psycopg2, as the read-only BI role.
+    engine = sa.create_engine(f"postgresql+psycopg2://{reader_role}@{PG_HOST}:{PG_PORT}/{pg_target.dbname}")
+    try:
+        inspector = sa.inspect(engine)
+        assert sorted(inspector.get_table_names(schema="marts")) == sorted([*names, PUBLISH_LOG_DOC.name])
+        for name, doc in docs.items():
+            assert inspector.get_table_comment(name, schema="marts")["text"] == doc.description
+            columns = inspector.get_columns(name, schema="marts")
+            assert {c["name"]: c["comment"] for c in columns} == dict(doc.columns), name
+            assert tuple(inspector.get_pk_constraint(name, schema="marts")["constrained_columns"]) == doc.primary_key
+            foreign = {
+                ForeignKey(tuple(fk["constrained_columns"]), fk["referred_table"], tuple(fk["referred_columns"]))
+                for fk in inspector.get_foreign_keys(name, schema="marts")
+            }
+            assert foreign == set(doc.foreign_keys), name
+        with engine.connect() as con:  # Superset's chart query: a join the foreign key suggests
+            revenue = con.execute(
+                sa.text(
+                    "select count(distinct c.customer_key) from marts.fct_orders o "
+                    "join marts.dim_customer c on c.customer_key = o.customer_key"
+                )
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    with duckdb.connect(str(xs_baseline.settings.published_path), read_only=True) as con:
+        assert revenue == con.execute("select count(distinct customer_key) from fct_orders").fetchall()[0][0]
+
+    conn = pg_target.connect()  # enforced: the superuser cannot break a key either
+    with conn.cursor() as cur, pytest.raises(psycopg2.errors.ForeignKeyViolation):
+        cur.execute(
+            "update marts.fct_orders set customer_key = 'no such customer' "
+            "where order_key = (select min(order_key) from marts.fct_orders)"
+        )
+    conn.close()
