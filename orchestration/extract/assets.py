@@ -101,8 +101,10 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
             fx=FxCoverage.of(settings),
             erased=erased,
         )
-        # dlt would keep every completed load package (the delivered rows, as files) under the pipelines dir
+        # dlt would keep copies of the delivered rows: every completed load package (files under the pipelines dir)
+        # and the last merge's rows in the `raw_staging` dataset
         dlt_config["load.delete_completed_jobs"] = True
+        dlt_config["load.truncate_staging_dataset"] = True
         for result in dlt.run(context=context, dlt_source=batch):
             table = result.asset_key.path[-1]
             outcome = outcomes.get(table, TableOutcome())

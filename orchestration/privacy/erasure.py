@@ -36,6 +36,7 @@ class ErasureResult:
     customer_records: int  # CRM records of the resolved person(s)
     identifiers_recorded: int  # new keyed hashes in the ledger
     deleted: dict[str, dict[str, int]] = field(default_factory=dict)  # target -> table -> rows
+    dlt_packages_deleted: int = 0
 
     def summary_lines(self) -> list[str]:
         """What `c360 erase` prints: counts per target, never an identifier."""
@@ -46,6 +47,7 @@ class ErasureResult:
         for target, tables in self.deleted.items():
             total = sum(tables.values())
             lines.append(f"  {target}: {total:,} rows deleted from {len(tables)} table(s)")
+        lines.append(f"  dlt: {self.dlt_packages_deleted} kept load package(s) deleted")
         return lines
 
 
@@ -100,7 +102,7 @@ def erase_subject(
     for path in published_files(settings.published_path):
         name = str(path.relative_to(settings.data_dir))
         result.deleted[name] = scrub_published(path, values, settings.publish_storage_version)
-    result.deleted["dlt load packages"] = {"packages": scrub_dlt_packages(settings.dlt_dir)}
+    result.dlt_packages_deleted = scrub_dlt_packages(settings.dlt_dir)
     if settings.postgres_dsn:
         result.deleted["postgres serving"] = scrub_postgres(settings.postgres_dsn, sorted(subject.values()))
     return result

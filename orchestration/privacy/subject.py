@@ -189,10 +189,11 @@ def _pseudonyms(con: duckdb.DuckDBPyConnection, subject: Subject, key: bytes, cu
     customer_keys |= set(pseudonymise(pa.array(sorted(subject.customer_ids)), key).to_pylist())
     subject.other_values |= customer_keys
     subject.other_values |= set(pseudonymise(pa.array(sorted(subject.emails)), key).to_pylist())
-    tables = con.execute(
-        "select table_schema, table_name, list(column_name) from information_schema.columns "
-        "where table_catalog = current_database() group by all "
-        "having list_contains(list(column_name), 'customer_key')"
+    tables = con.execute(  # tables only: a view may call the keyed function, which only dbt's connection has
+        "select c.table_schema, c.table_name, list(c.column_name) from information_schema.columns c "
+        "join information_schema.tables t using (table_catalog, table_schema, table_name) "
+        "where c.table_catalog = current_database() and t.table_type = 'BASE TABLE' group by all "
+        "having list_contains(list(c.column_name), 'customer_key')"
     ).fetchall()
     for schema, table, columns in tables:
         for column in (c for c in PERSON_ROW_KEYS if c in columns):
