@@ -209,7 +209,7 @@ def cmd_erase(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     print("\n".join(result.summary_lines()))
     print("the next run rebuilds every mart without them; later deliveries of them are suppressed at extract")
-    return 0
+    return 1 if result.postgres_problem else 0
 
 
 def cmd_postgres_provision(args: argparse.Namespace, settings: Settings) -> int:

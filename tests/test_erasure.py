@@ -22,7 +22,7 @@ import pytest
 
 from c360_cli.main import main as c360_main
 from orchestration.extract.admission import SUPPRESSED_BY_ERASURE, TableOutcome, admit
-from orchestration.extract.delivery import Delivery, with_lineage
+from orchestration.extract.delivery import Delivery, Reject, with_lineage
 from orchestration.extract.fx_rates import FxCoverage
 from orchestration.extract.raw_contract import raw_table
 from orchestration.privacy.erasure_ledger import (
@@ -92,10 +92,13 @@ def test_the_ledger_holds_keyed_hashes_only_and_suppresses_every_redelivery(
             ]
         )
     )
+    unparsable = Reject("crm_customers.parquet", 4, "signed_up_at", "not a timestamp", '{"customer_id": "C000042"}')
+    other = Reject("crm_customers.parquet", 5, "signed_up_at", "not a timestamp", '{"customer_id": "C000079"}')
+    delivery.rejects.extend([unparsable, other])
     outcome = TableOutcome()
     loaded = admit(delivery, raw_table("crm_customers"), "load-1", NOW, outcome, fx_coverage, erased)
     assert loaded["customer_id"].to_pylist() == ["C000078"]
-    assert (outcome.extracted, outcome.rejects, outcome.notes) == (1, [], {SUPPRESSED_BY_ERASURE: 2})
+    assert (outcome.extracted, outcome.rejects, outcome.notes) == (2, [other], {SUPPRESSED_BY_ERASURE: 3})
     # the new record's id is learnt: its orders, delivered next, are suppressed too, and it is kept in the ledger
     orders, _ = erased.suppress("crm_orders", pa.table({"order_id": ["O7", "O8"], "customer_id": ["C000077", "C9"]}))
     assert orders["order_id"].to_pylist() == ["O8"]

@@ -50,8 +50,10 @@ def admit(
     read (the outcome accumulates). Erased rows go first, so not even a bad one of theirs reaches the quarantine."""
     if erased is not None:
         kept, suppressed = erased.suppress(spec.name, delivery.table)
+        rejects, suppressed_rejects = erased.suppress_rejects(spec.name, delivery.rejects)
+        suppressed += suppressed_rejects
         if suppressed:
-            delivery = Delivery(kept, delivery.rejects, delivery.notes, delivery.delivered)
+            delivery = Delivery(kept, rejects, delivery.notes, delivery.delivered)
             outcome.notes[SUPPRESSED_BY_ERASURE] = outcome.notes.get(SUPPRESSED_BY_ERASURE, 0) + suppressed
     good, rejects = split(delivery, spec, fx)
     outcome.extracted += delivery.rows_read

@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import psycopg2
+
 from orchestration.config import Settings
 from orchestration.privacy.erasure_ledger import record_erasure
 from orchestration.privacy.scrub import scrub_postgres, scrub_published, scrub_warehouse
 from orchestration.privacy.subject import Subject, resolve_subject
 from orchestration.publish.publisher import ROLLED_BACK_DIR, VERSIONS_DIR
+from orchestration.redact import redact
 from orchestration.warehouse import connect_file, duckdb_config
 
 #: dlt keeps each completed load package (the delivered rows as Parquet / SQL files) under this folder.
@@ -37,6 +40,7 @@ class ErasureResult:
     identifiers_recorded: int  # new keyed hashes in the ledger
     deleted: dict[str, dict[str, int]] = field(default_factory=dict)  # target -> table -> rows
     dlt_packages_deleted: int = 0
+    postgres_problem: str = ""  # PostgreSQL serving could not be reached: the next run that publishes there heals it
 
     def summary_lines(self) -> list[str]:
         """What `c360 erase` prints: counts per target, never an identifier."""
@@ -48,6 +52,11 @@ class ErasureResult:
             total = sum(tables.values())
             lines.append(f"  {target}: {total:,} rows deleted from {len(tables)} table(s)")
         lines.append(f"  dlt: {self.dlt_packages_deleted} kept load package(s) deleted")
+        if self.postgres_problem:
+            lines.append(
+                f"  postgres serving: NOT erased ({self.postgres_problem}); the next run that publishes there replaces "
+                "its marts with ones built without them"
+            )
         return lines
 
 
@@ -104,5 +113,8 @@ def erase_subject(
         result.deleted[name] = scrub_published(path, values, settings.publish_storage_version)
     result.dlt_packages_deleted = scrub_dlt_packages(settings.dlt_dir)
     if settings.postgres_dsn:
-        result.deleted["postgres serving"] = scrub_postgres(settings.postgres_dsn, sorted(subject.values()))
+        try:
+            result.deleted["postgres serving"] = scrub_postgres(settings.postgres_dsn, sorted(subject.values()))
+        except psycopg2.Error as exc:  # everything else is erased and the ledger holds them: say what is left
+            result.postgres_problem = redact((str(exc).strip().splitlines() or [type(exc).__name__])[0])
     return result

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +25,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from orchestration.extract.delivery import Reject
 from orchestration.pseudonyms import pseudonymise
 from orchestration.warehouse import connect_file
 
@@ -165,6 +167,27 @@ class ErasedSubjects:
                 self.hashes[kind] |= new
                 self.learnt.setdefault(kind, set()).update(new)
         return rows.filter(pc.invert(hit)), suppressed.num_rows
+
+    def suppress_rejects(self, table: str, rejects: list[Reject]) -> tuple[list[Reject], int]:
+        """Rows a reader could not parse, without those of erased people (matched on the contract column names
+        of the delivered record): they would otherwise be kept in the quarantine with the person's data."""
+        columns = {c: k for c, k in SUBJECT_COLUMNS.get(table, {}).items() if self.hashes.get(k)}
+        if not columns or not rejects:
+            return rejects, 0
+        kept = []
+        for reject in rejects:
+            try:
+                record = json.loads(reject.record_json)
+            except ValueError:
+                record = None
+            if isinstance(record, dict) and any(
+                isinstance(record.get(c), str)
+                and identifier_hashes(k, pa.array([record[c]]), self.key)[0].as_py() in self.hashes[k]
+                for c, k in columns.items()
+            ):
+                continue
+            kept.append(reject)
+        return kept, len(rejects) - len(kept)
 
     def keep_learnt(self, data_dir: Path, load_id: str, at: datetime) -> int:
         """Write what suppression learnt to the ledger (reason: the load that revealed it)."""
