@@ -105,7 +105,7 @@ def erase_subject(
     recorded = record_erasure(
         settings.data_dir, settings.pii_key, request_id, requested_at, reason, subject.ledger_identifiers()
     )
-    result = ErasureResult(request_id, len(subject.customer_ids), recorded)
+    result = ErasureResult(request_id, subject.crm_records, recorded)
     values = subject.values_table()
     result.deleted["warehouse"] = scrub_warehouse(settings.warehouse_path, values, duckdb_config(settings))
     for path in published_files(settings.published_path):

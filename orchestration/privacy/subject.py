@@ -39,6 +39,8 @@ class Subject:
     """One erased person (or several, when a run erases every customer the source deleted)."""
 
     customer_ids: set[str] = field(default_factory=set)
+    crm_records: int = 0  # CRM customer records found in raw (0 and no identity-graph match: nobody to erase)
+    matched_graph: bool = False
     emails: set[str] = field(default_factory=set)  # normalised
     devices: set[str] = field(default_factory=set)
     order_ids: set[str] = field(default_factory=set)
@@ -50,7 +52,8 @@ class Subject:
 
     @property
     def found(self) -> bool:
-        return bool(self.customer_ids or self.emails)
+        """Whether the warehouse holds anyone behind the ids / emails asked for (not just the values given)."""
+        return bool(self.crm_records or self.matched_graph)
 
     def ledger_identifiers(self) -> dict[str, set[str]]:
         """What the erasure ledger keeps (as keyed hashes) to recognise a re-delivery."""
@@ -91,6 +94,7 @@ def resolve_subject(
     customer_keys: set[str] = set()
     if _exists(con, *IDENTITY_GRAPH):
         customer_keys = _from_identity_graph(con, subject)
+        subject.matched_graph = bool(customer_keys)
         _close_over_shared_emails(con, subject, has_customers)
     elif has_events:
         subject.devices |= _column(
@@ -100,10 +104,9 @@ def resolve_subject(
             sorted(subject.customer_ids),
             sorted(subject.customer_ids),
         )
-    if not subject.found:
-        return subject
     _records(con, subject, has_customers, has_events)
-    _pseudonyms(con, subject, key, customer_keys)
+    if subject.found:
+        _pseudonyms(con, subject, key, customer_keys)
     return subject
 
 
@@ -152,10 +155,12 @@ def _from_identity_graph(con: duckdb.DuckDBPyConnection, subject: Subject) -> se
 def _records(con: duckdb.DuckDBPyConnection, subject: Subject, has_customers: bool, has_events: bool) -> None:
     ids = sorted(subject.customer_ids)
     if has_customers:
-        for email, phone, first, last in con.execute(
+        records = con.execute(
             "select email, phone, first_name, last_name from raw.crm_customers where list_contains(?, customer_id)",
             [ids],
-        ).fetchall():
+        ).fetchall()
+        subject.crm_records = len(records)
+        for email, phone, first, last in records:
             subject.other_values |= {email} - {None}
             subject.phones |= {phone} - {None}
             subject.names |= {" ".join(n for n in (first, last) if n)} - {""}
