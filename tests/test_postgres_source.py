@@ -22,7 +22,7 @@ import pytest
 from dagster_dlt import DagsterDltResource
 
 from expectations import raw_crm_orders, raw_crm_products
-from orchestration.config import Settings
+from orchestration.config import DBT_PROJECT_DIR, Settings
 from orchestration.extract.assets import definitions
 from orchestration.extract.crm_postgres_source import deleted_customers, exact_money
 from orchestration.extract.delivery import DeliveryError
@@ -511,5 +511,6 @@ def test_daily_runs_publish_the_crm_deltas_and_a_quiet_day(
         assert len(runs) == 3
         logged = "\n".join(dg.serialize_value(e) for r in runs for e in ws.instance.all_logs(r.dagster_run.run_id))
         assert CRM_PASSWORD not in logged + repr([r.dagster_run.tags for r in runs])
-        leaks = [p for p in ws.settings.data_dir.rglob("*") if p.is_file() and CRM_PASSWORD.encode() in p.read_bytes()]
-        assert leaks == []
+        for folder in (ws.settings.data_dir, DBT_PROJECT_DIR / "target"):  # logs, reports, dlt state, dbt artifacts
+            leaks = [p for p in folder.rglob("*") if p.is_file() and CRM_PASSWORD.encode() in p.read_bytes()]
+            assert leaks == []
