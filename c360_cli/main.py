@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import psycopg2
 
 from c360_cli.docs import add_docs_parser
@@ -22,6 +23,8 @@ from orchestration.config import Settings, SettingsError
 from orchestration.extract.ledger import discard_load
 from orchestration.freshness import published_freshness
 from orchestration.preflight import preflight_problem
+from orchestration.privacy.erasure import SubjectNotFound, erase
+from orchestration.privacy.erasure_ledger import REQUEST
 from orchestration.publish.pg_roles import provision_reader_role
 from orchestration.publish.postgres_serving import served_run
 from orchestration.publish.publisher import PUBLISH_LOG, RollbackError, published_tables, rollback
@@ -191,6 +194,26 @@ def cmd_discard_load(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_erase(args: argparse.Namespace, settings: Settings) -> int:
+    if not (args.customer_id or args.email):
+        print("erase: name the person with --customer-id and/or --email", file=sys.stderr)
+        return 2
+    now = datetime.now(UTC)
+    try:
+        result = erase(
+            settings, f"erasure-{now:%Y%m%dT%H%M%S%fZ}", now, REQUEST, set(args.customer_id), set(args.email)
+        )
+    except SubjectNotFound as exc:
+        print(f"erase: {exc}; nothing erased, nothing recorded", file=sys.stderr)
+        return 1
+    except (duckdb.IOException, psycopg2.Error) as exc:
+        print(f"erase refused: {redact(str(exc).strip().splitlines()[0])} (is a run in progress? retry after it)")
+        return 1
+    print("\n".join(result.summary_lines()))
+    print("the next run rebuilds every mart without them; later deliveries of them are suppressed at extract")
+    return 1 if result.postgres_problem else 0
+
+
 def cmd_postgres_provision(args: argparse.Namespace, settings: Settings) -> int:
     dsn = args.dsn or settings.postgres_dsn
     if not dsn:
@@ -279,6 +302,15 @@ def parser() -> argparse.ArgumentParser:
         "--rollback", action="store_true", help="make the previous published version live again (one step)"
     )
     publish.set_defaults(func=cmd_publish)
+
+    erase_cmd = sub.add_parser(
+        "erase",
+        help="erase a person (the whole resolved customer) from raw, quarantine, snapshots, facts, every published "
+        "file and PostgreSQL serving; record them in the erasure ledger (keyed hashes) so re-deliveries are suppressed",
+    )
+    erase_cmd.add_argument("--customer-id", action="append", default=[], help="a CRM customer id (repeatable)")
+    erase_cmd.add_argument("--email", action="append", default=[], help="an email address (repeatable)")
+    erase_cmd.set_defaults(func=cmd_erase)
 
     postgres = sub.add_parser("postgres", help="one-time setup of the PostgreSQL serving target")
     postgres_sub = postgres.add_subparsers(dest="postgres_command", required=True)

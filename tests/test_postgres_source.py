@@ -7,6 +7,7 @@ Expected counts come from the generated tables, not from the warehouse.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -21,14 +22,16 @@ import pytest
 from dagster_dlt import DagsterDltResource
 
 from expectations import raw_crm_orders, raw_crm_products
-from orchestration.config import Settings
+from orchestration.config import DBT_PROJECT_DIR, Settings
 from orchestration.extract.assets import definitions
-from orchestration.extract.crm_postgres_source import exact_money
+from orchestration.extract.crm_postgres_source import deleted_customers, exact_money
 from orchestration.extract.delivery import DeliveryError
 from orchestration.extract.fx_rates import FxCoverage
 from orchestration.extract.ledger import mark_published
 from orchestration.extract.quarantine import QUARANTINE
 from orchestration.extract.raw_contract import raw_table, tables_of
+from orchestration.privacy.erasure_ledger import ERASURES, SOURCE_DELETION, ledger_path
+from orchestration.pseudonyms import pseudonym
 from orchestration.publish.publisher import PUBLISH_LOG, published_tables
 from orchestration.quality.gate import GateContext, run_gate
 from simulator.crm_database_seeder import crm_tables, seed_postgres
@@ -40,8 +43,13 @@ pytestmark = pytest.mark.postgres
 CRM = [t.name for t in tables_of("crm")]
 
 
-def url_of(db: PgTarget) -> str:
-    return f"postgresql://{PG_SUPERUSER}@{PG_HOST}:{PG_PORT}/{db.dbname}"
+#: A password in the CRM URL (trust auth ignores it): it must never be written anywhere (tests below grep for it).
+CRM_PASSWORD = "Crm-Pw-" + secrets.token_hex(6)
+
+
+def url_of(db: PgTarget, password: str = "") -> str:
+    user = f"{PG_SUPERUSER}:{password}" if password else PG_SUPERUSER
+    return f"postgresql://{user}@{PG_HOST}:{PG_PORT}/{db.dbname}"
 
 
 @contextmanager
@@ -264,6 +272,35 @@ def test_state_lives_in_the_destination(tmp_path: Path, xs_tables: dict[str, pa.
         assert extract_crm(settings) == dict.fromkeys(CRM, (0, 0))
 
 
+def test_customers_hard_deleted_in_the_crm_are_erased_by_the_next_extract(
+    tmp_path: Path, xs_tables: dict[str, pa.Table]
+) -> None:
+    """Deletions never reach an incremental read: the extract compares the CRM's ids with raw's and erases the
+    missing ones through the erasure path; a CRM table emptied by mistake is refused, not erased."""
+    with seeded_crm(xs_tables) as db:
+        settings = settings_for(tmp_path, C360_SOURCE="postgres", C360_CRM_POSTGRES_URL=url_of(db))
+        extract_crm(settings)
+        gone = sorted(xs_tables["crm_customers"]["customer_id"].to_pylist())[:2]
+        with pg_cursor(db) as cur:
+            cur.execute("delete from crm.crm_customers where customer_id = any(%s)", [gone])
+        assert deleted_customers(settings.crm_postgres_url, settings.warehouse_path) == set(gone)
+
+        assert extract_crm(settings) == dict.fromkeys(CRM, (0, 0))  # nothing new read; the two erased first
+        for table in ("crm_customers", "crm_orders", "crm_consents"):
+            query = f"select count(*) from raw.{table} where list_contains(?, customer_id)"
+            with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+                assert con.execute(query, [gone]).fetchall() == [(0,)], table
+        with duckdb.connect(str(ledger_path(settings.data_dir)), read_only=True) as con:
+            reasons = con.execute(f"select distinct reason, identifier_kind from {ERASURES} order by 2").fetchall()
+        assert (SOURCE_DELETION, "customer_id") in reasons
+        assert deleted_customers(settings.crm_postgres_url, settings.warehouse_path) == set()
+
+        with pg_cursor(db) as cur:
+            cur.execute("delete from crm.crm_customers")
+        with pytest.raises(DeliveryError, match=r"customers loaded from crm.crm_customers are gone .* refusing"):
+            deleted_customers(settings.crm_postgres_url, settings.warehouse_path)
+
+
 def test_numeric_money_is_read_as_the_nearest_double() -> None:
     money = pa.table({"order_total": pa.array([Decimal("42.73")], pa.decimal128(14, 2))})
     assert exact_money(money)["order_total"].to_pylist() == [42.73]
@@ -363,10 +400,10 @@ def test_gates_judge_a_delta_as_a_delta(tmp_path: Path, xs_tables: dict[str, pa.
     assert [(f.expectation, f.column) for f in failures] == [("expect_column_values_to_be_between", "max_ordered_at")]
 
 
-def postgres_workspace(data_dir: Path, tables: dict[str, pa.Table], db: PgTarget):
+def postgres_workspace(data_dir: Path, tables: dict[str, pa.Table], db: PgTarget, password: str = ""):
     """A workspace reading the CRM from `db`; the landing folder holds only the web and ad tables."""
     files_only = {name: t for name, t in tables.items() if name not in CRM}
-    return make_workspace(data_dir, files_only, C360_SOURCE="postgres", C360_CRM_POSTGRES_URL=url_of(db))
+    return make_workspace(data_dir, files_only, C360_SOURCE="postgres", C360_CRM_POSTGRES_URL=url_of(db, password))
 
 
 def published_orders(ws: Workspace) -> tuple[int, dict[str, bool]]:
@@ -391,13 +428,14 @@ def test_daily_runs_publish_the_crm_deltas_and_a_quiet_day(
 ) -> None:
     """Day 1 reads the whole CRM and publishes what the session's clean synthetic run did; day 2 reads exactly the
     changes (2 refunds, 1 new customer with 2 orders of one line each) and the untouched tables bring 0 rows; day 3
-    brings nothing. Every run passes every gate and publishes."""
+    brings no row, but the new customer was hard-deleted in the CRM: they are erased from raw and the marts. Every
+    run passes every gate and publishes. The CRM URL carries a password: no file, event or tag of the runs holds it."""
     revenue = "select count(*), sum(net_revenue_reporting) from fct_orders"
     expected_counts = published_tables(xs_baseline.settings.published_path)
     with duckdb.connect(str(xs_baseline.settings.published_path), read_only=True) as con:
         expected_revenue = con.execute(revenue).fetchall()
     quiet = dict.fromkeys(CRM, (0, 0, 0))
-    with seeded_crm(xs_tables) as db, postgres_workspace(tmp_path, xs_tables, db) as ws:
+    with seeded_crm(xs_tables) as db, postgres_workspace(tmp_path, xs_tables, db, CRM_PASSWORD) as ws:
         assert_published_with_every_gate_passed(ws)
         assert ledger_of_last_load(ws.settings, quarantined=True) == {
             t: (xs_tables[t].num_rows, xs_tables[t].num_rows, 0) for t in CRM
@@ -455,6 +493,24 @@ def test_daily_runs_publish_the_crm_deltas_and_a_quiet_day(
         assert orders_after == orders_before + 2
         assert [refunded[o] for o in [*to_refund, "O9000001", "O9000002"]] == [True, True, False, False]
 
+        with pg_cursor(db) as cur:  # a hard delete, as a CRM does on an erasure request (orders cascade)
+            cur.execute("delete from crm.crm_order_lines where order_id in ('O9000001', 'O9000002')")
+            cur.execute("delete from crm.crm_orders where customer_id = 'C9000001'")
+            cur.execute("delete from crm.crm_customers where customer_id = 'C9000001'")
         assert_published_with_every_gate_passed(ws)
         assert ledger_of_last_load(ws.settings, quarantined=True) == quiet
-        assert published_orders(ws)[0] == orders_after
+        assert published_orders(ws)[0] == orders_before
+        for table in ("crm_customers", "crm_orders"):
+            assert raw_query(ws.settings, f"select count(*) from raw.{table} where customer_id = 'C9000001'") == [(0,)]
+        assert raw_query(ws.settings, "select count(*) from raw.crm_order_lines where order_id = 'O9000001'") == [(0,)]
+        gone = pseudonym("C9000001", ws.settings.pii_key)
+        with duckdb.connect(str(ws.settings.published_path), read_only=True) as con:
+            assert con.execute("select count(*) from dim_customer where customer_key = ?", [gone]).fetchall() == [(0,)]
+
+        runs = ws.instance.get_run_records()
+        assert len(runs) == 3
+        logged = "\n".join(dg.serialize_value(e) for r in runs for e in ws.instance.all_logs(r.dagster_run.run_id))
+        assert CRM_PASSWORD not in logged + repr([r.dagster_run.tags for r in runs])
+        for folder in (ws.settings.data_dir, DBT_PROJECT_DIR / "target"):  # logs, reports, dlt state, dbt artifacts
+            leaks = [p for p in folder.rglob("*") if p.is_file() and CRM_PASSWORD.encode() in p.read_bytes()]
+            assert leaks == []

@@ -15,6 +15,10 @@ from orchestration.extract.delivery import Delivery, Reject
 from orchestration.extract.fx_rates import FxCoverage
 from orchestration.extract.quarantine import split
 from orchestration.extract.raw_contract import RawTable
+from orchestration.privacy.erasure_ledger import ErasedSubjects
+
+#: Asset metadata / ledger note: delivered rows of erased people, dropped before quarantine and raw (not extracted).
+SUPPRESSED_BY_ERASURE = "rows_suppressed_by_erasure"
 
 #: How a load relates to the source's data, recorded in the ledger and judged by the gates (quality/gate.py).
 SNAPSHOT = "snapshot"  # an export the source delivered (a whole table, or a day's file): empty means it broke
@@ -33,10 +37,24 @@ class TableOutcome:
 
 
 def admit(
-    delivery: Delivery, spec: RawTable, load_id: str, loaded_at: datetime, outcome: TableOutcome, fx: FxCoverage
+    delivery: Delivery,
+    spec: RawTable,
+    load_id: str,
+    loaded_at: datetime,
+    outcome: TableOutcome,
+    fx: FxCoverage,
+    erased: ErasedSubjects | None = None,
 ) -> pa.Table:
-    """The shared path from a source's rows to raw: quarantine rules, the ledger's counts, the load columns. Called
-    once per file delivery, or once per chunk of a database read (the outcome accumulates)."""
+    """The shared path from a source's rows to raw: erased people's rows dropped (the erasure ledger), quarantine
+    rules, the ledger's counts, the load columns. Called once per file delivery, or once per chunk of a database
+    read (the outcome accumulates). Erased rows go first, so not even a bad one of theirs reaches the quarantine."""
+    if erased is not None:
+        kept, suppressed = erased.suppress(spec.name, delivery.table)
+        rejects, suppressed_rejects = erased.suppress_rejects(spec.name, delivery.rejects)
+        suppressed += suppressed_rejects
+        if suppressed:
+            delivery = Delivery(kept, rejects, delivery.notes, delivery.delivered)
+            outcome.notes[SUPPRESSED_BY_ERASURE] = outcome.notes.get(SUPPRESSED_BY_ERASURE, 0) + suppressed
     good, rejects = split(delivery, spec, fx)
     outcome.extracted += delivery.rows_read
     outcome.rejects.extend(rejects)

@@ -7,17 +7,21 @@ import dlt
 import pyarrow.compute as pc
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
+from dlt import config as dlt_config
 
 from orchestration.config import Settings
 from orchestration.data_dir import ensure_data_dir
 from orchestration.extract.admission import TableOutcome
-from orchestration.extract.dlt_sources import ABSENT, delivery_problems, describe_origin, raw_source
+from orchestration.extract.crm_postgres_source import deleted_customers
+from orchestration.extract.dlt_sources import ABSENT, delivery_problems, describe_origin, raw_source, reads_database
 from orchestration.extract.fx_rates import ECB, FxCoverage, override_files, reference_rates, write_raw_fx_rates
 from orchestration.extract.landing_files import delivered_files, record_files
 from orchestration.extract.ledger import record_load
 from orchestration.extract.quarantine import record_quarantine
 from orchestration.extract.raw_contract import RAW_SOURCES, tables_of
 from orchestration.preflight import preflight_problem, serving_target_problem
+from orchestration.privacy.erasure import erase
+from orchestration.privacy.erasure_ledger import SOURCE_DELETION, ErasedSubjects, LedgerKeyError
 from orchestration.retries import transient_only
 
 RAW_SCHEMA = "raw"
@@ -78,6 +82,12 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
             if settings.source == "files"
             else {}
         )
+        if reads_database(settings.source, source):
+            _erase_deleted_at_source(context, settings, load_id, now)
+        try:
+            erased = ErasedSubjects.load(settings.data_dir, settings.pii_key)
+        except LedgerKeyError as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from exc
         outcomes: dict[str, TableOutcome] = {}
         batch = raw_source(
             source,
@@ -89,7 +99,12 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
             database_url=settings.crm_postgres_url,
             required=settings.required_tables,
             fx=FxCoverage.of(settings),
+            erased=erased,
         )
+        # dlt would keep copies of the delivered rows: every completed load package (files under the pipelines dir)
+        # and the last merge's rows in the `raw_staging` dataset
+        dlt_config["load.delete_completed_jobs"] = True
+        dlt_config["load.truncate_staging_dataset"] = True
         for result in dlt.run(context=context, dlt_source=batch):
             table = result.asset_key.path[-1]
             outcome = outcomes.get(table, TableOutcome())
@@ -110,8 +125,24 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
                 **outcome.notes,
             }
             yield dg.MaterializeResult(asset_key=result.asset_key, metadata={**result.metadata, **metadata})
+        learnt = erased.keep_learnt(settings.data_dir, load_id, now)
+        if learnt:
+            context.log.info(f"erasure ledger: {learnt} identifiers of erased people learnt from suppressed rows")
 
     return _assets
+
+
+def _erase_deleted_at_source(
+    context: dg.AssetExecutionContext, settings: Settings, load_id: str, now: datetime
+) -> None:
+    """Customers hard-deleted in the CRM database are erased from every copy before the load (the erasure path)."""
+    gone = deleted_customers(settings.crm_postgres_url, settings.warehouse_path)
+    if not gone:
+        return
+    result = erase(settings, f"source deletion {load_id}", now, SOURCE_DELETION, customer_ids=gone)
+    context.log.info(f"{len(gone)} customer(s) deleted in the CRM database erased:")
+    for line in result.summary_lines()[1:]:
+        context.log.info(line)
 
 
 def _fx_rates_asset(settings: Settings) -> dg.AssetsDefinition:

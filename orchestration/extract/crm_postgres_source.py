@@ -12,12 +12,17 @@ Schema `crm` is inspected once before the read: a missing required table (Settin
 line naming every such table; a missing optional table is not read but lands as zero rows with the contract schema
 and ledger delivery ABSENT ("not delivered"), as an absent file does for the file sources. Once the table appears, the
 next run reads it whole (no cursor yet) and later runs incrementally.
+
+Hard deletes: an incremental read never sees a deleted row. So every run also reads the id column of
+`crm.crm_customers` and compares it with the customers raw holds from this database (`deleted_customers`); each one
+gone is erased through the same path as `c360 erase` (orchestration/privacy/erasure.py), before the load.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
 import dlt
 import pyarrow as pa
@@ -32,6 +37,8 @@ from orchestration.extract.delivery import Delivery, DeliveryError, not_delivere
 from orchestration.extract.fx_rates import FxCoverage
 from orchestration.extract.quarantine import conform
 from orchestration.extract.raw_contract import RawTable, tables_of
+from orchestration.privacy.erasure_ledger import ErasedSubjects
+from orchestration.warehouse import connect_file
 
 #: Where the CRM database keeps the contract tables, which dlt source system they feed, and the incremental cursor.
 CRM_SCHEMA = "crm"
@@ -70,7 +77,13 @@ class _AfterIncremental(MapItem):
 
 
 def _configure(
-    resource: DltResource, spec: RawTable, load_id: str, loaded_at: datetime, outcome: TableOutcome, fx: FxCoverage
+    resource: DltResource,
+    spec: RawTable,
+    load_id: str,
+    loaded_at: datetime,
+    outcome: TableOutcome,
+    fx: FxCoverage,
+    erased: ErasedSubjects | None,
 ):
     where = f"{CRM_SCHEMA}.{spec.name}"
 
@@ -80,7 +93,7 @@ def _configure(
 
     def admit_chunk(batch: pa.Table) -> pa.Table:
         delivery = Delivery(with_lineage(batch, where, first_row=outcome.extracted + 1))
-        return admit(delivery, spec, load_id, loaded_at, outcome, fx)
+        return admit(delivery, spec, load_id, loaded_at, outcome, fx, erased)
 
     resource.apply_hints(
         write_disposition="merge",
@@ -133,6 +146,7 @@ def crm_postgres_source(
     outcomes: dict[str, TableOutcome],
     fx: FxCoverage,
     required: tuple[str, ...] = (),
+    erased: ErasedSubjects | None = None,
 ):
     """The `crm` dlt source over the operational Postgres at `url`; `outcomes` receives, per table, what was read
     and rejected (a table with no change gets an empty DELTA outcome). A contract table schema `crm` lacks fails the
@@ -168,6 +182,56 @@ def crm_postgres_source(
         raise DeliveryError(f"the CRM database lacks contract table(s) in schema {CRM_SCHEMA!r}: {exc}") from exc
     for name in read:
         outcomes[name] = TableOutcome(delivery=DELTA)
-        _configure(source.resources[name], specs[name], load_id, loaded_at, outcomes[name], fx)
+        _configure(source.resources[name], specs[name], load_id, loaded_at, outcomes[name], fx, erased)
     source.resources.add(*absent)
     return source
+
+
+#: A run refuses to erase more than this share of the customers raw holds from the CRM database in one go (and
+#: more than MAX_DELETIONS_ANYWAY of them): a truncated or wrongly pointed CRM table must fail loudly, not erase
+#: everybody irreversibly.
+MAX_DELETED_SHARE = 0.05
+MAX_DELETIONS_ANYWAY = 20
+
+
+def deleted_customers(url: str, warehouse_path: Path) -> set[str]:
+    """CRM customer ids raw holds from this database (loaded by a delta read) that the database no longer has:
+    hard-deleted at the source. One read of the id column; DeliveryError past the safety limits."""
+    if not warehouse_path.exists():
+        return set()
+    engine = create_engine(sqlalchemy_url(url), connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
+    try:
+        with engine.connect() as con:
+            rows = con.exec_driver_sql(f"select customer_id from {CRM_SCHEMA}.crm_customers").fetchall()
+    except sa_exc.OperationalError as exc:
+        reason = (str(exc.orig).strip().splitlines() or [type(exc).__name__])[0]
+        raise DeliveryError(f"cannot read {CRM_SCHEMA}.crm_customers of the CRM database: {reason}") from exc
+    finally:
+        engine.dispose()
+    present = pa.table({"customer_id": pa.array([r[0] for r in rows], pa.string())})
+    with connect_file(warehouse_path, read_only=True) as con:
+        if not con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'crm_customers'"
+        ).fetchall()[0][0]:
+            return set()
+        con.register("present", present)
+        held, gone = con.execute(
+            "select count(*), count(*) filter (where customer_id not in (select customer_id from present)) "
+            "from raw.crm_customers where _load_id in "
+            "(select load_id from audit.loads where table_name = 'crm_customers' and delivery = ?)",
+            [DELTA],
+        ).fetchall()[0]
+        if gone > MAX_DELETIONS_ANYWAY and gone > MAX_DELETED_SHARE * held:
+            raise DeliveryError(
+                f"{gone} of the {held} customers loaded from {CRM_SCHEMA}.crm_customers are gone from the CRM "
+                f"database; refusing to erase more than {MAX_DELETED_SHARE:.0%} at once: check "
+                "C360_CRM_POSTGRES_URL and the table, or erase them with c360 erase"
+            )
+        return {
+            r[0]
+            for r in con.execute(
+                "select customer_id from raw.crm_customers where customer_id not in (select customer_id from present) "
+                "and _load_id in (select load_id from audit.loads where table_name = 'crm_customers' and delivery = ?)",
+                [DELTA],
+            ).fetchall()
+        }

@@ -29,6 +29,7 @@ from orchestration.extract.vendor_files import read_files_delivery
 from orchestration.extract.vendor_files.export_reader import delivery_problems as files_problems
 from orchestration.extract.vendor_files.export_reader import pattern
 from orchestration.extract.vendor_files.mappings import file_spec
+from orchestration.privacy.erasure_ledger import ErasedSubjects
 
 #: C360_SOURCE -> the dlt source systems it reads from a database with an incremental cursor (not from files).
 DATABASE_SOURCES: dict[str, tuple[str, ...]] = {"postgres": ("crm",)}
@@ -97,12 +98,13 @@ def _raw_resource(
     outcomes: dict[str, TableOutcome],
     required: tuple[str, ...],
     fx: FxCoverage | None,
+    erased: ErasedSubjects | None,
 ) -> DltResource:
     def rows() -> Iterator[pa.Table]:
         assert landing_dir is not None and loaded_at is not None and fx is not None, "source built without a load"
         delivery = read_delivery(delivery_source, landing_dir, spec, required)
         outcomes[spec.name] = TableOutcome(delivery=SNAPSHOT if delivery.delivered else ABSENT)
-        yield admit(delivery, spec, load_id, loaded_at, outcomes[spec.name], fx)
+        yield admit(delivery, spec, load_id, loaded_at, outcomes[spec.name], fx, erased)
 
     return dlt.resource(rows, name=spec.name, primary_key=list(spec.primary_key), write_disposition="merge")
 
@@ -117,21 +119,23 @@ def raw_source(
     database_url: str = "",
     required: tuple[str, ...] = (),
     fx: FxCoverage | None = None,
+    erased: ErasedSubjects | None = None,
 ):
     """The dlt source for one source system (crm, ga4, ads); called without a folder it only describes the tables
     (for Dagster). `outcomes` receives per table what was read and rejected, for the ledger and the quarantine;
-    `fx` is the run's FX coverage for the quarantine's currency rules (required with a folder).
+    `fx` is the run's FX coverage for the quarantine's currency rules (required with a folder); `erased` the
+    erasure ledger's people, whose delivered rows are dropped.
     A source system that C360_SOURCE reads from a database (DATABASE_SOURCES) is read with dlt's sql_database at
     `database_url`, its chunks admitted like file deliveries. Tables not in `required` may be absent: zero rows."""
     found = {} if outcomes is None else outcomes
     if landing_dir is not None and reads_database(delivery_source, source):
         assert loaded_at is not None and fx is not None
-        return crm_postgres_source(database_url, load_id, loaded_at, found, fx, required)
+        return crm_postgres_source(database_url, load_id, loaded_at, found, fx, required, erased)
 
     @dlt.source(name=source, max_table_nesting=0)
     def _source() -> list[DltResource]:
         return [
-            _raw_resource(spec, delivery_source, landing_dir, load_id, loaded_at, found, required, fx)
+            _raw_resource(spec, delivery_source, landing_dir, load_id, loaded_at, found, required, fx, erased)
             for spec in tables_of(source)
         ]
 

@@ -1,0 +1,1 @@
+"""Erasure (right to be forgotten) and deletions at the source: who was erased, and removing them from every copy."""
