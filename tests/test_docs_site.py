@@ -15,7 +15,7 @@ import pytest
 
 from orchestration.config import DBT_PROJECT_DIR, Settings
 from orchestration.transform.docs_site import DocsSite, NothingPublishedError, build_docs, serve_command
-from orchestration.warehouse import connect_file
+from orchestration.warehouse import connect_file, connect_published
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,9 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="module")
 def site(settings: Settings) -> DocsSite:
-    return build_docs(settings)
+    """Built while a BI tool holds the file open read-only: a read-write open by dbt would fail on the lock."""
+    with connect_published(settings.published_path):
+        return build_docs(settings)
 
 
 def test_docs_parse_is_the_published_targets_and_stays_in_the_data_dir(site: DocsSite) -> None:
