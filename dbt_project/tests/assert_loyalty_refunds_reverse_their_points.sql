@@ -60,7 +60,7 @@ balances_at_refund as (
     inner join orders on checked.order_id = orders.order_id
     left join entries
         on checked.customer_key = entries.customer_key
-        and entries.occurred_at < orders.updated_at
+        and orders.updated_at > entries.occurred_at
     where checked.is_refunded_by_as_of
     group by checked.order_id
 

@@ -37,9 +37,8 @@ versions_started as (
         ) as recency_rank
     from orders
     inner join customer_versions
-        on
-            orders.customer_key = customer_versions.customer_key
-            and (customer_versions.valid_from <= orders.ordered_at or customer_versions.version_number = 1)
+        on orders.customer_key = customer_versions.customer_key
+        and (orders.ordered_at >= customer_versions.valid_from or customer_versions.version_number = 1)
 
 ),
 
