@@ -20,7 +20,9 @@ TABLE_METRICS = f"""
     count(*) - (
         select count(distinct customer_key) from intermediate.int_loyalty_events_with_expiry
     ) as rows_minus_members_in_ledger,
-    count(*) filter (where points_balance != points_earned - points_redeemed - points_expired)
+    count(*) filter (
+        where points_balance != points_earned - points_reversed - points_redeemed - points_expired
+    )
         as rows_with_unbalanced_points,
     abs(
         sum(points_liability_reporting) - sum(points_balance) * {POINT_VALUE_USD} * (
@@ -40,11 +42,12 @@ def row_rules() -> list:
         r.not_null("customer_key", "The mart's grain: one row per loyalty member."),
         r.in_set("loyalty_tier", TIERS, "Every member holds one of the programme's four tiers."),
         r.between("points_balance", "A balance below zero means points were redeemed or expired twice.", 0),
-        r.between("points_earned", "Points are earned on completed orders only, never negative.", 0),
+        r.between("points_earned", "Points are earned on orders, never negative.", 0),
+        r.between("points_reversed", "Points a refund took back are reported as a positive amount.", 0),
         r.between("points_redeemed", "Redeemed points are reported as a positive amount.", 0),
         r.between("points_expired", "Expired points are reported as a positive amount.", 0),
         r.between("points_liability_reporting", "An outstanding liability is never negative.", 0),
-        r.between("tier_points_trailing_365_days", "The tier basis is points earned, never negative.", 0),
+        r.between("tier_points_trailing_365_days", "The tier basis is points earned less reversed, never negative.", 0),
     ]
 
 
@@ -56,7 +59,10 @@ def table_rules() -> list:
             "rows_minus_members_in_ledger", 0, "Every customer with a ledger entry to the as-of date is a member."
         ),
         r.metric_between(
-            "rows_with_unbalanced_points", "Balance must equal earned - redeemed - expired for every member.", 0, 0
+            "rows_with_unbalanced_points",
+            "Balance must equal earned - reversed - redeemed - expired for every member.",
+            0,
+            0,
         ),
         r.metric_between(
             "liability_drift_per_member",

@@ -15,7 +15,7 @@ TABLE_METRICS = """
     count(*) as row_count,
     count(*) - count(distinct marketing_performance_key) as duplicate_keys,
     sum(spend_reporting) - (
-        select coalesce(sum(spend_reporting), 0) from marts.fct_ad_spend_daily where spend_date <= {as_of}
+        select coalesce(sum(spend_reporting), 0) from marts.fct_ad_spend_daily where spend_reporting_date <= {as_of}
     ) as spend_minus_fct_ad_spend,
     sum(last_touch_revenue_reporting) - (
         select coalesce(sum(net_revenue_reporting), 0) from marts.fct_orders where order_date <= {as_of}

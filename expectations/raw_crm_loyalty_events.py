@@ -10,7 +10,7 @@ FRESHNESS_DAYS = 7
 VOLUME_BAND = 3.0
 VOLUME_DAY = "cast(occurred_at as date)"
 MAX_POINTS_PER_EVENT = 100_000
-EVENT_TYPES = ["earn", "redeem", "expire"]  # the programme: simulator/generator/loyalty.py
+EVENT_TYPES = ["earn", "redeem", "expire", "reversal"]  # the programme: simulator/generator/loyalty.py
 
 TABLE_METRICS = """
     count(*) as row_count,

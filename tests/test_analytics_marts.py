@@ -7,14 +7,18 @@ Expected figures come from the generator's tables and truth (xs_expected, xs_tru
 from __future__ import annotations
 
 import csv
+from datetime import datetime, time
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from orchestration.config import DBT_PROJECT_DIR
 from orchestration.extract.ad_platforms import AD_PLATFORMS
-from tests.conftest import Baseline, ExpectedWarehouse
+from tests.conftest import XS, Baseline, ExpectedWarehouse
 
 pytestmark = pytest.mark.slow
 
@@ -87,3 +91,64 @@ def test_cac_is_one_number_per_acquisition_channel_and_counts_the_true_acquisiti
         "where ad_platform = '(none)'",
     )[0]
     assert unpaid_roas[0] > 0 and unpaid_roas[1:] == (0, 0)  # null, never inf
+
+
+def _reporting_dates(days: pd.Series, account_timezone: str, reporting_timezone: str) -> pd.Series:
+    """The reporting date of each account-local day: the date its midpoint (12:00 in the account's zone) falls on in
+    the reporting zone, by Python's zoneinfo (the rule the warehouse documents, computed independently of dbt)."""
+    midpoints = [
+        datetime.combine(day, time(12), ZoneInfo(account_timezone)).astimezone(ZoneInfo(reporting_timezone)).date()
+        for day in days
+    ]
+    return pd.Series(midpoints, index=days.index)
+
+
+def test_ad_spend_per_reporting_day_equals_the_reports_and_totals_reconcile(
+    xs_baseline: Baseline, xs_tables: dict[str, pa.Table]
+) -> None:
+    """The reports count account-local days (America/New_York, Europe/Dublin, Europe/London): fct_ad_spend_daily
+    keeps each platform's spend (account currency) on the local day it reports, puts it on the reporting date of that
+    day's midpoint, and mart_marketing_performance shows the same spend on the same reporting dates (to the as-of
+    date), so spend and the day's orders line up."""
+    reporting_timezone = "UTC"  # the baseline run's dbt var reporting_timezone (dbt_project.yml)
+    expected_local, expected_reporting = {}, {}
+    for p in AD_PLATFORMS:
+        report = xs_tables[p.raw_table].to_pandas()
+        unit = Decimal("0.000001") if p.spend_unit == "micros" else Decimal(1)
+        spend = report[p.spend_column].map(lambda v, u=unit: (Decimal(str(v)) * u).quantize(Decimal("0.01")))
+        day = pd.to_datetime(report[p.date_column]).dt.date
+        (timezone,) = report[p.timezone_column].unique()
+        reporting = _reporting_dates(day, timezone, reporting_timezone)
+        expected_local |= {(p.name, d): s for d, s in spend.groupby(day).sum().items()}
+        expected_reporting |= {(p.name, d): s for d, s in spend.groupby(reporting).sum().items()}
+    local = dict(
+        ((platform, day), spend)
+        for platform, day, spend in _published(
+            xs_baseline, "select ad_platform, spend_date, sum(spend) from fct_ad_spend_daily group by all"
+        )
+    )
+    reporting = dict(
+        ((platform, day), spend)
+        for platform, day, spend in _published(
+            xs_baseline, "select ad_platform, spend_reporting_date, sum(spend) from fct_ad_spend_daily group by all"
+        )
+    )
+    assert local == expected_local and reporting == expected_reporting
+    spend_reporting = dict(
+        ((platform, day), spend)
+        for platform, day, spend in _published(
+            xs_baseline,
+            "select ad_platform, spend_reporting_date, sum(spend_reporting) from fct_ad_spend_daily "
+            f"where spend_reporting_date <= '{XS.end_date}' group by all",  # the baseline's as-of date
+        )
+    )
+    in_mart = dict(
+        ((platform, day), spend)
+        for platform, day, spend in _published(
+            xs_baseline,
+            "select ad_platform, date_day, sum(spend_reporting) from mart_marketing_performance "
+            "where spend_reporting > 0 group by all",
+        )
+    )
+    paid_days = {day: spend for day, spend in spend_reporting.items() if spend}  # the mart leaves out 0 spend
+    assert in_mart == paid_days and sum(in_mart.values()) > 0

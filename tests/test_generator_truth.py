@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -108,6 +109,52 @@ def test_ad_clicks_and_paid_sessions_are_consistent(xs_tables: dict[str, pa.Tabl
     assert set(paid["traffic_campaign"].to_pylist()) == names
 
 
+def _purchase_sessions_per_day(events: pd.DataFrame, click_id: str, timezone: str) -> pd.DataFrame:
+    """Per campaign (utm name), the sessions brought by a click of `click_id` that bought, counted on the date their
+    first event falls on in `timezone` (column `account_day`) and in UTC (`utc_day`), from the GA4 export alone."""
+    session = ["user_pseudo_id", "ga_session_id"]
+    clicked = events.loc[events[click_id].notna(), session].drop_duplicates()
+    sessions = (
+        events.merge(clicked, on=session)
+        .groupby(session)
+        .agg(
+            start=("event_timestamp", "min"),
+            bought=("transaction_id", lambda ids: ids.notna().any()),
+            campaign=("traffic_campaign", "first"),
+        )
+    )
+    bought = sessions[sessions["bought"]]
+    start = pd.to_datetime(bought["start"], unit="us", utc=True)
+    return bought.assign(account_day=start.dt.tz_convert(timezone).dt.date, utc_day=start.dt.date)
+
+
+def test_ad_reports_count_conversions_on_the_account_local_day(xs_tables: dict[str, pa.Table]) -> None:
+    """Each platform reports days in its account's time zone: the final conversions of a campaign-day are exactly the
+    sessions from its clicks that bought, dated in that zone (Python's zoneinfo on the GA4 UTC timestamps), and not
+    the same sessions dated in UTC (which the reports used before). Days the report may still restate, and the
+    first day, are left out."""
+    events = xs_tables["ga4_events"].to_pandas()
+    first, last = XS.start.date(), XS.end_date - timedelta(days=3)
+    mismatched_utc_days = 0
+    for p in AD_PLATFORMS:
+        report = xs_tables[p.raw_table].to_pandas()
+        (timezone,) = report[p.timezone_column].unique()
+        report_day = pd.to_datetime(report[p.date_column]).dt.date
+        final = report[(report_day > first) & (report_day <= last)]
+        reported = final.set_index([final[p.campaign_name_column], report_day[final.index].rename("day")])
+        sessions = _purchase_sessions_per_day(events, p.click_id, timezone)
+        for column in ("account_day", "utc_day"):
+            counted = sessions[(sessions[column] > first) & (sessions[column] <= last)]
+            counted = counted.groupby(["campaign", counted[column].rename("day")]).size()
+            both = pd.concat([reported[p.conversions_column], counted.rename("sessions")], axis=1).fillna(0)
+            differing = int((both[p.conversions_column] != both["sessions"]).sum())
+            if column == "account_day":
+                assert differing == 0 and both["sessions"].sum() > 0, (p.name, timezone)
+            else:
+                mismatched_utc_days += differing
+    assert mismatched_utc_days > 0  # the zones really move purchases across days (55 campaign-days on XS)
+
+
 def _merge(batches: list[dict[str, pa.Table]]) -> dict[str, pa.Table]:
     """What raw holds after loading the batches in order: later delivery wins per primary key."""
     merged = {}
@@ -144,13 +191,13 @@ def test_an_increment_holds_one_day_of_new_rows_late_events_and_restatements() -
     assert truth["parameters"]["increment"] == 1
 
 
-def _orders(days: list[float], usd: list[float], member: list[int]) -> Orders:
+def _orders(days: list[float], usd: list[float], member: list[int], refund_days: list[float] | None = None) -> Orders:
     n = len(days)
     return Orders(
         person=np.zeros(n, int),
         record=np.array(member),
         day=np.array(days, float),
-        refund_day=np.full(n, np.inf),
+        refund_day=np.array(refund_days if refund_days is not None else [np.inf] * n, float),
         usd=np.array(usd, float),
         total=np.array(usd, float),
         currency=np.full(n, "USD"),
@@ -172,6 +219,31 @@ def test_loyalty_redeems_in_blocks_and_expires_the_whole_balance() -> None:
     # Member 1: 2,730 points at once: redeems 4 blocks (2,000) leaving 730, in [500, 1000).
     record, kind, points, _, _ = loyalty.ledger(_orders([0], [2_730], [1]), world_days=100)
     assert list(points) == [2_730, -2_000]
+
+
+def test_a_refund_reverses_the_points_its_order_earned_at_most_the_balance() -> None:
+    # Member 0: 600 earned when ordered, refunded 5 days later: the 600 are reversed, nothing is left to expire.
+    # Member 1: 800 and 400 (1,200: one block of 500 redeemed, 700 left); the 800 order is refunded: the reversal
+    # takes the 700 left, not 800 (the balance never goes negative).
+    orders = _orders([0, 0, 1], [600, 800, 400], [0, 1, 1], [5, 6, np.inf])
+    record, kind, points, order_row, day = loyalty.ledger(orders, world_days=800)
+    assert list(zip(record, kind, points, order_row, strict=True)) == [
+        (0, 0, 600, 0), (1, 0, 800, 1), (1, 0, 400, 2), (1, 1, -500, 2), (0, 3, -600, 0), (1, 3, -700, 1)
+    ]  # fmt: skip
+    assert list(day[kind == 3]) == [5, 6]
+
+
+def test_every_refunded_order_of_generated_data_reverses_what_it_earned(xs_tables: dict[str, pa.Table]) -> None:
+    events = xs_tables["crm_loyalty_events"].to_pandas()
+    orders = xs_tables["crm_orders"].to_pandas().set_index("order_id")
+    refunded = set(orders.index[orders["status"] == "refunded"])
+    earned = events[events["event_type"] == "earn"].set_index("order_id")["points"]
+    reversed_ = events[events["event_type"] == "reversal"].set_index("order_id")["points"]
+    # Every refunded order earned (points are credited when an order is placed) and was reversed on its refund.
+    assert len(refunded) > 0 and set(reversed_.index) == refunded <= set(earned.index)
+    assert (-reversed_ <= earned[reversed_.index]).all() and (-reversed_ == earned[reversed_.index]).mean() > 0.9
+    at = events[events["event_type"] == "reversal"].set_index("order_id")["occurred_at"]
+    assert (at == orders.loc[at.index, "updated_at"]).all()
 
 
 def test_loyalty_ledger_of_generated_data_never_goes_negative_and_follows_the_rules() -> None:

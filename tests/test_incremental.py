@@ -8,6 +8,11 @@ this test fail), and a late GA4 event five minutes before a device's first event
 gets a new first event and key and the old key must disappear from fct_web_sessions (removing its pre-hook makes
 this test fail). Every incremental model and the marts built on them are compared with a full refresh on the same
 raw data, EXCEPT ALL both ways.
+
+The same daily runs take the SCD2 snapshot, so dim_customer_history is tested across the increments: the customers
+whose consents changed or who gained a duplicate CRM record in a later delivery (from the generator's tables and
+identities, not the warehouse) have exactly one version more per such delivery, versions abut with no gap or
+overlap, each customer has one current version, and every order points to the version valid when it was placed.
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ import pyarrow.compute as pc
 import pytest
 
 from orchestration.pseudonyms import pseudonym
-from simulator.retailer import generate
+from simulator.generator.people import email_is_test
+from simulator.retailer import generate, generate_with_truth
 from tests.conftest import TEST_PII_KEY, XS
 from tests.dbt_harness import copy_warehouse, merge_load, run_dbt
 
@@ -38,6 +44,7 @@ INCREMENTAL = [
     "fct_loyalty_events",
 ]
 DOWNSTREAM = ["mart_marketing_performance"]  # reads fct_web_sessions, fct_orders, fct_ad_spend_daily
+# fct_orders reads dim_customer_history, so `+fct_orders` takes the customers_snapshot of every daily run too.
 COMPARED = (
     "intermediate.int_web_sessions",
     "marts.fct_orders",
@@ -48,14 +55,24 @@ COMPARED = (
     "marts.mart_marketing_performance",
 )
 SELECT = ["--select", *(f"+{m}" for m in [*INCREMENTAL, *DOWNSTREAM])]
-LOOKBACK = "{incremental_lookback_hours: 1}"  # loads are a day apart: only the newest load is reprocessed
+BUILD = ["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test", *SELECT]
+
+
+def _vars(day: int) -> str:
+    """Loads are a day apart: only the newest load is reprocessed; each run is as of its delivery's last day (the
+    consents, and so dim_customer, change as of it)."""
+    return f"{{incremental_lookback_hours: 1, as_of_date: '{XS.end_date + timedelta(days=day)}'}}"
+
+
 MERGED_ID = "C0000000"
 LATE_EVENT_ID = "late-before-first-event"
 
 
-def _deliveries(initial: dict[str, pa.Table]) -> list[dict[str, pa.Table]]:
-    """The initial dataset and increments 1..DAYS; the last one also re-keys an existing buyer (see module doc)."""
-    deliveries = [initial, *(generate(XS, increment=n) for n in range(1, DAYS + 1))]
+def _deliveries(initial: dict[str, pa.Table]) -> tuple[list[dict[str, pa.Table]], pa.Table]:
+    """The initial dataset and increments 1..DAYS, the last one also re-keying an existing buyer (see module doc);
+    and the true identities of everything delivered."""
+    last, truth = generate_with_truth(XS, increment=DAYS)
+    deliveries = [initial, *(generate(XS, increment=n) for n in range(1, DAYS)), last]
     customers = initial["crm_customers"]
     buyer = initial["crm_orders"]["customer_id"][0].as_py()
     record = customers.filter(pc.equal(customers["customer_id"], buyer))
@@ -63,7 +80,42 @@ def _deliveries(initial: dict[str, pa.Table]) -> list[dict[str, pa.Table]]:
     last = deliveries[-1]["crm_customers"]
     deliveries[-1]["crm_customers"] = pa.concat_tables([last, record.cast(last.schema)])
     deliveries[-1]["ga4_events"] = pa.concat_tables([deliveries[-1]["ga4_events"], _before_first_event(initial)])
-    return deliveries
+    return deliveries, truth["identities"]
+
+
+def _expected_versions(deliveries: list[dict[str, pa.Table]], identities: pa.Table) -> dict[str, int]:
+    """customer_key -> SCD2 versions, from the deliveries: one, plus one per later delivery that brings an existing
+    real person a consent event (on or before that run's as-of date) or another CRM record. The re-keyed buyer is
+    left out (its key changes)."""
+    person_of = {
+        i: p
+        for i, p, kind in zip(
+            *(identities[c].to_pylist() for c in ("identifier", "person_id", "identifier_type")), strict=True
+        )
+        if kind == "customer_id"
+    }
+    records: dict[str, list[str]] = {}  # person -> its real CRM ids delivered so far
+    versions: dict[str, int] = {}
+    for day, delivery in enumerate(deliveries):
+        customers = delivery["crm_customers"]
+        test = email_is_test(customers["email"])
+        # MERGED_ID, added by this test, has no true person: its person is the re-keyed buyer's, left out below.
+        real = [c for c, t in zip(customers["customer_id"].to_pylist(), test, strict=True) if not t and c in person_of]
+        consents = delivery["crm_consents"]
+        as_of = XS.end_date + timedelta(days=day)
+        consenting = [
+            c
+            for c, at in zip(consents["customer_id"].to_pylist(), consents["changed_at"].to_pylist(), strict=True)
+            if at.date() <= as_of
+        ]
+        known = set(records)
+        touched = {person_of[c] for c in real} | {person_of[c] for c in consenting if person_of.get(c) in known}
+        for customer in real:
+            records.setdefault(person_of[customer], []).append(customer)
+        for person in touched:
+            versions[person] = versions.get(person, 0) + 1 if person in known else 1
+    merged = person_of[deliveries[0]["crm_orders"]["customer_id"][0].as_py()]
+    return {pseudonym(min(records[p]), TEST_PII_KEY.encode()): n for p, n in versions.items() if p != merged}
 
 
 def _first_event(initial: dict[str, pa.Table]) -> dict:
@@ -133,11 +185,13 @@ class Built:
     full: Path
     refunded_later: set
     first_event: dict
+    expected_versions: dict[str, int]
+    rekeyed_from: str  # the re-keyed buyer's CRM id before the smaller one arrived
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, xs_tables: dict[str, pa.Table]) -> Built:
-    deliveries = _deliveries(xs_tables)
+    deliveries, identities = _deliveries(xs_tables)
     # The increments really carry what the incremental logic must handle.
     assert _late_events(deliveries) > 0
     refunded_later = _redelivered(deliveries, "crm_orders", "order_id")
@@ -151,12 +205,21 @@ def built(tmp_path_factory: pytest.TempPathFactory, xs_tables: dict[str, pa.Tabl
     first_event = _first_event(xs_tables)
     for k, delivery in enumerate(deliveries):
         merge_load(incremental / "warehouse.duckdb", delivery, f"load-{k}", first_load + timedelta(days=k))
-        run_dbt(incremental, "run", *SELECT, "--vars", LOOKBACK)
+        run_dbt(incremental, *BUILD, "--vars", _vars(k))
         if k == DAYS - 1:  # the session the late event re-keys is there before its last delivery
             assert _sessions_starting_with(incremental / "warehouse.duckdb", first_event) == 1
     copy_warehouse(incremental, full)
-    run_dbt(full, "run", "--full-refresh", *SELECT)
-    return Built(incremental / "warehouse.duckdb", full / "warehouse.duckdb", refunded_later, first_event)
+    run_dbt(full, *BUILD, "--full-refresh", "--vars", _vars(DAYS))
+    expected_versions = _expected_versions(deliveries, identities)
+    rekeyed_from = xs_tables["crm_orders"]["customer_id"][0].as_py()
+    return Built(
+        incremental / "warehouse.duckdb",
+        full / "warehouse.duckdb",
+        refunded_later,
+        first_event,
+        expected_versions,
+        rekeyed_from,
+    )
 
 
 def test_incremental_runs_equal_a_full_refresh(built: Built) -> None:
@@ -182,3 +245,61 @@ def test_incremental_runs_equal_a_full_refresh(built: Built) -> None:
     differences = {table: _differences(built.incremental, built.full, table) for table in COMPARED}
     assert all(rows > 0 for rows, _, _ in differences.values()), differences
     assert {t: d for t, d in differences.items() if d[1:] != (0, 0)} == {}
+
+
+def test_customer_history_over_daily_increments_is_contiguous_with_one_current_version(built: Built) -> None:
+    with duckdb.connect(str(built.incremental), read_only=True) as con:
+        versions = dict(
+            con.execute("select customer_key, count(*) from marts.dim_customer_history group by 1").fetchall()
+        )
+        left = [
+            k
+            for (k,) in con.execute(
+                "select customer_key from marts.dim_customer_history group by 1 having not bool_or(is_current)"
+            ).fetchall()
+        ]
+        # Versions abut: each one ends exactly where the next starts; the latest is the one open and current.
+        (broken,) = con.execute(
+            """
+            select count(*) from (
+                select customer_key, valid_to, is_current,
+                    lead(valid_from) over (partition by customer_key order by valid_from) as next_from
+                from marts.dim_customer_history
+            )
+            where not list_contains(?, customer_key) and (
+                next_from is not null and valid_to is distinct from next_from
+                or (next_from is null) != is_current or is_current != (valid_to is null)
+            )
+            """,
+            [left],
+        ).fetchone()
+        (not_one_current,) = con.execute(
+            "select count(*) from (select c.customer_key, count(h.customer_key) as n from marts.dim_customer as c "
+            "left join marts.dim_customer_history as h on c.customer_key = h.customer_key and h.is_current "
+            "group by 1) where n != 1"
+        ).fetchone()
+        # Every order points to the version valid at ordered_at (the first one for an order older than history).
+        (misdated, versioned_later) = con.execute(
+            """
+            select
+                count(*) filter (where not (
+                    (h.valid_from <= o.ordered_at or h.version_number = 1)
+                    and (o.ordered_at < h.valid_to or h.valid_to is null)
+                )),
+                count(*) filter (where h.version_number > 1)
+            from marts.fct_orders as o
+            inner join marts.dim_customer_history as h on o.customer_version_key = h.customer_version_key
+            where o.customer_key = h.customer_key
+            """
+        ).fetchone()
+        (orders, unversioned) = con.execute(
+            "select count(*), count(*) filter (where customer_version_key is null) from marts.fct_orders"
+        ).fetchone()
+    changed = {k: n for k, n in built.expected_versions.items() if n > 1}
+    assert len(changed) > 0 and max(changed.values()) >= 2
+    assert {k: versions.get(k) for k in built.expected_versions} == built.expected_versions
+    # Only the re-keyed buyer's old key left dim_customer: its one version is closed, none current.
+    assert left == [pseudonym(built.rekeyed_from, TEST_PII_KEY.encode())]
+    assert (broken, not_one_current, misdated, unversioned) == (0, 0, 0, 0)
+    # XS seed 7: 13 customers changed; 1 of 1,213 orders was placed after its customer's change.
+    assert orders > 0 and versioned_later > 0

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pandas as pd
 import psycopg2
 import pyarrow as pa
 import pytest
@@ -422,14 +423,25 @@ def assert_published_with_every_gate_passed(ws: Workspace) -> None:
         assert con.execute(f"select run_id from {PUBLISH_LOG}").fetchall() == [(outcome.run_id,)]
 
 
+def _reversals_of_two_refunds(tables: dict[str, pa.Table], completed: set[str]) -> pd.DataFrame:
+    """Two completed orders' earn entries (order_id, customer_id, points) whose customer record's balance still
+    covers them, so their refund reverses every point earned."""
+    ledger = tables["crm_loyalty_events"].to_pandas()
+    balance = ledger.groupby("customer_id")["points"].sum()
+    earns = ledger[(ledger["event_type"] == "earn") & ledger["order_id"].isin(completed)]
+    covered = earns[earns["points"] <= earns["customer_id"].map(balance)]
+    return covered.sort_values("order_id").head(2)[["order_id", "customer_id", "points"]]
+
+
 @pytest.mark.slow
 def test_daily_runs_publish_the_crm_deltas_and_a_quiet_day(
     tmp_path: Path, xs_baseline: Baseline, xs_tables: dict[str, pa.Table], xs_expected: ExpectedWarehouse
 ) -> None:
     """Day 1 reads the whole CRM and publishes what the session's clean synthetic run did; day 2 reads exactly the
-    changes (2 refunds, 1 new customer with 2 orders of one line each) and the untouched tables bring 0 rows; day 3
-    brings no row, but the new customer was hard-deleted in the CRM: they are erased from raw and the marts. Every
-    run passes every gate and publishes. The CRM URL carries a password: no file, event or tag of the runs holds it."""
+    changes (2 refunds with their points reversals, 1 new customer with 2 orders of one line each) and the untouched
+    tables bring 0 rows; day 3 brings no row, but the new customer was hard-deleted in the CRM: they are erased from
+    raw and the marts. Every run passes every gate and publishes. The CRM URL carries a password: no file, event or
+    tag of the runs holds it."""
     revenue = "select count(*), sum(net_revenue_reporting) from fct_orders"
     expected_counts = published_tables(xs_baseline.settings.published_path)
     with duckdb.connect(str(xs_baseline.settings.published_path), read_only=True) as con:
@@ -446,14 +458,19 @@ def test_daily_runs_publish_the_crm_deltas_and_a_quiet_day(
         orders_before, _ = published_orders(ws)
         assert orders_before == len(xs_expected.orders)
 
-        # Orders that earned no loyalty points: a refund of one that did would also reverse its points in the CRM.
-        earned = set(xs_tables["crm_loyalty_events"]["order_id"].to_pylist())
-        to_refund = sorted(set(xs_expected.completed["order_id"]) - earned)[:2]
+        # A refund reverses the points its order earned, in the same CRM change (the programme's rule).
+        reversals = _reversals_of_two_refunds(xs_tables, set(xs_expected.completed["order_id"]))
+        to_refund = sorted(reversals["order_id"])
         with pg_cursor(db) as cur:
             cur.execute(
                 "update crm.crm_orders set status = 'refunded', updated_at = now() where order_id = any(%s)",
                 [to_refund],
             )
+            for row in reversals.itertuples():
+                cur.execute(
+                    "insert into crm.crm_loyalty_events values (%s, %s, 'reversal', %s, %s, now(), now())",
+                    [f"LE-R-{row.order_id}", row.customer_id, -int(row.points), row.order_id],
+                )
             cur.execute("select max(ordered_at), min(product_id) from crm.crm_orders, crm.crm_order_lines")
             last_order_at, product = cur.fetchall()[0]
             cur.execute(
@@ -480,12 +497,14 @@ def test_daily_runs_publish_the_crm_deltas_and_a_quiet_day(
             "crm_customers": (1, 1, 0),
             "crm_orders": (4, 4, 0),
             "crm_order_lines": (2, 2, 0),
+            "crm_loyalty_events": (2, 2, 0),
         }
         load_id = raw_query(ws.settings, "select max(load_id) from audit.loads where source = 'crm'")[0][0]
         for table, key, expected in [
             ("crm_customers", "customer_id", ["C9000001"]),
             ("crm_orders", "order_id", sorted([*to_refund, "O9000001", "O9000002"])),
             ("crm_order_lines", "order_line_id", ["L9000001", "L9000002"]),
+            ("crm_loyalty_events", "loyalty_event_id", sorted(f"LE-R-{o}" for o in to_refund)),
         ]:
             got = raw_query(ws.settings, f"select {key} from raw.{table} where _load_id = '{load_id}' order by 1")
             assert [r[0] for r in got] == expected, table

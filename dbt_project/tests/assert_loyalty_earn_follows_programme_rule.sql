@@ -1,9 +1,10 @@
 {# Earn entries follow the programme: `loyalty_points_per_usd` points per whole USD of a completed order of the same
-   resolved customer, and only completed orders earn. USD orders are checked exactly (one point of slack for float
+   resolved customer (a refunded order earns too, and its reversal takes the points back:
+   assert_loyalty_refunds_reverse_their_points). USD orders are checked exactly (one point of slack for float
    rounding at the whole-dollar boundary in the source system). The CRM converts other currencies at its own rate,
    which the warehouse does not receive, so their points must lie within the conversion at the lowest and highest
    ECB rate to USD of that currency in the two years up to the as-of date (a CRM's own rate may lag the market): a
-   wrong unit, a refunded order earning or a foreign order counted as USD still fails. #}
+   wrong unit or a foreign order counted as USD still fails. #}
 {{ config(meta={'dagster': {'ref': {'name': 'int_loyalty_events_with_expiry'}}}) }}
 
 with
@@ -47,7 +48,6 @@ from earns
 left join orders on earns.order_id = orders.order_id
 left join rate_ranges on orders.currency = rate_ranges.currency
 where orders.order_id is null
-    or orders.order_status != 'completed'
     or orders.customer_key != earns.customer_key
     or rate_ranges.currency is null
     or (

@@ -29,7 +29,7 @@ ad_spend as (
 
     select sum(spend_reporting) as spend
     from {{ ref('fct_ad_spend_daily') }}
-    where spend_date <= {{ as_of_date() }}
+    where spend_reporting_date <= {{ as_of_date() }}
 
 )
 

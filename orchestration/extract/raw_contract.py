@@ -117,8 +117,8 @@ RAW_TABLES: tuple[RawTable, ...] = (
         _cols(
             ("loyalty_event_id", S, True),
             ("customer_id", S, True),
-            ("event_type", S, True),  # earn | redeem | expire (programme: generator/loyalty.py)
-            ("points", I, True),  # signed: earn > 0, redeem and expire < 0
+            ("event_type", S, True),  # earn | redeem | expire | reversal (simulator/generator/loyalty.py)
+            ("points", I, True),  # signed: earn > 0, redeem, expire and reversal < 0
             ("order_id", S),
             ("occurred_at", T, True),
             ("updated_at", T, True),

@@ -4,7 +4,10 @@ shows.
 Clicks on a campaign-day are the paid sessions it brought plus clicks that never became a session (bounces before
 the tag fired); conversions are the orders of those sessions. Platforms restate: a day's report is delivered the
 next day and corrected on each of the RESTATED_DAYS days after it (late conversions, invalid-click removal), the
-last delivery being final. Days are UTC days here (account time zones are reported but not simulated).
+last delivery being final. A report's day is the ad account's local day (ACCOUNTS: New York, Dublin, London, each
+with its daylight-saving rules): a click counts on the calendar date its session started in the account's time zone,
+so a Google Ads day runs 05:00-05:00 UTC in winter, 04:00-04:00 in summer. Before, days were UTC days with a time
+zone label, and the warehouse's mapping of account days to reporting dates was never exercised.
 
 Each group of platforms draws from its own random stream (STREAMS): TikTok Ads, added later, has its own, so
 adding it left the Google Ads and Meta Ads reports of a seed exactly as they were.
@@ -15,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from orchestration.extract.ad_platforms import ad_platform
@@ -62,13 +66,32 @@ class _Versions:
         return np.flatnonzero(campaigns.platform[self.campaign] == platform)
 
 
+def account_day(config: GeneratorConfig, start: np.ndarray, timezone: str) -> np.ndarray:
+    """Internal day index of the account-local calendar date of each instant (`start` in internal days, from
+    midnight UTC of config.start): floor(start) in UTC, one less for early-morning UTC in New York, ..."""
+    utc = pd.DatetimeIndex(pd.Timestamp(config.start) + pd.to_timedelta(start, unit="D"))
+    local_date = utc.tz_convert(timezone).tz_localize(None).normalize()
+    return ((local_date - pd.Timestamp(config.start.date())) // pd.Timedelta(days=1)).to_numpy(np.int64)
+
+
+def _session_account_day(config: GeneratorConfig, sessions: Sessions, campaigns: Campaigns) -> np.ndarray:
+    """Per session, the day of its start in the time zone of the ad account its campaign belongs to (UTC day for
+    sessions without a campaign)."""
+    day = np.floor(sessions.start).astype(np.int64)
+    platform = np.where(sessions.campaign >= 0, campaigns.platform[np.maximum(sessions.campaign, 0)], -1)
+    for channel, (_, _, timezone) in ACCOUNTS.items():
+        rows = np.flatnonzero(platform == channel)
+        day[rows] = account_day(config, sessions.start[rows], timezone)
+    return day
+
+
 def _versions(config: GeneratorConfig, sessions: Sessions, campaigns: Campaigns, chosen: np.ndarray, g) -> _Versions:
     world = config.universe_days
     n_campaigns = len(chosen)
     local = np.full(len(campaigns.campaign_id) + 1, -1)
     local[chosen] = np.arange(n_campaigns)
-    day = np.floor(sessions.start).astype(np.int64)
-    paid = (local[sessions.campaign] >= 0) & (sessions.campaign >= 0) & (day < world)
+    day = _session_account_day(config, sessions, campaigns)
+    paid = (local[sessions.campaign] >= 0) & (sessions.campaign >= 0) & (day >= 0) & (day < world)
     cell = local[sessions.campaign[paid]] * world + day[paid]
     sessions_per_cell = np.bincount(cell, minlength=n_campaigns * world)
     orders_per_cell = np.bincount(cell, weights=sessions.order[paid] >= 0, minlength=n_campaigns * world)

@@ -1,5 +1,5 @@
 {# One row per loyalty ledger entry of a real customer (test accounts excluded), attributed to its resolved customer
-   so merged CRM duplicates share one ledger; points signed (earn > 0, redeem and expire < 0). fct_loyalty_events
+   so merged CRM duplicates share one ledger; points signed (earn > 0, redeem, expire and reversal < 0). fct_loyalty_events
    publishes it; int_loyalty_events_with_expiry completes it with the expiries the programme rule implies. #}
 with
 

@@ -1,8 +1,9 @@
 {# The loyalty ledger to the as-of date, completed with the expiries the programme rule implies but the CRM has not
    delivered: the whole balance expires `loyalty_expiry_days` after the member's last earn/redeem activity.
    Activity periods are runs of earn/redeem events less than the expiry span apart; a period ends with its balance
-   expiring. Delivered expire events count towards the period they follow, so a CRM that records expiries itself
-   gets no implied rows, and one that records none gets them all. Members are resolved customers (customer_key):
+   expiring. Delivered expire events and refund reversals (a reversal is not activity: it follows its order's earn
+   within the refund window) count towards the period they follow, so a CRM that records expiries itself gets no
+   implied rows, one that records none gets them all, and a reversed balance does not expire again. Members are resolved customers (customer_key):
    the ledger is int_loyalty_events_resolved, so merged CRM duplicates share one balance and test accounts are excluded. #}
 with
 
@@ -51,30 +52,30 @@ period_bounds as (
 
 ),
 
-delivered_expiries as (
+delivered_adjustments as (
 
-    {# Each delivered expire event belongs to the latest activity period that started before it. #}
+    {# Each delivered expire or reversal event belongs to the latest activity period that started before it. #}
     select
         events.loyalty_event_id,
         events.customer_key,
         max(period_bounds.activity_period) as activity_period,
-        any_value(events.points) as expired_points
+        any_value(events.points) as adjusted_points
     from events
     inner join period_bounds
         on events.customer_key = period_bounds.customer_key
         and events.occurred_at >= period_bounds.period_started_at
-    where events.event_type = 'expire'
+    where events.event_type in ('expire', 'reversal')
     group by events.loyalty_event_id, events.customer_key
 
 ),
 
-delivered_expiries_per_period as (
+delivered_adjustments_per_period as (
 
     select
         customer_key,
         activity_period,
-        sum(expired_points) as expired_points
-    from delivered_expiries
+        sum(adjusted_points) as adjusted_points
+    from delivered_adjustments
     group by customer_key, activity_period
 
 ),
@@ -85,11 +86,12 @@ period_residuals as (
         period_bounds.customer_key,
         period_bounds.activity_period,
         period_bounds.expires_at,
-        period_bounds.activity_points + coalesce(delivered_expiries_per_period.expired_points, 0) as residual_points
+        period_bounds.activity_points + coalesce(delivered_adjustments_per_period.adjusted_points, 0)
+            as residual_points
     from period_bounds
-    left join delivered_expiries_per_period
-        on period_bounds.customer_key = delivered_expiries_per_period.customer_key
-        and period_bounds.activity_period = delivered_expiries_per_period.activity_period
+    left join delivered_adjustments_per_period
+        on period_bounds.customer_key = delivered_adjustments_per_period.customer_key
+        and period_bounds.activity_period = delivered_adjustments_per_period.activity_period
 
 ),
 

@@ -1,7 +1,7 @@
 {# One row per loyalty member per calendar month from the month of their first ledger entry to the as-of month:
    the tier held at the month's end (the as-of date for the current month), the month's points by type, the
-   balance at the month's end and completed orders. Tiers come from points earned in the trailing
-   `loyalty_tier_window_days` days, matched to the loyalty_tiers seed. #}
+   balance at the month's end and completed orders. Tiers come from points earned less points reversed (a refunded
+   order does not count) in the trailing `loyalty_tier_window_days` days, matched to the loyalty_tiers seed. #}
 with
 
 ledger as (
@@ -55,7 +55,7 @@ trailing_earned as (
     from member_months
     left join ledger
         on member_months.customer_key = ledger.customer_key
-        and ledger.event_type = 'earn'
+        and ledger.event_type in ('earn', 'reversal')
         and member_months.month_end_date >= ledger.event_date
         and ledger.event_date > member_months.month_end_date - to_days({{ var('loyalty_tier_window_days') }})
     group by all
@@ -82,6 +82,7 @@ points_in_month as (
         customer_key,
         cast(date_trunc('month', event_date) as date) as month_start,
         coalesce(sum(points) filter (where event_type = 'earn'), 0) as points_earned,
+        coalesce(-sum(points) filter (where event_type = 'reversal'), 0) as points_reversed,
         coalesce(-sum(points) filter (where event_type = 'redeem'), 0) as points_redeemed,
         coalesce(-sum(points) filter (where event_type = 'expire'), 0) as points_expired,
         sum(points) as points_net
@@ -123,6 +124,7 @@ final as (
         tiered.tier_rank,
         tiered.tier_points_trailing_365_days,
         cast(coalesce(points_in_month.points_earned, 0) as bigint) as points_earned,
+        cast(coalesce(points_in_month.points_reversed, 0) as bigint) as points_reversed,
         cast(coalesce(points_in_month.points_redeemed, 0) as bigint) as points_redeemed,
         cast(coalesce(points_in_month.points_expired, 0) as bigint) as points_expired,
         cast(sum(coalesce(points_in_month.points_net, 0)) over (

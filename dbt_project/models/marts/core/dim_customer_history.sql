@@ -1,4 +1,6 @@
-{# One row per resolved customer per version (SCD2), from the customers_snapshot snapshot of dim_customer. #}
+{# One row per resolved customer per version (SCD2), from the customers_snapshot snapshot of dim_customer. Versions
+   of a customer follow each other without gap or overlap (valid_to of one = valid_from of the next), except after a
+   customer left dim_customer (hard_deletes: invalidate) and came back; assert_customer_history_is_contiguous. #}
 with
 
 snapshot as (
@@ -12,6 +14,7 @@ final as (
     select
         dbt_scd_id as customer_version_key,
         customer_key,
+        row_number() over (partition by customer_key order by dbt_valid_from) as version_number,
         crm_record_count,
         email_pseudonym,
         country_code,

@@ -6,9 +6,11 @@
         on_schema_change='fail',
     )
 }}
-{# One row per order of a real customer. Incremental: each run replaces the orders loaded since the last run
-   (minus the lookback; a re-delivered order, e.g. refunded later, carries a new _loaded_at) and the orders whose
-   resolved customer_key changed (a CRM duplicate merged). #}
+{# One row per order of a real customer, with the customer's SCD2 version at order time (customer_version_key), so
+   point-in-time questions ("accepts marketing when they ordered") join dim_customer_history on it. Incremental: each
+   run replaces the orders loaded since the last run (minus the lookback; a re-delivered order, e.g. refunded later,
+   carries a new _loaded_at) and the orders whose resolved customer_key or customer version changed (a CRM duplicate
+   merged; a change delivered late that starts a version before the order). #}
 with
 
 orders as (
@@ -17,11 +19,46 @@ orders as (
 
 ),
 
+customer_versions as (
+
+    select * from {{ ref('dim_customer_history') }}
+
+),
+
+{# The version valid at ordered_at is the latest one started at or before it. An order older than the customer's
+   history (it starts at the first snapshot that saw the customer) gets the first version, the earliest state known. #}
+versions_started as (
+
+    select
+        orders.order_id,
+        customer_versions.customer_version_key,
+        row_number() over (
+            partition by orders.order_id order by customer_versions.valid_from desc
+        ) as recency_rank
+    from orders
+    inner join customer_versions
+        on orders.customer_key = customer_versions.customer_key
+        and (orders.ordered_at >= customer_versions.valid_from or customer_versions.version_number = 1)
+
+),
+
+orders_versioned as (
+
+    select
+        orders.*,
+        versions_started.customer_version_key
+    from orders
+    left join versions_started
+        on orders.order_id = versions_started.order_id
+        and versions_started.recency_rank = 1
+
+),
+
 to_process as (
 
-    select orders.*
-    from orders
-    {{ changed_since_last_run('orders', 'order_id') }}
+    select orders_versioned.*
+    from orders_versioned
+    {{ changed_since_last_run('orders_versioned', 'order_id', ['customer_key', 'customer_version_key']) }}
 
 ),
 
@@ -31,6 +68,7 @@ final as (
         {{ dbt.hash('order_id') }} as order_key,
         order_id,
         customer_key,
+        customer_version_key,
         {{ date_key('order_date') }} as order_date_key,
         order_status,
         is_refunded,

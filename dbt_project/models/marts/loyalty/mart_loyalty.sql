@@ -22,6 +22,7 @@ points_summarized as (
         min(event_date) as first_activity_date,
         max(event_date) filter (where event_type in ('earn', 'redeem')) as last_activity_date,
         coalesce(sum(points) filter (where event_type = 'earn'), 0) as points_earned,
+        coalesce(-sum(points) filter (where event_type = 'reversal'), 0) as points_reversed,
         coalesce(-sum(points) filter (where event_type = 'redeem'), 0) as points_redeemed,
         coalesce(-sum(points) filter (where event_type = 'expire'), 0) as points_expired,
         coalesce(-sum(points) filter (where event_type = 'expire' and is_implied_by_rule), 0)
@@ -50,6 +51,7 @@ final as (
         points_summarized.first_activity_date,
         points_summarized.last_activity_date,
         cast(points_summarized.points_earned as bigint) as points_earned,
+        cast(points_summarized.points_reversed as bigint) as points_reversed,
         cast(points_summarized.points_redeemed as bigint) as points_redeemed,
         cast(points_summarized.points_expired as bigint) as points_expired,
         cast(points_summarized.points_expired_by_rule as bigint) as points_expired_by_rule,

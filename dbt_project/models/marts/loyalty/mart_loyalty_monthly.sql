@@ -31,9 +31,11 @@ at_month_end as (
         count(*) as members,
         count(*) filter (where completed_orders_to_date >= 2) as repeat_purchasers,
         cast(sum(points_earned) as bigint) as points_earned,
+        cast(sum(points_reversed) as bigint) as points_reversed,
         cast(sum(points_redeemed) as bigint) as points_redeemed,
         cast(sum(points_expired) as bigint) as points_expired,
-        {# balance at the previous month end + earned this month = balance at this month end + what left it #}
+        {# balance at the previous month end + earned - reversed this month = balance at this month end + redeemed
+           + expired: reversed points were never available #}
         cast(sum(points_balance_at_month_end + points_redeemed + points_expired) as bigint) as points_available
     from member_months
     group by all
@@ -85,6 +87,7 @@ final as (
         {{ retention_rate('at_month_start.retained_members', 'at_month_start.members_at_month_start') }}
             as retention_rate,
         coalesce(at_month_end.points_earned, 0) as points_earned,
+        coalesce(at_month_end.points_reversed, 0) as points_reversed,
         coalesce(at_month_end.points_redeemed, 0) as points_redeemed,
         coalesce(at_month_end.points_expired, 0) as points_expired,
         coalesce(at_month_end.points_available, 0) as points_available,

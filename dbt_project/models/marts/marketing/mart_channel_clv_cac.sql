@@ -12,7 +12,7 @@ clv as (
 ad_spend as (
 
     select * from {{ ref('fct_ad_spend_daily') }}
-    where spend_date <= {{ as_of_date() }}
+    where spend_reporting_date <= {{ as_of_date() }}
 
 ),
 

@@ -9,7 +9,7 @@ with
 ad_spend as (
 
     select * from {{ ref('fct_ad_spend_daily') }}
-    where spend_date <= {{ as_of_date() }}
+    where spend_reporting_date <= {{ as_of_date() }}
 
 ),
 
@@ -29,7 +29,7 @@ orders as (
 spend_summarized as (
 
     select
-        ad_spend.spend_date as date_day,
+        ad_spend.spend_reporting_date as date_day,
         ad_spend.ad_platform,
         ad_spend.campaign_name,
         platform_channels.source as traffic_source,

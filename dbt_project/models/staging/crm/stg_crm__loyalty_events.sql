@@ -23,7 +23,7 @@ renamed as (
         -- attributes
         lower(trim(event_type)) as event_type,
 
-        -- numerics (signed: earn > 0, redeem and expire < 0)
+        -- numerics (signed: earn > 0, redeem, expire and reversal < 0)
         cast(points as integer) as points,
 
         -- timestamps (UTC)
