@@ -1,5 +1,5 @@
-"""Sensors: every finished daily run gets its report; a failed or unpublished one raises an alert; stale marts
-alert; with the files source, a complete delivery starts the daily job."""
+"""Sensors: every finished daily run gets its report; a failed or unpublished one raises an alert; a run whose process
+died is marked failed; stale marts alert; with the files source, a complete delivery starts the daily job."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from orchestration.alerts import alert_once, alert_stale_publish, handle_finishe
 from orchestration.config import Settings
 from orchestration.extract.arrival import MARKER, scan
 from orchestration.freshness import published_freshness
+from orchestration.recovery import sweep
 from orchestration.run_outcome import outcome_from_instance
 from orchestration.schedules import DAILY_JOB
 
 FRESHNESS_INTERVAL_S = 15 * 60
 ARRIVAL_INTERVAL_S = 60
+SWEEP_INTERVAL_S = 120
 DELIVERY_TAG = "c360/delivery"
 
 
@@ -37,6 +39,18 @@ def definitions(settings: Settings) -> dg.Definitions:
             return
         outcome = outcome_from_instance(context.instance, context.dagster_run.run_id)
         handle_finished_run(settings, outcome, context.instance)
+
+    @dg.sensor(
+        name="sweep_dead_runs", minimum_interval_seconds=SWEEP_INTERVAL_S, default_status=dg.DefaultSensorStatus.RUNNING
+    )
+    def sweep_dead_runs(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+        """The daemon's side of the start-up sweep (orchestration/recovery.py): a run killed with its process (kill -9,
+        OOM, power loss) stays STARTED for ever, and Dagster's run monitoring cannot see a dead worker of the default
+        run launcher. Marks it failed, alerts it, removes its publish leftovers."""
+        done = sweep(settings, context.instance)
+        for line in done:
+            context.log.error(line)
+        return dg.SkipReason("; ".join(done) or "no run left STARTED by a dead process")
 
     @dg.sensor(
         name="published_data_freshness",
@@ -80,5 +94,11 @@ def definitions(settings: Settings) -> dg.Definitions:
         return dg.SkipReason(problem)
 
     return dg.Definitions(
-        sensors=[alert_on_failed_run, report_on_successful_run, published_data_freshness, delivery_arrival]
+        sensors=[
+            alert_on_failed_run,
+            report_on_successful_run,
+            sweep_dead_runs,
+            published_data_freshness,
+            delivery_arrival,
+        ]
     )

@@ -18,6 +18,7 @@ from orchestration.extract.ledger import record_load
 from orchestration.extract.quarantine import record_quarantine
 from orchestration.extract.raw_contract import RAW_SOURCES, tables_of
 from orchestration.preflight import preflight_problem, serving_target_problem
+from orchestration.recovery import PID_TAG, process_tags
 from orchestration.redact import redact
 from orchestration.retries import transient_only
 
@@ -122,6 +123,10 @@ def _preflight_asset(settings: Settings) -> dg.AssetsDefinition:
     def preflight(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         """A scheduled run fails here in seconds, on the same line `c360 run` prints before starting. The serving
         target is only a warning: the DuckDB file is still published, and the Postgres step fails on its own."""
+        # A run the daemon launched runs its steps in its worker, this process (in-process executor): tagging the pid
+        # lets the sweep tell when it died (`c360 run` tags its runs itself).
+        if PID_TAG not in context.run.tags:
+            context.instance.add_run_tags(context.run.run_id, process_tags())
         problem = preflight_problem(settings, serving=False)
         if problem:
             raise dg.Failure(description=f"preflight: {problem}", allow_retries=False)
