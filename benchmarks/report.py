@@ -24,7 +24,7 @@ def stage_of(step_key: str) -> str:
         return "clv"
     if step_key.startswith("publish"):
         return "publish"
-    if step_key.startswith(("raw", "extract")):
+    if step_key.startswith(("raw", "extract", "ops__preflight")):  # preflight was part of each extract step
         return "extract"
     return "other"
 

@@ -19,6 +19,7 @@ from c360_cli.docs import add_docs_parser
 from c360_cli.generate import cmd_generate
 from c360_cli.metrics import add_metrics_parser
 from orchestration.alerts import Handled, handle_finished_run, run_is_healthy
+from orchestration.backfill import BackfillError, land, plan
 from orchestration.config import Settings, SettingsError
 from orchestration.extract.ledger import discard_load
 from orchestration.freshness import published_freshness
@@ -37,11 +38,8 @@ from simulator.retailer import DEFAULT_END_DATE
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """The launcher (c360_cli/launcher.py) has run the preflight already; the job's first step runs it again."""
     started = time.perf_counter()
-    problem = preflight_problem(settings)
-    if problem:
-        print(f"c360: preflight failed: {problem}", file=sys.stderr)
-        return 2
     verbose = getattr(args, "verbose", False)
     log_path = settings.data_dir / "logs" / f"run-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}.log"
     instance = prepare_instance(settings)
@@ -59,6 +57,48 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         print(failure_block(outcome, handled, None if verbose else log_path))
     print(f"wall time {time.perf_counter() - started:.1f}s")
     return 0 if run_is_healthy(outcome) else 1
+
+
+def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
+    """One daily run per as-of date, oldest first; one line per day; stops at the first failed day (resumable)."""
+    instance = prepare_instance(settings)
+    try:
+        backfill = plan(instance, args.first, args.last, Path(args.deliveries) if args.deliveries else None, args.rerun)
+    except BackfillError as exc:
+        print(f"c360: backfill refused: {exc}", file=sys.stderr)
+        return 2
+    for line in sweep(settings, instance):
+        print(f"c360: {line}", file=sys.stderr)
+    log_path = settings.data_dir / "logs" / f"backfill-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}.log"
+    print(f"backfill {backfill.backfill_id}: {len(backfill.days)} day(s), {len(backfill.done)} done before")
+    failed: RunOutcome | None = None
+    for day in backfill.days:
+        if failed is not None:
+            print(f"  {day}  not run")
+            continue
+        if day in backfill.done:
+            print(f"  {day}  done before by run {backfill.done[day]}: skipped")
+            continue
+        started = time.perf_counter()
+        delivery = backfill.delivery(day)
+        landed = f", {land(delivery, settings.landing_dir)} files landed from {delivery}" if delivery else ""
+        with _console_to(None if args.verbose else log_path):
+            outcome = run_daily_job(settings, day.isoformat(), instance, "INFO", tags=backfill.tags)
+            handled = handle_finished_run(settings, outcome, instance)
+            _print_step_errors(instance, outcome.run_id)
+        state = "published" if run_is_healthy(outcome) else "FAILED"
+        print(f"  {day}  {state} by run {outcome.run_id} in {time.perf_counter() - started:.1f}s{landed}")
+        if not run_is_healthy(outcome):
+            failed = outcome
+            print("\n".join(f"    {line}" for line in failure_block(outcome, handled, None).splitlines()[1:]))
+    if failed is not None:
+        print(
+            "backfill stopped: fix the cause, then run the same command again to resume at the failed day "
+            f"(log {log_path})"
+        )
+        return 1
+    print(f"backfill {backfill.backfill_id} complete")
+    return 0
 
 
 def failure_block(outcome: RunOutcome, handled: Handled, log_path: Path | None) -> str:
@@ -129,6 +169,10 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     args.out, args.end_date = None, _date(None)
     args.format = "files" if settings.source == "files" else "parquet"
     cmd_generate(args, settings)
+    problem = preflight_problem(settings)  # after generate: the launcher cannot check a landing not written yet
+    if problem:
+        print(f"c360: preflight failed: {problem}", file=sys.stderr)
+        return 2
     return cmd_run(args, settings)
 
 
@@ -282,6 +326,21 @@ def parser() -> argparse.ArgumentParser:
         "--verbose", action="store_true", help="show Dagster's and dbt's log on the console (else: a log file)"
     )
     run.set_defaults(func=cmd_run)
+
+    backfill = sub.add_parser(
+        "backfill",
+        help="run the daily job once per as-of date of a range, oldest first; resumable (days done are skipped)",
+    )
+    backfill.add_argument("--from", dest="first", type=_date, required=True, help="first as-of date, YYYY-MM-DD")
+    backfill.add_argument("--to", dest="last", type=_date, required=True, help="last as-of date, YYYY-MM-DD")
+    backfill.add_argument(
+        "--deliveries",
+        help="folder of daily deliveries, one <YYYY-MM-DD>/ per day, each copied over the landing folder before its "
+        "run (default: every day runs on the landing folder as it is)",
+    )
+    backfill.add_argument("--rerun", action="store_true", help="run every day again, also those done before")
+    backfill.add_argument("--verbose", action="store_true", help="show Dagster's and dbt's log on the console")
+    backfill.set_defaults(func=cmd_backfill)
 
     demo = sub.add_parser("demo", help="generate the default dataset, run the pipeline, print the summary")
     demo.add_argument("--scale", choices=["XS", "S", "M", "L"])

@@ -73,10 +73,9 @@ def alert_stale_publish(settings: Settings, freshness: Freshness) -> Path | None
     """Alert (log, file, webhook) that the published marts missed their SLA; once per last publish."""
     if not freshness.stale:
         return None
-    alert_path = settings.alerts_dir / f"stale-since-{freshness.run_id or 'never-published'}.json"
-    if alert_path.exists():
-        return alert_path
-    alert = redact_data(
+    return alert_once(
+        settings,
+        f"stale-since-{freshness.run_id or 'never-published'}",
         {
             "status": "stale",
             "summary": freshness.problem(),
@@ -84,8 +83,17 @@ def alert_stale_publish(settings: Settings, freshness: Freshness) -> Path | None
             "published_at": freshness.published_at.isoformat() if freshness.published_at else None,
             "as_of_date": freshness.as_of_date,
             "sla_hours": freshness.sla.total_seconds() / 3600,
-        }
+        },
     )
+
+
+def alert_once(settings: Settings, name: str, alert: dict) -> Path:
+    """An alert about the warehouse rather than one run (stale marts, a delivery that stays incomplete): logged,
+    written to `alerts/<name>.json` and POSTed, once per name. `alert["summary"]` is the log line."""
+    alert_path = settings.alerts_dir / f"{name}.json"
+    if alert_path.exists():
+        return alert_path
+    alert = redact_data(alert)
     alert_path.parent.mkdir(parents=True, exist_ok=True)
     alert_path.write_text(json.dumps(alert, indent=2))
     log.error("c360 %s", alert["summary"])

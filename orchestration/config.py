@@ -39,6 +39,7 @@ ENV_DEFAULTS: dict[str, str] = {
     "C360_DUCKDB_THREADS": "",  # warehouse connections' threads; empty = DuckDB's default (all cores)
     "C360_REQUIRED_TABLES": "crm_customers,crm_orders",  # raw tables a delivery must hold; every other is optional
     "C360_PUBLISH_SLA_HOURS": "26",  # published marts older than this are stale: publish status fails, sensor alerts
+    "C360_DELIVERY_INCOMPLETE_MINUTES": "60",  # files source: a delivery without its _SUCCESS marker this long alerts
     "C360_RETRY_MAX": "4",  # transient failures (lock, I/O, connection): retries per step, exponential backoff + jitter
     "C360_RETRY_DELAY_S": "2",  # first retry delay; doubles each retry (2+4+8+16 = 30 s budget by default)
     "C360_MIN_FREE_DISK_MB": "500",  # preflight: a run refuses to start with less free disk under C360_DATA_DIR
@@ -145,6 +146,7 @@ class Settings:
     freshness_days: Mapping[str, int | None] = field(default_factory=dict)
     min_free_disk_mb: int = 500
     publish_sla_hours: float = 26.0
+    delivery_incomplete_minutes: float = 60.0
     retry_max: int = 4
     retry_delay_s: float = 2.0
     publish_max_age_days: int | None = 30
@@ -184,6 +186,7 @@ class Settings:
             freshness_days=_table_days(env.get("C360_FRESHNESS_DAYS", "")),
             min_free_disk_mb=int(_number(value, "C360_MIN_FREE_DISK_MB", int)),
             publish_sla_hours=float(_number(value, "C360_PUBLISH_SLA_HOURS", float)),
+            delivery_incomplete_minutes=float(_number(value, "C360_DELIVERY_INCOMPLETE_MINUTES", float)),
             retry_max=int(_number(value, "C360_RETRY_MAX", int)),
             retry_delay_s=float(_number(value, "C360_RETRY_DELAY_S", float)),
             publish_max_age_days=_days(value, "C360_PUBLISH_MAX_AGE_DAYS"),

@@ -1,7 +1,8 @@
 """Preflight: before anything is extracted, check what a run needs and fail in seconds with one line and the fix.
 
-Run by the `c360` launcher before the heavy imports (so it answers in about a second), by `c360 run`, and by the
-extract step of the job itself (so scheduled runs get it too). Settings are validated when read
+Run by the `c360` launcher before the heavy imports (so it answers in about a second; `c360 demo` after generating),
+and once per run by the job's first step, `ops/preflight`, which every extract waits for (so scheduled runs get it
+too). Settings are validated when read
 (`Settings.from_env`); this checks what they point at: the landing folder (present, readable, not empty; the files
 in it are checked by the extract step before anything loads), the PostgreSQL CRM source and serving target (each
 must connect within `CONNECT_TIMEOUT_S`), and free disk under `$C360_DATA_DIR` (`C360_MIN_FREE_DISK_MB`).

@@ -50,7 +50,7 @@ def sweep(settings: Settings, instance: dg.DagsterInstance) -> list[str]:
         if not _dead(run):
             live.add(run.run_id)
             continue
-        cause = f"the run's process {run.tags[PID_TAG]} is gone (killed or crashed); marked failed at the next start"
+        cause = f"the run's process {run.tags[PID_TAG]} is gone (killed or crashed); marked failed by the sweep"
         instance.report_run_failed(run, cause)
         outcome = outcome_from_instance(instance, run.run_id)
         outcome = dataclasses.replace(

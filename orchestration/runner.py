@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import dagster as dg
 
 from orchestration.as_of import AS_OF_TAG
@@ -30,14 +32,16 @@ def run_daily_job(
     as_of_date: str = "",
     instance: dg.DagsterInstance | None = None,
     log_level: str = "WARNING",
+    tags: Mapping[str, str] | None = None,
 ) -> RunOutcome:
-    """Execute the daily job; the full event log stays in the instance (see `make ui`), the console gets warnings."""
+    """Execute the daily job; the full event log stays in the instance (see `make ui`), the console gets warnings.
+    `tags` are added to the run's (a backfill's id, ...)."""
     ensure_manifest(settings)
     job = build_definitions(settings).resolve_job_def(DAILY_JOB)
     result = job.execute_in_process(
         instance=instance or prepare_instance(settings),
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-        tags={**process_tags(), **({AS_OF_TAG: as_of_date} if as_of_date else {})},
+        tags={**(tags or {}), **process_tags(), **({AS_OF_TAG: as_of_date} if as_of_date else {})},
         raise_on_error=False,
     )
     return outcome_from_events(result.run_id, result.success, result.all_events)

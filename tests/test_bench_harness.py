@@ -96,6 +96,7 @@ def test_process_tree_of_this_process_contains_it():
     [
         ("raw__crm_orders", "extract"),
         ("extract_crm", "extract"),
+        ("ops__preflight", "extract"),
         ("raw__crm_orders_gx_raw_crm_orders", "gates"),
         ("marts__mart_clv_gx_mart_clv", "gates"),
         ("dbt_warehouse", "dbt"),

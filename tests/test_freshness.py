@@ -4,10 +4,7 @@ the last publish is older than C360_PUBLISH_SLA_HOURS; the freshness sensor aler
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import dagster as dg
@@ -18,6 +15,7 @@ from c360_cli.main import main
 from orchestration import sensors
 from orchestration.config import Settings
 from orchestration.publish.publisher import PUBLISH_LOG, publish
+from tests.webhook_sink import Webhook, webhook_fixture  # noqa: F401  (fixture)
 
 
 def _published(data_dir: Path, age: timedelta) -> Settings:
@@ -30,25 +28,6 @@ def _published(data_dir: Path, age: timedelta) -> Settings:
     with duckdb.connect(str(settings.published_path)) as con:
         con.execute(f"update {PUBLISH_LOG} set published_at = ?", [datetime.now(UTC) - age])
     return settings
-
-
-@pytest.fixture
-def webhook() -> Iterator[tuple[str, list[dict]]]:
-    received: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/hook/tok-123456789", received
-    server.shutdown()
 
 
 def test_publish_status_shows_age_and_fails_past_the_sla(
@@ -66,8 +45,8 @@ def test_publish_status_shows_age_and_fails_past_the_sla(
     assert capsys.readouterr().err == ""
 
 
-def test_the_freshness_sensor_alerts_once_by_file_and_webhook(tmp_path: Path, webhook: tuple[str, list[dict]]) -> None:
-    url, received = webhook
+def test_the_freshness_sensor_alerts_once_by_file_and_webhook(tmp_path: Path, webhook: Webhook) -> None:
+    url, received = webhook.url, webhook.received
     _published(tmp_path, timedelta(hours=27))
     settings = Settings.from_env({"C360_DATA_DIR": str(tmp_path), "C360_ALERT_WEBHOOK_URL": url})
     sensor = next(s for s in sensors.definitions(settings).sensors if s.name == "published_data_freshness")

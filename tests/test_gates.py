@@ -6,9 +6,7 @@ injects its fault, and runs the daily job; none relies on what another test left
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +33,7 @@ from tests.postgres_fixtures import (  # noqa: F401  (fixture)
     reader_role_fixture,
     throwaway_database,
 )
+from tests.webhook_sink import Webhook, webhook_fixture  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -46,33 +45,6 @@ def _replace(table: pa.Table, column: str, rows: range, value: object) -> pa.Tab
     return table.set_column(
         table.schema.get_field_index(column), column, pa.array(values, table.schema.field(column).type)
     )
-
-
-class Webhook:
-    """A real HTTP endpoint on localhost that records the JSON alerts POSTed to it."""
-
-    def __init__(self) -> None:
-        received = self.received = []
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/alerts"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
-@pytest.fixture
-def webhook() -> Iterator[Webhook]:
-    hook = Webhook()
-    yield hook
-    hook.server.shutdown()
 
 
 @pytest.fixture

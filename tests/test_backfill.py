@@ -1,0 +1,111 @@
+"""`c360 backfill` over the generator's daily increments (XS): days run in order from their dated delivery folders;
+a failed day stops the range and the same command resumes there (days done are skipped, so a third call runs
+nothing); the result equals a single run at the last date, by the figures of the generator's truth at that date.
+
+Cost: two daily runs on a copy of the clean XS run (day 1; day 2 after its broken delivery is fixed), plus one run
+that fails in its extract step in seconds.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from c360_cli.main import main
+from orchestration.backfill import BACKFILL_TAG
+from orchestration.publish.publisher import PUBLISH_LOG, published_tables
+from orchestration.warehouse import connect_published
+from simulator.landing_writer import write_tables
+from simulator.retailer import generate, generate_with_truth
+from tests.conftest import XS, Baseline, copy_baseline, expected_warehouse
+
+DAYS = 2
+
+
+def _dated_deliveries(folder: Path) -> list[date]:
+    """Increments 1..DAYS, each in <folder>/<its day>/ as `c360 generate --increment N --out` writes it."""
+    days = [XS.end_date + timedelta(days=n) for n in range(1, DAYS + 1)]
+    for n, day in enumerate(days, start=1):
+        write_tables(generate(XS, increment=n), folder / day.isoformat(), {"scale": "XS", "seed": 7, "end_date": day})
+    return days
+
+
+@pytest.mark.slow
+def test_backfill_runs_days_in_order_resumes_after_a_failure_and_equals_a_run_at_the_last_date(
+    tmp_path: Path, xs_baseline: Baseline, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with copy_baseline(xs_baseline, tmp_path / "data") as ws:
+        settings = ws.settings
+    env = {"C360_DATA_DIR": str(settings.data_dir), "C360_SOURCE": "synthetic", "C360_SCALE": "XS"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    deliveries = tmp_path / "deliveries"
+    first, last = _dated_deliveries(deliveries)
+    orders = deliveries / last.isoformat() / "crm_orders.parquet"
+    good = orders.read_bytes()
+    orders.write_bytes(b"not parquet")  # the last day's delivery arrives broken
+    argv = ["backfill", "--from", first.isoformat(), "--to", last.isoformat(), "--deliveries", str(deliveries)]
+
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert f"  {first}  published by run" in out
+    failed_line = next(line for line in out.splitlines() if line.startswith(f"  {last}  FAILED by run"))
+    assert "step extract_crm:" in out and "crm_orders.parquet" in out, out
+    assert "run the same command again to resume at the failed day" in out
+    assert out.index(f"  {first}  published") < out.index(failed_line)
+
+    orders.write_bytes(good)  # fixed upstream and redelivered
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert f"  {first}  done before by run" in out and f"  {last}  published by run" in out, out
+
+    assert main(argv) == 0  # idempotent: nothing left to run
+    out = capsys.readouterr().out
+    assert out.count("done before by run") == DAYS and "published by run" not in out, out
+
+    instance = dg.DagsterInstance.from_config(str(settings.dagster_home))
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={BACKFILL_TAG: f"{first}..{last}"}))
+    assert sorted((r.tags["c360/as_of_date"], r.status.value) for r in runs) == [
+        (first.isoformat(), "SUCCESS"),
+        (last.isoformat(), "FAILURE"),
+        (last.isoformat(), "SUCCESS"),
+    ]
+
+    # The same as one run at the last date: the generator's dataset delivered by then, and its truth.
+    later = replace(XS, end_date=last, anchor_date=XS.end_date)
+    expected = expected_warehouse(*generate_with_truth(later))
+    counts = published_tables(settings.published_path)
+    assert counts["dim_customer"] == counts["mart_customer_360"] == expected.persons
+    assert counts["fct_orders"] == len(expected.orders)
+    assert counts["mart_rfm"] == expected.completed["person_id"].nunique()
+    with connect_published(settings.published_path) as con:
+        [(details,)] = con.execute(f"select details from {PUBLISH_LOG}").fetchall()
+    assert json.loads(details)["as_of_date"] == last.isoformat()
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "expected"),
+    [
+        ("2026-11-02", "2026-11-01", "--to 2026-11-01 is before --from 2026-11-02: give the earlier date first"),
+        ("2026-11-01", "2026-11-03", "no delivery folder for 2026-11-02, 2026-11-03 in "),
+    ],
+)
+def test_a_backfill_that_cannot_run_is_refused_in_one_line_before_any_run(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    first: str,
+    last: str,
+    expected: str,
+) -> None:
+    monkeypatch.setenv("C360_DATA_DIR", str(tmp_path / "data"))
+    (tmp_path / "deliveries" / "2026-11-01").mkdir(parents=True)
+    assert main(["backfill", "--from", first, "--to", last, "--deliveries", str(tmp_path / "deliveries")]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.splitlines()) == 1 and expected in err, err
+    assert dg.DagsterInstance.from_config(str(tmp_path / "data" / "dagster_home")).get_runs() == []

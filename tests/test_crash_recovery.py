@@ -1,0 +1,204 @@
+"""`kill -9` of a real `c360 run` (the whole process tree, dbt included) during extract, during dbt and during
+publish: each killed run is found by the next start's sweep, marked failed and alerted (file + webhook), the killed
+publish's `.marts.<run>.tmp` and `.wal` are removed, the published file is never touched, and the next run publishes.
+
+Cost: one chain on one copy of the clean XS run. Run A is killed at its first raw table; run B (which sweeps A) at
+dbt's first built model; run C (which sweeps B) while its publish writes the new file; run D sweeps C and succeeds.
+Each kill waits for the step in the run's own event log or files, never for a fixed time. A and B are short; C is
+a whole run up to publish, D a whole run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from orchestration.config import Settings
+from orchestration.publish.publisher import PUBLISH_LOG
+from orchestration.recovery import PID_TAG
+from orchestration.runner import prepare_instance
+from orchestration.warehouse import connect_published
+from tests.conftest import Baseline, copy_baseline, file_digest
+from tests.webhook_sink import Webhook, webhook_fixture  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.slow
+
+C360 = Path(sys.executable).parent / "c360"
+PHASE_TIMEOUT_S = 1800  # a whole XS run on a loaded 2-core machine (15 min seen), with margin
+POLL_S = 0.02
+
+
+@dataclass
+class Started:
+    """A `c360 run` in its own process group (so the whole tree can be killed), its output in files."""
+
+    process: subprocess.Popen
+    out: Path
+    err: Path
+
+    @property
+    def stderr(self) -> str:
+        return self.err.read_text()
+
+
+@dataclass(frozen=True)
+class Killed:
+    run_id: str
+    tree: list[str]  # command lines of every process in the tree at the kill
+
+
+def _start(data_dir: Path, env: dict[str, str], name: str) -> Started:
+    out, err = data_dir.parent / f"{name}.out", data_dir.parent / f"{name}.err"
+    with out.open("w") as stdout, err.open("w") as stderr:
+        process = subprocess.Popen(
+            [str(C360), "run"], env=env, stdout=stdout, stderr=stderr, start_new_session=True, text=True
+        )
+    return Started(process, out, err)
+
+
+def _group(pgid: int) -> dict[int, str]:
+    """Live (not zombie) processes of a process group: pid -> command line."""
+    members = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members[int(stat.parent.name)] = cmdline
+    return members
+
+
+def _wait_for(started: Started, found: Callable[[], object], what: str) -> object:
+    deadline = time.monotonic() + PHASE_TIMEOUT_S
+    while time.monotonic() < deadline:
+        value = found()
+        if value:
+            return value
+        if started.process.poll() is not None:
+            raise AssertionError(f"c360 run exited ({started.process.returncode}) before {what}: {started.stderr}")
+        time.sleep(POLL_S)
+    raise AssertionError(f"no {what} within {PHASE_TIMEOUT_S} s")
+
+
+def _kill_tree(started: Started) -> list[str]:
+    """`kill -9` of the run's whole process group (the CLI and its dbt child); returns what was killed."""
+    pgid = started.process.pid
+    tree = _group(pgid)
+    os.killpg(pgid, signal.SIGKILL)
+    started.process.wait()
+    deadline = time.monotonic() + 30
+    while _group(pgid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _group(pgid), f"processes survived the kill: {_group(pgid)}"
+    return list(tree.values())
+
+
+class Chain:
+    """One data dir, its Dagster instance (read from this process, as `make ui` would) and the runs started on it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.data_dir = settings.data_dir
+        self.published = settings.published_path
+        # Created here, before any run: two processes creating the instance's SQLite storage at once collide.
+        self.instance = prepare_instance(settings)
+
+    def run_id_of(self, started: Started) -> str:
+        def run_id() -> str | None:
+            runs = self.instance.get_runs(filters=dg.RunsFilter(tags={PID_TAG: str(started.process.pid)}))
+            return runs[0].run_id if runs else None
+
+        return str(_wait_for(started, run_id, "Dagster run"))
+
+    def events(self, run_id: str, kind: dg.DagsterEventType) -> list[dg.DagsterEvent]:
+        return [e.dagster_event for e in self.instance.all_logs(run_id, of_type=kind) if e.dagster_event]
+
+    def materialized(self, run_id: str, layers: tuple[str, ...]) -> bool:
+        keys = [e.asset_key.path for e in self.events(run_id, dg.DagsterEventType.ASSET_MATERIALIZATION)]
+        return any(key[0] in layers for key in keys)
+
+    def started_steps(self, run_id: str) -> list[str]:
+        return [e.step_key for e in self.events(run_id, dg.DagsterEventType.STEP_START)]
+
+    def status(self, run_id: str) -> dg.DagsterRunStatus:
+        return self.instance.get_run_by_id(run_id).status
+
+    def leftovers(self) -> list[Path]:
+        return sorted(self.published.parent.glob(".marts.*.tmp*"))
+
+
+def _swept(chain: Chain, killed: Killed, started: Started, webhook: Webhook) -> None:
+    """The next start found the killed run: marked failed, alerted by file and webhook with the cause."""
+    assert f"run {killed.run_id} was left STARTED by a dead process: marked failed" in started.stderr
+    assert chain.status(killed.run_id) == dg.DagsterRunStatus.FAILURE
+    alert = json.loads((chain.data_dir / "alerts" / f"{killed.run_id}.json").read_text())
+    assert alert["status"] == "failed" and "is gone (killed or crashed)" in alert["cause"]["run"], alert
+    assert [a["cause"]["run"] for a in webhook.received if a.get("run_id") == killed.run_id] == [alert["cause"]["run"]]
+
+
+def test_kill_9_during_extract_dbt_and_publish_is_swept_alerted_and_the_next_run_publishes(
+    tmp_path: Path, xs_baseline: Baseline, webhook: Webhook
+) -> None:
+    data_dir = tmp_path / "data"
+    with copy_baseline(xs_baseline, data_dir) as ws:
+        chain = Chain(ws.settings)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("C360_")}
+    env |= {
+        "C360_DATA_DIR": str(data_dir),
+        "C360_SOURCE": "synthetic",
+        "C360_PII_KEY": os.environ["C360_PII_KEY"],  # the baseline's key: pseudonyms stay those of its marts
+        "C360_ALERT_WEBHOOK_URL": webhook.url,
+    }
+    published_before = file_digest(chain.published)
+
+    def kill_when(name: str, found: Callable[[str], object], phase: str) -> tuple[Killed, Started]:
+        started = _start(data_dir, env, name)
+        run_id = chain.run_id_of(started)
+        _wait_for(started, lambda: found(run_id), phase)
+        killed = Killed(run_id, _kill_tree(started))
+        assert chain.status(run_id) == dg.DagsterRunStatus.STARTED  # nothing else notices a kill -9
+        assert file_digest(chain.published) == published_before, f"the published file changed during {phase}"
+        return killed, started
+
+    # A: killed once the first raw table is loaded, before any gate or dbt step started.
+    a, _ = kill_when("a", lambda run: chain.materialized(run, ("raw",)), "raw table loaded")
+    assert not [s for s in chain.started_steps(a.run_id) if s.startswith(("dbt_", "published"))]
+
+    # B: sweeps A; killed once dbt has built its first model, with the dbt process still running.
+    b, b_started = kill_when("b", lambda run: chain.materialized(run, ("staging", "intermediate")), "dbt model built")
+    _swept(chain, a, b_started, webhook)
+    assert "dbt_warehouse" in chain.started_steps(b.run_id)
+    assert any("dbt" in cmd and "build" in cmd for cmd in b.tree), b.tree  # the kill took dbt down too
+
+    # C: sweeps B; killed while its publish writes the new file (the staging file and its WAL exist).
+    def publishing(run: str) -> bool:
+        return chain.published.with_name(f".marts.{run}.tmp.wal").exists()
+
+    c, c_started = kill_when("c", publishing, "publish writing .marts.<run>.tmp.wal")
+    _swept(chain, b, c_started, webhook)
+    assert {p.name for p in chain.leftovers()} >= {f".marts.{c.run_id}.tmp", f".marts.{c.run_id}.tmp.wal"}
+    with connect_published(chain.published) as con:  # the live file still opens and is the baseline's
+        assert con.execute(f"select run_id from {PUBLISH_LOG}").fetchall() == [(xs_baseline.outcome.run_id,)]
+
+    # D: sweeps C, removes its leftovers, publishes.
+    d = _start(data_dir, env, "d")
+    assert d.process.wait(timeout=PHASE_TIMEOUT_S) == 0, d.stderr + d.out.read_text()
+    _swept(chain, c, d, webhook)
+    assert f"removed {chain.published.with_name(f'.marts.{c.run_id}.tmp.wal')} (left by a killed publish)" in d.stderr
+    assert chain.leftovers() == []
+    d_run = chain.run_id_of(d)
+    assert chain.status(d_run) == dg.DagsterRunStatus.SUCCESS
+    with connect_published(chain.published) as con:
+        assert con.execute(f"select run_id from {PUBLISH_LOG}").fetchall() == [(d_run,)]
+    assert sorted(p.stem for p in (data_dir / "alerts").glob("*.json")) == sorted([a.run_id, b.run_id, c.run_id])
