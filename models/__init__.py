@@ -2,6 +2,7 @@
 
 * :func:`calibration_summary`, :func:`compress_summary` -- per-customer RFM summaries.
 * :class:`BetaGeoFitter` -- BG/NBD purchase model (Fader, Hardie & Lee 2005).
+* :class:`ModifiedBetaGeoFitter` -- MBG/NBD (Batislam et al. 2007): BG/NBD with dropout at the first purchase too.
 * :class:`GammaGammaFitter` -- spend model (Fader & Hardie 2013).
 * :func:`customer_lifetime_value` -- discounted CLV combining the two.
 * :mod:`models.simulate` -- draw synthetic summaries from the models.
@@ -14,6 +15,7 @@ from .bgnbd import BetaGeoFitter, BetaGeoParams, bgnbd_log_likelihood
 from .clv import customer_lifetime_value
 from .errors import CLVError, ConvergenceError, InvalidSummaryError, NotFittedError
 from .gamma_gamma import GammaGammaFitter, GammaGammaParams, gamma_gamma_log_likelihood
+from .mbgnbd import ModifiedBetaGeoFitter, mbgnbd_log_likelihood
 from .simulate import simulate_bgnbd_summary, simulate_gamma_gamma_spend
 from .summary import CompressedSummary, calibration_summary, compress_summary, time_unit_in_days
 
@@ -26,12 +28,14 @@ __all__ = [
     "GammaGammaFitter",
     "GammaGammaParams",
     "InvalidSummaryError",
+    "ModifiedBetaGeoFitter",
     "NotFittedError",
     "bgnbd_log_likelihood",
     "calibration_summary",
     "compress_summary",
     "customer_lifetime_value",
     "gamma_gamma_log_likelihood",
+    "mbgnbd_log_likelihood",
     "simulate_bgnbd_summary",
     "simulate_gamma_gamma_spend",
     "time_unit_in_days",
