@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from expectations import _rules, raw_crm_loyalty_events, raw_crm_orders
-from models import BetaGeoFitter, GammaGammaFitter, calibration_summary
+from models import GammaGammaFitter, ModifiedBetaGeoFitter, calibration_summary
 from orchestration.alerts import handle_finished_run
 from orchestration.as_of import resolve_as_of_date
 from orchestration.config import Settings
@@ -239,22 +239,22 @@ OFF = {
 
 
 def _direct_fit(orders, as_of: date) -> dict[str, float]:
-    """BG/NBD and Gamma-Gamma fitted with `models/` straight on the delivered orders (completed, USD, the UTC day),
+    """MBG/NBD and Gamma-Gamma fitted with `models/` straight on the delivered orders (completed, USD, the UTC day),
     the spend model on repeat customers whose average repeat spend is positive."""
     frame = pd.DataFrame(
         [(o.customer_id, pd.Timestamp(o.ordered_at.date()), float(o.total)) for o in orders if not o.refunded],
         columns=["customer", "day", "amount"],
     )
     summary = calibration_summary(frame, "customer", "day", "amount", observation_end=pd.Timestamp(as_of))
-    bg = BetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"]).params_
+    bg = ModifiedBetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"]).params_
     repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
     gg = GammaGammaFitter().fit(repeat["frequency"], repeat["monetary_value"]).params_
     return {
         "customers": len(summary),
-        "bgnbd_r": bg.r,
-        "bgnbd_alpha_days": bg.alpha,
-        "bgnbd_a": bg.a,
-        "bgnbd_b": bg.b,
+        "mbgnbd_r": bg.r,
+        "mbgnbd_alpha_days": bg.alpha,
+        "mbgnbd_a": bg.a,
+        "mbgnbd_b": bg.b,
         "gamma_gamma_p": gg.p,
         "gamma_gamma_q": gg.q,
         "gamma_gamma_gamma": gg.gamma,

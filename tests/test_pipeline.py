@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from models import BetaGeoParams, bgnbd_log_likelihood
+from models import BetaGeoParams, mbgnbd_log_likelihood
 from orchestration.config import DBT_PROJECT_DIR
 from orchestration.definitions import build_definitions
 from orchestration.extract.ad_platforms import AD_PLATFORMS
@@ -230,9 +230,9 @@ def test_clv_asset_fits_between_dbt_builds_and_records_its_parameters(xs_baselin
     event = xs_baseline.instance.get_latest_materialization_event(dg.AssetKey(["customer_models", "clv_predictions"]))
     metadata = {k: v.value for k, v in event.asset_materialization.metadata.items()}
     assert metadata["customers"] == published_tables(xs_baseline.settings.published_path)["mart_clv"]
-    # The recorded BG/NBD parameters maximise the likelihood of the summary the asset wrote back (not just "a fit
+    # The recorded MBG/NBD parameters maximise the likelihood of the summary the asset wrote back (not just "a fit
     # returned"): its log-likelihood there is the recorded one, and no parameter can move to raise it.
-    params = BetaGeoParams(*(metadata[f"bgnbd_{p}"] for p in ("r", "alpha_days", "a", "b")))
+    params = BetaGeoParams(*(metadata[f"mbgnbd_{p}"] for p in ("r", "alpha_days", "a", "b")))
     with duckdb.connect(str(xs_baseline.settings.warehouse_path), read_only=True) as con:
         summary = con.execute(
             "select frequency, recency_days, tenure_days from customer_models.clv_predictions"
@@ -241,10 +241,10 @@ def test_clv_asset_fits_between_dbt_builds_and_records_its_parameters(xs_baselin
 
     def log_likelihood(p: BetaGeoParams) -> float:
         return float(
-            bgnbd_log_likelihood(p, summary["frequency"], summary["recency_days"], summary["tenure_days"]).sum()
+            mbgnbd_log_likelihood(p, summary["frequency"], summary["recency_days"], summary["tenure_days"]).sum()
         )
 
-    assert log_likelihood(params) == pytest.approx(metadata["bgnbd_log_likelihood"], rel=1e-9)
+    assert log_likelihood(params) == pytest.approx(metadata["mbgnbd_log_likelihood"], rel=1e-9)
     assert_local_maximum(log_likelihood, params)
     with duckdb.connect(str(xs_baseline.settings.published_path), read_only=True) as con:
         in_range, total_clv = con.execute(

@@ -25,7 +25,7 @@ REDEEM_BLOCK_USD = 5
 EXPIRY_DAYS = 365
 TIER_WINDOW_DAYS = 365
 TIERS = {"Bronze": 0, "Silver": 500, "Gold": 1_500, "Platinum": 4_000}
-REDEEM_LAG_DAYS = 1 / 24  # a redemption follows the earn that enabled it by an hour
+REDEEM_LAG_DAYS = 1 / 24  # a redemption follows the earn that enabled it by an hour (less if the next earn is sooner)
 
 
 def programme() -> dict[str, object]:
@@ -74,11 +74,15 @@ def ledger(orders: Orders, world_days: float) -> tuple[np.ndarray, np.ndarray, n
     before = np.where(run_start, 0, np.concatenate([[0], balance[:-1]]))
     redeemed = before + points - balance  # a multiple of REDEEM_BLOCK
     r = np.flatnonzero(redeemed > 0)
+    # A redemption follows its earn by REDEEM_LAG_DAYS, or by half the time to the member's next earn when that comes
+    # sooner (two orders within the hour), so the ledger stays in time order.
+    next_gap = np.where(np.concatenate([member[1:] == member[:-1], [False]]), np.append(np.diff(day), np.inf), np.inf)
+    redeem_lag = np.minimum(REDEEM_LAG_DAYS, next_gap / 2)
 
     # Expiry at the end of each run: EXPIRY_DAYS after its last activity, if that is inside the world.
     run_end = np.concatenate([run_start[1:], [True]])
     e = np.flatnonzero(run_end & (balance > 0))
-    last_activity = day[e] + np.where(redeemed[e] > 0, REDEEM_LAG_DAYS, 0)
+    last_activity = day[e] + np.where(redeemed[e] > 0, redeem_lag[e], 0)
     expire_day = last_activity + EXPIRY_DAYS
     inside = expire_day < world_days
     e, expire_day = e[inside], expire_day[inside]
@@ -87,7 +91,7 @@ def ledger(orders: Orders, world_days: float) -> tuple[np.ndarray, np.ndarray, n
     kind = np.concatenate([np.zeros(len(day), np.int8), np.ones(len(r), np.int8), np.full(len(e), 2, np.int8)])
     pts = np.concatenate([points, -redeemed[r], -balance[e]])
     order_row = np.concatenate([earns, earns[r], np.full(len(e), -1)])
-    when = np.concatenate([day, day[r] + REDEEM_LAG_DAYS, expire_day])
+    when = np.concatenate([day, day[r] + redeem_lag[r], expire_day])
     sort = np.lexsort((kind, rec, when))
     return rec[sort], kind[sort], pts[sort], order_row[sort], when[sort]
 
