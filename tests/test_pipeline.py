@@ -475,3 +475,23 @@ def test_dbt_docs_generate_documents_every_published_column(xs_baseline: Baselin
         built = {c.lower() for c in catalog["nodes"][uid]["columns"]}
         documented = {c for c, col in node["columns"].items() if col.get("description")}
         assert built == documented, f"{name}: undocumented {built - documented}, stale {documented - built}"
+
+
+def test_backtest_runs_every_run_publishes_its_mart_and_its_check_passes(xs_baseline: Baseline) -> None:
+    """The clv_backtest asset ran in the clean run, its blocking check passed (the model beats the baseline on XS),
+    and mart_clv_backtest in the published file holds its two rows, the model's MAE the lower."""
+    assert "customer_models/clv_backtest" in xs_baseline.outcome.materialized
+    check = xs_baseline.instance.event_log_storage.get_latest_asset_check_execution_by_key(
+        [dg.AssetCheckKey(dg.AssetKey(["customer_models", "clv_backtest"]), "clv_model_beats_baseline")]
+    )
+    [execution] = check.values()
+    assert execution.status == dg.AssetCheckExecutionRecordStatus.SUCCEEDED
+    assert execution.event.asset_check_evaluation.passed
+    with duckdb.connect(str(xs_baseline.settings.published_path), read_only=True) as con:
+        rows = con.execute(
+            "select method, mean_absolute_error, is_no_worse_than_baseline, customers, holdout_days "
+            "from mart_clv_backtest order by is_model desc"
+        ).fetchall()
+    (model, mae, wins, customers, holdout), (baseline, baseline_mae, _, baseline_customers, _) = rows
+    assert (model, baseline) == ("mbgnbd", "calibration_rate_carried_forward")
+    assert wins and mae <= baseline_mae and customers == baseline_customers > 100 and holdout == 60
