@@ -15,9 +15,11 @@ from benchmarks.churn_evaluation import person_orders
 from orchestration.as_of import AS_OF_TAG
 from orchestration.config import Settings
 from orchestration.customer_models import assets as customer_models
-from orchestration.customer_models.backtest import BASELINE, MODEL, backtest_purchases, holdout_days_for
+from orchestration.customer_models.backtest import BASELINE, backtest_purchases, holdout_days_for
 from orchestration.customer_models.checks import MODEL_BEATS_BASELINE
 from orchestration.warehouse import connect_warehouse
+
+MODEL = "mbgnbd"
 
 AS_OF = date(2026, 10, 31)
 

@@ -50,6 +50,7 @@ PUBLISHED = {
     "mart_audiences",
     "mart_channel_clv_cac",
     "mart_clv",
+    "mart_clv_backtest",
     "mart_clv_summary",
     "mart_cohort_retention",
     "mart_customer_360",

@@ -4,9 +4,10 @@ Pure function of a transactions frame, so it is testable without Dagster; the as
 
 Purchase model: MBG/NBD (Batislam et al. 2007), not BG/NBD: a customer may drop out right after any purchase,
 the first one included, so a one-time buyer's P(alive) falls with the time since their purchase (BG/NBD gives every
-one-time buyer P(alive) = 1, hence churn risk 0). It fits the same four parameters at the same cost.
+one-time buyer P(alive) = 1, hence churn risk 0). It fits the same four parameters at the same cost; where it has no
+interior optimum the fit falls back to BG/NBD (see purchase_model.py).
 
-Rule for zero-spend repeat purchases: BG/NBD models how often people buy and uses every customer. Gamma-Gamma models
+Rule for zero-spend repeat purchases: MBG/NBD models how often people buy and uses every customer. Gamma-Gamma models
 how much they spend per purchase and is defined only for a positive average spend, so a repeat customer whose average
 repeat spend is not positive (e.g. free re-orders, a $0 repeat purchase) is left out of the spend fit, counted
 (`spend_model_excluded_customers`, in the asset's metadata and the run report) and flagged (`spend_model_excluded`).
@@ -23,8 +24,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from models import GammaGammaFitter, ModifiedBetaGeoFitter, calibration_summary, customer_lifetime_value
+from models import GammaGammaFitter, calibration_summary, customer_lifetime_value
 from models.clv import DAYS_PER_MONTH
+from orchestration.customer_models.purchase_model import fit_purchase_model
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,9 @@ def fit_clv(
     summary = calibration_summary(
         transactions, "customer_key", "order_date", "amount", observation_end=pd.Timestamp(as_of), time_unit="D"
     )
-    purchases = ModifiedBetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"])
+    name, purchases = fit_purchase_model(
+        summary["frequency"], summary["recency"], summary["T"], horizon=horizon_months * DAYS_PER_MONTH
+    )
     repeat = summary[summary["frequency"] > 0]
     spenders = repeat[repeat["monetary_value"] > 0]  # Gamma-Gamma needs a positive average repeat spend
     gamma_gamma = GammaGammaFitter().fit(spenders["frequency"], spenders["monetary_value"])
@@ -85,11 +89,11 @@ def fit_clv(
         "repeat_customers": len(repeat),
         "spend_model_customers": len(spenders),
         "spend_model_excluded_customers": int(excluded.sum()),
-        "mbgnbd_r": bg.r,
-        "mbgnbd_alpha_days": bg.alpha,
-        "mbgnbd_a": bg.a,
-        "mbgnbd_b": bg.b,
-        "mbgnbd_log_likelihood": purchases.log_likelihood_,
+        f"{name}_r": bg.r,
+        f"{name}_alpha_days": bg.alpha,
+        f"{name}_a": bg.a,
+        f"{name}_b": bg.b,
+        f"{name}_log_likelihood": purchases.log_likelihood_,
         "gamma_gamma_p": gg.p,
         "gamma_gamma_q": gg.q,
         "gamma_gamma_gamma": gg.gamma,
