@@ -92,18 +92,18 @@ class _Sufficient:
         self.repeat_u = self.ux > 0
 
 
-def _neg_mean_ll_and_grad(theta: NDArray[np.float64], s: _Sufficient) -> tuple[float, NDArray[np.float64]]:
-    r, alpha, a, b = np.exp(theta)
-    ux, rep = s.ux, s.repeat_u
-    # Quantities depending on x only, evaluated on the unique x values.
+def timing_terms(
+    r: float, alpha: float, b1: NDArray[np.float64], b2: NDArray[np.float64], s: _Sufficient
+) -> tuple[float, float, float, NDArray[np.float64]]:
+    """The part of the BG/NBD and MBG/NBD likelihoods shared by both: ``(ll, d ll/d r, d ll/d alpha, w2)``.
+
+    ``b1``/``b2`` are the log beta ratios (per unique x) of "alive at T" and "dropped out after the last purchase";
+    ``w2`` is each row's posterior weight of the second, from which the caller gets its ``a`` and ``b`` derivatives.
+    """
+    ux = s.ux
     g_x = gammaln(r + ux) - gammaln(r)
-    lb = betaln(a, b)
-    b1 = betaln(a, b + ux) - lb
-    b2 = np.full_like(ux, -np.inf)
-    b2[rep] = betaln(a + 1.0, b + ux[rep] - 1.0) - lb
     l_T = np.log(alpha + s.uT)
     l_t = np.log(alpha + s.ut)
-
     rx = r + s.x
     lT_row, lt_row = l_T[s.iT], l_t[s.it]
     a1 = b1[s.ix] - rx * lT_row
@@ -111,12 +111,24 @@ def _neg_mean_ll_and_grad(theta: NDArray[np.float64], s: _Sufficient) -> tuple[f
     lse = np.logaddexp(a1, a2)
     w = s.w
     ll = w @ (g_x[s.ix] + lse) + s.total_w * r * np.log(alpha)
-
-    w2 = np.exp(a2 - lse)  # posterior weight of "dropped out after the last purchase"
+    w2 = np.exp(a2 - lse)
     w1 = 1.0 - w2
     dg_x = digamma(r + ux) - digamma(r)
     d_r = w @ (dg_x[s.ix] - w1 * lT_row - w2 * lt_row) + s.total_w * np.log(alpha)
     d_alpha = s.total_w * r / alpha - w @ (rx * (w1 * np.exp(-lT_row) + w2 * np.exp(-lt_row)))
+    return float(ll), float(d_r), float(d_alpha), w2
+
+
+def _neg_mean_ll_and_grad(theta: NDArray[np.float64], s: _Sufficient) -> tuple[float, NDArray[np.float64]]:
+    r, alpha, a, b = np.exp(theta)
+    ux, rep = s.ux, s.repeat_u
+    # Quantities depending on x only, evaluated on the unique x values.
+    lb = betaln(a, b)
+    b1 = betaln(a, b + ux) - lb
+    b2 = np.full_like(ux, -np.inf)
+    b2[rep] = betaln(a + 1.0, b + ux[rep] - 1.0) - lb
+    ll, d_r, d_alpha, w2 = timing_terms(r, alpha, b1, b2, s)  # w2: "dropped out after the last purchase"
+    w = s.w
     psi_ab = digamma(a + b)
     psi_abx = digamma(a + b + ux)
     da1_a = psi_ab - psi_abx
@@ -157,6 +169,11 @@ class BetaGeoFitter:
         Number of distinct ``(x, t_x, T)`` rows the likelihood was evaluated on.
     """
 
+    #: The likelihood and its gradient (FHL 2005 eq. 6); MBG/NBD overrides it.
+    _neg_mean_ll_and_grad = staticmethod(_neg_mean_ll_and_grad)
+    #: ``c = a + b + x + _c_offset`` in the expectation (FHL 2005 eq. 10: ``a+b+x-1``; MBG/NBD: ``a+b+x``).
+    _c_offset = -1.0
+
     def __init__(self, *, max_iter: int = 1000, tol: float = 1e-12, initial_params: BetaGeoParams | None = None):
         self.max_iter = max_iter
         self.tol = tol
@@ -191,8 +208,9 @@ class BetaGeoFitter:
             mean_T = float(s.w @ comp.T[keep]) / s.total_w
             alpha0 = max(mean_T, 1e-6) / max(mean_x, 1e-2)
             theta0 = np.log([1.0, alpha0, 1.0, 1.0])
+        objective = self._neg_mean_ll_and_grad
         result = maximize_log_likelihood(
-            lambda th: _neg_mean_ll_and_grad(th, s),
+            lambda th: objective(th, s),
             theta0,
             ("r", "alpha", "a", "b"),
             max_iter=self.max_iter,
@@ -212,7 +230,7 @@ class BetaGeoFitter:
     def _params(self) -> BetaGeoParams:
         params = getattr(self, "params_", None)
         if params is None:
-            raise NotFittedError("BetaGeoFitter is not fitted yet; call fit() first")
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit() first")
         return params
 
     # ---------------------------------------------------------- predictions
@@ -271,7 +289,7 @@ class BetaGeoFitter:
         t_x: NDArray[np.float64],
         t_cal: NDArray[np.float64],
     ) -> NDArray[np.float64]:
-        unconditional = _expected_count(p, t, p.alpha + t_cal, x)
+        unconditional = cls._expected_count(p, t, p.alpha + t_cal, x)
         return unconditional * expit(-cls._log_odds_dead(p, x, t_x, t_cal))
 
     def expected_purchases_new_customer(self, t: ArrayLike) -> NDArray[np.float64]:
@@ -282,20 +300,35 @@ class BetaGeoFitter:
         """
         p = self._params()
         tt = validate_horizon(t)
-        return _expected_count(p, tt, np.float64(p.alpha), np.float64(0.0))
+        zeros = np.zeros(np.shape(tt))
+        # The conditional expectation at x = t_x = T = 0: for MBG/NBD this includes dropping out at the first purchase.
+        return self._conditional_expectation(p, tt, zeros, zeros, zeros)
+
+    @classmethod
+    def _expected_count(
+        cls,
+        p: BetaGeoParams,
+        t: NDArray[np.float64],
+        alpha_T: NDArray[np.float64] | np.float64,
+        x: NDArray[np.float64] | np.float64,
+    ) -> NDArray[np.float64]:
+        """Expected purchases in ``(T, T+t]`` of a customer alive at ``T`` (``alpha_T = alpha + T``)."""
+        return euler_expected_count(p, t, alpha_T, x, p.a + p.b + x + cls._c_offset)
 
 
-def _expected_count(
+def euler_expected_count(
     p: BetaGeoParams,
     t: NDArray[np.float64],
     alpha_T: NDArray[np.float64] | np.float64,
     x: NDArray[np.float64] | np.float64,
+    c: NDArray[np.float64] | np.float64,
 ) -> NDArray[np.float64]:
-    """``(a+b+x-1)/(a-1) [1 - (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z)]``, ``z = t/(alpha+T+t)``."""
-    r, a, b = p.r, p.a, p.b
-    c = a + b + x - 1.0
+    """``c/(a-1) [1 - (1-z)^(a-1) 2F1(c-r-x, a-1; c; z)]``, ``z = t/(alpha+T+t)``: the expected purchases of a
+    customer alive at T, for BG/NBD (``c = a+b+x-1``) and MBG/NBD (``c = a+b+x``) alike (Euler's transformation of
+    the printed ``2F1(r+x, b+x[+1]; c; z)``, see :meth:`BetaGeoFitter.expected_purchases`)."""
+    r, a = p.r, p.a
     z = t / (alpha_T + t)
-    f = hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
+    f = hyp2f1(c - r - x, a - 1.0, c, z)
     log_pow = (a - 1.0) * np.log1p(-z)
     with np.errstate(invalid="ignore", divide="ignore"):
         bracket = np.where(f > 0, -np.expm1(log_pow + np.log(np.where(f > 0, f, 1.0))), 1.0 - np.exp(log_pow) * f)

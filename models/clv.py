@@ -100,7 +100,7 @@ def customer_lifetime_value(
 
     months = np.arange(0, horizon_months + 1, dtype=float)
     t_grid = months * (days_per_month / time_unit_days)
-    cumulative = BetaGeoFitter._conditional_expectation(params, t_grid[:, None], x, t_x, t_cal)
+    cumulative = type(bgnbd)._conditional_expectation(params, t_grid[:, None], x, t_x, t_cal)
     cumulative[0] = 0.0  # E[Y(0)] = 0 exactly
     increments = np.diff(cumulative, axis=0)
     discount = (1.0 + monthly_discount_rate) ** -months[1:]

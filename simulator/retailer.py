@@ -58,12 +58,13 @@ def generate(
 def generate_with_truth(
     config: GeneratorConfig, increment: int | None = None, progress: Progress | None = None
 ) -> tuple[dict[str, pa.Table], dict[str, object]]:
-    """Tables plus their truth, in memory: {"identities", "acquisition", "order_attribution", "consents" (Arrow tables),
-    "dirt" (counts in these tables), "parameters"}. For an increment, identities and attribution cover everything
-    delivered up to and including it."""
+    """Tables plus their truth, in memory: {"identities", "acquisition", "order_attribution", "consents",
+    "customer_lifetimes" (Arrow tables), "dirt" (counts in these tables), "parameters"}. For an increment,
+    identities, attribution and customer lifetimes cover everything delivered up to and including it."""
     world = build_world(config, progress)
     delivery = deliver(world, increment)
     cumulative = delivery if increment is None else deliver(world, increment, cumulative=True)
-    truth = truth_tables(world, delivery, cumulative)
+    end_day = config.cutoff_day if increment is None else config.increment_day(increment) + 1
+    truth = truth_tables(world, delivery, cumulative, end_day)
     truth["parameters"] = parameters(world, increment)
     return delivery.tables, truth

@@ -17,10 +17,12 @@ import pandas as pd
 import pytest
 
 from expectations import _rules, raw_crm_loyalty_events, raw_crm_orders
-from models import BetaGeoFitter, GammaGammaFitter, calibration_summary
+from models import GammaGammaFitter, calibration_summary
+from models.clv import DAYS_PER_MONTH
 from orchestration.alerts import handle_finished_run
 from orchestration.as_of import resolve_as_of_date
 from orchestration.config import Settings
+from orchestration.customer_models.purchase_model import fit_purchase_model
 from orchestration.extract.dlt_sources import delivery_problems
 from orchestration.extract.fx_rates import FxCoverage
 from orchestration.extract.quarantine import split
@@ -239,22 +241,25 @@ OFF = {
 
 
 def _direct_fit(orders, as_of: date) -> dict[str, float]:
-    """BG/NBD and Gamma-Gamma fitted with `models/` straight on the delivered orders (completed, USD, the UTC day),
+    """The purchase model (MBG/NBD, BG/NBD where that has no interior optimum) and Gamma-Gamma fitted with `models/`
+    straight on the delivered orders (completed, USD, the UTC day),
     the spend model on repeat customers whose average repeat spend is positive."""
     frame = pd.DataFrame(
         [(o.customer_id, pd.Timestamp(o.ordered_at.date()), float(o.total)) for o in orders if not o.refunded],
         columns=["customer", "day", "amount"],
     )
     summary = calibration_summary(frame, "customer", "day", "amount", observation_end=pd.Timestamp(as_of))
-    bg = BetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"]).params_
+    horizon = 12 * DAYS_PER_MONTH
+    name, purchases = fit_purchase_model(summary["frequency"], summary["recency"], summary["T"], horizon=horizon)
+    bg = purchases.params_
     repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
     gg = GammaGammaFitter().fit(repeat["frequency"], repeat["monetary_value"]).params_
     return {
         "customers": len(summary),
-        "bgnbd_r": bg.r,
-        "bgnbd_alpha_days": bg.alpha,
-        "bgnbd_a": bg.a,
-        "bgnbd_b": bg.b,
+        f"{name}_r": bg.r,
+        f"{name}_alpha_days": bg.alpha,
+        f"{name}_a": bg.a,
+        f"{name}_b": bg.b,
         "gamma_gamma_p": gg.p,
         "gamma_gamma_q": gg.q,
         "gamma_gamma_gamma": gg.gamma,

@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from models import BetaGeoFitter, GammaGammaFitter, calibration_summary
+from models import GammaGammaFitter, ModifiedBetaGeoFitter, calibration_summary
 from orchestration.extract.raw_contract import RAW_TABLES
 from simulator.retailer import FX_TO_USD, GeneratorConfig, generate, generate_with_truth
 from tests.conftest import XS
@@ -30,13 +30,13 @@ def test_xs_seed_7_row_counts_are_pinned(xs_tables: dict[str, pa.Table]) -> None
     assert {n: t.num_rows for n, t in xs_tables.items()} == {
         "crm_customers": 1_008,
         "crm_products": 200,
-        "crm_orders": 1_158,
-        "crm_order_lines": 2_791,  # 2,852 before small orders stopped buying products they cannot afford
-        "crm_loyalty_events": 1_195,  # 949 before points were credited at purchase and refunds reversed them
-        "crm_support_tickets": 85,
-        "crm_nps_responses": 166,
+        "crm_orders": 1_079,  # 1,158 before one-time buyers could drop out (MBG/NBD)
+        "crm_order_lines": 2_650,  # 2,791 then; 2,852 before small orders stopped buying products they cannot afford
+        "crm_loyalty_events": 1_111,  # 1,195 before MBG/NBD; 949 before refunds reversed points
+        "crm_support_tickets": 78,
+        "crm_nps_responses": 151,
         "crm_consents": 2_356,
-        "ga4_events": 23_263,
+        "ga4_events": 22_920,
         "google_ads_campaign_stats": 714,
         "meta_ads_insights": 595,
         "tiktok_ads_campaign_stats": 476,
@@ -112,19 +112,21 @@ def s_summary() -> pd.DataFrame:
     return calibration_summary(orders, "person_id", "ordered_at", "spend_usd", observation_end=str(S_SEED_11.end_date))
 
 
-def test_bgnbd_fit_on_generated_orders_recovers_the_true_parameters(s_summary: pd.DataFrame) -> None:
-    """Orders are a BG/NBD process: fitting one (days) on the S-scale buyers recovers the generator's truth.
+def test_mbgnbd_fit_on_generated_orders_recovers_the_true_parameters(s_summary: pd.DataFrame) -> None:
+    """Orders are an MBG/NBD process: fitting one (days) on the S-scale buyers recovers the generator's truth.
 
-    Tolerances are about 2.5 standard errors at this size (seeds 11-13 gave r 0.91-0.96, alpha 61-65, a 0.74-0.88,
-    b 3.6-4.5 against 0.9 / 60 / 0.8 / 4).
+    r and alpha are tight; a and b alone are not at this size (MBG/NBD fitted to 6,800 buyers simulated straight from
+    the model, seeds 0-5: a 0.63-1.09, b 2.7-6.4 against 0.8 / 4), but the mean dropout probability a / (a + b) is
+    (0.144-0.193 against 0.167), so that is what is held to a tight band.
     """
-    fitted = BetaGeoFitter().fit(s_summary["frequency"], s_summary["recency"], s_summary["T"]).params_
+    fitted = ModifiedBetaGeoFitter().fit(s_summary["frequency"], s_summary["recency"], s_summary["T"]).params_
     truth = S_SEED_11.truth
     assert fitted.r == pytest.approx(truth.r, rel=0.15)
     assert fitted.alpha == pytest.approx(truth.alpha, rel=0.15)
-    assert fitted.a == pytest.approx(truth.a, rel=0.25)
-    assert fitted.b == pytest.approx(truth.b, rel=0.25)
     assert fitted.r / fitted.alpha == pytest.approx(truth.r / truth.alpha, rel=0.05)
+    assert fitted.a / (fitted.a + fitted.b) == pytest.approx(truth.a / (truth.a + truth.b), rel=0.2)
+    assert fitted.a == pytest.approx(truth.a, rel=0.45)
+    assert fitted.b == pytest.approx(truth.b, rel=0.45)
 
 
 def test_gamma_gamma_fit_on_generated_spend_recovers_the_true_parameters(s_summary: pd.DataFrame) -> None:

@@ -203,6 +203,7 @@ def _orders(days: list[float], usd: list[float], member: list[int], refund_days:
         currency=np.full(n, "USD"),
         lines=pa.table({"x": [0]}),
         line_order=np.zeros(0, int),
+        dropout_day=np.full(n, np.inf),
     )
 
 
@@ -271,7 +272,7 @@ def test_tiers_follow_the_thresholds() -> None:
 def test_parameters_document_the_truth_and_the_programme(xs_generated) -> None:
     _, truth = xs_generated
     params = truth["parameters"]
-    assert params["bgnbd"] == {"r": 0.9, "alpha": 60.0, "a": 0.8, "b": 4.0}
+    assert params["mbgnbd"] == {"r": 0.9, "alpha": 60.0, "a": 0.8, "b": 4.0}
     assert params["gamma_gamma"] == {"p": 6.0, "q": 4.0, "gamma": 40.0}
     assert params["loyalty_programme"]["tiers"] == {"Bronze": 0, "Silver": 500, "Gold": 1_500, "Platinum": 4_000}
     assert (params["scale"], params["seed"], params["end_date"]) == ("XS", 7, "2026-10-31")

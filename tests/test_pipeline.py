@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from models import BetaGeoParams, bgnbd_log_likelihood
+from models import BetaGeoParams, mbgnbd_log_likelihood
 from orchestration.config import DBT_PROJECT_DIR
 from orchestration.definitions import build_definitions
 from orchestration.extract.ad_platforms import AD_PLATFORMS
@@ -52,6 +52,7 @@ PUBLISHED = {
     "mart_audiences",
     "mart_channel_clv_cac",
     "mart_clv",
+    "mart_clv_backtest",
     "mart_clv_summary",
     "mart_cohort_retention",
     "mart_customer_360",
@@ -232,9 +233,9 @@ def test_clv_asset_fits_between_dbt_builds_and_records_its_parameters(xs_baselin
     event = xs_baseline.instance.get_latest_materialization_event(dg.AssetKey(["customer_models", "clv_predictions"]))
     metadata = {k: v.value for k, v in event.asset_materialization.metadata.items()}
     assert metadata["customers"] == published_tables(xs_baseline.settings.published_path)["mart_clv"]
-    # The recorded BG/NBD parameters maximise the likelihood of the summary the asset wrote back (not just "a fit
+    # The recorded MBG/NBD parameters maximise the likelihood of the summary the asset wrote back (not just "a fit
     # returned"): its log-likelihood there is the recorded one, and no parameter can move to raise it.
-    params = BetaGeoParams(*(metadata[f"bgnbd_{p}"] for p in ("r", "alpha_days", "a", "b")))
+    params = BetaGeoParams(*(metadata[f"mbgnbd_{p}"] for p in ("r", "alpha_days", "a", "b")))
     with duckdb.connect(str(xs_baseline.settings.warehouse_path), read_only=True) as con:
         summary = con.execute(
             "select frequency, recency_days, tenure_days from customer_models.clv_predictions"
@@ -243,10 +244,10 @@ def test_clv_asset_fits_between_dbt_builds_and_records_its_parameters(xs_baselin
 
     def log_likelihood(p: BetaGeoParams) -> float:
         return float(
-            bgnbd_log_likelihood(p, summary["frequency"], summary["recency_days"], summary["tenure_days"]).sum()
+            mbgnbd_log_likelihood(p, summary["frequency"], summary["recency_days"], summary["tenure_days"]).sum()
         )
 
-    assert log_likelihood(params) == pytest.approx(metadata["bgnbd_log_likelihood"], rel=1e-9)
+    assert log_likelihood(params) == pytest.approx(metadata["mbgnbd_log_likelihood"], rel=1e-9)
     assert_local_maximum(log_likelihood, params)
     with duckdb.connect(str(xs_baseline.settings.published_path), read_only=True) as con:
         in_range, total_clv = con.execute(
@@ -477,3 +478,23 @@ def test_dbt_docs_generate_documents_every_published_column(xs_baseline: Baselin
         built = {c.lower() for c in catalog["nodes"][uid]["columns"]}
         documented = {c for c, col in node["columns"].items() if col.get("description")}
         assert built == documented, f"{name}: undocumented {built - documented}, stale {documented - built}"
+
+
+def test_backtest_runs_every_run_publishes_its_mart_and_its_check_passes(xs_baseline: Baseline) -> None:
+    """The clv_backtest asset ran in the clean run, its blocking check passed (the model beats the baseline on XS),
+    and mart_clv_backtest in the published file holds its two rows, the model's MAE the lower."""
+    assert "customer_models/clv_backtest" in xs_baseline.outcome.materialized
+    check = xs_baseline.instance.event_log_storage.get_latest_asset_check_execution_by_key(
+        [dg.AssetCheckKey(dg.AssetKey(["customer_models", "clv_backtest"]), "clv_model_beats_baseline")]
+    )
+    [execution] = check.values()
+    assert execution.status == dg.AssetCheckExecutionRecordStatus.SUCCEEDED
+    assert execution.event.asset_check_evaluation.passed
+    with duckdb.connect(str(xs_baseline.settings.published_path), read_only=True) as con:
+        rows = con.execute(
+            "select method, mean_absolute_error, is_no_worse_than_baseline, customers, holdout_days "
+            "from mart_clv_backtest order by is_model desc"
+        ).fetchall()
+    (model, mae, wins, customers, holdout), (baseline, baseline_mae, _, baseline_customers, _) = rows
+    assert (model, baseline) == ("mbgnbd", "calibration_rate_carried_forward")
+    assert wins and mae <= baseline_mae and customers == baseline_customers > 100 and holdout == 60

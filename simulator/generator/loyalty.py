@@ -27,7 +27,7 @@ REDEEM_BLOCK_USD = 5
 EXPIRY_DAYS = 365
 TIER_WINDOW_DAYS = 365
 TIERS = {"Bronze": 0, "Silver": 500, "Gold": 1_500, "Platinum": 4_000}
-REDEEM_LAG_DAYS = 1 / 24  # a redemption follows the earn that enabled it by an hour
+REDEEM_LAG_DAYS = 1 / 24  # a redemption follows the earn that enabled it by an hour (less if the next earn is sooner)
 
 
 def programme() -> dict[str, object]:
@@ -114,6 +114,11 @@ def ledger(orders: Orders, world_days: float) -> tuple[np.ndarray, np.ndarray, n
     run_start[earn_rows] = new_member[earn_rows] | (gap > EXPIRY_DAYS)
     redeemed, balance = _balances(member, change, run_start)
     r = np.flatnonzero(redeemed > 0)
+    # A redemption follows its earn by REDEEM_LAG_DAYS, or by half the time to the member's next entry when that comes
+    # sooner (two orders within the hour), so the ledger stays in time order.
+    same_member_next = np.concatenate([member[1:] == member[:-1], [False]])
+    next_gap = np.where(same_member_next, np.append(np.diff(entry_day), np.inf), np.inf)
+    redeem_lag = np.minimum(REDEEM_LAG_DAYS, next_gap / 2)
 
     # Expiry at the end of each run: EXPIRY_DAYS after its last earn or redemption, if that is inside the world.
     run_id = np.cumsum(run_start) - 1
@@ -121,7 +126,7 @@ def ledger(orders: Orders, world_days: float) -> tuple[np.ndarray, np.ndarray, n
     last_earn = np.maximum.accumulate(np.where(is_earn, np.arange(len(member)), 0))
     e = np.flatnonzero(run_end & (balance > 0))
     last = last_earn[e]
-    expire_day = entry_day[last] + np.where(redeemed[last] > 0, REDEEM_LAG_DAYS, 0) + EXPIRY_DAYS
+    expire_day = entry_day[last] + np.where(redeemed[last] > 0, redeem_lag[last], 0) + EXPIRY_DAYS
     inside = expire_day < world_days
     e, expire_day = e[inside], expire_day[inside]
 
@@ -142,7 +147,7 @@ def ledger(orders: Orders, world_days: float) -> tuple[np.ndarray, np.ndarray, n
     )
     pts = np.concatenate([change[earn_rows], -redeemed[r], -balance[e], reversed_points])
     order_row = np.concatenate([entry_order[earn_rows], entry_order[r], np.full(len(e), -1), entry_order[v]])
-    when = np.concatenate([entry_day[earn_rows], entry_day[r] + REDEEM_LAG_DAYS, expire_day, entry_day[v]])
+    when = np.concatenate([entry_day[earn_rows], entry_day[r] + redeem_lag[r], expire_day, entry_day[v]])
     sort = np.lexsort((kind, rec, when))
     return rec[sort], kind[sort], pts[sort], order_row[sort], when[sort]
 

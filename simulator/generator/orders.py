@@ -1,4 +1,4 @@
-"""Orders and their lines: BG/NBD timing and Gamma-Gamma values per person, split across duplicate records.
+"""Orders and their lines: MBG/NBD timing and Gamma-Gamma values per person, split across duplicate records.
 
 A refund is a later status change: the order is delivered again (same order_id, status `refunded`, new updated_at),
 which is how a daily increment re-delivers an order. Test accounts place a few small orders of their own.
@@ -38,6 +38,7 @@ class Orders:
     currency: np.ndarray  # as delivered (some lower-case)
     lines: pa.Table  # crm_order_lines minus updated_at
     line_order: np.ndarray  # order row per line
+    dropout_day: np.ndarray  # per signed-up person: the day they dropped out right after a purchase (inf: never)
 
     @property
     def refunded(self) -> np.ndarray:
@@ -72,7 +73,8 @@ def _affordable_product(list_price: np.ndarray, budget: np.ndarray, draw: np.nda
 
 
 def _purchases(config: GeneratorConfig, people: People, g: np.random.Generator) -> tuple[np.ndarray, ...]:
-    """(person, day, true USD value) of every purchase by a real person, BG/NBD + Gamma-Gamma."""
+    """(person, day, true USD value) of every purchase by a real person, MBG/NBD + Gamma-Gamma; and each signed-up
+    person's dropout day (inf: never bought, or still alive at the end of the world)."""
     truth, world = config.truth, config.universe_days
     n = people.n_signed
     first = people.signup_day + g.exponential(7.0, n)
@@ -82,9 +84,10 @@ def _purchases(config: GeneratorConfig, people: People, g: np.random.Generator) 
     m = len(buyer)
     lam = g.gamma(truth.r, 1.0 / truth.alpha, m)
     p_drop = g.beta(truth.a, truth.b, m)
-    # BG/NBD: dropout can happen only after a repeat purchase (the likelihood for x = 0 is exp(-lambda T)), so the
-    # number of repeats before dropping out is Geometric(p) on {1, 2, ...}.
-    max_repeats = g.geometric(p_drop)
+    # MBG/NBD (Batislam et al. 2007): the customer drops out with probability p right after every purchase, the first
+    # one included, so the number of repeats before dropping out is Geometric(p) on {0, 1, ...}: a one-time buyer may
+    # be gone for good, as at a real retailer (under BG/NBD, on {1, 2, ...}, every one-time buyer stayed alive).
+    max_repeats = g.geometric(p_drop) - 1
     expected = lam * (world - first)
     cap = np.ceil(expected + 6 * np.sqrt(expected) + 10).astype(np.int64)
     draws = np.minimum(max_repeats, cap)
@@ -92,17 +95,25 @@ def _purchases(config: GeneratorConfig, people: People, g: np.random.Generator) 
     repeat_day = np.repeat(first, draws) + group_cumsum(gaps, draws)
     owner = np.repeat(np.arange(m), draws)
     keep = repeat_day < world
+    # Dropout happens right after the last purchase the customer lives to make: the first one when max_repeats is
+    # 0, else the max_repeats-th repeat (never within the world when that is past its end or beyond the cap).
+    last_purchase = first.copy()
+    repeats = draws > 0
+    last_purchase[repeats] = repeat_day[np.cumsum(draws)[repeats] - 1]
+    drops = (draws == max_repeats) & (last_purchase < world)
+    dropout_day = np.full(people.n_signed, np.inf)
+    dropout_day[buyer] = np.where(drops, last_purchase, np.inf)
     owner = np.concatenate([np.arange(m), owner[keep]])
     day = np.concatenate([first, repeat_day[keep]])
     nu = g.gamma(truth.q, 1.0 / truth.gamma, m)
     value = g.gamma(truth.p, 1.0 / nu[owner])
-    return buyer[owner], day, value
+    return buyer[owner], day, value, dropout_day
 
 
 def make_orders(config: GeneratorConfig, people: People, catalogue: pa.Table) -> Orders:
     g = rng(config.seed, 3)
     records = people.records
-    person, day, usd_target = _purchases(config, people, g)
+    person, day, usd_target, dropout_day = _purchases(config, people, g)
 
     # Test accounts: a few small orders soon after their signup.
     test_rows = np.flatnonzero(records.kind == 2)
@@ -182,4 +193,5 @@ def make_orders(config: GeneratorConfig, people: People, catalogue: pa.Table) ->
         currency=delivered_currency,
         lines=lines,
         line_order=line_order,
+        dropout_day=dropout_day,
     )

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 from orchestration.extract.ad_platforms import AD_PLATFORMS
 from simulator.generator import ads, loyalty
 from simulator.generator.channels import MEDIUMS, PLATFORMS, SOURCES
+from simulator.generator.common import seconds
 from simulator.generator.dataset import Delivery
 from simulator.generator.world import World
 
@@ -201,7 +202,7 @@ def parameters(world: World, increment: int | None) -> dict[str, object]:
     config = world.config
     truth = asdict(config.truth)
     return {
-        "bgnbd": {k: truth[k] for k in ("r", "alpha", "a", "b")},
+        "mbgnbd": {k: truth[k] for k in ("r", "alpha", "a", "b")},
         "gamma_gamma": {k: truth[k] for k in ("p", "q", "gamma")},
         "time_unit": "day",
         "spend_currency": "USD",
@@ -218,28 +219,48 @@ def parameters(world: World, increment: int | None) -> dict[str, object]:
     }
 
 
-def truth_tables(world: World, delivery: Delivery, cumulative: Delivery) -> dict[str, object]:
-    """Truth for a delivery: identities, acquisition and attribution describe everything delivered so far
-    (`cumulative`, the merged state); dirt counts describe this delivery's own rows."""
+def customer_lifetimes(world: World, cumulative: Delivery, end_day: int) -> pa.Table:
+    """Each buyer's true state at the end of the delivered data (internal day `end_day`, exclusive): the time they
+    dropped out (MBG/NBD: right after a purchase, possibly the first) or null while still alive. Every person with a
+    delivered order appears; a dropout after `end_day` is not yet known and stays null."""
+    o_rows = world.versioned["crm_orders"].key[cumulative.rows["crm_orders"]]
+    person = np.unique(world.orders.person[o_rows])
+    person = person[person >= 0]  # test accounts come from no purchase process
+    dropped = world.orders.dropout_day[person]
+    alive = ~(dropped < end_day)
+    t0_us = int(world.config.start.timestamp() * 1_000_000)
+    return pa.table(
+        {
+            "person_id": person_ids(person),
+            "dropped_out_at": seconds(t0_us, np.where(alive, 0.0, dropped), mask=alive),
+        }
+    )
+
+
+def truth_tables(world: World, delivery: Delivery, cumulative: Delivery, end_day: int) -> dict[str, object]:
+    """Truth for a delivery: identities, acquisition, attribution and customer lifetimes describe everything
+    delivered so far (`cumulative`, the merged state, up to internal day `end_day` exclusive); dirt counts describe
+    this delivery's own rows."""
     ident, people = identities(world, cumulative)
     return {
         "identities": ident,
         "acquisition": acquisition(world, people),
         "order_attribution": order_attribution(world, cumulative),
         "consents": consents(world, cumulative),
+        "customer_lifetimes": customer_lifetimes(world, cumulative, end_day),
         "dirt": dirt(world, delivery),
     }
 
 
 def write_truth(truth: dict[str, object], parameters_: dict[str, object], out_dir: Path) -> Path:
-    """Write `<out_dir>/_truth/`: four Parquet files and two JSON files, each replaced atomically."""
+    """Write `<out_dir>/_truth/`: five Parquet files and two JSON files, each replaced atomically."""
     target = out_dir / TRUTH_DIR
     target.mkdir(parents=True, exist_ok=True)
     files: dict[str, bytes | pa.Table] = {
         "parameters.json": json.dumps(parameters_, indent=2, sort_keys=True).encode(),
         "dirt.json": json.dumps(truth["dirt"], indent=2, sort_keys=True).encode(),
     }
-    for name in ("identities", "acquisition", "order_attribution", "consents"):
+    for name in ("identities", "acquisition", "order_attribution", "consents", "customer_lifetimes"):
         files[f"{name}.parquet"] = truth[name]
     for name, content in files.items():
         tmp = target / f".{name}.tmp"
