@@ -34,8 +34,10 @@ BASE_PATH_PROBE = re.compile(r"^https?://[^/]+/[^_][^/]*/_stcore/(health|host-co
 
 ERROR_ELEMENTS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 RUNNING = '[data-testid="stStatusWidget"]'
-CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
-    .every(chart => chart.querySelector('canvas, svg'))"""
+DRAWN = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+        .every(chart => chart.querySelector('canvas, svg'))
+    && [...document.querySelectorAll('[data-testid="stDataFrame"]')].every(table => table.querySelector('canvas'))
+    && !document.querySelector('[data-testid="stSkeleton"]')"""
 
 
 def missing_prerequisites() -> list[str]:
@@ -122,7 +124,7 @@ class DashboardTab:
     user does (the app is a single-page app: loading each page by URL would parse its JavaScript again each time)."""
 
     def __init__(self, browser: Browser, url: str) -> None:
-        self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        self.page = browser.new_page(viewport={"width": 1400, "height": 1600})
         self.url = url
         self.errors: list[str] = []
         self.page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
@@ -131,8 +133,8 @@ class DashboardTab:
         self.loaded = False
 
     def open(self, title: str, screenshot: Path, min_figures: int = 1) -> PageVisit:
-        """Show the page titled `title` (loading the URL the first time), wait until it has run and every chart is
-        drawn, and screenshot it."""
+        """Show the page titled `title` (loading the URL the first time), wait until it has run and every chart and
+        table is drawn, and screenshot it."""
         started = time.monotonic()
         self.errors = []
         if not self.loaded:
@@ -160,7 +162,7 @@ class DashboardTab:
             arg=[title, min_figures, ERROR_ELEMENTS, RUNNING],
             timeout=timeout_ms,
         )
-        self.page.wait_for_function(CHARTS_DRAWN, timeout=timeout_ms)
+        self.page.wait_for_function(DRAWN, timeout=timeout_ms)  # charts and tables
 
     def _console_error(self, message: ConsoleMessage) -> None:
         if message.type != "error":

@@ -70,7 +70,8 @@ by_channel = marts.query(
         sum(last_touch_revenue_reporting) as last_touch_revenue,
         sum(last_touch_revenue_reporting) / nullif(sum(spend_reporting), 0) as roas_last_touch,
         sum(new_customers) as new_customers,
-        sum(spend_reporting) / nullif(sum(new_customers), 0) as customer_acquisition_cost
+        -- unpaid channels: no spend, so no CAC (null, as in the mart), not 0
+        nullif(sum(spend_reporting), 0) / nullif(sum(new_customers), 0) as customer_acquisition_cost
     from mart_marketing_performance
     group by channel
     order by last_touch_revenue desc
