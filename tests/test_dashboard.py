@@ -10,14 +10,18 @@ tmp dir (`screenshots/`, path printed).
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from pathlib import Path
+from types import ModuleType
 
+import duckdb
 import pytest
 
-from orchestration.warehouse import connect_published
+from orchestration.warehouse import connect_file, connect_published
 from tests.conftest import Baseline
 from tests.dashboard_browser import (
+    REPO,
     DashboardTab,
     chromium,
     dashboard_server,
@@ -25,8 +29,6 @@ from tests.dashboard_browser import (
     displayed_number,
     missing_prerequisites,
 )
-
-pytestmark = pytest.mark.slow  # it reads the session's baseline pipeline run
 
 AS_OF = "(select cast(details ->> 'as_of_date' as date) from _publish_log)"
 COMPLETED_ORDERS = f"fct_orders where order_status = 'completed' and order_date <= {AS_OF}"
@@ -105,6 +107,7 @@ def slug(title: str) -> str:
     return "-".join(title.lower().replace(":", "").split())
 
 
+@pytest.mark.slow  # it reads the session's baseline pipeline run
 def test_every_page_opens_without_errors_and_shows_the_marts_figures(
     xs_baseline: Baseline, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -138,3 +141,34 @@ def test_every_page_opens_without_errors_and_shows_the_marts_figures(
             f"{time.monotonic() - started:.1f} s; screenshots in {screenshots}"
         )
     assert not problems, "\n".join(problems)
+
+
+def dashboard_marts_module() -> ModuleType:
+    """dashboard/marts.py, loaded by path: the dashboard is not a package of the project (it has its own venv)."""
+    spec = importlib.util.spec_from_file_location("dashboard_marts", REPO / "dashboard" / "marts.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_dashboard_reads_the_published_file_read_only_without_external_access(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marts = dashboard_marts_module()
+    monkeypatch.setenv("C360_DATA_DIR", str(tmp_path))
+    with pytest.raises(marts.NoPublishedMarts, match="make demo"):
+        marts.query("select 1")
+    published = tmp_path / "published" / "marts.duckdb"
+    published.parent.mkdir()
+    with connect_file(published) as con:
+        con.execute("create table mart_x as select 41 + 1 as answer")
+    (tmp_path / "secret.csv").write_text("name\nAda Lovelace\n")
+
+    assert marts.query("select answer from mart_x")["answer"].tolist() == [42]
+    with pytest.raises(duckdb.PermissionException):  # no host files
+        marts.query(f"select * from read_csv('{tmp_path / 'secret.csv'}')")
+    with pytest.raises(duckdb.PermissionException):  # no other database (the build warehouse holds raw PII)
+        marts.query(f"attach '{tmp_path / 'warehouse.duckdb'}' as build")
+    with pytest.raises(duckdb.InvalidInputException, match="read-only"):  # no writes that block the next publish
+        marts.query("create table mart_y (i integer)")
