@@ -5,12 +5,14 @@ The dashboard (dashboard/, Streamlit in .venv-dashboard) serves the session's ba
 rendered (query) error. At least three figures per page are checked against the same published file queried here
 with DuckDB, mostly from other tables than the page reads (revenue from fct_orders against the page's
 mart_customer_360, ...), so a figure must reconcile, not just be re-computed. Screenshots are kept in the test's
-tmp dir (`screenshots/`, path printed).
+tmp dir (`screenshots/`, path printed), or in `$C360_TEST_SCREENSHOTS` if set.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
+import resource
 import time
 from pathlib import Path
 from types import ModuleType
@@ -103,6 +105,12 @@ def expected_figures(published: Path) -> dict[str, dict[str, float]]:
         }
 
 
+def cpu_seconds() -> float:
+    """User + system CPU of this process and of its children that have exited (server, browser, driver)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def slug(title: str) -> str:
     return "-".join(title.lower().replace(":", "").split())
 
@@ -114,9 +122,9 @@ def test_every_page_opens_without_errors_and_shows_the_marts_figures(
     missing = missing_prerequisites()
     assert not missing, "the browser test needs: " + "; ".join(missing)
     expected = expected_figures(xs_baseline.settings.published_path)
-    screenshots = tmp_path / "screenshots"
-    screenshots.mkdir()
-    started = time.monotonic()
+    screenshots = Path(os.environ.get("C360_TEST_SCREENSHOTS") or tmp_path / "screenshots")
+    screenshots.mkdir(parents=True, exist_ok=True)
+    started, cpu_before = time.monotonic(), cpu_seconds()
     problems: list[str] = []
     with dashboard_server(xs_baseline.data_dir, tmp_path / "dashboard.log") as base_url, chromium() as browser:
         server_ready = time.monotonic() - started
@@ -138,7 +146,8 @@ def test_every_page_opens_without_errors_and_shows_the_marts_figures(
     with capsys.disabled():
         print(
             f"\ndashboard: server ready in {server_ready:.1f} s, {len(expected)} pages in "
-            f"{time.monotonic() - started:.1f} s; screenshots in {screenshots}"
+            f"{time.monotonic() - started:.1f} s wall, {cpu_seconds() - cpu_before:.1f} s CPU "
+            f"(this process, the server and the browser); screenshots in {screenshots}"
         )
     assert not problems, "\n".join(problems)
 
