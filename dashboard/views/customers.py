@@ -46,6 +46,10 @@ key_figures(
         ("RFM segment", profile["rfm_segment"], "text"),
         ("Lifecycle stage", profile["lifecycle_stage"], "text"),
         ("Loyalty tier", profile["loyalty_tier"], "text"),
+    ]
+)
+key_figures(
+    [
         ("Points balance", profile["loyalty_points_balance"], "count"),
         ("Web sessions", profile["web_session_count"], "count"),
         ("Support tickets", profile["support_ticket_count"], "count"),
