@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test test-fast bench bench-lock ui docs lint format manifest clean help
+.PHONY: install demo test test-fast bench bench-lock ui docs lint format manifest clean help dashboard dashboard-env dashboard-lock chromium
 .DEFAULT_GOAL := help
 
 help:  ## list targets
@@ -41,7 +41,7 @@ demo: install  ## generate the embedded dataset, run the whole pipeline once, pr
 # spread over the workers whatever order pytest-randomly drew (its seed is printed and shared by every worker).
 PYTEST_WORKERS ?= -n auto --dist worksteal
 
-test: install  ## run the whole test suite on every core (random order; the seed is printed)
+test: install dashboard-env chromium  ## run the whole test suite on every core (random order; the seed is printed)
 	$(BIN)/pytest $(PYTEST_WORKERS)
 
 test-fast: install  ## the suite without the `slow` tests (no full pipeline run)
@@ -63,6 +63,27 @@ bench: install $(BENCH_VENV)/.synced  ## time full + one-day increment runs (SCA
 
 bench-lock: | $(BIN)/uv  ## re-lock the benchmark environment after editing benchmarks/requirements.txt
 	$(BIN)/uv pip compile --quiet --python-version 3.11 benchmarks/requirements.txt -o benchmarks/requirements.lock
+
+# The dashboard's own environment: Streamlit and its pins, never in the runtime's uv.lock (dashboard/requirements.txt).
+DASHBOARD_VENV := .venv-dashboard
+
+$(DASHBOARD_VENV)/.synced: dashboard/requirements.lock | $(BIN)/uv
+	test -x $(DASHBOARD_VENV)/bin/python || $(BIN)/uv venv --quiet --python $(BIN)/python $(DASHBOARD_VENV)
+	$(BIN)/uv pip sync --quiet --python $(DASHBOARD_VENV)/bin/python dashboard/requirements.lock
+	@touch $@
+
+dashboard-env: $(DASHBOARD_VENV)/.synced
+
+dashboard: dashboard-env  ## serve the dashboard over the published marts on http://127.0.0.1:8501 (C360_DASHBOARD_PORT)
+	$(DASHBOARD_VENV)/bin/python dashboard/serve.py
+
+dashboard-lock: | $(BIN)/uv  ## re-lock the dashboard environment after editing dashboard/requirements.txt
+	$(BIN)/uv pip compile --quiet --python-version 3.11 dashboard/requirements.txt -o dashboard/requirements.lock
+
+# Headless Chromium for the browser test (tests/test_dashboard.py), Debian's package: installed only when missing
+# (the test drives it with Playwright; `playwright install` cannot download its own browser here). Needs root.
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 ui: manifest  ## Dagster UI with the daily schedule on http://127.0.0.1:3000
 	$(BIN)/python -c "from orchestration.config import Settings; from orchestration.runner import prepare_instance; \
