@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
+from dagster_dbt import DbtCliResource
 
 from orchestration.as_of import AS_OF_TAG
 from orchestration.config import DBT_PROJECT_DIR, Settings
@@ -19,7 +20,7 @@ from orchestration.definitions import build_definitions
 from orchestration.extract.raw_contract import RAW_TABLES
 from orchestration.quality.suites import suite_modules
 from orchestration.schedules import DAILY_JOB
-from orchestration.transform.project import ensure_manifest
+from orchestration.transform.project import WarehouseDbtCli, dbt_cli, dbt_project, ensure_manifest
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.txt"
 
@@ -107,3 +108,15 @@ def test_dagster_cli_validates_the_code_location(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "All code locations passed validation" in result.stderr + result.stdout
+
+
+def test_the_dbt_resource_skips_the_version_subprocess_and_the_adapter_with_the_same_answers(tmp_path: Path) -> None:
+    """WarehouseDbtCli overrides two private members of dagster-dbt's resource: an upgrade that renames them must fail
+    here, not silently bring back a `dbt --version` start-up and a macro parse on every dbt call. Its version is the
+    one dagster-dbt's own probe reads from the dbt executable the runs use."""
+    for member in ("_cli_version", "_initialize_dbt_core_adapter"):
+        assert member in vars(DbtCliResource) and member in vars(WarehouseDbtCli), member
+    ours = dbt_cli(dbt_project(), Settings.from_env({"C360_DATA_DIR": str(tmp_path)}))
+    probed = DbtCliResource(project_dir=ours.project_dir, dbt_executable=ours.dbt_executable)._cli_version
+    assert ours._cli_version == probed and ours._cli_version.major == 1
+    assert ours._initialize_dbt_core_adapter(["build"]) is None
