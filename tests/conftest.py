@@ -4,6 +4,7 @@ the pipeline again."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -21,8 +22,9 @@ import pyarrow as pa
 import pytest
 
 from orchestration.config import Settings
+from orchestration.event_store import instance_yaml
 from orchestration.extract.fx_rates import FxCoverage
-from orchestration.run_outcome import RunOutcome
+from orchestration.run_outcome import RunOutcome, outcome_from_events
 from orchestration.runner import run_daily_job
 from orchestration.transform.project import ensure_manifest
 from simulator.generator.people import email_is_test
@@ -134,7 +136,7 @@ class Baseline:
 
     settings: Settings
     outcome: RunOutcome
-    instance: dg.DagsterInstance  # the run's event log (materialization metadata), in memory
+    instance: dg.DagsterInstance  # the run's event log (materialization metadata), beside the data dir
 
     @property
     def data_dir(self) -> Path:
@@ -151,15 +153,45 @@ def _digests(data_dir: Path) -> dict[str, str]:
     return {str(p.relative_to(data_dir)): file_digest(p) for p in sorted(data_dir.rglob("*.duckdb"))}
 
 
-@pytest.fixture(scope="session")
-def xs_baseline(tmp_path_factory: pytest.TempPathFactory, xs_tables: dict[str, pa.Table]) -> Iterator[Baseline]:
-    """One full clean XS run per session, shared: build a workspace from it with `copy_baseline`."""
-    with make_workspace(tmp_path_factory.mktemp("baseline"), xs_tables) as ws:
-        outcome = ws.run()
+def _build_baseline(root: Path, tables: dict[str, pa.Table]) -> None:
+    """Land the XS data in root/data and run the daily job once, its event log in root/dagster_home (outside the
+    data dir, which stays as a run leaves it). The run id is written last: it marks the baseline complete."""
+    shutil.rmtree(root, ignore_errors=True)  # what a failed attempt left
+    home = root / "dagster_home"
+    home.mkdir(parents=True)
+    (home / "dagster.yaml").write_text(instance_yaml(home))
+    instance = dg.DagsterInstance.from_config(str(home))
+    try:
+        with make_workspace(root / "data", tables) as ws:
+            outcome = run_daily_job(ws.settings, instance=instance)
+    finally:
+        instance.dispose()
     assert outcome.success and outcome.published, outcome.failed_steps
     _checkpoint(ws.settings.warehouse_path)
-    before = _digests(ws.settings.data_dir)
-    yield Baseline(settings=ws.settings, outcome=outcome, instance=ws.instance)
+    (root / "run_id").write_text(outcome.run_id)
+
+
+@pytest.fixture(scope="session")
+def xs_baseline(tmp_path_factory: pytest.TempPathFactory, xs_tables: dict[str, pa.Table]) -> Iterator[Baseline]:
+    """One full clean XS run per session, shared: build a workspace from it with `copy_baseline`.
+
+    Under pytest-xdist the workers share it too (pytest-xdist's documented pattern for session data: a lock in the
+    session's common temp dir): the first worker that needs it runs it, the others wait and then read its files and
+    its event log. One run instead of one per worker: ~45 s of CPU less per `make test`."""
+    shared = os.environ.get("PYTEST_XDIST_WORKER") is not None
+    root = (tmp_path_factory.getbasetemp().parent if shared else tmp_path_factory.getbasetemp()) / "xs_baseline"
+    with open(f"{root}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (root / "run_id").exists():
+            _build_baseline(root, xs_tables)
+    run_id = (root / "run_id").read_text()
+    instance = dg.DagsterInstance.from_config(str(root / "dagster_home"))
+    events = [entry.dagster_event for entry in instance.all_logs(run_id) if entry.dagster_event is not None]
+    outcome = outcome_from_events(run_id, instance.get_run_by_id(run_id).is_success, events)
+    with make_workspace(root / "data", None) as ws:
+        before = _digests(ws.settings.data_dir)
+        yield Baseline(settings=ws.settings, outcome=outcome, instance=instance)
+    instance.dispose()
     assert _digests(ws.settings.data_dir) == before, "a test wrote to the shared baseline: copy it (copy_baseline)"
 
 
