@@ -15,7 +15,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.activation.exports import MANIFEST
+from orchestration.activation.exports import MANIFEST, scrub_exports
 from orchestration.activation.formats import SHAPES, Contact, e164, normalized_email, sha256_hex
 from orchestration.publish.retention import prune_activation_exports
 from tests.conftest import Baseline
@@ -68,6 +68,39 @@ def test_retention_keeps_the_exports_of_the_kept_versions_only(tmp_path: Path) -
     assert sorted(prune_activation_exports(tmp_path, keep=2, days=30, now=now)) == ["run-b"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [".run-f.partial", "run-c", "run-d", "run-e"]
     assert prune_activation_exports(tmp_path / "missing", keep=3, days=30, now=now) == []
+
+
+def test_an_erasure_removes_the_persons_rows_from_every_kept_export(tmp_path: Path) -> None:
+    """Erasure (orchestration/privacy/erasure.py) hands the person's cells (hashes in each shape, address, key) to
+    scrub_exports: their rows leave every run's files, the others stay byte for byte, manifests follow, modes stay."""
+    gone = Contact("key-gone", "Gone@Example.com ", "+44 20 7946 0018", "GB")
+    kept = Contact("key-kept", "kept@example.com", None, "US")
+    cells = {c for shape in SHAPES for c in shape.cells(gone) or ()} - {""}
+    for run in ("run-1", "run-2"):
+        folder = tmp_path / run / "champions"
+        folder.mkdir(parents=True)
+        rows = {}
+        for shape in SHAPES:
+            lines = [shape.cells(c) for c in (kept, gone)]
+            path = folder / f"{shape.destination}.csv"
+            path.write_text("\n".join(",".join(line) for line in [shape.header, *lines]) + "\n", encoding="utf-8")
+            path.chmod(0o600)
+            rows[shape.destination] = 2
+        (tmp_path / run / MANIFEST).write_text(json.dumps({"run_id": run, "rows": {"champions": rows}}))
+    kept_rows = {shape.destination: list(shape.cells(kept)) for shape in SHAPES}
+
+    removed = scrub_exports(tmp_path, cells)
+
+    assert removed == {f"{run}/champions/{s.destination}.csv": 1 for run in ("run-1", "run-2") for s in SHAPES}
+    for run in ("run-1", "run-2"):
+        for shape in SHAPES:
+            path = tmp_path / run / "champions" / f"{shape.destination}.csv"
+            assert _read(path) == (list(shape.header), [kept_rows[shape.destination]])
+            assert path.stat().st_mode & 0o777 == 0o600
+            assert not any(cell.encode() in path.read_bytes() for cell in cells)
+        manifest = json.loads((tmp_path / run / MANIFEST).read_text())
+        assert manifest["rows"]["champions"] == {shape.destination: 1 for shape in SHAPES}
+    assert scrub_exports(tmp_path, cells) == {}  # nothing left to remove
 
 
 def _read(path: Path) -> tuple[list[str], list[list[str]]]:

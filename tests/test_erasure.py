@@ -21,6 +21,7 @@ import pyarrow as pa
 import pytest
 
 from c360_cli.main import main as c360_main
+from orchestration.activation.exports import subject_cells
 from orchestration.extract.admission import SUPPRESSED_BY_ERASURE, TableOutcome, admit
 from orchestration.extract.delivery import Delivery, Reject, with_lineage
 from orchestration.extract.fx_rates import FxCoverage
@@ -291,6 +292,9 @@ def test_erasure_removes_the_whole_person_from_every_copy_and_the_next_run_keeps
         assert duckdb_values_holding(settings.data_dir, clear)  # the proof can fail
         others = {table: _rows_of_others(live, table, key) for table in UNCHANGED}
         others_360 = _published_rows(live, f"select {OWN_FIGURES} from mart_customer_360 where customer_key <> '{key}'")
+        # their contacts as the activation exports hash them (every shape): no file may hold these either
+        hashed = subject_cells(settings.warehouse_path, {key}) - {key}
+        assert hashed, "the person has contacts"
 
         monkeypatch.setenv("C360_DATA_DIR", str(settings.data_dir))
         for name, value in env.items():
@@ -302,7 +306,7 @@ def test_erasure_removes_the_whole_person_from_every_copy_and_the_next_run_keeps
 
         subject = clear | {key}
         assert duckdb_values_holding(settings.data_dir, subject) == {}
-        assert files_holding(settings.data_dir, clear) == []
+        assert files_holding(settings.data_dir, clear | hashed) == []
         assert postgres_values_holding(pg_target.dsn, subject) == {}
         assert [p.stat().st_mode & 0o777 for p in copies] == [0o644, 0o600, 0o600]  # modes kept
         assert c360_main(["erase", "--email", sorted(needles["email"])[0]]) == 1  # nobody left to find
@@ -313,7 +317,7 @@ def test_erasure_removes_the_whole_person_from_every_copy_and_the_next_run_keeps
         assert crm[0].asset_materialization.metadata[SUPPRESSED_BY_ERASURE].value == 2
 
         assert duckdb_values_holding(settings.data_dir, subject) == {}
-        assert files_holding(settings.data_dir, clear) == []
+        assert files_holding(settings.data_dir, clear | hashed) == []
         assert postgres_values_holding(pg_target.dsn, subject) == {}
         events = "\n".join(dg.serialize_value(r) for r in ws.instance.all_logs(outcome.run_id))
         assert [n for n in clear if n in events] == []

@@ -99,3 +99,56 @@ def _write_private(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
+
+
+def subject_cells(warehouse_path: Path, customer_keys: set[str]) -> set[str]:
+    """Every cell value the upload files can hold for these customers (their hashes in each destination's shape,
+    their address, their key), read from their contacts before an erasure deletes them from the warehouse."""
+    if not customer_keys:
+        return set()
+    with connect_file(warehouse_path, read_only=True) as con:
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'intermediate' and table_name = 'int_customer_contacts'"
+        ).fetchone()[0]
+        records = (
+            con.execute(
+                "select customer_key, email, phone, country_code from intermediate.int_customer_contacts "
+                "where list_contains(?, customer_key)",
+                [sorted(customer_keys)],
+            ).fetchall()
+            if exists
+            else []
+        )
+    cells = set(customer_keys)
+    for record in records:
+        contact = Contact(*record)
+        for shape in SHAPES:
+            cells |= set(shape.cells(contact) or ())
+    return cells - {""}
+
+
+def scrub_exports(activation_dir: Path, cells: set[str]) -> dict[str, int]:
+    """Remove every row holding one of `cells` from every kept export (all runs), rewriting each file under a new
+    name and renaming it into place with the owner-only mode; the manifests' row counts follow. Returns rows
+    removed per file (`<run>/<audience>/<file>`), only files that lost rows."""
+    removed: dict[str, int] = {}
+    for manifest_path in sorted(activation_dir.glob(f"*/{MANIFEST}")):
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        for path in sorted(manifest_path.parent.glob("*/*.csv")):
+            with path.open(newline="", encoding="utf-8") as handle:
+                header, *lines = list(csv.reader(handle))
+            kept = [line for line in lines if not cells.intersection(line)]
+            if len(kept) == len(lines):
+                continue
+            fresh = path.with_name(f".{path.name}.scrubbed")
+            fresh.unlink(missing_ok=True)
+            _write_csv(fresh, tuple(header), [tuple(line) for line in kept])
+            os.replace(fresh, path)
+            removed[str(path.relative_to(activation_dir))] = len(lines) - len(kept)
+            manifest["rows"][path.parent.name][path.stem] = len(kept)
+        fresh_manifest = manifest_path.with_name(f".{MANIFEST}.scrubbed")
+        fresh_manifest.unlink(missing_ok=True)
+        _write_private(fresh_manifest, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        os.replace(fresh_manifest, manifest_path)
+    return removed

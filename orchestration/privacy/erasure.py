@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psycopg2
 
+from orchestration.activation.exports import scrub_exports, subject_cells
 from orchestration.config import Settings
 from orchestration.privacy.erasure_ledger import record_erasure
 from orchestration.privacy.scrub import scrub_postgres, scrub_published, scrub_warehouse
@@ -50,7 +51,7 @@ class ErasureResult:
         ]
         for target, tables in self.deleted.items():
             total = sum(tables.values())
-            lines.append(f"  {target}: {total:,} rows deleted from {len(tables)} table(s)")
+            lines.append(f"  {target}: {total:,} rows deleted from {len(tables)} table(s) or file(s)")
         lines.append(f"  dlt: {self.dlt_packages_deleted} kept load package(s) deleted")
         if self.postgres_problem:
             lines.append(
@@ -107,10 +108,12 @@ def erase_subject(
     )
     result = ErasureResult(request_id, subject.crm_records, recorded)
     values = subject.values_table()
+    export_cells = subject_cells(settings.warehouse_path, subject.values())  # before their contacts are deleted
     result.deleted["warehouse"] = scrub_warehouse(settings.warehouse_path, values, duckdb_config(settings))
     for path in published_files(settings.published_path):
         name = str(path.relative_to(settings.data_dir))
         result.deleted[name] = scrub_published(path, values, settings.publish_storage_version)
+    result.deleted["activation exports"] = scrub_exports(settings.activation_dir, export_cells | subject.values())
     result.dlt_packages_deleted = scrub_dlt_packages(settings.dlt_dir)
     if settings.postgres_dsn:
         try:
