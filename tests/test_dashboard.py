@@ -93,6 +93,12 @@ PAGES: dict[str, dict[str, str]] = {
         "E-mail audience": "select count(*) from mart_audiences where audience_channel = 'email'",
         "SMS audience": "select count(*) from mart_audiences where audience_channel = 'sms'",
         "Ad platforms audience": "select count(*) from mart_audiences where audience_channel = 'ad_platforms'",
+        "Champions via ad platforms": "select count(*) from mart_audience_members "
+        "where audience = 'champions' and audience_channel = 'ad_platforms'",
+        "High value at risk via e-mail": "select count(*) from mart_audience_members "
+        "where audience = 'high_value_at_risk' and audience_channel = 'email'",
+        "Lapsed loyalty members via ad platforms": "select count(*) from mart_audience_members "
+        "where audience = 'lapsed_loyalty_members' and audience_channel = 'ad_platforms'",
     },
 }
 

@@ -36,3 +36,27 @@ key_figures(
     ]
 )
 st.dataframe(sizes.reset_index(), hide_index=True, width="stretch")
+
+st.subheader("Activation exports")
+st.caption(
+    "What each run uploads (published/activation/<run>/): the segment audiences in mart_audience_sizes, members with "
+    "the channel's consent and profiling consent. The files themselves stay with the warehouse's owner."
+)
+exports = marts.query(
+    "select audience, audience_channel, members from mart_audience_sizes order by audience, audience_channel"
+)
+
+
+def members(audience: str, channel: str) -> int:
+    match = exports[(exports["audience"] == audience) & (exports["audience_channel"] == channel)]["members"]
+    return int(match.iloc[0]) if len(match) else 0
+
+
+key_figures(
+    [
+        ("Champions via ad platforms", members("champions", "ad_platforms"), "count"),
+        ("High value at risk via e-mail", members("high_value_at_risk", "email"), "count"),
+        ("Lapsed loyalty members via ad platforms", members("lapsed_loyalty_members", "ad_platforms"), "count"),
+    ]
+)
+st.dataframe(exports, hide_index=True, width="stretch")
