@@ -495,4 +495,5 @@ def test_backtest_runs_every_run_publishes_its_mart_and_its_check_passes(xs_base
         ).fetchall()
     (model, mae, wins, customers, holdout), (baseline, baseline_mae, _, baseline_customers, _) = rows
     assert (model, baseline) == ("mbgnbd", "calibration_rate_carried_forward")
-    assert wins and mae <= baseline_mae and customers == baseline_customers > 100 and holdout == 60
+    # The holdout is half the XS order history: 2026-07-06..2026-10-31 is 118 days.
+    assert wins and mae <= baseline_mae and customers == baseline_customers > 100 and holdout == 59
