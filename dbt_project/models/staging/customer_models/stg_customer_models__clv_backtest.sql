@@ -1,4 +1,5 @@
 -- Typed casts: the asset writes an empty table when it could not back-test, whose text columns then have no type.
+-- `method` is a keyword to sqlfluff (RF04) but the name BI reads in mart_clv_backtest.
 with
 
 source as (
@@ -11,7 +12,7 @@ renamed as (
 
     select
         -- ids
-        cast(method as varchar) as method,
+        cast(method as varchar) as method,  -- noqa: RF04
         cast(is_model as boolean) as is_model,
 
         -- numerics (purchases = purchase days per customer in the holdout)
