@@ -88,6 +88,7 @@ def test_the_check_blocks_the_run_when_the_model_loses(tmp_path) -> None:
     [evaluation] = result.get_asset_check_evaluations()
     assert evaluation.check_name == MODEL_BEATS_BASELINE and not evaluation.passed
     assert "loses to the naive baseline" in evaluation.description
+    assert "loses to the naive baseline" in evaluation.metadata["failures"].value  # what the run report prints
     with connect_warehouse(settings) as con:
         written = con.sql("select method, mean_absolute_error from customer_models.clv_backtest order by method").df()
     assert written["method"].tolist() == sorted([MODEL, BASELINE])

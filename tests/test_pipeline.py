@@ -484,12 +484,8 @@ def test_backtest_runs_every_run_publishes_its_mart_and_its_check_passes(xs_base
     """The clv_backtest asset ran in the clean run, its blocking check passed (the model beats the baseline on XS),
     and mart_clv_backtest in the published file holds its two rows, the model's MAE the lower."""
     assert "customer_models/clv_backtest" in xs_baseline.outcome.materialized
-    check = xs_baseline.instance.event_log_storage.get_latest_asset_check_execution_by_key(
-        [dg.AssetCheckKey(dg.AssetKey(["customer_models", "clv_backtest"]), "clv_model_beats_baseline")]
-    )
-    [execution] = check.values()
-    assert execution.status == dg.AssetCheckExecutionRecordStatus.SUCCEEDED
-    assert execution.event.asset_check_evaluation.passed
+    [check] = [c for c in xs_baseline.outcome.checks if c.check == "clv_model_beats_baseline"]
+    assert check.passed, check.detail
     with duckdb.connect(str(xs_baseline.settings.published_path), read_only=True) as con:
         rows = con.execute(
             "select method, mean_absolute_error, is_no_worse_than_baseline, customers, holdout_days "
@@ -497,4 +493,5 @@ def test_backtest_runs_every_run_publishes_its_mart_and_its_check_passes(xs_base
         ).fetchall()
     (model, mae, wins, customers, holdout), (baseline, baseline_mae, _, baseline_customers, _) = rows
     assert (model, baseline) == ("mbgnbd", "calibration_rate_carried_forward")
-    assert wins and mae <= baseline_mae and customers == baseline_customers > 100 and holdout == 60
+    # The holdout is half the XS order history: 2026-07-06..2026-10-31 is 118 days.
+    assert wins and mae <= baseline_mae and customers == baseline_customers > 100 and holdout == 59
