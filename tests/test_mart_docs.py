@@ -56,8 +56,11 @@ def test_keys_follow_the_dbt_tests_of_the_published_models() -> None:
     for doc in docs.values():
         for fk in doc.foreign_keys:
             assert order.index(fk.table) < order.index(doc.name), f"{doc.name} before {fk.table}"
+    assert ForeignKey(("customer_version_key",), "dim_customer_history", ("customer_version_key",)) in set(
+        docs["fct_orders"].foreign_keys
+    )  # the SCD2 version valid at order time
     foreign = sum(len(doc.foreign_keys) for doc in docs.values())
-    assert foreign == 21, foreign
+    assert foreign == 22, foreign
 
 
 def test_a_filtered_relationship_or_one_to_an_unpublished_model_is_no_foreign_key() -> None:
