@@ -1,17 +1,20 @@
-"""`kill -9` of a real `c360 run` (the whole process tree, dbt included) during extract, during dbt and during
-publish: each killed run is found by the next start's sweep, marked failed and alerted (file + webhook), the killed
-publish's `.marts.<run>.tmp` and `.wal` are removed, the published file is never touched, and the next run publishes.
+"""`kill -9` of a real run (the whole process tree, dbt included) during extract, during dbt and during publish: each
+killed run is found by the next start's sweep, marked failed and alerted (file + webhook), the killed publish's
+`.marts.<run>.tmp` and `.wal` are removed, the published file is never touched, and the next run publishes the
+marts the clean run published.
 
-Cost: one chain on one copy of the clean XS run. Run A is killed at its first raw table; run B (which sweeps A) at
-dbt's first built model; run C (which sweeps B) while its publish writes the new file; run D sweeps C and succeeds.
-Each kill waits for the step in the run's own event log or files, never for a fixed time. A and B are short; C is
-a whole run up to publish, D a whole run.
+Cost: one chain on one copy of the clean XS run. `c360 run` A is killed at its first raw table; `c360 run` B (which
+sweeps A) at dbt's first built model; C is the daily job's publish step alone (the copy's warehouse already holds
+the built marts, so no extract, gate or dbt step has to run first) killed while it writes the new file; `c360 run`
+D sweeps B and C and succeeds. Each kill waits for the step in the run's own event log or files, never for a fixed
+time. A, B and C are short; D is the one whole run.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -21,19 +24,39 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+import duckdb
+import pyarrow as pa
 import pytest
 
 from orchestration.config import Settings
-from orchestration.publish.publisher import PUBLISH_LOG
+from orchestration.extract.quarantine import DDL as QUARANTINE_DDL
+from orchestration.extract.raw_contract import RAW_TABLES
+from orchestration.publish.publisher import PUBLISH_LOG, published_tables
 from orchestration.recovery import PID_TAG
 from orchestration.runner import prepare_instance
 from orchestration.warehouse import connect_published
 from tests.conftest import Baseline, copy_baseline, file_digest
+from tests.test_privacy import assert_private_except_published
 from tests.webhook_sink import Webhook, webhook_fixture  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow
 
 C360 = Path(sys.executable).parent / "c360"
+#: The daily job with only its publish step selected, in a process of its own (tagged as `c360 run` tags its runs).
+PUBLISH_ONLY = """
+import dagster as dg
+from orchestration.config import Settings
+from orchestration.definitions import build_definitions
+from orchestration.recovery import process_tags
+from orchestration.runner import prepare_instance
+from orchestration.schedules import DAILY_JOB
+
+settings = Settings.from_env()
+job = build_definitions(settings).resolve_job_def(DAILY_JOB)
+job.execute_in_process(
+    instance=prepare_instance(settings), asset_selection=[dg.AssetKey(["published", "marts"])], tags=process_tags()
+)
+"""
 PHASE_TIMEOUT_S = 1800  # a whole XS run on a loaded 2-core machine (15 min seen), with margin
 POLL_S = 0.02
 
@@ -57,11 +80,11 @@ class Killed:
     tree: list[str]  # command lines of every process in the tree at the kill
 
 
-def _start(data_dir: Path, env: dict[str, str], name: str) -> Started:
+def _start(data_dir: Path, env: dict[str, str], name: str, command: tuple[str, ...] = (str(C360), "run")) -> Started:
     out, err = data_dir.parent / f"{name}.out", data_dir.parent / f"{name}.err"
     with out.open("w") as stdout, err.open("w") as stderr:
         process = subprocess.Popen(
-            [str(C360), "run"], env=env, stdout=stdout, stderr=stderr, start_new_session=True, text=True
+            list(command), env=env, stdout=stdout, stderr=stderr, start_new_session=True, text=True
         )
     return Started(process, out, err)
 
@@ -93,8 +116,11 @@ def _wait_for(started: Started, found: Callable[[], object], what: str) -> objec
 
 
 def _kill_tree(started: Started) -> list[str]:
-    """`kill -9` of the run's whole process group (the CLI and its dbt child); returns what was killed."""
+    """`kill -9` of the run's whole process group (the CLI and its dbt child); returns what was killed. The group is
+    stopped first, so it is killed in the state that was waited for (a publish's WAL lives for a moment only), not
+    after the time listing it takes."""
     pgid = started.process.pid
+    os.killpg(pgid, signal.SIGSTOP)
     tree = _group(pgid)
     os.killpg(pgid, signal.SIGKILL)
     started.process.wait()
@@ -147,11 +173,32 @@ def _swept(chain: Chain, killed: Killed, started: Started, webhook: Webhook) -> 
     assert [a["cause"]["run"] for a in webhook.received if a.get("run_id") == killed.run_id] == [alert["cause"]["run"]]
 
 
+def _expired_quarantine_row(settings: Settings) -> str:
+    """A quarantine row past its retention in the warehouse; the next published run's retention step deletes it."""
+    expired = f"expired-{secrets.token_hex(12)}@example.org"
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute(QUARANTINE_DDL)
+        con.execute(
+            "insert into audit.quarantine values ('q-expired', 'synthetic', 'crm_customers', 'x', 2, 'email', "
+            "'required value missing', ?, 'load-0', now() - interval 91 day)",
+            [json.dumps({"email": expired})],
+        )
+        con.execute("checkpoint")
+    assert expired.encode() in settings.warehouse_path.read_bytes()
+    return expired
+
+
+def _published_rfm(published: Path) -> list[tuple]:
+    with connect_published(published) as con:
+        return con.execute("select * from mart_rfm order by customer_key").fetchall()
+
+
 def test_kill_9_during_extract_dbt_and_publish_is_swept_alerted_and_the_next_run_publishes(
-    tmp_path: Path, xs_baseline: Baseline, webhook: Webhook
+    tmp_path: Path, xs_baseline: Baseline, xs_tables: dict[str, pa.Table], webhook: Webhook
 ) -> None:
     data_dir = tmp_path / "data"
     with copy_baseline(xs_baseline, data_dir) as ws:
+        expired = _expired_quarantine_row(ws.settings)
         chain = Chain(ws.settings)
     env = {k: v for k, v in os.environ.items() if not k.startswith("C360_")}
     env |= {
@@ -162,8 +209,10 @@ def test_kill_9_during_extract_dbt_and_publish_is_swept_alerted_and_the_next_run
     }
     published_before = file_digest(chain.published)
 
-    def kill_when(name: str, found: Callable[[str], object], phase: str) -> tuple[Killed, Started]:
-        started = _start(data_dir, env, name)
+    def kill_when(
+        name: str, found: Callable[[str], object], phase: str, command: tuple[str, ...] = (str(C360), "run")
+    ) -> tuple[Killed, Started]:
+        started = _start(data_dir, env, name, command)
         run_id = chain.run_id_of(started)
         _wait_for(started, lambda: found(run_id), phase)
         killed = Killed(run_id, _kill_tree(started))
@@ -181,19 +230,21 @@ def test_kill_9_during_extract_dbt_and_publish_is_swept_alerted_and_the_next_run
     assert "dbt_warehouse" in chain.started_steps(b.run_id)
     assert any("dbt" in cmd and "build" in cmd for cmd in b.tree), b.tree  # the kill took dbt down too
 
-    # C: sweeps B; killed while its publish writes the new file (the staging file and its WAL exist).
+    # C: the publish step alone; killed while it writes the new file (the staging file and its WAL exist).
     def publishing(run: str) -> bool:
         return chain.published.with_name(f".marts.{run}.tmp.wal").exists()
 
-    c, c_started = kill_when("c", publishing, "publish writing .marts.<run>.tmp.wal")
-    _swept(chain, b, c_started, webhook)
+    c, _ = kill_when("c", publishing, "publish writing .marts.<run>.tmp.wal", (sys.executable, "-c", PUBLISH_ONLY))
+    assert chain.started_steps(c.run_id) == ["published__marts"], chain.started_steps(c.run_id)
     assert {p.name for p in chain.leftovers()} >= {f".marts.{c.run_id}.tmp", f".marts.{c.run_id}.tmp.wal"}
     with connect_published(chain.published) as con:  # the live file still opens and is the baseline's
         assert con.execute(f"select run_id from {PUBLISH_LOG}").fetchall() == [(xs_baseline.outcome.run_id,)]
 
-    # D: sweeps C, removes its leftovers, publishes.
+    # D: sweeps B and C, removes C's leftovers, publishes what the clean run published (A's and B's partial loads
+    # merged away).
     d = _start(data_dir, env, "d")
     assert d.process.wait(timeout=PHASE_TIMEOUT_S) == 0, d.stderr + d.out.read_text()
+    _swept(chain, b, d, webhook)
     _swept(chain, c, d, webhook)
     assert f"removed {chain.published.with_name(f'.marts.{c.run_id}.tmp.wal')} (left by a killed publish)" in d.stderr
     assert chain.leftovers() == []
@@ -201,4 +252,17 @@ def test_kill_9_during_extract_dbt_and_publish_is_swept_alerted_and_the_next_run
     assert chain.status(d_run) == dg.DagsterRunStatus.SUCCESS
     with connect_published(chain.published) as con:
         assert con.execute(f"select run_id from {PUBLISH_LOG}").fetchall() == [(d_run,)]
+    # D is also the rerun of the clean run's landing folder (what test_privacy's rerun test proved with a run of its
+    # own): the same marts, raw merged on the keys, the previous file kept, an expired quarantine row deleted.
+    assert published_tables(chain.published) == published_tables(xs_baseline.settings.published_path)
+    assert _published_rfm(chain.published) == _published_rfm(xs_baseline.settings.published_path)
+    with duckdb.connect(str(ws.settings.warehouse_path), read_only=True) as con:
+        for spec in RAW_TABLES:  # merged on the keys: not one row more, after A's and B's partial loads too
+            (rows,) = con.execute(f"select count(*) from raw.{spec.name}").fetchall()[0]
+            assert rows == xs_tables[spec.name].num_rows, spec.name
+    assert len(list((chain.published.parent / "versions").glob("*.duckdb"))) == 1  # the clean run's, for rollback
+    event = chain.instance.get_latest_materialization_event(dg.AssetKey(["published", "retention"]))
+    assert event.run_id == d_run and event.asset_materialization.metadata["quarantine_rows_deleted"].value == 1
+    assert expired.encode() not in ws.settings.warehouse_path.read_bytes()
+    assert_private_except_published(ws.settings)
     assert sorted(p.stem for p in (data_dir / "alerts").glob("*.json")) == sorted([a.run_id, b.run_id, c.run_id])

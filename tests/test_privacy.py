@@ -11,7 +11,6 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-import pyarrow as pa
 import pytest
 
 from orchestration.config import Settings
@@ -19,13 +18,12 @@ from orchestration.data_dir import enforce_permissions
 from orchestration.extract.landing_files import delivered_files, record_files
 from orchestration.extract.ledger import DDL as LEDGER_DDL
 from orchestration.extract.quarantine import DDL as QUARANTINE_DDL
-from orchestration.extract.raw_contract import RAW_TABLES
 from orchestration.publish.assets import marts_to_publish
-from orchestration.publish.publisher import PUBLISH_LOG, publish, published_tables, rollback
+from orchestration.publish.publisher import PUBLISH_LOG, publish, rollback
 from orchestration.publish.retention import prune_landing, prune_published_copies, prune_quarantine
 from orchestration.transform.project import dbt_project
 from orchestration.warehouse import connect_published, rewrite_file
-from tests.conftest import Baseline, copy_baseline
+from tests.conftest import Baseline
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -319,42 +317,6 @@ def test_rewriting_a_real_warehouse_keeps_every_object_and_row(tmp_path: Path, x
     assert _mode(warehouse) == 0o600
 
 
-@pytest.mark.slow
-def test_a_rerun_publishes_the_same_marts_and_deletes_an_expired_quarantine_row_down_to_the_bytes(
-    tmp_path: Path, xs_baseline: Baseline, xs_tables: dict[str, pa.Table]
-) -> None:
-    """The same landing folder run again on a copy of the clean run: the same marts, a new publish log, raw merged on
-    the keys, the first run's file kept for rollback. In that job the retention step deletes a quarantine row past
-    its retention and rewrites the warehouse in the run's own process. (One rerun for both: each costs a full run.)"""
-    before = published_tables(xs_baseline.settings.published_path)
-    with duckdb.connect(str(xs_baseline.settings.published_path), read_only=True) as con:
-        rfm_before = con.execute("select * from mart_rfm order by customer_key").fetchall()
-    expired = f"expired-{secrets.token_hex(12)}@example.org"
-    with copy_baseline(xs_baseline, tmp_path) as ws:
-        with duckdb.connect(str(ws.settings.warehouse_path)) as con:
-            con.execute(QUARANTINE_DDL)
-            con.execute(
-                "insert into audit.quarantine values ('q-expired', 'synthetic', 'crm_customers', 'x', 2, 'email', "
-                "'required value missing', ?, 'load-0', now() - interval 91 day)",
-                [json.dumps({"email": expired})],
-            )
-            con.execute("checkpoint")
-        assert expired.encode() in ws.settings.warehouse_path.read_bytes()
-        outcome = ws.run()
-    assert outcome.success and outcome.published, outcome.failed_steps
-    assert published_tables(ws.settings.published_path) == before
-    with duckdb.connect(str(ws.settings.published_path), read_only=True) as con:
-        assert con.execute("select * from mart_rfm order by customer_key").fetchall() == rfm_before
-        assert con.execute(f"select run_id from {PUBLISH_LOG}").fetchall() == [(outcome.run_id,)]
-    with duckdb.connect(str(ws.settings.warehouse_path), read_only=True) as con:
-        for spec in RAW_TABLES:  # merged on the keys: not one row more
-            (rows,) = con.execute(f"select count(*) from raw.{spec.name}").fetchall()[0]
-            assert rows == xs_tables[spec.name].num_rows, spec.name
-    versions = list((ws.settings.published_path.parent / "versions").glob("*.duckdb"))
-    assert len(versions) == 1  # the first run's file, kept for rollback
-
-    assert "published/retention" in outcome.materialized
-    event = ws.instance.get_latest_materialization_event(dg.AssetKey(["published", "retention"]))
-    assert event.asset_materialization.metadata["quarantine_rows_deleted"].value == 1
-    assert expired.encode() not in ws.settings.warehouse_path.read_bytes()
-    assert_private_except_published(ws.settings)
+# A rerun of the clean run's landing folder (the same marts, raw merged on the keys, the first run's file kept for
+# rollback, an expired quarantine row deleted by the run's retention step, the data dir private): proved by the
+# recovery run that ends tests/test_crash_recovery.py, which is that rerun (one full run for both).
