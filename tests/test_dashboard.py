@@ -73,7 +73,8 @@ PAGES: dict[str, dict[str, str]] = {
     },
     "Loyalty": {
         "Members": "select count(distinct customer_key) from fct_loyalty_events",
-        "Outstanding points": "select sum(points_earned - points_redeemed - points_expired) from mart_loyalty",
+        "Outstanding points": "select sum(points_earned - points_reversed - points_redeemed - points_expired) "
+        "from mart_loyalty",
         "Points liability": "select sum(points_liability_reporting) from mart_loyalty",
     },
     "Marketing": {

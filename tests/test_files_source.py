@@ -117,7 +117,7 @@ def test_order_times_are_written_in_local_time_and_counted_when_repaired(
     first = (tmp_path / "crm" / "orders.csv").read_text().splitlines()[1]
     # Pinned on purpose: the literal is the vendor's text shape (Name '#<id>', the shop's local time with its UTC
     # offset, 'paid' for a completed order). XS seed 7's first order is a US customer's: New York summer time.
-    assert first == "#O00000001,O00000001,C0000003,2026-07-05 23:28:54 -0400,USD,67.06,paid,2026-07-05 23:28:54 -0400"
+    assert first == "#O00000001,O00000001,C0000003,2026-07-05 23:28:54 -0400,USD,32.61,paid,2026-07-05 23:28:54 -0400"
 
 
 def test_double_delivery_changed_order_and_late_rows(tmp_path: Path, xs_tables: dict[str, pa.Table]) -> None:
