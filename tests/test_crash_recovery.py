@@ -36,7 +36,7 @@ from orchestration.recovery import PID_TAG
 from orchestration.runner import prepare_instance
 from orchestration.warehouse import connect_published
 from tests.conftest import Baseline, copy_baseline, file_digest
-from tests.test_privacy import assert_private_except_published
+from tests.data_dir_modes import assert_private_except_published
 from tests.webhook_sink import Webhook, webhook_fixture  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow

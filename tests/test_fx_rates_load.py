@@ -77,7 +77,7 @@ def test_daily_rates_span_the_data_and_equal_an_as_of_lookup_over_all_history(tm
     2015-01-02's rate, published before the data starts, and nothing before the calendar is built."""
     warehouse = tmp_path / "warehouse.duckdb"
     merge_load(warehouse, _orders([date(2015, 1, 5), date(2015, 2, 10)]), "load-1", datetime(2015, 2, 11, tzinfo=UTC))
-    run_dbt(tmp_path, "run", "--select", "+int_fx_rates_daily", "--vars", '{"as_of_date": "2015-02-10"}')
+    run_dbt(tmp_path, "run", "--select", "+int_fx_rates_daily", run_settings={"as_of_date": "2015-02-10"})
     rows, only_model, only_reference = fx_daily_differences(warehouse)
     assert (only_model, only_reference) == (0, 0)
     with duckdb.connect(str(warehouse)) as con:

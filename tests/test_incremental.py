@@ -58,10 +58,13 @@ SELECT = ["--select", *(f"+{m}" for m in [*INCREMENTAL, *DOWNSTREAM])]
 BUILD = ["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test", *SELECT]
 
 
-def _vars(day: int) -> str:
-    """Loads are a day apart: only the newest load is reprocessed; each run is as of its delivery's last day (the
-    consents, and so dim_customer, change as of it)."""
-    return f"{{incremental_lookback_hours: 1, as_of_date: '{XS.end_date + timedelta(days=day)}'}}"
+def _as_of(day: int) -> dict[str, str]:
+    """Loads are a day apart: only the newest load is reprocessed (`LOOKBACK`); each run is as of its delivery's last
+    day (the consents, and so dim_customer, change as of it)."""
+    return {"as_of_date": str(XS.end_date + timedelta(days=day))}
+
+
+LOOKBACK = ["--vars", "{incremental_lookback_hours: 1}"]
 
 
 MERGED_ID = "C0000000"
@@ -205,11 +208,11 @@ def built(tmp_path_factory: pytest.TempPathFactory, xs_tables: dict[str, pa.Tabl
     first_event = _first_event(xs_tables)
     for k, delivery in enumerate(deliveries):
         merge_load(incremental / "warehouse.duckdb", delivery, f"load-{k}", first_load + timedelta(days=k))
-        run_dbt(incremental, *BUILD, "--vars", _vars(k))
+        run_dbt(incremental, *BUILD, *LOOKBACK, run_settings=_as_of(k))
         if k == DAYS - 1:  # the session the late event re-keys is there before its last delivery
             assert _sessions_starting_with(incremental / "warehouse.duckdb", first_event) == 1
     copy_warehouse(incremental, full)
-    run_dbt(full, *BUILD, "--full-refresh", "--vars", _vars(DAYS))
+    run_dbt(full, *BUILD, "--full-refresh", *LOOKBACK, run_settings=_as_of(DAYS))
     expected_versions = _expected_versions(deliveries, identities)
     rekeyed_from = xs_tables["crm_orders"]["customer_id"][0].as_py()
     return Built(

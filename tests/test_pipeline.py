@@ -465,7 +465,7 @@ def test_dbt_docs_generate_documents_every_published_column(xs_baseline: Baselin
     description for every column of every published model in the manifest. On a copy: dbt opens the warehouse
     read-write and writes its target dir beside it."""
     with copy_baseline(xs_baseline, tmp_path) as ws:
-        run_dbt(ws.settings.data_dir, "docs", "generate", "--vars", json.dumps({"as_of_date": XS.end_date.isoformat()}))
+        run_dbt(ws.settings.data_dir, "docs", "generate", run_settings={"as_of_date": XS.end_date.isoformat()})
     target = ws.settings.data_dir / "dbt_target"
     manifest = json.loads((target / "manifest.json").read_text())
     catalog = json.loads((target / "catalog.json").read_text())

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,14 +23,11 @@ from orchestration.publish.retention import prune_landing, prune_published_copie
 from orchestration.transform.project import dbt_project
 from orchestration.warehouse import connect_published, rewrite_file
 from tests.conftest import Baseline
+from tests.data_dir_modes import assert_private_except_published, mode
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 TABLES = [("marts", "mart_a")]
-
-
-def _mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
 
 
 def _warehouse(path: Path) -> Path:
@@ -98,13 +94,13 @@ def test_publish_and_rollback_set_modes_bi_can_read_and_copies_it_cannot(tmp_pat
     live = settings.published_path
     for run in ("run-1", "run-2", "run-3"):
         publish(warehouse, live, TABLES, run, {})
-    assert (_mode(live.parent), _mode(live)) == (0o755, 0o644)
+    assert (mode(live.parent), mode(live)) == (0o755, 0o644)
     versions = sorted((live.parent / "versions").iterdir())
-    assert _mode(live.parent / "versions") == 0o700 and [_mode(v) for v in versions] == [0o600, 0o600]
+    assert mode(live.parent / "versions") == 0o700 and [mode(v) for v in versions] == [0o600, 0o600]
     rollback(live)
-    assert _mode(live) == 0o644
+    assert mode(live) == 0o644
     displaced = list((live.parent / "rolled_back").iterdir())
-    assert _mode(live.parent / "rolled_back") == 0o700 and [_mode(d) for d in displaced] == [0o600]
+    assert mode(live.parent / "rolled_back") == 0o700 and [mode(d) for d in displaced] == [0o600]
 
 
 def test_enforce_permissions_makes_all_but_published_private(tmp_path: Path) -> None:
@@ -124,27 +120,14 @@ def test_enforce_permissions_makes_all_but_published_private(tmp_path: Path) -> 
     result = enforce_permissions(settings)
 
     assert result.changed > 0 and result.not_owned == []
-    assert _mode(settings.data_dir) == 0o711  # others may pass through to published/, not list or read
+    assert mode(settings.data_dir) == 0o711  # others may pass through to published/, not list or read
     assert_private_except_published(settings)
-
-
-def assert_private_except_published(settings: Settings) -> None:
-    published_dir = settings.published_path.parent
-    assert (_mode(published_dir), _mode(settings.published_path)) == (0o755, 0o644)
-    wrong = {
-        str(p.relative_to(settings.data_dir)): oct(_mode(p))
-        for p in settings.data_dir.rglob("*")
-        if p not in (published_dir, settings.published_path)
-        and not p.is_symlink()
-        and _mode(p) != (0o700 if p.is_dir() else 0o600)
-    }
-    assert wrong == {}
 
 
 @pytest.mark.slow
 def test_after_a_run_only_published_is_readable_by_others_and_retention_reported(xs_baseline: Baseline) -> None:
     settings = xs_baseline.settings
-    assert _mode(settings.data_dir) == 0o711
+    assert mode(settings.data_dir) == 0o711
     assert_private_except_published(settings)
     event = xs_baseline.instance.get_latest_materialization_event(dg.AssetKey(["published", "retention"]))
     assert event is not None
@@ -314,7 +297,7 @@ def test_rewriting_a_real_warehouse_keeps_every_object_and_row(tmp_path: Path, x
     before = _catalog(warehouse)
     rewrite_file(warehouse)
     assert _catalog(warehouse) == before  # dbt's views still bind, dlt's tables, the ledger's keys are all there
-    assert _mode(warehouse) == 0o600
+    assert mode(warehouse) == 0o600
 
 
 # A rerun of the clean run's landing folder (the same marts, raw merged on the keys, the first run's file kept for

@@ -33,7 +33,7 @@ from tests.dbt_harness import merge_load, run_dbt
 
 AS_OF = date(2015, 12, 31)
 CUSTOMERS = 300
-VARS = f'{{"as_of_date": "{AS_OF}"}}'
+RUN_SETTINGS = {"as_of_date": str(AS_OF)}
 ZERO_REPEAT = "K002"  # a second purchase of $0
 OLD_USD = "K003"  # also bought in USD in 1998, before the ECB's first rate
 NO_COST = "K004"  # bought only a product without a unit cost
@@ -163,7 +163,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run_dbt(data_dir, "seed")
     built = ["+fct_orders", "+int_orders_costed", "+dim_channel", "+dim_customer", "+dim_date"]
     cautious = ["--indirect-selection", "cautious"]  # only tests whose parents are all built here
-    run_dbt(data_dir, "build", "--select", *built, *cautious, "--vars", VARS)
+    run_dbt(data_dir, "build", "--select", *built, *cautious, run_settings=RUN_SETTINGS)
     with duckdb.connect(str(path)) as con:
         transactions = con.sql(
             "select customer_key, order_date, net_revenue_reporting as amount from marts.fct_orders "
@@ -177,7 +177,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         con.execute("create or replace table main.clv_diagnostics as select ? as excluded", [
             fit.diagnostics["spend_model_excluded_customers"]
         ])  # fmt: skip
-    run_dbt(data_dir, "build", "--select", "+mart_clv", "--exclude", *built, *cautious, "--vars", VARS)
+    run_dbt(data_dir, "build", "--select", "+mart_clv", "--exclude", *built, *cautious, run_settings=RUN_SETTINGS)
     return path
 
 

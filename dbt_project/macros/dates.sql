@@ -1,6 +1,6 @@
-{# The run's as-of date as a SQL date literal (passed in by the orchestrator; never the wall clock). #}
+{# The run's as-of date as a SQL date literal (a run setting: passed in by the orchestrator; never the wall clock). #}
 {% macro as_of_date() -%}
-    cast('{{ var("as_of_date") }}' as date)
+    cast('{{ run_setting("as_of_date") }}' as date)
 {%- endmacro %}
 
 {# Calendar date of a UTC timestamp in the reporting timezone. #}

@@ -28,5 +28,5 @@
 {%- endmacro %}
 
 {% macro reporting_currency() -%}
-    '{{ var("reporting_currency") | upper }}'
+    '{{ run_setting("reporting_currency") | upper }}'
 {%- endmacro %}

@@ -6,29 +6,37 @@ to the facts; the CLV asset fits on `fct_orders`; `dbt_customer_analytics` build
 test fails its step, which skips everything downstream (including publish).
 """
 
-import json
+import filecmp
 import os
 import shutil
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DbtProject, dbt_assets
 
 from orchestration.as_of import run_as_of_date
 from orchestration.config import Settings
 from orchestration.retries import retry_only_transient
-from orchestration.transform.project import WarehouseTranslator, check_pii_key_reaches_dbt, dbt_cli, dbt_project
+from orchestration.transform.project import (
+    WarehouseDbtCli,
+    WarehouseTranslator,
+    check_pii_key_reaches_dbt,
+    dbt_cli,
+    dbt_project,
+)
 
 MODEL_OUTPUTS = "source:customer_models+"
 
 
-def keep_partial_parse(target_path: Path, state: Path) -> None:
+def keep_partial_parse(target_path: Path, state: Path, seeded_from: Path) -> None:
     """Keep the parse cache dbt wrote into this call's target path for the next call (the other build of this run,
     and the next run): with the same profile and vars dbt then re-reads only changed files instead of re-parsing
-    the whole project (~3 s a call). dbt reads it from `--partial-parse-file-path`, but writes it to the target
-    path; the copy is atomic, so a concurrent reader sees the old or the new cache."""
+    the whole project (~11 s a call). dbt reads it from `--partial-parse-file-path`, but writes it to the target
+    path, and only when it parsed something: when nothing changed, the file there is still the project's cache
+    that dagster-dbt copied in (`seeded_from`), which must not replace this data dir's. The copy is atomic, so a
+    concurrent reader sees the old or the new cache."""
     written = target_path / "partial_parse.msgpack"
-    if written.exists():
+    if written.exists() and not (seeded_from.exists() and filecmp.cmp(written, seeded_from, shallow=False)):
         state.parent.mkdir(parents=True, exist_ok=True)
         tmp = state.with_name(f".{state.name}.{os.getpid()}")
         shutil.copyfile(written, tmp)
@@ -43,21 +51,21 @@ def _dbt_build(name: str, project: DbtProject, settings: Settings, **selection: 
         name=name,
         **selection,
     )
-    def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    def _build(context: dg.AssetExecutionContext, dbt: WarehouseDbtCli):
         check_pii_key_reaches_dbt(settings)
         as_of_date = run_as_of_date(context.run, settings).isoformat()
-        dbt_vars = {
+        run_settings = {
             "as_of_date": as_of_date,
             "reporting_currency": settings.reporting_currency,
-            "fx_max_rate_age_days": settings.fx_max_rate_age_days,
+            "fx_max_rate_age_days": str(settings.fx_max_rate_age_days),
         }
         context.log.info(f"dbt build as of {as_of_date} in {settings.reporting_currency}")
         state = settings.dbt_partial_parse_path
         cache = ["--partial-parse-file-path", str(state)] if state.exists() else []  # dbt rejects a missing one
         with retry_only_transient():  # a failed dbt test is final; a lock conflict is retried
-            invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars), *cache], context=context)
+            invocation = dbt.cli_with_run_settings(["build", *cache], run_settings, context=context)
             yield from invocation.stream()
-        keep_partial_parse(invocation.target_path, state)
+        keep_partial_parse(invocation.target_path, state, Path(project.target_path) / "partial_parse.msgpack")
 
     return _build
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
+import uuid
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from importlib.metadata import version as installed_version
@@ -12,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliInvocation, DbtCliResource, DbtProject
 from packaging.version import Version
 
 from orchestration.config import DBT_PROJECT_DIR, Settings, SettingsError, pii_key
+from orchestration.data_dir import PRIVATE_EXECUTABLE_MODE
 from orchestration.warehouse import duckdb_config
 
 #: The dbt-duckdb plugin that registers the keyed `c360_pseudonym` function on dbt's connection.
@@ -49,14 +52,40 @@ class WarehouseDbtCli(DbtCliResource):
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
         return None
 
+    def cli_with_run_settings(
+        self, args: Sequence[str], run_settings: Mapping[str, str], *, context: dg.AssetExecutionContext
+    ) -> DbtCliInvocation:
+        """`cli()` with this run's settings (as_of_date, ...) in dbt's environment as `C360_RUN_<NAME>`, which the
+        `run_setting` macro reads while executing. Not `--vars`: dbt re-parses the whole project whenever `--vars`
+        change (every day, for the as-of date). dagster-dbt hands dbt a copy of this process's environment and has
+        no per-call environment, so the variables are set around the call that starts dbt, and removed after it."""
+        names = {f"C360_RUN_{name.upper()}": value for name, value in run_settings.items()}
+        previous = {name: os.environ.get(name) for name in names}
+        os.environ.update(names)
+        try:
+            return self.cli(args, context=context, target_path=self._absolute_target_path(context))
+        finally:
+            for name, value in previous.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
-def dbt_cli(project: DbtProject, settings: Settings) -> DbtCliResource:
+    def _absolute_target_path(self, context: dg.AssetExecutionContext) -> Path:
+        """This call's own target dir, as dagster-dbt names it, but absolute: dbt runs in the data dir (see
+        `write_dbt_launcher`), and dagster-dbt's relative default would put dbt's log there."""
+        name = f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
+        return Path(self.project_dir) / "target" / name
+
+
+def dbt_cli(project: DbtProject, settings: Settings) -> WarehouseDbtCli:
     """The dbt CLI installed beside this interpreter (so an unactivated .venv works too), with the profile of this
-    data dir: configuration reaches dbt through the resource, never through this process's environment."""
+    data dir: configuration reaches dbt through the resource and the run's settings through
+    `cli_with_run_settings`, never through a change to this process's environment that outlives the call."""
     return WarehouseDbtCli(
         project_dir=project,
         profiles_dir=str(write_dbt_profile(settings)),
-        dbt_executable=str(Path(sys.executable).with_name("dbt")),
+        dbt_executable=str(write_dbt_launcher(settings)),
     )
 
 
@@ -72,18 +101,40 @@ def published_dbt_cli(settings: Settings) -> DbtCliResource:
 
 
 def dbt_profile(settings: Settings) -> dict[str, Any]:
-    """The `c360` profile for this data dir: the warehouse path and DuckDB settings from Settings (the committed
-    dbt_project/profiles.yml, read from $C360_DATA_DIR, is for running dbt by hand)."""
+    """The `c360` profile for this data dir: the warehouse and DuckDB settings from Settings, with paths relative to
+    the data dir, where `write_dbt_launcher` starts dbt. So every data dir has the same profile, and dbt's parse
+    cache (which a different profile invalidates: ~11 s of re-parsing) carries from the project's manifest to every
+    data dir's first run: a new deployment, a restored backup, each test's copy. The committed
+    dbt_project/profiles.yml, read from $C360_DATA_DIR, is for running dbt by hand."""
     output: dict[str, Any] = {
         "type": "duckdb",
-        "path": str(settings.warehouse_path),
+        "path": settings.warehouse_path.relative_to(settings.data_dir).as_posix(),
         "threads": 2,
         "plugins": [{"module": PSEUDONYM_PLUGIN}],  # reads the PII key from dbt's environment, not from here
     }
     duckdb_settings = duckdb_config(settings)
-    if duckdb_settings:
-        output["settings"] = duckdb_settings
+    duckdb_settings["temp_directory"] = settings.duckdb_temp_dir.relative_to(settings.data_dir).as_posix()
+    output["settings"] = duckdb_settings
     return {"c360": {"target": "duckdb", "outputs": {"duckdb": output}}}
+
+
+def write_dbt_launcher(settings: Settings) -> Path:
+    """The dbt executable of this data dir's runs: dbt installed beside this interpreter (so an unactivated .venv
+    works too), started in the data dir, which the relative paths of `dbt_profile` are read from. dbt finds the
+    project through DBT_PROJECT_DIR, which dagster-dbt sets (it starts dbt in the project dir)."""
+    launcher = settings.dbt_launcher_path
+    launcher.parent.mkdir(parents=True, exist_ok=True)
+    dbt = Path(sys.executable).with_name("dbt")
+    text = (
+        "#!/bin/sh\n# Written by c360: dbt, started in its data dir.\n"
+        f'cd {shlex.quote(str(settings.data_dir))} && exec {shlex.quote(str(dbt))} "$@"\n'
+    )
+    if not launcher.exists() or launcher.read_text() != text:
+        tmp = launcher.with_name(f".dbt.{os.getpid()}")
+        tmp.write_text(text)
+        os.replace(tmp, launcher)
+    launcher.chmod(PRIVATE_EXECUTABLE_MODE)
+    return launcher
 
 
 #: The dbt target whose relations are the published marts file's (every mart in schema `main`, see the

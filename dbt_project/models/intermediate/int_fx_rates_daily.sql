@@ -21,7 +21,7 @@ rates as (
     select stg_fx__rates.*
     from {{ ref('stg_fx__rates') }} as stg_fx__rates
     cross join bounds
-    where stg_fx__rates.rate_date >= {{ dbt.dateadd('day', -var('fx_max_rate_age_days'), 'bounds.first_date') }}
+    where stg_fx__rates.rate_date >= {{ dbt.dateadd('day', -(run_setting('fx_max_rate_age_days') | int), 'bounds.first_date') }}
         and stg_fx__rates.rate_date <= bounds.last_date
 
 ),
@@ -105,7 +105,7 @@ final as (
     inner join days
         on rate_periods.valid_from <= days.date_day
         and (rate_periods.valid_to is null or rate_periods.valid_to > days.date_day)
-        and days.date_day <= {{ dbt.dateadd('day', var('fx_max_rate_age_days'), 'rate_periods.valid_from') }}
+        and days.date_day <= {{ dbt.dateadd('day', run_setting('fx_max_rate_age_days') | int, 'rate_periods.valid_from') }}
     where rate_periods.valid_from <= bounds.last_date
         and (rate_periods.valid_to is null or rate_periods.valid_to > bounds.first_date)
 
