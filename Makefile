@@ -83,7 +83,8 @@ dashboard-lock: | $(BIN)/uv  ## re-lock the dashboard environment after editing 
 # Headless Chromium for the browser test (tests/test_dashboard.py), Debian's package: installed only when missing
 # (the test drives it with Playwright; `playwright install` cannot download its own browser here). Needs root.
 chromium:
-	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] || { echo "make chromium: /usr/bin/chromium is missing and installing it needs root: run 'sudo apt-get install chromium' (the browser test uses it)" >&2; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 ui: manifest  ## Dagster UI with the daily schedule on http://127.0.0.1:3000
 	$(BIN)/python -c "from orchestration.config import Settings; from orchestration.runner import prepare_instance; \
