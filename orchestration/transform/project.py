@@ -57,19 +57,18 @@ class WarehouseDbtCli(DbtCliResource):
     ) -> DbtCliInvocation:
         """`cli()` with this run's settings (as_of_date, ...) in dbt's environment as `C360_RUN_<NAME>`, which the
         `run_setting` macro reads while executing. Not `--vars`: dbt re-parses the whole project whenever `--vars`
-        change (every day, for the as-of date). dagster-dbt hands dbt a copy of this process's environment and has
-        no per-call environment, so the variables are set around the call that starts dbt, and removed after it."""
-        names = {f"C360_RUN_{name.upper()}": value for name, value in run_settings.items()}
-        previous = {name: os.environ.get(name) for name in names}
-        os.environ.update(names)
-        try:
-            return self.cli(args, context=context, target_path=self._absolute_target_path(context))
-        finally:
-            for name, value in previous.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+        change (every day, for the as-of date). dagster-dbt starts dbt with a copy of this process's environment
+        and has no per-call one, so the settings go to the launcher (`write_dbt_launcher`) as leading
+        `--run-setting NAME=VALUE` arguments, which it exports for dbt alone: this process's environment is never
+        changed."""
+        flags = [arg for name, value in run_settings.items() for arg in ("--run-setting", f"{name.upper()}={value}")]
+        with_settings = type(self)(
+            project_dir=self.project_dir,
+            profiles_dir=self.profiles_dir,
+            dbt_executable=self.dbt_executable,
+            global_config_flags=[*flags, *self.global_config_flags],
+        )
+        return with_settings.cli(args, context=context, target_path=self._absolute_target_path(context))
 
     def _absolute_target_path(self, context: dg.AssetExecutionContext) -> Path:
         """This call's own target dir, as dagster-dbt names it, but absolute: dbt runs in the data dir (see
@@ -80,8 +79,8 @@ class WarehouseDbtCli(DbtCliResource):
 
 def dbt_cli(project: DbtProject, settings: Settings) -> WarehouseDbtCli:
     """The dbt CLI installed beside this interpreter (so an unactivated .venv works too), with the profile of this
-    data dir: configuration reaches dbt through the resource and the run's settings through
-    `cli_with_run_settings`, never through a change to this process's environment that outlives the call."""
+    data dir: configuration reaches dbt through the resource and the launcher (the run's settings through
+    `cli_with_run_settings`), never through this process's environment."""
     return WarehouseDbtCli(
         project_dir=project,
         profiles_dir=str(write_dbt_profile(settings)),
@@ -126,7 +125,9 @@ def write_dbt_launcher(settings: Settings) -> Path:
     launcher.parent.mkdir(parents=True, exist_ok=True)
     dbt = Path(sys.executable).with_name("dbt")
     text = (
-        "#!/bin/sh\n# Written by c360: dbt, started in its data dir.\n"
+        "#!/bin/sh\n# Written by c360: dbt, started in its data dir; leading `--run-setting NAME=VALUE` pairs are\n"
+        "# exported as C360_RUN_NAME for dbt's run_setting macro (WarehouseDbtCli.cli_with_run_settings).\n"
+        'while [ "$1" = --run-setting ]; do export "C360_RUN_$2"; shift 2; done\n'
         f'cd {shlex.quote(str(settings.data_dir))} && exec {shlex.quote(str(dbt))} "$@"\n'
     )
     if not launcher.exists() or launcher.read_text() != text:
