@@ -21,7 +21,7 @@ from dbt.cli.main import dbtRunner
 from orchestration.config import DBT_PROJECT_DIR, Settings
 from orchestration.extract.fx_rates import reference_rates, write_raw_fx_rates
 from orchestration.extract.raw_contract import RAW_TABLES, raw_table
-from orchestration.transform.project import write_dbt_profile
+from orchestration.transform.project import run_setting_environment, write_dbt_profile
 
 
 def ensure_fx_rates(warehouse: Path, reporting_currency: str = "USD") -> None:
@@ -56,9 +56,9 @@ def merge_load(warehouse: Path, tables: dict[str, pa.Table], load_id: str, loade
 
 def run_dbt(data_dir: Path, *args: str, run_settings: Mapping[str, str] | None = None) -> None:
     """`dbt <args>` on `data_dir/warehouse.duckdb` as the pipeline runs it: the data dir's profile, dbt started in
-    the data dir, the run settings (as_of_date, ...) as C360_RUN_<NAME>, and the project's parse cache as the
-    first cache of this data dir's own target dir, so dbt re-reads only what changed instead of parsing the whole
-    project (~11 s). Raises with dbt's output on failure."""
+    the data dir, the run settings (as_of_date, ...) where the `run_setting` macro reads them, and the project's
+    parse cache as the first cache of this data dir's own target dir, so dbt re-reads only what changed instead of
+    parsing the whole project (~11 s). Raises with dbt's output on failure."""
     settings = Settings.from_env({**os.environ, "C360_DATA_DIR": str(data_dir)})
     profiles = write_dbt_profile(settings)
     target = data_dir / "dbt_target"
@@ -67,8 +67,9 @@ def run_dbt(data_dir: Path, *args: str, run_settings: Mapping[str, str] | None =
     if not cache.exists() and project_cache.exists():
         target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(project_cache, cache)
-    run_env = {f"C360_RUN_{name.upper()}": value for name, value in (run_settings or {}).items()}
-    saved = {name: os.environ.get(name) for name in ("C360_DATA_DIR", *run_env)}
+    run_env = run_setting_environment(run_settings or {})
+    saved = {name: os.environ.get(name) for name in run_env}
+    # C360_DATA_DIR stays set after the call, as before: later helpers of the same test read it.
     os.environ.update({"C360_DATA_DIR": str(data_dir), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **run_env})
     cwd = Path.cwd()
     os.chdir(data_dir)  # the profile's paths are relative to the data dir (orchestration.transform.project)
@@ -93,11 +94,10 @@ def run_dbt(data_dir: Path, *args: str, run_settings: Mapping[str, str] | None =
         DuckDBConnectionManager.close_all_connections()
         os.chdir(cwd)
         for name, value in saved.items():
-            if name != "C360_DATA_DIR":  # kept, as before: later helpers of the same test read it
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     if not result.success:
         failures = [
             f"{r.node.name}: {r.message}"

@@ -32,6 +32,15 @@ def dbt_project() -> DbtProject:
     return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
+#: Prefix of the environment variables the `run_setting` macro reads (dbt_project/macros/run_settings.sql).
+RUN_SETTING_PREFIX = "C360_RUN_"
+
+
+def run_setting_environment(run_settings: Mapping[str, str]) -> dict[str, str]:
+    """A run's settings (as_of_date, ...) as the environment variables dbt's `run_setting` macro reads."""
+    return {f"{RUN_SETTING_PREFIX}{name.upper()}": value for name, value in run_settings.items()}
+
+
 class WarehouseDbtCli(DbtCliResource):
     """dagster-dbt's resource without two costs every `dbt.cli()` call paid for features this project does not use
     (measured per run, on a loaded 2-core machine: ~4 s CPU and ~5 s CPU):
@@ -59,15 +68,13 @@ class WarehouseDbtCli(DbtCliResource):
         `run_setting` macro reads while executing. Not `--vars`: dbt re-parses the whole project whenever `--vars`
         change (every day, for the as-of date). dagster-dbt starts dbt with a copy of this process's environment
         and has no per-call one, so the settings go to the launcher (`write_dbt_launcher`) as leading
-        `--run-setting NAME=VALUE` arguments, which it exports for dbt alone: this process's environment is never
-        changed."""
-        flags = [arg for name, value in run_settings.items() for arg in ("--run-setting", f"{name.upper()}={value}")]
-        with_settings = type(self)(
-            project_dir=self.project_dir,
-            profiles_dir=self.profiles_dir,
-            dbt_executable=self.dbt_executable,
-            global_config_flags=[*flags, *self.global_config_flags],
-        )
+        `--run-setting C360_RUN_NAME=VALUE` arguments, which it exports for dbt alone: this process's environment
+        is never changed. The copy of this resource that carries them keeps every other field."""
+        flags = [
+            arg for pair in run_setting_environment(run_settings).items() for arg in ("--run-setting", "=".join(pair))
+        ]
+        fields = {name: getattr(self, name) for name in type(self).model_fields}
+        with_settings = type(self)(**{**fields, "global_config_flags": [*flags, *self.global_config_flags]})
         return with_settings.cli(args, context=context, target_path=self._absolute_target_path(context))
 
     def _absolute_target_path(self, context: dg.AssetExecutionContext) -> Path:
@@ -126,8 +133,8 @@ def write_dbt_launcher(settings: Settings) -> Path:
     dbt = Path(sys.executable).with_name("dbt")
     text = (
         "#!/bin/sh\n# Written by c360: dbt, started in its data dir; leading `--run-setting NAME=VALUE` pairs are\n"
-        "# exported as C360_RUN_NAME for dbt's run_setting macro (WarehouseDbtCli.cli_with_run_settings).\n"
-        'while [ "$1" = --run-setting ]; do export "C360_RUN_$2"; shift 2; done\n'
+        "# exported for dbt's run_setting macro (WarehouseDbtCli.cli_with_run_settings).\n"
+        'while [ "$1" = --run-setting ]; do export "$2"; shift 2; done\n'
         f'cd {shlex.quote(str(settings.data_dir))} && exec {shlex.quote(str(dbt))} "$@"\n'
     )
     if not launcher.exists() or launcher.read_text() != text:
