@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import dagster as dg
 
@@ -33,9 +33,11 @@ def run_daily_job(
     instance: dg.DagsterInstance | None = None,
     log_level: str = "WARNING",
     tags: Mapping[str, str] | None = None,
+    asset_selection: Sequence[dg.AssetKey] | None = None,
 ) -> RunOutcome:
     """Execute the daily job; the full event log stays in the instance (see `make ui`), the console gets warnings.
-    `tags` are added to the run's (a backfill's id, ...)."""
+    `tags` are added to the run's (a backfill's id, ...); `asset_selection` runs part of the job (e.g. its publish
+    steps over the warehouse a previous run built), the whole job when None."""
     ensure_manifest(settings)
     job = build_definitions(settings).resolve_job_def(DAILY_JOB)
     result = job.execute_in_process(
@@ -43,5 +45,6 @@ def run_daily_job(
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         tags={**(tags or {}), **process_tags(), **({AS_OF_TAG: as_of_date} if as_of_date else {})},
         raise_on_error=False,
+        asset_selection=asset_selection,
     )
     return outcome_from_events(result.run_id, result.success, result.all_events)

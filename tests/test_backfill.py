@@ -1,6 +1,8 @@
 """`c360 backfill` over the generator's daily increments (XS): days run in order from their dated delivery folders;
 a failed day stops the range and the same command resumes there (days done are skipped, so a third call runs
 nothing); the result equals a single run at the last date, by the figures of the generator's truth at that date.
+The day's run is also the daily increment after a full initial load: its gates judge it on the per-day scale (it
+publishes), and raw grows by exactly the increment's new keys (re-delivered keys update in place).
 
 Cost: one daily run. The copy of the clean XS run is the day before, already published; the range's day arrives
 broken (its run fails in its extract step in seconds), is fixed and resumed (the one full run), then skipped. First, a
@@ -16,10 +18,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
+import duckdb
+import pyarrow as pa
 import pytest
 
 from c360_cli.main import main
 from orchestration.backfill import BACKFILL_TAG
+from orchestration.extract.raw_contract import RAW_TABLES
 from orchestration.publish.publisher import PUBLISH_LOG, published_tables
 from orchestration.warehouse import connect_published
 from simulator.landing_writer import write_tables
@@ -29,17 +34,43 @@ from tests.conftest import XS, Baseline, copy_baseline, expected_warehouse
 DAYS = 1  # the day after the baseline's: one full run (see the module docstring)
 
 
-def _dated_deliveries(folder: Path) -> list[date]:
+def _dated_deliveries(folder: Path) -> dict[date, dict[str, pa.Table]]:
     """Increments 1..DAYS, each in <folder>/<its day>/ as `c360 generate --increment N --out` writes it."""
-    days = [XS.end_date + timedelta(days=n) for n in range(1, DAYS + 1)]
-    for n, day in enumerate(days, start=1):
-        write_tables(generate(XS, increment=n), folder / day.isoformat(), {"scale": "XS", "seed": 7, "end_date": day})
+    days = {XS.end_date + timedelta(days=n): generate(XS, increment=n) for n in range(1, DAYS + 1)}
+    for day, tables in days.items():
+        write_tables(tables, folder / day.isoformat(), {"scale": "XS", "seed": 7, "end_date": day})
     return days
+
+
+def _keys(table: pa.Table, key: tuple[str, ...]) -> set[tuple]:
+    return set(zip(*(table[c].to_pylist() for c in key), strict=True))
+
+
+def assert_raw_grew_by_the_new_keys(warehouse: Path, initial: dict[str, pa.Table], increment: dict[str, pa.Table]):
+    """Raw holds the initial load plus exactly the increment's new keys; the two days the increment restated before
+    its newest one were updated in place, not added."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for spec in RAW_TABLES:
+            new = _keys(increment[spec.name], spec.primary_key) - _keys(initial[spec.name], spec.primary_key)
+            (rows,) = con.execute(f"select count(*) from raw.{spec.name}").fetchall()[0]
+            assert rows == initial[spec.name].num_rows + len(new), spec.name
+        (restated,) = con.execute(
+            "select count(*) from raw.google_ads_campaign_stats where _load_id = (select max(_load_id) "
+            "from raw.google_ads_campaign_stats) and segments_date < ?",
+            [XS.end_date],
+        ).fetchall()[0]
+    key = ("segments_date", "campaign_id")
+    redelivered = _keys(increment["google_ads_campaign_stats"], key) & _keys(initial["google_ads_campaign_stats"], key)
+    assert restated == len(redelivered) > 0
 
 
 @pytest.mark.slow
 def test_backfill_runs_days_in_order_resumes_after_a_failure_and_equals_a_run_at_the_last_date(
-    tmp_path: Path, xs_baseline: Baseline, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    xs_baseline: Baseline,
+    xs_tables: dict[str, pa.Table],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     with copy_baseline(xs_baseline, tmp_path / "data") as ws:
         settings = ws.settings
@@ -47,7 +78,7 @@ def test_backfill_runs_days_in_order_resumes_after_a_failure_and_equals_a_run_at
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     deliveries = tmp_path / "deliveries"
-    [last] = _dated_deliveries(deliveries)
+    [(last, increment)] = _dated_deliveries(deliveries).items()
     first = last
     orders = deliveries / last.isoformat() / "crm_orders.parquet"
     good = orders.read_bytes()
@@ -71,7 +102,8 @@ def test_backfill_runs_days_in_order_resumes_after_a_failure_and_equals_a_run_at
     orders.write_bytes(good)  # fixed upstream and redelivered
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert f"  {last}  published by run" in out and failed_line not in out, out
+    assert f"  {last}  published by run" in out and failed_line not in out, out  # every gate passed
+    assert_raw_grew_by_the_new_keys(settings.warehouse_path, xs_tables, increment)
 
     assert main(argv) == 0  # idempotent: nothing left to run
     out = capsys.readouterr().out

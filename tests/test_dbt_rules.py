@@ -155,3 +155,16 @@ def test_published_marts_enforce_their_contract(manifest: dict[str, Any]) -> Non
         if untyped:
             problems.append(f"{node['name']}: columns without data_type {untyped}")
     assert not problems, problems
+
+
+def test_published_marts_declare_not_null_as_a_constraint(manifest: dict[str, Any]) -> None:
+    """On a contracted mart, DuckDB enforces a `not_null` constraint as the model is built (the build fails, so
+    nothing downstream runs and nothing is published); a `not_null` test would re-read the table afterwards, one
+    more dbt node (~25 ms of every run) for the same guarantee."""
+    marts = {uid for uid, node in _project_nodes(manifest, "model").items() if node["schema"] == PUBLISHED_SCHEMA}
+    tested = sorted(
+        f"{node['attached_node'].split('.')[-1]}.{node['column_name']}"
+        for node in _project_nodes(manifest, "test").values()
+        if (node.get("test_metadata") or {}).get("name") == "not_null" and node.get("attached_node") in marts
+    )
+    assert not tested, f"not_null tests on published marts (declare `constraints: [{{type: not_null}}]`): {tested}"

@@ -227,6 +227,31 @@ def test_every_published_table_documents_its_grain_and_columns(xs_baseline: Base
         assert built == documented, f"{table}: undocumented {built - documented}, stale {documented - built}"
 
 
+def test_built_marts_refuse_a_null_where_their_contract_says_not_null(xs_baseline: Baseline, tmp_path: Path) -> None:
+    """The marts' `not_null` constraints are in the built tables (incremental facts included), so a model whose SQL
+    produced a null there fails its own build, and the run publishes nothing."""
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    declared = {
+        (node["name"], column["name"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["schema"] == "marts"
+        for column in node["columns"].values()
+        if any(constraint["type"] == "not_null" for constraint in column.get("constraints") or ())
+    }
+    copy = tmp_path / "warehouse.duckdb"
+    copy.write_bytes(xs_baseline.settings.warehouse_path.read_bytes())
+    with duckdb.connect(str(copy)) as con:
+        enforced = set(
+            con.execute(
+                "select table_name, unnest(constraint_column_names) from duckdb_constraints() "
+                "where schema_name = 'marts' and constraint_type = 'NOT NULL'"
+            ).fetchall()
+        )
+        assert ("fct_orders", "customer_key") in declared and declared == enforced
+        with pytest.raises(duckdb.ConstraintException, match="NOT NULL constraint failed: fct_orders.customer_key"):
+            con.execute("update marts.fct_orders set customer_key = null")
+
+
 def test_clv_asset_fits_between_dbt_builds_and_records_its_parameters(xs_baseline: Baseline) -> None:
     """dbt builds fct_orders, the CLV asset fits on it, dbt builds mart_clv from its output: one run, in order."""
     assert "customer_models/clv_predictions" in xs_baseline.outcome.materialized

@@ -1,19 +1,21 @@
 """What the published marts say about themselves: descriptions and keys, read from the dbt manifest.
 
 BI tools show table and column comments as descriptions, and suggest joins from declared primary and foreign keys.
-dbt already holds both: every published model documents its grain and columns in YAML, and its tests name the keys.
-The rule, applied to the tests on published models only:
+dbt already holds both: every published model documents its grain and columns in YAML, and its tests and `not_null`
+constraints name the keys. The rule, applied to published models only ("not null": a `not_null` constraint, which
+DuckDB enforces as the model is built, or a `not_null` test):
 
-- primary key: a column with both `unique` and `not_null` tests (several: the one another table's `relationships`
+- primary key: a column with a `unique` test that is not null (several: the one another table's `relationships`
   test points at, else the first ending in `_key`, else the first in YAML order); without one, a
-  `unique_combination_of_columns` whose columns are all `not_null`-tested;
+  `unique_combination_of_columns` whose columns are all not null;
 - unique: every other `unique` column and `unique_combination_of_columns`;
 - foreign key: a `relationships` test without a `where` filter, to a published model's primary or unique key.
 
-Why not dbt `constraints` on the models themselves: the build warehouse rebuilds dimensions with create-or-replace
-and incremental facts with delete+insert, and a DuckDB foreign key would stop a referenced dimension from being
-dropped. The keys belong on the copies BI reads, which are written once per run (publisher.py, pg_copy.py); both
-enforce them as they load, so a key the tests missed fails the publish instead of reaching BI.
+Why not dbt's primary and foreign key `constraints` on the models themselves: the build warehouse rebuilds
+dimensions with create-or-replace and incremental facts with delete+insert, and a DuckDB foreign key would stop a
+referenced dimension from being dropped. The keys belong on the copies BI reads, which are written once per run
+(publisher.py, pg_copy.py); both enforce them as they load, so a key the tests missed fails the publish instead of
+reaching BI.
 """
 
 from __future__ import annotations
@@ -75,6 +77,12 @@ def mart_docs(manifest: Mapping, published: Iterable[str]) -> dict[str, TableDoc
     tests = {node["name"]: _Tests() for node in models.values()}
     for node in manifest["nodes"].values():
         _collect(node, models, tests)
+    for node in models.values():
+        tests[node["name"]].not_null |= {
+            column["name"]
+            for column in node["columns"].values()
+            if any(constraint["type"] == "not_null" for constraint in column.get("constraints") or ())
+        }
     referenced = {(model, column) for t in tests.values() for _, model, column in t.relationships}
     keys = {
         node["name"]: _keys(node, tests[node["name"]], {c for m, c in referenced if m == node["name"]})

@@ -8,6 +8,7 @@
    (currency, date). Only rates that can reach the data's days are read: published from var('fx_max_rate_age_days')
    before the first day to the last day, so the work follows the data's date range, not the ECB's history since
    1999 (an older rate is too old for every day; a later one starts after them). #}
+{% set max_rate_age_days = run_setting('fx_max_rate_age_days') | int %}
 with
 
 bounds as (
@@ -21,7 +22,7 @@ rates as (
     select stg_fx__rates.*
     from {{ ref('stg_fx__rates') }} as stg_fx__rates
     cross join bounds
-    where stg_fx__rates.rate_date >= {{ dbt.dateadd('day', -(run_setting('fx_max_rate_age_days') | int), 'bounds.first_date') }}
+    where stg_fx__rates.rate_date >= {{ dbt.dateadd('day', -max_rate_age_days, 'bounds.first_date') }}
         and stg_fx__rates.rate_date <= bounds.last_date
 
 ),
@@ -105,7 +106,7 @@ final as (
     inner join days
         on rate_periods.valid_from <= days.date_day
         and (rate_periods.valid_to is null or rate_periods.valid_to > days.date_day)
-        and days.date_day <= {{ dbt.dateadd('day', run_setting('fx_max_rate_age_days') | int, 'rate_periods.valid_from') }}
+        and days.date_day <= {{ dbt.dateadd('day', max_rate_age_days, 'rate_periods.valid_from') }}
     where rate_periods.valid_from <= bounds.last_date
         and (rate_periods.valid_to is null or rate_periods.valid_to > bounds.first_date)
 
