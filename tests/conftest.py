@@ -220,21 +220,27 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             ensure_manifest(Settings.from_env({**os.environ, "C360_DATA_DIR": data_dir}))
 
 
-def baseline_in_the_second_half(items: list[pytest.Item]) -> list[pytest.Item]:
-    """The tests that need `xs_baseline` moved, in their drawn order, to start the second half of the session.
+def balanced_order(items: list[pytest.Item]) -> list[pytest.Item]:
+    """The drawn order, regrouped so two workers stay busy until the end: the tests that need `xs_baseline` start
+    the second half, and in each half the `slow` tests (whole pipeline runs) go first.
 
-    pytest-xdist's worksteal hands each worker a contiguous share (two workers: the halves), then lets an idle
-    worker steal from the other's queue. In a random order both halves start with a test that needs the baseline,
-    so one worker builds it while the other waits for it (~40 s idle). Here the second worker starts by building it
-    while the first runs tests that need no baseline. Every other test keeps its random place."""
+    pytest-xdist's worksteal hands each worker a contiguous share (two workers: the halves), then lets an idle worker
+    steal from the tail of the other's queue. In a random order both halves start with a test that needs the
+    baseline, so one worker builds it while the other waits for it (~40 s idle); here the second worker starts by
+    building it while the first runs tests that need none. Long tests first leave short ones to steal at the end,
+    instead of one worker finishing a minute-long run alone. Within each group the random order is kept."""
+
+    def slow_first(group: list[pytest.Item]) -> list[pytest.Item]:
+        return sorted(group, key=lambda item: item.get_closest_marker("slow") is None)  # stable
+
     needs = [item for item in items if "xs_baseline" in getattr(item, "fixturenames", ())]
-    rest = [item for item in items if "xs_baseline" not in getattr(item, "fixturenames", ())]
+    rest = slow_first([item for item in items if "xs_baseline" not in getattr(item, "fixturenames", ())])
     first_half = min(len(items) // 2, len(rest))
-    return rest[:first_half] + needs + rest[first_half:]
+    return rest[:first_half] + slow_first(needs) + rest[first_half:]
 
 
 @pytest.hookimpl(trylast=True)  # after pytest-randomly's shuffle, on the final selection
 def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.Item]) -> None:
     """A missing PostgreSQL stops the session at once with one line on how to start it, not a timeout per test."""
     require_postgres(session, items)
-    items[:] = baseline_in_the_second_half(items)
+    items[:] = balanced_order(items)

@@ -26,6 +26,9 @@ from orchestration.transform.project import (
 )
 
 MODEL_OUTPUTS = "source:customer_models+"
+#: dbt unit tests check the SQL's logic on fixed fixtures, not the day's data: as dbt's docs advise, they run in
+#: development and CI (tests/test_dbt_unit_tests.py), not in every production build.
+UNIT_TESTS_EXCLUDED = ("--exclude-resource-type", "unit_test")
 
 
 def keep_partial_parse(target_path: Path, state: Path, seeded_from: Path) -> None:
@@ -63,7 +66,9 @@ def _dbt_build(name: str, project: DbtProject, settings: Settings, **selection: 
         state = settings.dbt_partial_parse_path
         cache = ["--partial-parse-file-path", str(state)] if state.exists() else []  # dbt rejects a missing one
         with retry_only_transient():  # a failed dbt test is final; a lock conflict is retried
-            invocation = dbt.cli_with_run_settings(["build", *cache], run_settings, context=context)
+            invocation = dbt.cli_with_run_settings(
+                ["build", *UNIT_TESTS_EXCLUDED, *cache], run_settings, context=context
+            )
             yield from invocation.stream()
         keep_partial_parse(invocation.target_path, state, Path(project.target_path) / "partial_parse.msgpack")
 
