@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import pyarrow as pa
 
@@ -23,11 +23,24 @@ def naive_forms(raw: str) -> Iterator[str]:
             yield base64.b64encode(digest).decode()
 
 
-def known_identifiers(crm_customers: pa.Table, ga4_events: pa.Table) -> dict[str, set[str]]:
-    """What the attacker holds, per kind of identifier (and the warehouse's old unkeyed key formats)."""
+#: CRM record ids that lead back to a person through the CRM (order, line, ledger entry, ticket): table, id column.
+RECORD_IDS = {
+    "order id": ("crm_orders", "order_id"),
+    "order line id": ("crm_order_lines", "order_line_id"),
+    "loyalty event id": ("crm_loyalty_events", "loyalty_event_id"),
+    "ticket id": ("crm_support_tickets", "ticket_id"),
+}
+
+
+def known_identifiers(tables: Mapping[str, pa.Table]) -> dict[str, set[str]]:
+    """What the attacker holds, per kind of identifier (and the warehouse's old unkeyed key formats), from the
+    delivered tables: crm_customers and ga4_events, and the CRM record ids of the RECORD_IDS tables given."""
 
     def column(table: pa.Table, name: str) -> set[str]:
         return {v for v in table[name].to_pylist() if v}
+
+    crm_customers, ga4_events = tables["crm_customers"], tables["ga4_events"]
+    records = {kind: column(tables[t], c) for kind, (t, c) in RECORD_IDS.items() if t in tables}
 
     events = ga4_events.select(["user_pseudo_id", "event_id"]).to_pylist()
     people = crm_customers.select(["first_name", "last_name"]).to_pylist()
@@ -44,6 +57,7 @@ def known_identifiers(crm_customers: pa.Table, ga4_events: pa.Table) -> dict[str
         # the old unkeyed keys: md5 of a graph node label, md5 of device|first event
         "node label": {f"4|user_pseudo_id|{e['user_pseudo_id']}" for e in events},
         "device|event": {f"{e['user_pseudo_id']}|{e['event_id']}" for e in events},
+        **records,
     }
 
 

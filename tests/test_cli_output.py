@@ -24,7 +24,7 @@ import pytest
 from orchestration.config import DBT_PROJECT_DIR
 from orchestration.publish.pg_roles import provision_reader_role
 from tests.postgres_fixtures import PG_HOST, PG_PORT, PgTarget, _admin, reader_role_fixture, throwaway_database  # noqa: F401
-from tests.reidentification import known_identifiers, re_identified
+from tests.reidentification import RECORD_IDS, known_identifiers, re_identified
 
 pytestmark = pytest.mark.postgres
 
@@ -56,7 +56,8 @@ def serving_dsn(reader_role: str) -> Iterator[str]:
 
 def assert_serving_copy_re_identifies_nobody(dsn: str, landing: Path) -> None:
     """The attack of tests/test_pseudonyms.py on every column of every table of the PostgreSQL serving schema."""
-    known = known_identifiers(*(pq.read_table(landing / f"{t}.parquet") for t in ("crm_customers", "ga4_events")))
+    delivered = ["crm_customers", "ga4_events", *(table for table, _ in RECORD_IDS.values())]
+    known = known_identifiers({t: pq.read_table(landing / f"{t}.parquet") for t in delivered})
     with psycopg2.connect(dsn) as con, con.cursor() as cur:
         cur.execute("select table_name, column_name from information_schema.columns where table_schema = 'marts'")
         columns = cur.fetchall()

@@ -75,7 +75,7 @@ def test_the_check_blocks_the_run_when_the_model_loses(tmp_path) -> None:
 
     settings = Settings.from_env({**os.environ, "C360_DATA_DIR": str(tmp_path)})
     fct_orders = orders.assign(  # noqa: F841 - read by DuckDB's replacement scan below
-        order_id=[f"O{i}" for i in range(len(orders))], is_refunded=False, net_revenue_reporting=orders["amount"]
+        order_key=[f"O{i}" for i in range(len(orders))], is_refunded=False, net_revenue_reporting=orders["amount"]
     )
     with connect_warehouse(settings) as con:
         con.execute("create schema marts")

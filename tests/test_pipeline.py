@@ -24,6 +24,7 @@ from orchestration.config import DBT_PROJECT_DIR
 from orchestration.definitions import build_definitions
 from orchestration.extract.ad_platforms import AD_PLATFORMS
 from orchestration.extract.raw_contract import RAW_TABLES
+from orchestration.pseudonyms import pseudonym
 from orchestration.publish.publisher import PUBLISH_LOG, published_tables, storage_format
 from orchestration.quality.suites import suite_modules
 from orchestration.report import render
@@ -453,6 +454,7 @@ def test_last_touch_revenue_by_channel_matches_the_generators_truth(
     xs_baseline: Baseline, xs_truth: dict[str, object]
 ) -> None:
     truth = xs_truth["order_attribution"].to_pandas()
+    truth["order_key"] = [pseudonym(order_id, xs_baseline.settings.pii_key) for order_id in truth["order_id"]]
     with duckdb.connect(str(xs_baseline.settings.published_path), read_only=True) as con:
         con.register("truth", truth)
         rows = con.execute(
@@ -462,7 +464,7 @@ def test_last_touch_revenue_by_channel_matches_the_generators_truth(
                     lower(truth.last_touch_source) as traffic_source,
                     lower(truth.last_touch_medium) as traffic_medium,
                     sum(fct_orders.net_revenue_reporting) as revenue
-                from fct_orders inner join truth on fct_orders.order_id = truth.order_id
+                from fct_orders inner join truth on fct_orders.order_key = truth.order_key
                 where fct_orders.order_date <= (select max(as_of_date) from mart_rfm)
                 group by all
             ),

@@ -408,9 +408,10 @@ def postgres_workspace(data_dir: Path, tables: dict[str, pa.Table], db: PgTarget
 
 
 def published_orders(ws: Workspace) -> tuple[int, dict[str, bool]]:
+    """The number of published orders and is_refunded per published order key (the CRM order id's pseudonym)."""
     with duckdb.connect(str(ws.settings.published_path), read_only=True) as con:
         count = con.execute("select count(*) from fct_orders").fetchall()[0][0]
-        refunded = dict(con.execute("select order_id, is_refunded from fct_orders").fetchall())
+        refunded = dict(con.execute("select order_key, is_refunded from fct_orders").fetchall())
     return count, refunded
 
 
@@ -529,7 +530,8 @@ def test_daily_runs_publish_the_crm_deltas_and_the_crm_hard_deletes(
             assert [r[0] for r in got] == expected, table
         orders_after, refunded = published_orders(ws)
         assert gone_orders > 0 and orders_after == orders_before + 2 - gone_orders
-        assert [refunded[o] for o in [*to_refund, "O9000001", "O9000002"]] == [True, True, False, False]
+        ordered = [pseudonym(o, ws.settings.pii_key) for o in [*to_refund, "O9000001", "O9000002"]]
+        assert [refunded[o] for o in ordered] == [True, True, False, False]
         for table in ("crm_customers", "crm_orders", "crm_consents", "crm_loyalty_events"):
             assert raw_query(ws.settings, f"select count(*) from raw.{table} where customer_id = ?", gone) == [(0,)]
         with duckdb.connect(str(ws.settings.published_path), read_only=True) as con:

@@ -19,7 +19,7 @@ from orchestration.transform.project import check_pii_key_reaches_dbt, dbt_proje
 from orchestration.transform.pseudonym_plugin import Plugin
 from orchestration.warehouse import connect_published, connect_scratch
 from tests.conftest import TEST_PII_KEY, Baseline, ExpectedWarehouse
-from tests.reidentification import known_identifiers, re_identified
+from tests.reidentification import RECORD_IDS, known_identifiers, re_identified
 
 OTHER_KEY = b"another-key-of-at-least-32-characters-0000"
 
@@ -115,17 +115,20 @@ def test_the_attack_finds_main_s_unkeyed_columns_and_not_keyed_ones(xs_tables: d
     """The attack can fail: the columns published before keying (raw customer_id, email_sha256, md5 customer and
     anonymous-visitor keys) are each found; the same identifiers keyed are not."""
     customers, events = xs_tables["crm_customers"], xs_tables["ga4_events"]
-    known = known_identifiers(customers, events)
+    known = known_identifiers(xs_tables)
     customer_id, email = customers["customer_id"][0].as_py(), customers["email"][0].as_py()
     device = events["user_pseudo_id"][0].as_py()
+    order_id, ticket_id = (xs_tables[t][c][0].as_py() for t, c in (RECORD_IDS["order id"], RECORD_IDS["ticket id"]))
     old = {
         customer_id,
         hashlib.sha256(email.strip().lower().encode()).hexdigest(),
         hashlib.md5(f"4|user_pseudo_id|{device}".encode()).hexdigest(),
+        hashlib.md5(order_id.encode()).hexdigest(),  # fct_orders.order_key before keying
+        ticket_id,  # fct_support_tickets.ticket_id before keying
     }
     found = re_identified(known, old)
-    assert (found["customer id"], found["email"], found["node label"]) == (1, 1, 1)
-    keyed = {pseudonym(v, TEST_PII_KEY.encode()) for v in (customer_id, email, device)}
+    assert [found[k] for k in ("customer id", "email", "node label", "order id", "ticket id")] == [1, 1, 1, 1, 1]
+    keyed = {pseudonym(v, TEST_PII_KEY.encode()) for v in (customer_id, email, device, order_id, ticket_id)}
     assert re_identified(known, keyed) == dict.fromkeys(known, 0)
 
 
@@ -134,7 +137,8 @@ def test_no_published_value_re_identifies_a_person_without_the_key(
     xs_baseline: Baseline, xs_tables: dict[str, pa.Table], xs_expected: ExpectedWarehouse
 ) -> None:
     published = _published_values(xs_baseline.settings.published_path)
-    known = known_identifiers(xs_tables["crm_customers"], xs_tables["ga4_events"])
+    known = known_identifiers(xs_tables)
+    assert set(RECORD_IDS) <= set(known)
     found = re_identified(known, set().union(*published.values()))
     assert found == dict.fromkeys(known, 0), found
     # The control: with the key, the same file does give every customer back (so the scan read the right columns and

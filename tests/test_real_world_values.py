@@ -29,6 +29,8 @@ from orchestration.extract.delivery import Delivery, with_lineage
 from orchestration.extract.fx_rates import FxCoverage
 from orchestration.extract.quarantine import split
 from orchestration.extract.raw_contract import raw_table
+from orchestration.pseudonyms import pseudonym
+from tests.conftest import TEST_PII_KEY
 from tests.dbt_harness import merge_load, run_dbt
 
 AS_OF = date(2015, 12, 31)
@@ -167,7 +169,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with duckdb.connect(str(path)) as con:
         transactions = con.sql(
             "select customer_key, order_date, net_revenue_reporting as amount from marts.fct_orders "
-            "where not is_refunded and order_date <= ? order by customer_key, order_date, order_id",
+            "where not is_refunded and order_date <= ? order by customer_key, order_date, order_key",
             params=[AS_OF],
         ).df()
         fit = fit_clv(transactions, AS_OF)  # the asset's fit (orchestration/customer_models/assets.py)
@@ -181,6 +183,11 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def _key(order_id: str) -> str:
+    """fct_orders.order_key of a CRM order id: its pseudonym under the session's key (tests/conftest.py)."""
+    return pseudonym(order_id, TEST_PII_KEY.encode())
+
+
 def _one(path: Path, sql: str, *params: object) -> tuple:
     with duckdb.connect(str(path)) as con:  # dbt in-process may hold it read-write
         return con.execute(sql, list(params)).fetchone()
@@ -192,7 +199,9 @@ def test_2015_orders_convert_at_the_ecb_rate_of_their_date(warehouse: Path) -> N
     cents = Decimal("0.01")
     for order_id, total, rate in ((FIRST_ORDER, "123.45", usd), (SECOND_ORDER, "67.89", usd / gbp)):
         converted, currency = _one(
-            warehouse, "select order_total_reporting, currency from marts.fct_orders where order_id = ?", order_id
+            warehouse,
+            "select order_total_reporting, currency from marts.fct_orders where order_key = ?",
+            _key(order_id),
         )
         assert converted == (Decimal(total) * rate).quantize(cents, ROUND_HALF_EVEN), (order_id, currency)
     # A Saturday converts at Friday's rate (forward fill), never at a back-filled or invented one.
@@ -208,8 +217,8 @@ def test_usd_order_before_the_ecb_needs_no_rate(warehouse: Path) -> None:
     total, converted, rate = _one(
         warehouse,
         "select order_total, order_total_reporting, fx_rate_to_reporting from marts.fct_orders "
-        "where order_id = ? and order_date = ?",
-        f"O-{OLD_USD}-9",
+        "where order_key = ? and order_date = ?",
+        _key(f"O-{OLD_USD}-9"),
         date(1998, 6, 1),
     )
     assert (float(total), float(converted), rate) == (40.0, 40.0, 1.0)

@@ -79,7 +79,7 @@ fact as (
     select
         sum(order_total_reporting) as total_reporting,
         count(*) as order_count,
-        count(distinct order_id) as ids
+        count(distinct order_key) as ids
     from {{ ref('fct_orders') }}
 
 )

@@ -45,9 +45,9 @@ select
     orders.order_total,
     orders.currency
 from earns
-left join orders on earns.order_id = orders.order_id
+left join orders on {{ pseudonym('earns.order_id') }} = orders.order_key
 left join rate_ranges on orders.currency = rate_ranges.currency
-where orders.order_id is null
+where orders.order_key is null
     or orders.customer_key != earns.customer_key
     or rate_ranges.currency is null
     or (

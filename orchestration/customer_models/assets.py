@@ -23,7 +23,7 @@ def completed_orders(con: duckdb.DuckDBPyConnection, as_of: date) -> pd.DataFram
     """customer_key, order_date, amount of every completed (not refunded) order up to the as-of date."""
     return con.sql(
         "select customer_key, order_date, net_revenue_reporting as amount from marts.fct_orders "
-        "where not is_refunded and order_date <= ? order by customer_key, order_date, order_id",
+        "where not is_refunded and order_date <= ? order by customer_key, order_date, order_key",
         params=[as_of],
     ).df()
 

@@ -1,6 +1,9 @@
+{{ config(materialized='table') }}
 {# One row per loyalty ledger entry of a real customer (test accounts excluded), attributed to its resolved customer
    so merged CRM duplicates share one ledger; points signed (earn > 0, redeem, expire and reversal < 0). fct_loyalty_events
-   publishes it; int_loyalty_events_with_expiry completes it with the expiries the programme rule implies. #}
+   publishes it; int_loyalty_events_with_expiry completes it with the expiries the programme rule implies.
+   A table, not a view: its keys are keyed pseudonyms, computed once per build (the HMAC function exists only on
+   dbt's connection, and every reader of a view would compute them again). #}
 with
 
 loyalty_events as (
@@ -18,10 +21,10 @@ customers_resolved as (
 final as (
 
     select
-        {{ dbt.hash('loyalty_events.loyalty_event_id') }} as loyalty_event_key,
+        {{ pseudonym('loyalty_events.loyalty_event_id') }} as loyalty_event_key,
         loyalty_events.loyalty_event_id,
         customers_resolved.customer_key,
-        case when loyalty_events.order_id is not null then {{ dbt.hash('loyalty_events.order_id') }} end as order_key,
+        case when loyalty_events.order_id is not null then {{ pseudonym('loyalty_events.order_id') }} end as order_key,
         loyalty_events.order_id,
         {{ date_key(reporting_date('loyalty_events.occurred_at')) }} as event_date_key,
         loyalty_events.event_type,

@@ -1,6 +1,9 @@
+{{ config(materialized='table') }}
 {# One row per support ticket of a real customer (test accounts excluded), in its latest delivered state, attributed
    to its resolved customer, with the hours to first response and to resolution. fct_support_tickets publishes it;
-   int_customers_service_summarized summarises it per customer. #}
+   int_customers_service_summarized summarises it per customer.
+   A table, not a view: its keys are keyed pseudonyms, computed once per build (the HMAC function exists only on
+   dbt's connection, and every reader of a view would compute them again). #}
 with
 
 tickets as (
@@ -18,7 +21,7 @@ customers_resolved as (
 final as (
 
     select
-        {{ dbt.hash('tickets.ticket_id') }} as ticket_key,
+        {{ pseudonym('tickets.ticket_id') }} as ticket_key,
         tickets.ticket_id,
         customers_resolved.customer_key,
         {{ date_key(reporting_date('tickets.created_at')) }} as created_date_key,

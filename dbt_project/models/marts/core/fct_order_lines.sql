@@ -35,7 +35,7 @@ orders_to_process as (
     select orders.order_id
     from orders
     left join (select distinct order_key, customer_key from {{ this }}) as previous
-        on {{ dbt.hash('orders.order_id') }} = previous.order_key
+        on {{ pseudonym('orders.order_id') }} = previous.order_key
     where previous.order_key is null or previous.customer_key is distinct from orders.customer_key
 
 ),
@@ -44,9 +44,8 @@ orders_to_process as (
 final as (
 
     select
-        {{ dbt.hash('order_lines.order_line_id') }} as order_line_key,
-        order_lines.order_line_id,
-        {{ dbt.hash('orders.order_id') }} as order_key,
+        {{ pseudonym('order_lines.order_line_id') }} as order_line_key,
+        {{ pseudonym('orders.order_id') }} as order_key,
         orders.customer_key,
         {{ dbt.hash('order_lines.product_id') }} as product_key,
         {{ date_key('orders.order_date') }} as order_date_key,

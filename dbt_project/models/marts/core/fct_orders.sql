@@ -45,6 +45,7 @@ versions_started as (
 orders_versioned as (
 
     select
+        {{ pseudonym('orders.order_id') }} as order_key,
         orders.*,
         versions_started.customer_version_key
     from orders
@@ -58,15 +59,14 @@ to_process as (
 
     select orders_versioned.*
     from orders_versioned
-    {{ changed_since_last_run('orders_versioned', 'order_id', ['customer_key', 'customer_version_key']) }}
+    {{ changed_since_last_run('orders_versioned', 'order_key', ['customer_key', 'customer_version_key']) }}
 
 ),
 
 final as (
 
     select
-        {{ dbt.hash('order_id') }} as order_key,
-        order_id,
+        order_key,
         customer_key,
         customer_version_key,
         {{ date_key('order_date') }} as order_date_key,

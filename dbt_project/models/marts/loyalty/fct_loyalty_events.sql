@@ -30,10 +30,8 @@ final as (
 
     select
         loyalty_event_key,
-        loyalty_event_id,
         customer_key,
         order_key,
-        order_id,
         event_date_key,
         event_type,
         points,

@@ -13,7 +13,6 @@ final as (
 
     select
         ticket_key,
-        ticket_id,
         customer_key,
         created_date_key,
         ticket_channel,
