@@ -153,7 +153,7 @@ def test_expectation_that_raises_is_a_failure_not_a_pass() -> None:
     assert "currency" in errored[0].detail
 
 
-def test_gate_validates_every_unpublished_load_in_chunks(tmp_path: Path) -> None:
+def test_gate_validates_every_unpublished_load(tmp_path: Path) -> None:
     published = _orders(2, "L1").assign(order_total=-5.0)  # bad rows a publish already judged are not re-judged
     rejected = _orders(2, "L2")
     rejected["order_id"] = ["R0", "R1"]
@@ -164,7 +164,7 @@ def test_gate_validates_every_unpublished_load_in_chunks(tmp_path: Path) -> None
     warehouse = _warehouse(
         tmp_path / "w.duckdb", pd.concat([published, rejected, new]), history=[7, 7, 7], published={"L1"}
     )
-    outcome = run_gate(warehouse, raw_crm_orders, CTX, chunk_rows=2)  # 4 chunks of the 7 unpublished rows
+    outcome = run_gate(warehouse, raw_crm_orders, CTX)
     assert outcome.rows == 7
     assert [(f.column, f.unexpected_count) for f in outcome.failures] == [("customer_id", 3)]
 

@@ -1,5 +1,5 @@
-"""Run one suite module (see expectations/__init__.py) against the warehouse: row rules on streamed chunks,
-table rules on one row of metrics computed inside DuckDB."""
+"""Run one suite module (see expectations/__init__.py) against the warehouse: row rules evaluated inside DuckDB on
+the batch (sql_validation.py, no batch leaves DuckDB), table rules on one row of metrics computed there too."""
 
 from __future__ import annotations
 
@@ -24,11 +24,10 @@ from orchestration.extract.ledger import (
     unpublished_deltas_only,
     unpublished_loads,
 )
-from orchestration.quality.gx_validation import ExpectationOutcome, SuiteOutcome, SuiteRunner, merge_chunks
+from orchestration.quality.gx_validation import ExpectationOutcome, SuiteOutcome
+from orchestration.quality.sql_validation import validate_relation
 from orchestration.warehouse import connect_file
 
-#: Rows per chunk handed to GX: bounds memory whatever the table size.
-CHUNK_ROWS = 200_000
 #: Per-day volume is judged only when a typical day has at least this many rows: below it, chance alone (Poisson
 #: noise, sd = sqrt(n)) routinely moves a day's count outside a 3x band, and an empty day is normal.
 MIN_DAILY_ROWS_FOR_BAND = 20
@@ -178,7 +177,7 @@ def whole_table_metrics(table_suite: Any) -> list[str]:
     return [e.column for e in table_suite.expectations if (e.meta or {}).get(marker)]
 
 
-def run_gate(warehouse_path: Path, module: ModuleType, ctx: GateContext, chunk_rows: int = CHUNK_ROWS):
+def run_gate(warehouse_path: Path, module: ModuleType, ctx: GateContext) -> SuiteOutcome:
     """Validate the module's dataset; returns a SuiteOutcome of row rules followed by table rules."""
     row_suite, table_suite = build_suites(module)
     table = module.DATASET[1]
@@ -211,14 +210,7 @@ def run_gate(warehouse_path: Path, module: ModuleType, ctx: GateContext, chunk_r
         if delta and day_rows is None:
             params[_rules.VOLUME_MIN], params[_rules.VOLUME_MAX] = 0, None  # no complete day's volume to judge
 
-        rows = 0
-        row_runner = SuiteRunner(row_suite)
-        chunks = []
-        for record_batch in con.sql(batch.sql).to_arrow_reader(chunk_rows):
-            rows += record_batch.num_rows
-            chunks.append(row_runner.run(record_batch.to_pandas(), params))
-        if not chunks:  # an empty batch still gets its column rules checked (an empty export fails not_empty)
-            chunks.append(row_runner.run(con.sql(f"{batch.sql} limit 0").df(), params))
+        rows, row_outcomes = validate_relation(con, batch.sql, row_suite, params)
 
         metrics_sql = module.TABLE_METRICS.format(as_of=f"date '{ctx.as_of.isoformat()}'")
         metrics = con.sql(f"select {metrics_sql} from ({batch.sql}) as batch").df()
@@ -234,8 +226,9 @@ def run_gate(warehouse_path: Path, module: ModuleType, ctx: GateContext, chunk_r
             if day_rows is None:
                 day_rows = newest_day_rows(con, module, batch.sql) if per_day else rows
             metrics[_rules.NEWEST_DAY_ROWS] = day_rows
-        table_outcomes = SuiteRunner(table_suite).run(metrics, params)
-    return SuiteOutcome(suite=module.SUITE_NAME, rows=rows, outcomes=merge_chunks(chunks) + table_outcomes, note=note)
+        con.register("gate_metrics", metrics)
+        _, table_outcomes = validate_relation(con, "select * from gate_metrics", table_suite, params)
+    return SuiteOutcome(suite=module.SUITE_NAME, rows=rows, outcomes=row_outcomes + table_outcomes, note=note)
 
 
 def _missing_required(table: str, ctx: GateContext) -> str:

@@ -1,15 +1,16 @@
-"""Run a Great Expectations 1.x suite on pandas batches and reduce the result to what a gate needs.
+"""What a gate's validation returns, and Great Expectations 1.x's own validation of a suite on a pandas frame.
 
-GX 1.x over DuckDB through SQLAlchemy reports every expectation as failed with a swallowed MetricResolutionError
-(GX issues #10738, #11579; checked again here with duckdb-engine), so data reaches GX as pandas DataFrames: chunks
-streamed from DuckDB (see gate.py), never a whole large table. Any expectation that carries exception info counts as
-failed, never passed: a check that errors is a failed check.
+The gates evaluate their suites inside DuckDB (sql_validation.py). GX's validation here is the reference it is held
+to (tests/test_sql_validation.py runs both on the same suites and frames) and what validate_dataframe gives tests of
+single rules. GX 1.x over DuckDB through SQLAlchemy reports every expectation as failed with a swallowed
+MetricResolutionError (GX issues #10738, #11579; checked again with duckdb-engine), hence pandas. Any expectation that
+carries exception info counts as failed, never passed: a check that errors is a failed check.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -80,29 +81,6 @@ class SuiteRunner:
                 )
             )
         return outcomes
-
-
-def merge_chunks(chunks: Iterable[list[ExpectationOutcome]]) -> list[ExpectationOutcome]:
-    """Combine per-chunk outcomes of the same suite: a rule passes only if it passed on every chunk."""
-    merged: list[ExpectationOutcome] = []
-    for chunk in chunks:
-        if not merged:
-            merged = list(chunk)
-            continue
-        for i, outcome in enumerate(chunk):
-            seen = merged[i]
-            unexpected = seen.unexpected_count + outcome.unexpected_count
-            merged[i] = replace(
-                seen,
-                success=seen.success and outcome.success,
-                errored=seen.errored or outcome.errored,
-                unexpected_count=unexpected,
-                detail=seen.detail
-                if seen.errored
-                else (outcome.detail if outcome.errored else f"unexpected_count={unexpected}"),
-                sample_bad_values=(seen.sample_bad_values + outcome.sample_bad_values)[:SAMPLE_SIZE],
-            )
-    return merged
 
 
 def validate_dataframe(
