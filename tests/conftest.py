@@ -220,6 +220,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             ensure_manifest(Settings.from_env({**os.environ, "C360_DATA_DIR": data_dir}))
 
 
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """A test that needs the session's clean run (`xs_baseline`) is `slow` (`make test-fast` leaves it out): the
+    run is a whole daily job, whichever test happens to start it."""
+    if "xs_baseline" in getattr(item, "fixturenames", ()):
+        item.add_marker(pytest.mark.slow)
+
+
 def balanced_order(items: list[pytest.Item]) -> list[pytest.Item]:
     """The drawn order, regrouped so two workers stay busy until the end: the tests that need `xs_baseline` start
     the second half, and in each half the `slow` tests (whole pipeline runs) go first.
