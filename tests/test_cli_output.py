@@ -18,11 +18,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg2
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from orchestration.config import DBT_PROJECT_DIR
 from orchestration.publish.pg_roles import provision_reader_role
+from simulator.landing_writer import write_tables
+from tests.conftest import XS
 from tests.postgres_fixtures import PG_HOST, PG_PORT, PgTarget, _admin, reader_role_fixture, throwaway_database  # noqa: F401
 from tests.reidentification import RECORD_IDS, known_identifiers, re_identified
 
@@ -84,10 +87,12 @@ def _c360(data_dir: Path, *args: str, **extra: str) -> subprocess.CompletedProce
 
 @pytest.mark.slow
 def test_clean_run_is_quiet_and_failed_run_ends_with_one_block_and_no_secret_is_written(
-    tmp_path: Path, serving_dsn: str, reader_role: str
+    tmp_path: Path, serving_dsn: str, reader_role: str, xs_tables: dict[str, pa.Table]
 ) -> None:
     data = tmp_path / "data"
-    assert _c360(data, "generate", "--scale", "XS").returncode == 0
+    write_tables(
+        xs_tables, data / "landing" / "synthetic", {"scale": XS.scale, "seed": XS.seed, "end_date": XS.end_date}
+    )
     secret_env = {
         "C360_POSTGRES_DSN": serving_dsn,
         "C360_POSTGRES_READER_ROLE": reader_role,

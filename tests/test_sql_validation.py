@@ -2,7 +2,7 @@
 
 Every raw suite's row rules and every suite's table rules run both ways on the same frames: GX 1.x's validation on
 pandas (the reference) and the DuckDB evaluation on the same frame registered in DuckDB. Frames: each raw table of
-the XS delivery as it is (every rule passes) and corrupted the ways deliveries go wrong (missing values, blanks in
+the XS delivery as it is (every rule passes) and corrupted twice the ways deliveries go wrong (missing values, blanks in
 keys, out-of-range numbers, unknown codes, NaN, a column missing); the table rules on metric rows that pass, fail and
 are missing. The outcome of every expectation must agree: passed or not, errored or not, how many rows were
 unexpected.
@@ -71,7 +71,7 @@ def test_row_rules_agree_with_gx_on_real_and_corrupted_batches(module, xs_tables
     ours, reference = _both(frame, row_suite, params)
     assert ours == reference
     assert all(success for _, _, success, _, _ in ours), ours  # the real delivery passes
-    for seed in range(3):
+    for seed in range(2):
         ours, reference = _both(_corrupted(frame, seed), row_suite, params)
         assert ours == reference, seed
     assert any(not success for _, _, success, _, _ in ours), "the corruption must break some rule"
