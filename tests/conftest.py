@@ -220,30 +220,33 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             ensure_manifest(Settings.from_env({**os.environ, "C360_DATA_DIR": data_dir}))
 
 
+def needs_baseline(item: pytest.Item) -> bool:
+    return "xs_baseline" in getattr(item, "fixturenames", ())
+
+
 def pytest_itemcollected(item: pytest.Item) -> None:
     """A test that needs the session's clean run (`xs_baseline`) is `slow` (`make test-fast` leaves it out): the
     run is a whole daily job, whichever test happens to start it."""
-    if "xs_baseline" in getattr(item, "fixturenames", ()):
+    if needs_baseline(item):
         item.add_marker(pytest.mark.slow)
 
 
 def balanced_order(items: list[pytest.Item]) -> list[pytest.Item]:
     """The drawn order, regrouped so two workers stay busy until the end: the tests that need `xs_baseline` start
-    the second half, and in each half the `slow` tests (whole pipeline runs) go first.
+    the second half, and the other `slow` tests (whole pipeline runs) lead the first.
 
     pytest-xdist's worksteal hands each worker a contiguous share (two workers: the halves), then lets an idle worker
     steal from the tail of the other's queue. In a random order both halves start with a test that needs the
     baseline, so one worker builds it while the other waits for it (~40 s idle); here the second worker starts by
     building it while the first runs tests that need none. Long tests first leave short ones to steal at the end,
-    instead of one worker finishing a minute-long run alone. Within each group the random order is kept."""
-
-    def slow_first(group: list[pytest.Item]) -> list[pytest.Item]:
-        return sorted(group, key=lambda item: item.get_closest_marker("slow") is None)  # stable
-
-    needs = [item for item in items if "xs_baseline" in getattr(item, "fixturenames", ())]
-    rest = slow_first([item for item in items if "xs_baseline" not in getattr(item, "fixturenames", ())])
+    instead of one worker finishing a minute-long run alone (the baseline tests are all `slow`: see
+    pytest_itemcollected). Within each group the random order is kept."""
+    needs = [item for item in items if needs_baseline(item)]
+    rest = sorted(  # stable: slow first, random order kept within each
+        (item for item in items if not needs_baseline(item)), key=lambda item: item.get_closest_marker("slow") is None
+    )
     first_half = min(len(items) // 2, len(rest))
-    return rest[:first_half] + slow_first(needs) + rest[first_half:]
+    return rest[:first_half] + needs + rest[first_half:]
 
 
 @pytest.hookimpl(trylast=True)  # after pytest-randomly's shuffle, on the final selection

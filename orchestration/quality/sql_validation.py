@@ -39,6 +39,7 @@ class _Unresolved(Exception):
 @dataclass(frozen=True)
 class _Rule:
     index: int  # in the suite
+    base: dict[str, Any]  # the outcome's expectation, column and description
     value: str  # SQL of the column's value
     condition: str  # SQL: the row is unexpected
     parameters: list[Any]
@@ -121,7 +122,7 @@ def validate_relation(
         except _Unresolved as problem:
             outcomes.append(ExpectationOutcome(**base, success=False, errored=True, detail=str(problem)))
             continue
-        rules.append(_Rule(index, value, condition, params, counts_missing, float(kwargs.get("mostly", 1.0))))
+        rules.append(_Rule(index, base, value, condition, params, counts_missing, float(kwargs.get("mostly", 1.0))))
         outcomes.append(None)
 
     aggregates = ["count(*)"]
@@ -138,15 +139,12 @@ def validate_relation(
         if unexpected:
             query = f"select {rule.value} from ({sql}) as batch where {rule.condition} limit {SAMPLE_SIZE}"
             samples = [row[0] for row in con.execute(query, rule.parameters).fetchall()]
-        expectation = suite.expectations[rule.index]
         outcomes[rule.index] = ExpectationOutcome(
-            expectation=expectation.expectation_type,
-            column=expectation.column,
+            **rule.base,
             success=judged == 0 or (judged - unexpected) / judged >= rule.mostly,
             errored=False,
             detail=f"unexpected_count={unexpected}, unexpected_percent={100 * unexpected / judged if judged else None}",
             unexpected_count=unexpected,
             sample_bad_values=samples,
-            description=expectation.description or "",
         )
     return rows, [outcome for outcome in outcomes if outcome is not None]
