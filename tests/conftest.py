@@ -9,7 +9,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -154,10 +154,27 @@ def _digests(data_dir: Path) -> dict[str, str]:
     return {str(p.relative_to(data_dir)): file_digest(p) for p in sorted(data_dir.rglob("*.duckdb"))}
 
 
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """A folder `build(folder)` fills once per test session, shared by pytest-xdist's workers (its documented
+    pattern for session data: a lock in the session's common temp dir). The first worker that needs it builds it;
+    the others wait and reuse it, instead of each building it again when the scheduler splits a module's tests
+    between workers. Readers must not write to it."""
+    shared = os.environ.get("PYTEST_XDIST_WORKER") is not None
+    root = (tmp_path_factory.getbasetemp().parent if shared else tmp_path_factory.getbasetemp()) / name
+    done = root.with_name(f"{name}.built")  # written last: marks the folder complete
+    with open(root.with_name(f"{name}.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists():
+            shutil.rmtree(root, ignore_errors=True)  # what a failed attempt left
+            root.mkdir(parents=True)
+            build(root)
+            done.touch()
+    return root
+
+
 def _build_baseline(root: Path, tables: dict[str, pa.Table]) -> None:
     """Land the XS data in root/data and run the daily job once, its event log in root/dagster_home (outside the
-    data dir, which stays as a run leaves it). The run id is written last: it marks the baseline complete."""
-    shutil.rmtree(root, ignore_errors=True)  # what a failed attempt left
+    data dir, which stays as a run leaves it), its run id in root/run_id."""
     home = root / "dagster_home"
     home.mkdir(parents=True)
     (home / "dagster.yaml").write_text(instance_yaml(home))
@@ -176,15 +193,9 @@ def _build_baseline(root: Path, tables: dict[str, pa.Table]) -> None:
 def xs_baseline(tmp_path_factory: pytest.TempPathFactory, xs_tables: dict[str, pa.Table]) -> Iterator[Baseline]:
     """One full clean XS run per session, shared: build a workspace from it with `copy_baseline`.
 
-    Under pytest-xdist the workers share it too (pytest-xdist's documented pattern for session data: a lock in the
-    session's common temp dir): the first worker that needs it runs it, the others wait and then read its files and
-    its event log. One run instead of one per worker: ~45 s of CPU less per `make test`."""
-    shared = os.environ.get("PYTEST_XDIST_WORKER") is not None
-    root = (tmp_path_factory.getbasetemp().parent if shared else tmp_path_factory.getbasetemp()) / "xs_baseline"
-    with open(f"{root}.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if not (root / "run_id").exists():
-            _build_baseline(root, xs_tables)
+    Under pytest-xdist the workers share it too (`built_once`): they read its files and its event log. One run
+    instead of one per worker: ~45 s of CPU less per `make test`."""
+    root = built_once(tmp_path_factory, "xs_baseline", lambda folder: _build_baseline(folder, xs_tables))
     run_id = (root / "run_id").read_text()
     instance = dg.DagsterInstance.from_config(str(root / "dagster_home"))
     events = [entry.dagster_event for entry in instance.all_logs(run_id) if entry.dagster_event is not None]

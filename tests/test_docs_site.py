@@ -16,24 +16,32 @@ import pytest
 from orchestration.config import DBT_PROJECT_DIR, Settings
 from orchestration.transform.docs_site import DocsSite, NothingPublishedError, build_docs, serve_command
 from orchestration.warehouse import connect_file, connect_published
+from tests.conftest import built_once
+
+
+def _build_site(root: Path) -> None:
+    """A small published file, and the site built while a BI tool holds it open read-only (a read-write open by dbt
+    would fail on the lock)."""
+    settings = Settings.from_env({"C360_DATA_DIR": str(root / "data")})
+    settings.published_path.parent.mkdir(parents=True)
+    with connect_file(settings.published_path) as con:
+        con.execute("create table dim_date as select date '2026-10-31' as date_day, 20261031 as date_key")
+        con.execute("create table fct_orders as select 'o1' as order_id, 12.50::decimal(18, 2) as order_total")
+    with connect_published(settings.published_path):
+        build_docs(settings)
 
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    data_dir = tmp_path_factory.mktemp("docs") / "data"
-    published = data_dir / "published" / "marts.duckdb"
-    published.parent.mkdir(parents=True)
-    with connect_file(published) as con:
-        con.execute("create table dim_date as select date '2026-10-31' as date_day, 20261031 as date_key")
-        con.execute("create table fct_orders as select 'o1' as order_id, 12.50::decimal(18, 2) as order_total")
-    return Settings.from_env({"C360_DATA_DIR": str(data_dir)})
+    root = built_once(tmp_path_factory, "docs_site", _build_site)  # one build, whichever worker runs these tests
+    return Settings.from_env({"C360_DATA_DIR": str(root / "data")})
 
 
 @pytest.fixture(scope="module")
 def site(settings: Settings) -> DocsSite:
-    """Built while a BI tool holds the file open read-only: a read-write open by dbt would fail on the lock."""
-    with connect_published(settings.published_path):
-        return build_docs(settings)
+    target = settings.data_dir / "docs" / "target"
+    catalog = json.loads((target / "catalog.json").read_text())
+    return DocsSite(target_path=target, documented_tables=len(catalog["nodes"]))
 
 
 def test_docs_parse_is_the_published_targets_and_stays_in_the_data_dir(site: DocsSite) -> None:

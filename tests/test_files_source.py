@@ -23,17 +23,17 @@ from orchestration.publish.publisher import PUBLISH_LOG, published_tables
 from orchestration.publish.retention import prune_landing
 from simulator.landing_writer import write_tables
 from simulator.vendor_exports import COUNTRY_TIMEZONE, write_files
-from tests.conftest import XS, Baseline, ExpectedWarehouse, make_workspace
+from tests.conftest import XS, Baseline, ExpectedWarehouse, built_once, make_workspace
 from tests.extract_fixtures import Extract, failure_messages, settings_for
 
 
-def _extract(tmp: Path, source: str, tables: dict[str, pa.Table]) -> Extract:
+def _extract(tmp: Path, source: str, tables: dict[str, pa.Table], *systems: str) -> Extract:
     extract = Extract(settings_for(tmp, source))
     if source == "files":
         write_files(tables, extract.settings.landing_dir)
     else:
         write_tables(tables, extract.settings.landing_dir, {})
-    result = extract.run()
+    result = extract.run(*systems)
     assert result.success, failure_messages(result)
     return extract
 
@@ -54,9 +54,14 @@ def _contract_rows(extract: Extract, table: str) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def both(tmp_path_factory: pytest.TempPathFactory, xs_tables: dict[str, pa.Table]) -> tuple[Extract, Extract]:
-    synthetic = _extract(tmp_path_factory.mktemp("synthetic"), "synthetic", xs_tables)
-    files = _extract(tmp_path_factory.mktemp("files"), "files", xs_tables)
-    return synthetic, files
+    """The XS data extracted from Parquet and from vendor files, once per session; the tests only read them."""
+
+    def build(root: Path) -> None:
+        _extract(root / "synthetic", "synthetic", xs_tables)
+        _extract(root / "files", "files", xs_tables)
+
+    root = built_once(tmp_path_factory, "files_vs_synthetic", build)
+    return Extract(settings_for(root / "synthetic", "synthetic")), Extract(settings_for(root / "files", "files"))
 
 
 def test_every_contract_table_has_a_file_mapping_covering_its_columns() -> None:
@@ -124,11 +129,11 @@ def test_double_delivery_changed_order_and_late_rows(tmp_path: Path, xs_tables: 
     orders = xs_tables["crm_orders"]
     assert orders.num_rows > 1_000
     early = {**xs_tables, "crm_orders": orders.slice(0, 1_000)}  # the remaining orders arrive in a later delivery
-    extract = _extract(tmp_path, "files", early)
+    extract = _extract(tmp_path, "files", early, "crm")
     before = _contract_rows(extract, "crm_orders")
     assert len(before) == 1_000
 
-    assert extract.run().success  # the same files again
+    assert extract.run("crm").success  # the same files again
     assert _contract_rows(extract, "crm_orders") == before
     assert extract.query("select count(distinct _load_id) from raw.crm_orders") == [(1,)]  # re-merged onto itself
     assert extract.ledger()["crm_orders"] == (1_000, 1_000, 0)
@@ -136,7 +141,7 @@ def test_double_delivery_changed_order_and_late_rows(tmp_path: Path, xs_tables: 
     write_files(xs_tables, extract.settings.landing_dir)  # late rows: the complete export
     path = extract.settings.landing_dir / "crm" / "orders.csv"
     _rewrite_csv(path, lambda rows: [rows[0], [*rows[1][:5], "99.5", "refunded", rows[1][7]], *rows[2:]])
-    assert extract.run().success
+    assert extract.run("crm").success
     after = {r[0]: r for r in _contract_rows(extract, "crm_orders")}
     assert len(after) == orders.num_rows
     assert (after["O00000001"][4], after["O00000001"][5]) == (99.5, "refunded")  # updated, not duplicated
@@ -148,7 +153,7 @@ def test_a_new_vendor_column_is_carried_into_raw(tmp_path: Path, xs_tables: dict
     write_files(xs_tables, extract.settings.landing_dir)
     path = extract.settings.landing_dir / "crm" / "orders.csv"
     _rewrite_csv(path, lambda rows: [rows[0] + ["Gift Card (EUR)"]] + [r + [str(i)] for i, r in enumerate(rows[1:])])
-    assert extract.run().success
+    assert extract.run("crm").success
     n = xs_tables["crm_orders"].num_rows
     assert extract.query("select count(*), sum(gift_card_eur::int) from raw.crm_orders") == [(n, sum(range(n)))]
 

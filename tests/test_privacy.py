@@ -14,7 +14,7 @@ import pytest
 
 from orchestration.config import Settings
 from orchestration.data_dir import enforce_permissions
-from orchestration.extract.landing_files import delivered_files, record_files
+from orchestration.extract.landing_files import DeliveredFile, delivered_files, record_files
 from orchestration.extract.ledger import DDL as LEDGER_DDL
 from orchestration.extract.quarantine import DDL as QUARANTINE_DDL
 from orchestration.publish.assets import marts_to_publish
@@ -210,6 +210,11 @@ def test_old_quarantine_rows_are_deleted_and_their_bytes_leave_the_file(tmp_path
     assert not warehouse.with_name("warehouse.duckdb.wal").exists()
 
 
+def _record_files(warehouse: Path, load_id: str, files: list[DeliveredFile]) -> None:
+    with duckdb.connect(str(warehouse)) as con:
+        record_files(con, "crm_orders", load_id, files)
+
+
 def _ledger(warehouse: Path, loads: dict[str, datetime | None]) -> None:
     with duckdb.connect(str(warehouse)) as con:
         con.execute(LEDGER_DDL)
@@ -231,14 +236,14 @@ def test_landing_files_go_only_when_a_published_load_read_them_long_enough_ago(t
 
     _ledger(warehouse, {"old": NOW - timedelta(days=31), "young": NOW - timedelta(days=29), "unpublished": None})
     deliver("orders_01.csv", "orders_02.csv", "orders_03.csv", "orders_09.csv")
-    record_files(warehouse, "crm_orders", "old", delivered_files(landing, "crm_orders"))
+    _record_files(warehouse, "old", delivered_files(landing, "crm_orders"))
     # orders_02 changed after the old load read it; its new version was read by the unpublished load
     deliver("orders_02.csv")
     os.utime(landing / "crm" / "orders_02.csv", ns=(1, 1))
     deliver("orders_04.csv", "orders_05.csv")
     files = {f.path: f for f in delivered_files(landing, "crm_orders")}
-    record_files(warehouse, "crm_orders", "young", [files["crm/orders_04.csv"]])
-    record_files(warehouse, "crm_orders", "unpublished", [files["crm/orders_02.csv"], files["crm/orders_05.csv"]])
+    _record_files(warehouse, "young", [files["crm/orders_04.csv"]])
+    _record_files(warehouse, "unpublished", [files["crm/orders_02.csv"], files["crm/orders_05.csv"]])
     deliver("orders_06.csv")  # never read by any load
 
     assert prune_landing(warehouse, landing, None, NOW) == []
@@ -260,7 +265,7 @@ def test_an_unpublished_delivery_is_never_deleted_however_old(tmp_path: Path) ->
     _ledger(warehouse, {"rejected": None})
     with duckdb.connect(str(warehouse)) as con:  # a load rejected by its gate, even discarded, is not published
         con.execute("update audit.loads set discarded_at = ?", [NOW - timedelta(days=3000)])
-    record_files(warehouse, "crm_orders", "rejected", delivered_files(landing, "crm_orders"))
+    _record_files(warehouse, "rejected", delivered_files(landing, "crm_orders"))
     assert prune_landing(warehouse, landing, 0, NOW + timedelta(days=3650)) == []
     assert len(list((landing / "crm").iterdir())) == 2
 

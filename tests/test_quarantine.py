@@ -61,7 +61,7 @@ def bad_files(tmp_path: Path, xs_tables: dict[str, pa.Table]) -> Extract:
 def test_bad_rows_are_quarantined_with_reasons_and_the_rest_loads(
     bad_files: Extract, xs_tables: dict[str, pa.Table]
 ) -> None:
-    result = bad_files.run()
+    result = bad_files.run("crm")
     assert result.success, failure_messages(result)
     assert bad_files.query(QUARANTINE) == [
         ("crm_order_lines", "order_lines.csv", 11, "quantity", "negative quantity -2"),
@@ -94,9 +94,9 @@ def test_the_same_bad_delivery_twice_keeps_one_quarantine_row_per_record(
     bad_files: Extract, xs_tables: dict[str, pa.Table]
 ) -> None:
     orders = xs_tables["crm_orders"].num_rows
-    assert bad_files.run().success
+    assert bad_files.run("crm").success
     first = bad_files.query("select quarantine_id, _load_id from audit.quarantine order by 1")
-    assert bad_files.run().success
+    assert bad_files.run("crm").success
     second = bad_files.query("select quarantine_id, _load_id from audit.quarantine order by 1")
     assert [q for q, _ in second] == [q for q, _ in first]  # same rows, no duplicates
     latest = bad_files.query("select max(load_id) from audit.loads where table_name = 'crm_orders'")[0][0]
@@ -115,7 +115,7 @@ def test_a_key_delivered_twice_keeps_the_later_row_and_quarantines_the_earlier(
     late[0]["status"] = "refunded"
     write_files({"crm_orders": pa.Table.from_pylist(late, orders.schema)}, tmp_path / "late")
     (tmp_path / "late" / "crm" / "orders.csv").rename(extract.settings.landing_dir / "crm" / "orders_2.csv")
-    assert extract.run().success
+    assert extract.run("crm").success
     assert extract.query(QUARANTINE) == [
         (
             "crm_orders",
@@ -141,7 +141,7 @@ def test_the_synthetic_parquet_path_passes_the_same_rules(tmp_path: Path, xs_tab
     schema = pa.schema([f.with_nullable(True) for f in schema])
     table = pa.Table.from_pylist(orders, schema)
     write_tables({**xs_tables, "crm_orders": table}, extract.settings.landing_dir, {})
-    assert extract.run().success
+    assert extract.run("crm").success
     assert extract.query(QUARANTINE) == [
         (
             "crm_orders",

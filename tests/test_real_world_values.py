@@ -30,7 +30,7 @@ from orchestration.extract.fx_rates import FxCoverage
 from orchestration.extract.quarantine import split
 from orchestration.extract.raw_contract import raw_table
 from orchestration.pseudonyms import pseudonym
-from tests.conftest import TEST_PII_KEY
+from tests.conftest import TEST_PII_KEY, built_once
 from tests.dbt_harness import merge_load, run_dbt
 
 AS_OF = date(2015, 12, 31)
@@ -159,7 +159,11 @@ def retailer() -> dict[str, pa.Table]:
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data_dir = tmp_path_factory.mktemp("real_world_values")
+    """Built once per session, whichever workers run these tests; they only read it."""
+    return built_once(tmp_path_factory, "real_world_values", _build_warehouse) / "warehouse.duckdb"
+
+
+def _build_warehouse(data_dir: Path) -> None:
     path = data_dir / "warehouse.duckdb"
     merge_load(path, retailer(), "load-1", datetime(2016, 1, 1, tzinfo=UTC))
     run_dbt(data_dir, "seed")
@@ -180,7 +184,6 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
             fit.diagnostics["spend_model_excluded_customers"]
         ])  # fmt: skip
     run_dbt(data_dir, "build", "--select", "+mart_clv", "--exclude", *built, *cautious, run_settings=RUN_SETTINGS)
-    return path
 
 
 def _key(order_id: str) -> str:
@@ -189,8 +192,8 @@ def _key(order_id: str) -> str:
 
 
 def _one(path: Path, sql: str, *params: object) -> tuple:
-    with duckdb.connect(str(path)) as con:  # dbt in-process may hold it read-write
-        return con.execute(sql, list(params)).fetchone()
+    with duckdb.connect(str(path), read_only=True) as con:  # other workers may read it at the same time
+        return con.execute(sql, list(params)).fetchall()[0]
 
 
 def test_2015_orders_convert_at_the_ecb_rate_of_their_date(warehouse: Path) -> None:

@@ -25,6 +25,7 @@ from orchestration.privacy.erasure_ledger import SOURCE_DELETION, ErasedSubjects
 from orchestration.recovery import PID_TAG, process_tags
 from orchestration.redact import redact
 from orchestration.retries import transient_only
+from orchestration.warehouse import connect_file
 
 RAW_SCHEMA = "raw"
 #: The job's first step: every extract waits for it, so a run that cannot work fails once, before loading anything.
@@ -103,26 +104,28 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
         # and the last merge's rows in the `raw_staging` dataset
         dlt_config["load.delete_completed_jobs"] = True
         dlt_config["load.truncate_staging_dataset"] = True
-        for result in dlt.run(context=context, dlt_source=batch):
-            table = result.asset_key.path[-1]
-            outcome = outcomes.get(table, TableOutcome())
-            quarantined = record_quarantine(settings.warehouse_path, source, table, outcome.rejects, load_id, now)
-            if quarantined:
-                context.log.warning(f"raw.{table}: {quarantined} rows quarantined in audit.quarantine (load {load_id})")
-            loaded = record_load(
-                settings.warehouse_path, source, table, load_id, outcome.extracted, now, quarantined, outcome.delivery
-            )
-            if table in files:
-                record_files(settings.warehouse_path, table, load_id, files[table])
-            metadata = {
-                "load_id": load_id,
-                "delivery": "not delivered" if outcome.delivery == ABSENT else outcome.delivery,
-                "rows_extracted": outcome.extracted,
-                "rows_in_raw_for_load": loaded,
-                "rows_quarantined": quarantined,
-                **outcome.notes,
-            }
-            yield dg.MaterializeResult(asset_key=result.asset_key, metadata={**result.metadata, **metadata})
+        results = list(dlt.run(context=context, dlt_source=batch))  # dlt has loaded every table by the first one
+        with connect_file(settings.warehouse_path) as con:  # one open for every table's bookkeeping (~10 ms each)
+            for result in results:
+                table = result.asset_key.path[-1]
+                outcome = outcomes.get(table, TableOutcome())
+                quarantined = record_quarantine(con, source, table, outcome.rejects, load_id, now)
+                loaded = record_load(con, source, table, load_id, outcome.extracted, now, quarantined, outcome.delivery)
+                if table in files:
+                    record_files(con, table, load_id, files[table])
+                if quarantined:
+                    context.log.warning(
+                        f"raw.{table}: {quarantined} rows quarantined in audit.quarantine (load {load_id})"
+                    )
+                metadata = {
+                    "load_id": load_id,
+                    "delivery": "not delivered" if outcome.delivery == ABSENT else outcome.delivery,
+                    "rows_extracted": outcome.extracted,
+                    "rows_in_raw_for_load": loaded,
+                    "rows_quarantined": quarantined,
+                    **outcome.notes,
+                }
+                yield dg.MaterializeResult(asset_key=result.asset_key, metadata={**result.metadata, **metadata})
         learnt = erased.keep_learnt(settings.data_dir, load_id, now)
         if learnt:
             context.log.info(f"erasure ledger: {learnt} identifiers of erased people learnt from suppressed rows")

@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 from orchestration.extract.vendor_files.export_reader import files_of
 from orchestration.extract.vendor_files.mappings import file_spec
-from orchestration.warehouse import connect_file
 
 LANDING_FILES = "audit.landing_files"
 DDL = f"""
@@ -48,13 +49,12 @@ def delivered_files(landing_dir: Path, table: str) -> list[DeliveredFile]:
     return found
 
 
-def record_files(warehouse_path: Path, table: str, load_id: str, files: list[DeliveredFile]) -> None:
+def record_files(con: duckdb.DuckDBPyConnection, table: str, load_id: str, files: list[DeliveredFile]) -> None:
     """This load read these file versions (a version read again keeps its first `published_at`)."""
-    with connect_file(warehouse_path) as con:
-        con.execute(DDL)
-        if files:
-            con.executemany(
-                f"insert into {LANDING_FILES} (path, size, mtime_ns, table_name, load_id) values (?, ?, ?, ?, ?) "
-                "on conflict do update set load_id = excluded.load_id, table_name = excluded.table_name",
-                [[f.path, f.size, f.mtime_ns, table, load_id] for f in files],
-            )
+    con.execute(DDL)
+    if files:
+        con.executemany(
+            f"insert into {LANDING_FILES} (path, size, mtime_ns, table_name, load_id) values (?, ?, ?, ?, ?) "
+            "on conflict do update set load_id = excluded.load_id, table_name = excluded.table_name",
+            [[f.path, f.size, f.mtime_ns, table, load_id] for f in files],
+        )

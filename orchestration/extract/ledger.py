@@ -41,7 +41,7 @@ class LoadAccountingError(RuntimeError):
 
 
 def record_load(
-    warehouse_path: Path,
+    con: duckdb.DuckDBPyConnection,
     source: str,
     table: str,
     load_id: str,
@@ -56,14 +56,13 @@ def record_load(
     Every extracted row is loaded or quarantined: otherwise the ledger row is still written (for the audit) and
     LoadAccountingError is raised, failing the extract.
     """
-    with connect_file(warehouse_path) as con:
-        con.execute(DDL)
-        rows_loaded = con.execute(f'select count(*) from raw."{table}" where _load_id = ?', [load_id]).fetchall()[0][0]
-        con.execute(
-            f"insert or replace into {LEDGER} (load_id, source, table_name, rows_extracted, rows_loaded, loaded_at, "
-            "rows_quarantined, delivery) values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [load_id, source, table, rows_extracted, rows_loaded, loaded_at, rows_quarantined, delivery],
-        )
+    con.execute(DDL)
+    rows_loaded = con.execute(f'select count(*) from raw."{table}" where _load_id = ?', [load_id]).fetchall()[0][0]
+    con.execute(
+        f"insert or replace into {LEDGER} (load_id, source, table_name, rows_extracted, rows_loaded, loaded_at, "
+        "rows_quarantined, delivery) values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [load_id, source, table, rows_extracted, rows_loaded, loaded_at, rows_quarantined, delivery],
+    )
     if rows_extracted != rows_loaded + rows_quarantined:
         raise LoadAccountingError(
             f"raw.{table} load {load_id}: {rows_extracted} rows extracted but {rows_loaded} loaded + "

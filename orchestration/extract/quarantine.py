@@ -18,15 +18,14 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, date, datetime
-from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from orchestration.extract.delivery import LINEAGE, SOURCE_FILE, SOURCE_ROW, Delivery, DeliveryError, Reject
 from orchestration.extract.fx_rates import FxCoverage, missing_rates
 from orchestration.extract.raw_contract import RawTable
-from orchestration.warehouse import connect_file
 
 QUARANTINE = "audit.quarantine"
 DDL = f"""
@@ -184,29 +183,33 @@ def _quarantine_id(raw_table: str, reject: Reject) -> str:
 
 
 def record_quarantine(
-    warehouse_path: Path, source: str, raw_table: str, rejects: list[Reject], load_id: str, loaded_at: datetime
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    raw_table: str,
+    rejects: list[Reject],
+    load_id: str,
+    loaded_at: datetime,
 ) -> int:
     """Store a load's rejects in audit.quarantine (one row per rejected record); returns how many."""
-    with connect_file(warehouse_path) as con:
-        con.execute(DDL)
-        if rejects:
-            con.executemany(
-                f"insert into {QUARANTINE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (quarantine_id) do "
-                "update set _load_id = excluded._load_id, _loaded_at = excluded._loaded_at",
+    con.execute(DDL)
+    if rejects:
+        con.executemany(
+            f"insert into {QUARANTINE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (quarantine_id) do "
+            "update set _load_id = excluded._load_id, _loaded_at = excluded._loaded_at",
+            [
                 [
-                    [
-                        _quarantine_id(raw_table, r),
-                        source,
-                        raw_table,
-                        r.file,
-                        r.row_number,
-                        r.column,
-                        r.reason,
-                        r.record_json,
-                        load_id,
-                        loaded_at,
-                    ]
-                    for r in rejects
-                ],
-            )
+                    _quarantine_id(raw_table, r),
+                    source,
+                    raw_table,
+                    r.file,
+                    r.row_number,
+                    r.column,
+                    r.reason,
+                    r.record_json,
+                    load_id,
+                    loaded_at,
+                ]
+                for r in rejects
+            ],
+        )
     return len(rejects)
