@@ -47,6 +47,7 @@ ENV_DEFAULTS: dict[str, str] = {
     "C360_ENV": "dev",  # dev, test or prod; prod refuses to start without a PII key
     "C360_PII_KEY": "",  # secret key of the identifiers' HMAC-SHA256 pseudonyms (>= PII_KEY_MIN_LENGTH characters)
     "C360_PII_KEY_FILE": "",  # or: absolute path of a file holding that key (first line)
+    "C360_PII_KEY_RETIRED": "",  # keys rotated out (space-separated): only to recognise people erased under them
 }
 
 #: Settings that take one of a fixed set of values, checked by Settings.from_env.
@@ -121,6 +122,19 @@ def pii_key(env: Mapping[str, str]) -> tuple[bytes, bool]:
     return THROWAWAY_PII_KEY.encode(), True
 
 
+def retired_pii_keys(env: Mapping[str, str]) -> tuple[bytes, ...]:
+    """`C360_PII_KEY_RETIRED`: the keys a rotation replaced, kept only while the erasure ledger holds rows written
+    under them (orchestration/privacy/erasure_ledger.py). Errors never quote a key."""
+    keys = (env.get("C360_PII_KEY_RETIRED") or "").split()
+    for n, key in enumerate(keys, start=1):
+        if len(key) < PII_KEY_MIN_LENGTH:
+            raise SettingsError(
+                f"C360_PII_KEY_RETIRED: key {n} has {len(key)} characters, fewer than any PII key "
+                f"({PII_KEY_MIN_LENGTH}): give the retired keys whole, separated by spaces"
+            )
+    return tuple(k.encode() for k in keys)
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -155,6 +169,7 @@ class Settings:
     environment: str = "dev"
     pii_key: bytes = field(default=THROWAWAY_PII_KEY.encode(), repr=False)  # never printed: repr=False
     pii_key_is_throwaway: bool = True
+    pii_keys_retired: tuple[bytes, ...] = field(default=(), repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -195,6 +210,7 @@ class Settings:
             environment=environment,
             pii_key=key,
             pii_key_is_throwaway=throwaway,
+            pii_keys_retired=retired_pii_keys(value),
         )
 
     @property

@@ -1,9 +1,9 @@
 """One redaction function for everything the warehouse writes (logs, alerts, reports, run tags, error lines).
 
 Secrets are the passwords inside DSNs and URLs, the alert webhook URL (its path and query usually carry a token) and
-any key from the environment (`C360_PII_KEY`). `redact` masks the configured values exactly and, as a second line of
-defence, any `user:password@` in a URL and any `password=` in a libpq DSN, so a secret quoted inside a driver's error
-message is masked too.
+any key from the environment (`C360_PII_KEY`, `C360_PII_KEY_RETIRED`). `redact` masks the configured values exactly
+and, as a second line of defence, any `user:password@` in a URL and any `password=` in a libpq DSN, so a secret
+quoted inside a driver's error message is masked too.
 """
 
 from __future__ import annotations
@@ -15,7 +15,13 @@ from urllib.parse import urlsplit
 
 MASK = "***"
 #: Environment variables whose values (or the secret parts of them) never leave the process.
-SECRET_VARIABLES = ("C360_POSTGRES_DSN", "C360_CRM_POSTGRES_URL", "C360_ALERT_WEBHOOK_URL", "C360_PII_KEY")
+SECRET_VARIABLES = (
+    "C360_POSTGRES_DSN",
+    "C360_CRM_POSTGRES_URL",
+    "C360_ALERT_WEBHOOK_URL",
+    "C360_PII_KEY",
+    "C360_PII_KEY_RETIRED",
+)
 
 _URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)(?P<secret>[^@\s]+)(?=@)")
 _DSN_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<secret>'(?:[^'\\]|\\.)*'|[^\s'\"]+)", re.IGNORECASE)
@@ -31,6 +37,8 @@ def secret_values(env: Mapping[str, str] | None = None) -> list[str]:
         if not value:
             continue
         values.append(value)
+        if name == "C360_PII_KEY_RETIRED":
+            values += value.split()  # each key alone, wherever one is quoted
         values += [m.group("secret").strip("'") for m in _URL_PASSWORD.finditer(value)]
         values += [m.group("secret").strip("'") for m in _DSN_PASSWORD.finditer(value)]
         if name == "C360_ALERT_WEBHOOK_URL":

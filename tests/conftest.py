@@ -45,6 +45,7 @@ def pii_key_in_environment() -> Iterator[str]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("C360_PII_KEY", TEST_PII_KEY)
         patch.delenv("C360_PII_KEY_FILE", raising=False)
+        patch.delenv("C360_PII_KEY_RETIRED", raising=False)
         yield TEST_PII_KEY
 
 

@@ -18,6 +18,7 @@ from orchestration.run_outcome import CheckSummary, RunOutcome, outcome_from_eve
 
 PASSWORD = "Pg-Pass-4242"
 TOKEN = "T0KEN-abcdef123456"
+RETIRED = ("retired-key-one-0123456789-0123456789", "retired-key-two-0123456789-0123456789")
 
 
 def _closed_port() -> int:
@@ -33,6 +34,7 @@ def secret_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str
         "C360_POSTGRES_DSN": f"host=127.0.0.1 port=5432 user=c360 password={PASSWORD} dbname=marts",
         "C360_ALERT_WEBHOOK_URL": f"http://127.0.0.1:{_closed_port()}/hooks/{TOKEN}",
         "C360_PII_KEY": "pii-key-0123456789-0123456789-abcdef",
+        "C360_PII_KEY_RETIRED": f"{RETIRED[0]} {RETIRED[1]}",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -69,8 +71,9 @@ def test_a_failed_publish_alerts_with_its_cause_and_checks_and_no_secret(
 def test_redact_masks_configured_values_and_any_dsn_or_url_password(secret_env: dict[str, str]) -> None:
     secrets = secret_values(secret_env)
     text = f"a {PASSWORD} b {TOKEN} c postgresql://u:other-pw@h/db d password='quoted pw' e host=h password=x1y2z3"
+    text += f" f {RETIRED[1]} g"  # one retired key alone
     masked = redact(text, secrets)
-    for secret in (PASSWORD, TOKEN, "other-pw", "quoted pw", "x1y2z3"):
+    for secret in (PASSWORD, TOKEN, "other-pw", "quoted pw", "x1y2z3", *RETIRED):
         assert secret not in masked
     assert "postgresql://u:***@h/db" in masked
 

@@ -11,6 +11,7 @@ serving holds none, and that every other customer's rows and own figures are wha
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import pytest
 
 from c360_cli.main import main as c360_main
 from orchestration.activation.exports import subject_cells
+from orchestration.config import Settings
 from orchestration.extract.admission import SUPPRESSED_BY_ERASURE, TableOutcome, admit
 from orchestration.extract.delivery import Delivery, Reject, with_lineage
 from orchestration.extract.fx_rates import FxCoverage
@@ -33,6 +35,7 @@ from orchestration.privacy.erasure_ledger import (
     REQUEST,
     ErasedSubjects,
     LedgerKeyError,
+    key_fingerprint,
     ledger_path,
     record_erasure,
 )
@@ -42,7 +45,9 @@ from orchestration.publish.pg_roles import provision_reader_role
 from orchestration.publish.postgres_serving import publish_to_postgres
 from orchestration.publish.publisher import publish, rollback
 from orchestration.transform.project import dbt_project
+from simulator.landing_writer import write_tables
 from tests.conftest import TEST_PII_KEY, Baseline, copy_baseline
+from tests.extract_fixtures import Extract, failure_messages
 from tests.postgres_fixtures import PgTarget, pg_target_fixture, reader_role_fixture  # noqa: F401
 
 KEY = TEST_PII_KEY.encode()
@@ -109,8 +114,63 @@ def test_the_ledger_holds_keyed_hashes_only_and_suppresses_every_redelivery(
     lines, dropped = again.suppress("crm_order_lines", pa.table({"order_id": ["O7", "O1", "O9"]}))
     assert (lines["order_id"].to_pylist(), dropped) == (["O9"], 2)
 
-    with pytest.raises(LedgerKeyError, match="another C360_PII_KEY"):
-        ErasedSubjects.load(tmp_path, b"another-key-0123456789abcdef0123456789")
+    with pytest.raises(LedgerKeyError, match="set C360_PII_KEY_RETIRED to the key that wrote them"):
+        ErasedSubjects.load(tmp_path, NEW_KEY)
+
+
+NEW_KEY = b"the-key-after-a-rotation-0123456789abcdef"
+
+
+def test_after_a_key_rotation_the_retired_key_still_recognises_the_erased_and_new_rows_use_the_new_key(
+    tmp_path: Path,
+) -> None:
+    record_erasure(tmp_path, KEY, "r1", NOW, REQUEST, {CUSTOMER_ID: {"C000042"}, EMAIL: {"ann@example.org"}})
+    with pytest.raises(LedgerKeyError):  # the old rows cannot be read under the new key alone
+        ErasedSubjects.load(tmp_path, NEW_KEY)
+    rotated = ErasedSubjects.load(tmp_path, NEW_KEY, [KEY])
+    rows = pa.table({"customer_id": ["C000042", "C000077", "C1"], "email": ["x@example.org", " ANN@example.org", None]})
+    kept, dropped = rotated.suppress("crm_customers", rows)
+    assert (kept["customer_id"].to_pylist(), dropped) == (["C1"], 2)  # matched under the retired key
+    unparsable = Reject("customers.csv", 9, "signed_up_at", "not a timestamp", '{"customer_id": "C000042"}')
+    assert rotated.suppress_rejects("crm_customers", [unparsable]) == ([], 1)
+    # what the suppressed rows revealed is kept under the new key: C000042 and C000077, x@ and ann@ (4 hashes)
+    assert rotated.keep_learnt(tmp_path, "load-1", NOW) == 4
+    with duckdb.connect(str(ledger_path(tmp_path)), read_only=True) as con:
+        fingerprints = con.execute("select key_fingerprint, count(*) from erasures group by 1 order by 2").fetchall()
+    assert fingerprints == [(key_fingerprint(KEY), 2), (key_fingerprint(NEW_KEY), 4)]
+    again = ErasedSubjects.load(tmp_path, NEW_KEY, [KEY])
+    delivered = pa.table({"order_id": ["O1", "O2"], "customer_id": ["C000077", "C2"]})
+    orders, dropped = again.suppress("crm_orders", delivered)
+    assert (orders["order_id"].to_pylist(), dropped) == (["O2"], 1)  # C000077 is known under the new key now
+
+
+def test_an_extract_after_a_key_rotation_needs_the_retired_key_and_keeps_the_erased_out(
+    tmp_path: Path, xs_tables: dict[str, pa.Table]
+) -> None:
+    customers = xs_tables["crm_customers"]
+    erased_id = customers["customer_id"][0].as_py()
+    record_erasure(tmp_path, KEY, "r1", NOW, REQUEST, {CUSTOMER_ID: {erased_id}})
+    rotated = {
+        **os.environ,
+        "C360_DATA_DIR": str(tmp_path),
+        "C360_SOURCE": "synthetic",
+        "C360_PII_KEY": NEW_KEY.decode(),
+    }
+    extract = Extract(Settings.from_env(rotated))
+    write_tables(xs_tables, extract.settings.landing_dir, {})
+
+    refused = extract.run("crm")
+    assert not refused.success
+    assert "set C360_PII_KEY_RETIRED to the key that wrote them" in failure_messages(refused)
+    assert not extract.settings.warehouse_path.exists() or extract.query(
+        "select count(*) from information_schema.tables where table_schema = 'raw'"
+    ) == [(0,)]  # refused before anything loaded
+
+    extract = Extract(Settings.from_env({**rotated, "C360_PII_KEY_RETIRED": TEST_PII_KEY}))
+    assert extract.run("crm").success
+    assert extract.query(
+        "select count(*), count(*) filter (where customer_id = ?) from raw.crm_customers", [erased_id]
+    ) == [(customers.num_rows - 1, 0)]
 
 
 def test_without_a_ledger_nothing_is_suppressed_and_no_hash_is_computed(tmp_path: Path) -> None:

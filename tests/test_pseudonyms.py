@@ -89,6 +89,17 @@ def test_the_key_comes_from_the_variable_or_a_file_and_is_validated(tmp_path: Pa
         Settings.from_env({"C360_ENV": "prod"})
 
 
+def test_retired_keys_are_read_whole_never_printed_and_validated() -> None:
+    old, older = "o" * PII_KEY_MIN_LENGTH, "p" * (PII_KEY_MIN_LENGTH + 3)
+    settings = Settings.from_env({"C360_PII_KEY_RETIRED": f" {old}  {older} "})
+    assert settings.pii_keys_retired == (old.encode(), older.encode())
+    assert old not in repr(settings) and older not in repr(settings)
+    assert Settings.from_env({}).pii_keys_retired == ()
+    with pytest.raises(SettingsError, match=f"key 2 has {PII_KEY_MIN_LENGTH - 1} characters") as error:
+        Settings.from_env({"C360_PII_KEY_RETIRED": f"{old} {old[:-1]}"})
+    assert old[:-1] not in str(error.value)
+
+
 def test_a_job_refuses_to_build_when_dbt_would_see_another_key() -> None:
     check_pii_key_reaches_dbt(Settings.from_env({"C360_PII_KEY": TEST_PII_KEY}))  # the session's environment
     with pytest.raises(SettingsError, match="where dbt reads it"):

@@ -84,7 +84,7 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
         if reads_database(settings.source, source):
             _erase_deleted_at_source(context, settings, load_id, now)
         try:
-            erased = ErasedSubjects.load(settings.data_dir, settings.pii_key)
+            erased = ErasedSubjects.load(settings.data_dir, settings.pii_key, settings.pii_keys_retired)
         except LedgerKeyError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from exc
         outcomes: dict[str, TableOutcome] = {}

@@ -8,8 +8,10 @@ ledger cannot be joined to marts or to exports made before the erasure.
 
 Why its own file (`$C360_DATA_DIR/erasure_ledger.duckdb`) and not a table of the warehouse: rebuilding the warehouse
 from scratch (deleting warehouse.duckdb and reloading the landing folder) must still suppress the erased. Each row
-also carries a fingerprint of the key that wrote it: a run under another key cannot recognise anybody, so the extract
-refuses to run (one line) instead of silently letting erased people back in.
+also carries a fingerprint of the key that wrote it. A hash cannot be re-keyed (the values are gone), so after a key
+rotation the rows written under a retired key are still recognised with that key (`C360_PII_KEY_RETIRED`), and new
+rows are written under the current one; a row whose key is in neither makes the extract refuse to run (one line)
+instead of silently letting erased people back in.
 """
 
 from __future__ import annotations
@@ -125,38 +127,56 @@ class ErasedSubjects:
     """The ledger's hashes in memory for one extract: `suppress` drops delivered rows of erased people."""
 
     key: bytes
-    hashes: dict[str, set[str]] = field(default_factory=dict)  # kind -> identifier hashes
+    hashes: dict[str, set[str]] = field(default_factory=dict)  # kind -> identifier hashes under `key`
     learnt: dict[str, set[str]] = field(default_factory=dict)  # hashes found on suppressed rows, not in the ledger yet
+    #: Rows written under retired keys: (retired key, kind -> hashes), recognised until the ledger holds none.
+    retired: list[tuple[bytes, dict[str, set[str]]]] = field(default_factory=list)
 
     @classmethod
-    def load(cls, data_dir: Path, key: bytes) -> ErasedSubjects:
+    def load(cls, data_dir: Path, key: bytes, retired_keys: Iterable[bytes] = ()) -> ErasedSubjects:
         path = ledger_path(data_dir)
         if not path.exists():
             return cls(key)
         with connect_file(path, read_only=True) as con:
             rows = con.execute(f"select identifier_kind, identifier_hash, key_fingerprint from {ERASURES}").fetchall()
-        if any(fingerprint != key_fingerprint(key) for _, _, fingerprint in rows):
+        ring = {key_fingerprint(k): k for k in (*retired_keys, key)}
+        unknown = sorted({fingerprint for _, _, fingerprint in rows} - set(ring))
+        if unknown:
             raise LedgerKeyError(
-                f"{path} was written under another C360_PII_KEY: erased people could not be recognised and would "
-                "be loaded again; run with the key that wrote it (see README, Privacy: key rotation)"
+                f"{path} holds rows written under another PII key (fingerprint {', '.join(unknown)}): erased people "
+                "could not be recognised and would be loaded again; set C360_PII_KEY_RETIRED to the key that wrote "
+                "them, or run with it as C360_PII_KEY (see README, Privacy: key rotation)"
             )
-        hashes: dict[str, set[str]] = {}
-        for kind, digest, _ in rows:
-            hashes.setdefault(kind, set()).add(digest)
-        return cls(key, hashes)
+        by_key: dict[str, dict[str, set[str]]] = {}
+        for kind, digest, fingerprint in rows:
+            by_key.setdefault(fingerprint, {}).setdefault(kind, set()).add(digest)
+        current = by_key.pop(key_fingerprint(key), {})
+        return cls(key, current, retired=[(ring[f], hashes) for f, hashes in sorted(by_key.items())])
+
+    def _rings(self) -> list[tuple[bytes, dict[str, set[str]]]]:
+        return [(self.key, self.hashes), *self.retired]
+
+    def _matches(self, kind: str, values: pa.Array | pa.ChunkedArray) -> pa.Array | None:
+        """Which values the ledger holds under any of its keys (None: no hash of that kind under any key)."""
+        hit = None
+        for key, hashes in self._rings():
+            known = hashes.get(kind)
+            if not known:
+                continue
+            found = pc.fill_null(pc.is_in(identifier_hashes(kind, values, key), pa.array(sorted(known))), False)
+            hit = found if hit is None else pc.or_(hit, found)
+        return hit
 
     def suppress(self, table: str, rows: pa.Table) -> tuple[pa.Table, int]:
         """`rows` without those of erased people, and how many were dropped. Costs one HMAC per value of the
-        table's subject columns, and only when the ledger holds a hash of that kind."""
+        table's subject columns and key, and only for a kind the ledger holds a hash of under that key."""
         hit = None
         for column, kind in SUBJECT_COLUMNS.get(table, {}).items():
-            known = self.hashes.get(kind)
-            if not known or column not in rows.column_names:
+            if column not in rows.column_names:
                 continue
-            found = pc.fill_null(
-                pc.is_in(identifier_hashes(kind, rows[column], self.key), pa.array(sorted(known))), False
-            )
-            hit = found if hit is None else pc.or_(hit, found)
+            found = self._matches(kind, rows[column])
+            if found is not None:
+                hit = found if hit is None else pc.or_(hit, found)
         if hit is None or not pc.any(hit).as_py():
             return rows, 0
         suppressed = rows.filter(hit)
@@ -171,7 +191,7 @@ class ErasedSubjects:
     def suppress_rejects(self, table: str, rejects: list[Reject]) -> tuple[list[Reject], int]:
         """Rows a reader could not parse, without those of erased people (matched on the contract column names
         of the delivered record): they would otherwise be kept in the quarantine with the person's data."""
-        columns = {c: k for c, k in SUBJECT_COLUMNS.get(table, {}).items() if self.hashes.get(k)}
+        columns = {c: k for c, k in SUBJECT_COLUMNS.get(table, {}).items() if any(h.get(k) for _, h in self._rings())}
         if not columns or not rejects:
             return rejects, 0
         kept = []
@@ -181,8 +201,7 @@ class ErasedSubjects:
             except ValueError:
                 record = None
             if isinstance(record, dict) and any(
-                isinstance(record.get(c), str)
-                and identifier_hashes(k, pa.array([record[c]]), self.key)[0].as_py() in self.hashes[k]
+                isinstance(record.get(c), str) and pc.any(self._matches(k, pa.array([record[c]]))).as_py()
                 for c, k in columns.items()
             ):
                 continue
