@@ -16,6 +16,7 @@ import pytest
 from orchestration.config import REPO_ROOT
 from orchestration.extract.raw_contract import RAW_TABLES, ga4_event_id, raw_table
 from orchestration.extract.vendor_files import read_files_delivery
+from orchestration.extract.vendor_files.columnar import read_strings
 from orchestration.extract.vendor_files.export_reader import LOCAL_TIME_NOTE
 from orchestration.extract.vendor_files.mappings import DERIVED, FILE_SPECS
 from orchestration.extract.vendor_files.reference_doc import END, START, reference_markdown
@@ -101,6 +102,81 @@ def test_ga4_events_get_the_derived_event_id_and_the_same_values(
     assert files.query(f"select {columns} from raw.ga4_events {order}") == synthetic.query(
         f"select {columns} from raw.ga4_events {order}"
     )
+
+
+#: Cells of every kind in the plain shapes the column parsers decide and in the odd ones they must leave to the cell
+#: parsers: both readers have to agree on each value and each quarantine reason.
+ODD_CELLS = {
+    "int": ["7", "-12", "007", " 5", "+5", "1_000", "1e3", "12.0", "abc", "99999999999999999999", "\u0663"],
+    "float": ["32.61", "-0.5", "1,234.50", " 3.5 ", "1e3", ".5", "5.", "nan", "inf", "abc", "0.1000000000000000055511"],
+    "yes_no": ["yes", "No", " TRUE ", "y", "0", "maybe", "Yes", "N"],
+    "timestamp": [
+        "2026-07-05 23:28:54",
+        "2026-07-05 23:28:54 -0400",
+        "2026-07-05 23:28:54 +0000",
+        "2026-02-30 10:00:00",
+        "2024-02-29 10:00:00 +0530",
+        "2026-07-05T23:28:54Z",
+        "2026-7-5 3:4:5",
+        " 2026-07-05 23:28:54 ",
+        "2026-07-05 24:00:00",
+        "2026-07-05 23:59:60",
+        "9999-12-31 23:00:00 -0100",
+        "0001-01-01 00:30:00 +0100",
+        "2026-07-05 23:28:54 +2400",
+        "yesterday",
+        "\u0662\u0660\u0662\u0666-07-05 23:28:54",
+    ],
+    "date": ["2026-07-05", "2026-02-29", "2024-02-29", "20260705", "2026-7-5", " 2026-07-05", "0000-01-01", "x"],
+    "text": ["has, comma", "multi\nline", 'quote "inside"', "  spaces  ", "\u00fcn\u00efcode"],
+    "micros_from_units": ["12.34", "1,234.5", "abc", "0.0000001", "-3"],
+    "shopify_financial_status": ["paid", "PAID", " refunded ", "partially_refunded", "p\u00e4id"],
+}
+ODD_CELLS["local_timestamp"] = ODD_CELLS["timestamp"]
+
+
+def _read_both(landing: Path, table: str) -> tuple[object, object]:
+    return (
+        read_files_delivery(landing, raw_table(table), columnar=True),
+        read_files_delivery(landing, raw_table(table), columnar=False),
+    )
+
+
+def test_the_columnar_csv_reader_reads_what_the_cell_by_cell_reader_reads(
+    tmp_path: Path, xs_tables: dict[str, pa.Table]
+) -> None:
+    """Every CSV table of the XS delivery with odd cells of every kind written into its first rows: the same
+    values, row numbers, quarantine rows and repair counts, and the file was really read column-wise."""
+    write_files(xs_tables, tmp_path)
+    csv_specs = [s for s in FILE_SPECS if s.format == "csv"]
+    for spec in csv_specs:
+        path = next(iter((tmp_path / spec.folder).glob(f"{spec.stem}*.csv")))
+        odd_rows = max(len(ODD_CELLS[f.kind]) for f in spec.loaded)
+
+        def oddify(rows: list[list[str]], spec=spec, odd_rows=odd_rows) -> list[list[str]]:
+            header = rows[0]
+            for field in spec.loaded:
+                if field.header in header:
+                    i, cells = header.index(field.header), ODD_CELLS[field.kind]
+                    for n in range(1, min(odd_rows, len(rows) - 1) + 1):
+                        rows[n][i] = cells[(n - 1) % len(cells)] if n % 7 else ""  # and some empty cells
+            return rows
+
+        _rewrite_csv(path, oddify)
+        with path.open(newline="") as handle:
+            assert read_strings(path, next(csv.reader(handle))) is not None, path  # regular: read column-wise
+        columnar, by_cell = _read_both(tmp_path, spec.table)
+        assert columnar.table.equals(by_cell.table), spec.table
+        assert columnar.rejects == by_cell.rejects and columnar.notes == by_cell.notes, spec.table
+        assert by_cell.rejects, spec.table  # the odd cells did reach the cell parsers' reasons
+
+    orders = next((tmp_path / "crm").glob("orders*.csv"))
+    with orders.open("a", newline="") as handle:
+        handle.write("\n#X,short,row\n")  # a blank line and a ragged row: not regular, read cell by cell
+    with orders.open(newline="") as handle:
+        assert read_strings(orders, next(csv.reader(handle))) is None
+    columnar, by_cell = _read_both(tmp_path, "crm_orders")
+    assert columnar.table.equals(by_cell.table) and columnar.rejects == by_cell.rejects
 
 
 def test_order_times_are_written_in_local_time_and_counted_when_repaired(

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from orchestration.extract.delivery import (
     LINEAGE,
@@ -25,6 +26,8 @@ from orchestration.extract.delivery import (
 )
 from orchestration.extract.raw_contract import RawTable, ga4_event_id, raw_table
 from orchestration.extract.vendor_files.cells import KINDS, is_local_time
+from orchestration.extract.vendor_files.columnar import is_local_time as is_local_time_column
+from orchestration.extract.vendor_files.columnar import parse_column, read_strings
 from orchestration.extract.vendor_files.formats import Record, RowShapeError, read_csv, read_ga4_jsonl
 from orchestration.extract.vendor_files.mappings import FILE_SPECS, Field, FileSpec, file_spec, snake_case
 
@@ -94,10 +97,57 @@ def _resolve(path: Path, headers: list[str] | None, raw: RawTable, spec: FileSpe
     return found, [h for h in headers if h not in known]
 
 
-def _read_file(path: Path, raw: RawTable, spec: FileSpec, delivery: Delivery) -> pa.Table:
+def _parse_record(record: Record, fields: list[Field], found: dict[str, str]) -> tuple[dict, list[tuple[str, str]]]:
+    """One delivered record through its cells' parsers: the contract values, and (column, reason) of each cell that
+    does not parse (the row is then quarantined with all of them)."""
+    parsed, problems = {}, []
+    for field in fields:
+        text = record.get(found[field.column])
+        try:
+            parsed[field.column] = None if text is None else KINDS[field.kind].parse(text)
+        except ValueError as exc:
+            problems.append((field.column, str(exc)))
+    return parsed, problems
+
+
+def _reject(path: Path, number: int, record: Record, problems: list[tuple[str, str]]) -> Reject:
+    columns, reasons = zip(*problems, strict=True)
+    return Reject(path.name, number, ", ".join(columns), "; ".join(reasons), json.dumps(record))
+
+
+def _assemble(
+    path: Path, raw: RawTable, values: dict[str, list], extra: dict[str, list], numbers: list[int]
+) -> pa.Table:
+    """Parsed values (contract column -> list), drift columns and row numbers as the contract's Arrow table."""
+    n = len(numbers)
+    columns = {c.name: pa.array(values.get(c.name, [None] * n), c.type) for c in raw.columns}
+    columns.update({snake_case(h): pa.array(v, pa.string()) for h, v in extra.items()})
+    columns[SOURCE_FILE] = pa.array([path.name] * n, pa.string())
+    columns[SOURCE_ROW] = pa.array(numbers, pa.int64())
+    return pa.table(columns)
+
+
+def _read_file(path: Path, raw: RawTable, spec: FileSpec, delivery: Delivery, columnar: bool) -> pa.Table:
     headers, rows = _records(path, spec)
     found, drift = _resolve(path, headers, raw, spec)
     fields: list[Field] = [f for f in spec.loaded if f.column in found]
+    strings = read_strings(path, headers) if columnar and spec.format == "csv" and headers else None
+    if strings is None:
+        return _parse_rows(path, raw, rows, fields, found, drift, delivery)
+    rows.close()  # type: ignore[attr-defined]
+    return _read_columns(path, raw, strings, fields, found, drift, delivery)
+
+
+def _parse_rows(
+    path: Path,
+    raw: RawTable,
+    rows: Iterable[tuple[int, Record | RowShapeError]],
+    fields: list[Field],
+    found: dict[str, str],
+    drift: list[str],
+    delivery: Delivery,
+) -> pa.Table:
+    """Records cell by cell: rows that do not fit or hold a cell that does not parse become rejects."""
     local = [found[f.column] for f in fields if f.kind == "local_timestamp"]
     values: dict[str, list] = {f.column: [] for f in fields}
     extra: dict[str, list] = {h: [] for h in drift}
@@ -106,18 +156,9 @@ def _read_file(path: Path, raw: RawTable, spec: FileSpec, delivery: Delivery) ->
         if isinstance(record, RowShapeError):
             delivery.rejects.append(Reject(path.name, number, "*", str(record), json.dumps(None)))
             continue
-        parsed, problems = {}, []
-        for field in fields:
-            text = record.get(found[field.column])
-            try:
-                parsed[field.column] = None if text is None else KINDS[field.kind].parse(text)
-            except ValueError as exc:
-                problems.append((field.column, str(exc)))
+        parsed, problems = _parse_record(record, fields, found)
         if problems:
-            columns, reasons = zip(*problems, strict=True)
-            delivery.rejects.append(
-                Reject(path.name, number, ", ".join(columns), "; ".join(reasons), json.dumps(record))
-            )
+            delivery.rejects.append(_reject(path, number, record, problems))
             continue
         for column, value in parsed.items():
             values[column].append(value)
@@ -126,16 +167,51 @@ def _read_file(path: Path, raw: RawTable, spec: FileSpec, delivery: Delivery) ->
         numbers.append(number)
         if any(is_local_time(record.get(h) or "") for h in local):
             delivery.notes[LOCAL_TIME_NOTE] = delivery.notes.get(LOCAL_TIME_NOTE, 0) + 1
-    n = len(numbers)
-    columns = {}
-    for column in raw.columns:
-        data = values.get(column.name, [None] * n)
-        columns[column.name] = pa.array(data, column.type)
-    for header in drift:
-        columns[snake_case(header)] = pa.array(extra[header], pa.string())
-    columns[SOURCE_FILE] = pa.array([path.name] * n, pa.string())
-    columns[SOURCE_ROW] = pa.array(numbers, pa.int64())
-    return pa.table(columns)
+    return _assemble(path, raw, values, extra, numbers)
+
+
+def _any(masks: Iterable[pa.ChunkedArray], size: int) -> pa.ChunkedArray:
+    result = pa.chunked_array([pa.array([False] * size, pa.bool_())])
+    for mask in masks:
+        result = pc.or_(result, mask)
+    return result
+
+
+def _read_columns(
+    path: Path,
+    raw: RawTable,
+    strings: pa.Table,
+    fields: list[Field],
+    found: dict[str, str],
+    drift: list[str],
+    delivery: Delivery,
+) -> pa.Table:
+    """A regular CSV file (row i of `strings` is spreadsheet row i + 2) parsed column-wise; a row holding a cell the
+    column parsers are not certain of goes through `_parse_rows`, as in the row-by-row reader, and keeps its place."""
+    numbers = pa.chunked_array([pa.array(range(2, strings.num_rows + 2), pa.int64())])
+    parsed = {f.column: parse_column(f.kind, strings[found[f.column]]) for f in fields}
+    uncertain = _any((pc.invert(certain) for _, certain in parsed.values()), strings.num_rows)
+    sure = pc.invert(uncertain)
+    n = pc.sum(pc.cast(sure, pa.int64())).as_py() or 0
+    columns = {
+        c.name: pc.cast(parsed[c.name][0].filter(sure), c.type) if c.name in parsed else pa.nulls(n, c.type)
+        for c in raw.columns
+    }
+    columns.update({snake_case(h): strings[h].filter(sure) for h in drift})
+    columns[SOURCE_FILE] = pa.repeat(pa.scalar(path.name, pa.string()), n)
+    columns[SOURCE_ROW] = numbers.filter(sure)
+    local = [found[f.column] for f in fields if f.kind == "local_timestamp"]
+    local_time = pc.and_(_any((is_local_time_column(strings[h]) for h in local), strings.num_rows), sure)
+    repaired = pc.sum(pc.cast(local_time, pa.int64())).as_py()
+    if repaired:
+        delivery.notes[LOCAL_TIME_NOTE] = delivery.notes.get(LOCAL_TIME_NOTE, 0) + repaired
+    fast = pa.table(columns)
+    if not n < strings.num_rows:
+        return fast
+    rows = zip(numbers.filter(uncertain).to_pylist(), strings.filter(uncertain).to_pylist(), strict=True)
+    slow = _parse_rows(path, raw, rows, fields, found, drift, delivery)
+    merged = pa.concat_tables([fast, slow.cast(fast.schema)])
+    return merged.take(pc.sort_indices(merged[SOURCE_ROW]))
 
 
 def _derive(table: pa.Table, raw: RawTable) -> pa.Table:
@@ -192,9 +268,12 @@ def delivery_problems(landing_dir: Path, required: tuple[str, ...]) -> list[str]
     return problems
 
 
-def read_files_delivery(landing_dir: Path, raw: RawTable, required: tuple[str, ...] = ()) -> Delivery:
+def read_files_delivery(
+    landing_dir: Path, raw: RawTable, required: tuple[str, ...] = (), columnar: bool = True
+) -> Delivery:
     """Every file of the table under `landing_dir` (the `files` landing folder), parsed to the contract. A table
-    without any file is not delivered (zero rows), unless it is `required`."""
+    without any file is not delivered (zero rows), unless it is `required`. CSV files are read column-wise where
+    they are regular (columnar.py); `columnar=False` reads every cell in Python: the reference it is tested against."""
     spec = file_spec(raw.name)
     paths = files_of(landing_dir, spec)
     if not paths:
@@ -202,7 +281,7 @@ def read_files_delivery(landing_dir: Path, raw: RawTable, required: tuple[str, .
             raise DeliveryError(missing_file(landing_dir, spec))
         return not_delivered(raw.schema)
     delivery = Delivery(table=pa.table({}))
-    parts = [_read_file(path, raw, spec, delivery) for path in paths]
+    parts = [_read_file(path, raw, spec, delivery, columnar) for path in paths]
     table = pa.concat_tables(parts, promote_options="default")
     lineage = [table[c] for c in LINEAGE]
     table = _derive(table.drop_columns(list(LINEAGE)), raw)
