@@ -21,6 +21,7 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.slow  # two whole pytest sessions (~25 s): a check of the harness, not of the product
 @pytest.mark.parametrize("workers", [[], ["-n", "1"]], ids=["one-process", "xdist-worker"])
 def test_missing_postgres_stops_the_session_with_one_line_on_how_to_start_it(workers: list[str]) -> None:
     """Also under pytest-xdist (`make test`), where the check runs in each worker, not in the process that prints."""
