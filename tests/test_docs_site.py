@@ -109,4 +109,8 @@ def test_docs_serve_on_localhost(site: DocsSite, settings: Settings, free_port: 
             assert "model.c360.dim_date" in json.loads(response.read())["nodes"]
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # seen once in an xdist worker under load: the server outlived SIGTERM
+            server.kill()
+            server.wait(timeout=10)

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pytest
 
 from orchestration.config import REPO_ROOT
+from orchestration.extract.ledger import discard_load
 from orchestration.extract.raw_contract import RAW_TABLES, ga4_event_id, raw_table
 from orchestration.extract.vendor_files import read_files_delivery
 from orchestration.extract.vendor_files.columnar import read_strings
@@ -209,10 +210,10 @@ def test_double_delivery_changed_order_and_late_rows(tmp_path: Path, xs_tables: 
     before = _contract_rows(extract, "crm_orders")
     assert len(before) == 1_000
 
-    assert extract.run("crm").success  # the same files again
+    assert extract.run("crm").success  # the same files again: nothing new to read
     assert _contract_rows(extract, "crm_orders") == before
-    assert extract.query("select count(distinct _load_id) from raw.crm_orders") == [(1,)]  # re-merged onto itself
-    assert extract.ledger()["crm_orders"] == (1_000, 1_000, 0)
+    assert extract.query("select count(distinct _load_id) from raw.crm_orders") == [(1,)]
+    assert extract.ledger()["crm_orders"] == (0, 0, 0)
 
     write_files(xs_tables, extract.settings.landing_dir)  # late rows: the complete export
     path = extract.settings.landing_dir / "crm" / "orders.csv"
@@ -222,6 +223,54 @@ def test_double_delivery_changed_order_and_late_rows(tmp_path: Path, xs_tables: 
     assert len(after) == orders.num_rows
     assert (after["O00000001"][4], after["O00000001"][5]) == (99.5, "refunded")  # updated, not duplicated
     assert extract.ledger()["crm_orders"] == (orders.num_rows, orders.num_rows, 0)
+
+
+def _deliveries(extract: Extract) -> dict[str, tuple[int, str]]:
+    """Newest load per table: (rows_extracted, delivery kind)."""
+    rows = extract.query(
+        "select table_name, rows_extracted, delivery from audit.loads "
+        "qualify row_number() over (partition by table_name order by load_id desc) = 1"
+    )
+    return {t: (n, kind) for t, n, kind in rows}
+
+
+def test_an_extract_reads_only_the_files_no_kept_load_read(tmp_path: Path, xs_tables: dict[str, pa.Table]) -> None:
+    """A day's new GA4 file and a re-exported orders file are read; unchanged files are not (their rows are in raw,
+    the load is a delta); after a discarded load its tables are read whole again."""
+    extract = Extract(settings_for(tmp_path, "files"))
+    landing = extract.settings.landing_dir
+    write_files(xs_tables, landing)
+    days = sorted((landing / "ga4").glob("events_*.jsonl"))
+    held_back = tmp_path / days[-1].name
+    days[-1].rename(held_back)  # the newest day arrives later
+    assert extract.run("crm", "ga4").success
+    first = _deliveries(extract)
+    assert {kind for _, kind in first.values()} == {"snapshot"}
+
+    assert extract.run("crm", "ga4").success  # nothing new
+    assert _deliveries(extract) == dict.fromkeys(first, (0, "delta"))
+
+    held_back.rename(days[-1])
+    day_events = sum(1 for line in days[-1].read_text().splitlines() if line.strip())
+    _rewrite_csv(
+        landing / "crm" / "orders.csv", lambda rows: [rows[0], [*rows[1][:6], "refunded", rows[1][7]], *rows[2:]]
+    )
+    assert extract.run("crm", "ga4").success
+    third = _deliveries(extract)
+    orders, events = xs_tables["crm_orders"].num_rows, xs_tables["ga4_events"].num_rows
+    assert third.pop("ga4_events") == (day_events, "delta")  # only the new day
+    assert third.pop("crm_orders") == (orders, "snapshot")  # its one file changed: read whole
+    assert third == dict.fromkeys(third, (0, "delta"))
+    assert extract.query("select count(*) from raw.ga4_events") == [(events,)]
+    assert extract.query("select status from raw.crm_orders where order_id = 'O00000001'") == [("refunded",)]
+
+    load_id = extract.query("select max(load_id) from audit.loads where table_name = 'ga4_events'")[0][0]
+    discard_load(extract.settings.warehouse_path, load_id, datetime.now(UTC))  # a gate rejected the web load
+    assert extract.query("select count(*) from raw.ga4_events") == [(events - day_events,)]
+    assert extract.run("crm", "ga4").success
+    after = _deliveries(extract)
+    assert (after["ga4_events"], after["crm_orders"]) == ((events, "snapshot"), (0, "delta"))  # web read whole
+    assert extract.query("select count(*) from raw.ga4_events") == [(events,)]
 
 
 def test_a_new_vendor_column_is_carried_into_raw(tmp_path: Path, xs_tables: dict[str, pa.Table]) -> None:

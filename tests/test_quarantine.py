@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -96,6 +97,8 @@ def test_the_same_bad_delivery_twice_keeps_one_quarantine_row_per_record(
     orders = xs_tables["crm_orders"].num_rows
     assert bad_files.run("crm").success
     first = bad_files.query("select quarantine_id, _load_id from audit.quarantine order by 1")
+    for path in (bad_files.settings.landing_dir / "crm").glob("order*.csv"):
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000_000))  # exported again
     assert bad_files.run("crm").success
     second = bad_files.query("select quarantine_id, _load_id from audit.quarantine order by 1")
     assert [q for q, _ in second] == [q for q, _ in first]  # same rows, no duplicates

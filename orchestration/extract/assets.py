@@ -15,7 +15,7 @@ from orchestration.extract.admission import TableOutcome
 from orchestration.extract.crm_postgres_source import deleted_customers
 from orchestration.extract.dlt_sources import ABSENT, delivery_problems, describe_origin, raw_source, reads_database
 from orchestration.extract.fx_rates import ECB, FxCoverage, override_files, reference_rates, write_raw_fx_rates
-from orchestration.extract.landing_files import delivered_files, record_files
+from orchestration.extract.landing_files import DeliveredFile, delivered_files, loaded_versions, record_files
 from orchestration.extract.ledger import record_load
 from orchestration.extract.quarantine import record_quarantine
 from orchestration.extract.raw_contract import RAW_SOURCES, tables_of
@@ -75,12 +75,9 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
                 allow_retries=False,
             )
         context.log.info(f"loading {source} from {describe_origin(source, settings)} as load {load_id}")
-        # Files as they are before the read: landing retention deletes only a version a published load read.
-        files = (
-            {t.name: delivered_files(settings.landing_dir, t.name) for t in tables_of(source)}
-            if settings.source == "files"
-            else {}
-        )
+        # Files as they are before the read: only versions no kept load read are read (their rows are in raw), and
+        # landing retention deletes only a version a published load read.
+        files, skip = _new_files(settings, source)
         if reads_database(settings.source, source):
             _erase_deleted_at_source(context, settings, load_id, now)
         try:
@@ -99,6 +96,7 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
             required=settings.required_tables,
             fx=FxCoverage.of(settings),
             erased=erased,
+            skip=skip,
         )
         # dlt would keep copies of the delivered rows: every completed load package (files under the pipelines dir)
         # and the last merge's rows in the `raw_staging` dataset
@@ -131,6 +129,22 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
             context.log.info(f"erasure ledger: {learnt} identifiers of erased people learnt from suppressed rows")
 
     return _assets
+
+
+def _new_files(settings: Settings, source: str) -> tuple[dict[str, list[DeliveredFile]], dict[str, frozenset[str]]]:
+    """`files` source: per table the file versions to read (new or changed since a kept load read them) and the paths
+    to skip; other sources read what they read (every Parquet file, or the database's changed rows)."""
+    if settings.source != "files":
+        return {}, {}
+    new: dict[str, list[DeliveredFile]] = {}
+    skip: dict[str, frozenset[str]] = {}
+    with connect_file(settings.warehouse_path) as con:
+        for table in tables_of(source):
+            loaded = loaded_versions(con, table.name)
+            delivered = delivered_files(settings.landing_dir, table.name)
+            new[table.name] = [f for f in delivered if f not in loaded]
+            skip[table.name] = frozenset(f.path for f in delivered if f in loaded)
+    return new, skip
 
 
 def _erase_deleted_at_source(

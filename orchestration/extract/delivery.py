@@ -47,6 +47,7 @@ class Delivery:
     rejects: list[Reject] = field(default_factory=list)
     notes: dict[str, int] = field(default_factory=dict)  # dirt a reader repaired and counts, e.g. local timestamps
     delivered: bool = True  # False: the source has no file for this table at all (an optional table not delivered)
+    new_files_only: bool = False  # True: files an earlier kept load read unchanged were skipped (a delta)
 
     @property
     def rows_read(self) -> int:

@@ -10,7 +10,7 @@ so loading the same batch twice leaves the same rows and a re-delivered row upda
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -19,7 +19,7 @@ import pyarrow as pa
 from dlt.extract.resource import DltResource
 
 from orchestration.config import Settings
-from orchestration.extract.admission import ABSENT, SNAPSHOT, TableOutcome, admit
+from orchestration.extract.admission import ABSENT, DELTA, SNAPSHOT, TableOutcome, admit
 from orchestration.extract.crm_postgres_source import crm_postgres_source
 from orchestration.extract.delivery import Delivery, not_delivered, with_lineage
 from orchestration.extract.fx_rates import FxCoverage
@@ -45,16 +45,19 @@ def reads_database(delivery_source: str, source: str) -> bool:
     return source in DATABASE_SOURCES.get(delivery_source, ())
 
 
-def read_delivery(source: str, landing_dir: Path, spec: RawTable, required: tuple[str, ...] = ()) -> Delivery:
+def read_delivery(
+    source: str, landing_dir: Path, spec: RawTable, required: tuple[str, ...] = (), skip: frozenset[str] = frozenset()
+) -> Delivery:
     """The one source dispatch for file deliveries: C360_SOURCE -> the reader of that landing folder. With
     `postgres`, the tables not read from the database (web, ads) are Parquet files as for `synthetic`. A table the
-    folder has no file for is not delivered (zero rows), unless it is `required`."""
+    folder has no file for is not delivered (zero rows), unless it is `required`. `files` skips the file versions in
+    `skip` (already loaded: landing_files.loaded_versions)."""
     if reads_database(source, spec.source):
         raise ValueError(f"raw.{spec.name} comes from the {source} database, read by dlt (see raw_source)")
     if source in ("synthetic", "postgres"):
         return _synthetic_delivery(landing_dir, spec, required)
     if source == "files":
-        return read_files_delivery(landing_dir, spec, required)
+        return read_files_delivery(landing_dir, spec, required, skip=skip)
     raise ValueError(f"unknown C360_SOURCE {source!r}: expected synthetic, files or postgres")
 
 
@@ -99,11 +102,13 @@ def _raw_resource(
     required: tuple[str, ...],
     fx: FxCoverage | None,
     erased: ErasedSubjects | None,
+    skip: frozenset[str],
 ) -> DltResource:
     def rows() -> Iterator[pa.Table]:
         assert landing_dir is not None and loaded_at is not None and fx is not None, "source built without a load"
-        delivery = read_delivery(delivery_source, landing_dir, spec, required)
-        outcomes[spec.name] = TableOutcome(delivery=SNAPSHOT if delivery.delivered else ABSENT)
+        delivery = read_delivery(delivery_source, landing_dir, spec, required, skip)
+        kind = DELTA if delivery.new_files_only else SNAPSHOT if delivery.delivered else ABSENT
+        outcomes[spec.name] = TableOutcome(delivery=kind)
         yield admit(delivery, spec, load_id, loaded_at, outcomes[spec.name], fx, erased)
 
     return dlt.resource(rows, name=spec.name, primary_key=list(spec.primary_key), write_disposition="merge")
@@ -120,11 +125,12 @@ def raw_source(
     required: tuple[str, ...] = (),
     fx: FxCoverage | None = None,
     erased: ErasedSubjects | None = None,
+    skip: Mapping[str, frozenset[str]] | None = None,
 ):
     """The dlt source for one source system (crm, ga4, ads); called without a folder it only describes the tables
     (for Dagster). `outcomes` receives per table what was read and rejected, for the ledger and the quarantine;
     `fx` is the run's FX coverage for the quarantine's currency rules (required with a folder); `erased` the
-    erasure ledger's people, whose delivered rows are dropped.
+    erasure ledger's people, whose delivered rows are dropped; `skip` per table the file versions not to read again.
     A source system that C360_SOURCE reads from a database (DATABASE_SOURCES) is read with dlt's sql_database at
     `database_url`, its chunks admitted like file deliveries. Tables not in `required` may be absent: zero rows."""
     found = {} if outcomes is None else outcomes
@@ -135,7 +141,18 @@ def raw_source(
     @dlt.source(name=source, max_table_nesting=0)
     def _source() -> list[DltResource]:
         return [
-            _raw_resource(spec, delivery_source, landing_dir, load_id, loaded_at, found, required, fx, erased)
+            _raw_resource(
+                spec,
+                delivery_source,
+                landing_dir,
+                load_id,
+                loaded_at,
+                found,
+                required,
+                fx,
+                erased,
+                (skip or {}).get(spec.name, frozenset()),
+            )
             for spec in tables_of(source)
         ]
 

@@ -1,11 +1,13 @@
-"""Which delivered files each load read (`audit.landing_files`): what landing-folder retention may delete.
+"""Which delivered files each load read (`audit.landing_files`): which file versions the next extract can skip,
+and what landing-folder retention may delete.
 
-The `files` source reads every file of the landing folder on every run (raw merges on keys), so a file is safe to
-delete only once a load that read *exactly this version of it* was published. Each extract records, per file, its
-size and modification time as they were *before* the read, with the load id; retention
-(orchestration/publish/retention.py) stamps a file `published_at` once that load is published, and deletes it only
-if it is still that same version. A file changed, replaced or added since, or whose load was never published, is
-never deleted.
+Each extract records, per file it read, its size and modification time as they were *before* the read, with the
+load id. The `files` source reads only versions no kept load read (`loaded_versions`): a new day's file, a
+re-exported (changed) file; raw merges on keys, so the rows of the skipped ones are already there. A discarded load
+forgets its tables' versions (ledger.discard_load): its delete may have taken rows an earlier file delivered, so
+the next extract reads those tables whole. Retention (orchestration/publish/retention.py) stamps a file
+`published_at` once a load that read exactly this version is published, and deletes it only if it is still that
+same version. A file changed, replaced or added since, or whose load was never published, is never deleted.
 """
 
 from __future__ import annotations
@@ -47,6 +49,26 @@ def delivered_files(landing_dir: Path, table: str) -> list[DeliveredFile]:
         info = path.stat()
         found.append(DeliveredFile(str(path.relative_to(landing_dir)), info.st_size, info.st_mtime_ns))
     return found
+
+
+def loaded_versions(con: duckdb.DuckDBPyConnection, table: str) -> set[DeliveredFile]:
+    """File versions of `table` a load that is not discarded read: their rows are in raw."""
+    con.execute(DDL)
+    ledger = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'audit' and table_name = 'loads'"
+    ).fetchall()[0][0]
+    discarded = "select load_id from audit.loads where discarded_at is not null" if ledger else "select null"
+    rows = con.execute(
+        f"select path, size, mtime_ns from {LANDING_FILES} where table_name = ? and load_id not in ({discarded})",
+        [table],
+    ).fetchall()
+    return {DeliveredFile(path, size, mtime_ns) for path, size, mtime_ns in rows}
+
+
+def forget_versions(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
+    """The next extract reads these tables' files whole (after a discarded load)."""
+    con.execute(DDL)
+    con.execute(f"delete from {LANDING_FILES} where list_contains(?, table_name)", [tables])
 
 
 def record_files(con: duckdb.DuckDBPyConnection, table: str, load_id: str, files: list[DeliveredFile]) -> None:

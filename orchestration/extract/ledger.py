@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.extract.landing_files import forget_versions
 from orchestration.warehouse import connect_file
 
 LEDGER = "audit.loads"
@@ -142,7 +143,9 @@ def mark_published(warehouse_path: Path, published_at: datetime) -> int:
 def discard_load(warehouse_path: Path, load_id: str, discarded_at: datetime) -> dict[str, int]:
     """Delete a rejected load's rows from raw and mark it discarded, so the next run's gates judge only new data.
 
-    Rows the load overwrote (same key, earlier load) are not restored: the next delivery of those keys restores them.
+    Rows the load overwrote (same key, earlier load) are not restored here: the next `files` extract reads the
+    tables' files whole again (their versions are forgotten), and a database source's next delivery of those keys
+    restores them.
     """
     with connect_file(warehouse_path) as con:
         con.execute(DDL)
@@ -158,4 +161,5 @@ def discard_load(warehouse_path: Path, load_id: str, discarded_at: datetime) -> 
         for table in tables:
             deleted[table] = con.execute(f'delete from raw."{table}" where _load_id = ?', [load_id]).fetchall()[0][0]
         con.execute(f"update {LEDGER} set discarded_at = ? where load_id = ?", [discarded_at, load_id])
+        forget_versions(con, tables)  # the delete may have taken rows an earlier file delivered: read them again
     return deleted

@@ -269,18 +269,28 @@ def delivery_problems(landing_dir: Path, required: tuple[str, ...]) -> list[str]
 
 
 def read_files_delivery(
-    landing_dir: Path, raw: RawTable, required: tuple[str, ...] = (), columnar: bool = True
+    landing_dir: Path,
+    raw: RawTable,
+    required: tuple[str, ...] = (),
+    columnar: bool = True,
+    skip: frozenset[str] = frozenset(),
 ) -> Delivery:
-    """Every file of the table under `landing_dir` (the `files` landing folder), parsed to the contract. A table
-    without any file is not delivered (zero rows), unless it is `required`. CSV files are read column-wise where
-    they are regular (columnar.py); `columnar=False` reads every cell in Python: the reference it is tested against."""
+    """Every file of the table under `landing_dir` (the `files` landing folder), parsed to the contract, but those
+    in `skip` (paths relative to the folder: versions a kept load already read): the delivery is then only the new
+    files (`new_files_only`, possibly none). A table without any file is not delivered (zero rows), unless it is
+    `required`. CSV files are read column-wise where they are regular (columnar.py); `columnar=False` reads every
+    cell in Python: the reference it is tested against."""
     spec = file_spec(raw.name)
     paths = files_of(landing_dir, spec)
     if not paths:
         if raw.name in required:
             raise DeliveryError(missing_file(landing_dir, spec))
         return not_delivered(raw.schema)
-    delivery = Delivery(table=pa.table({}))
+    new = [p for p in paths if str(p.relative_to(landing_dir)) not in skip]
+    if not new:
+        return Delivery(table=not_delivered(raw.schema).table, new_files_only=True)
+    delivery = Delivery(table=pa.table({}), new_files_only=len(new) < len(paths))
+    paths = new
     parts = [_read_file(path, raw, spec, delivery, columnar) for path in paths]
     table = pa.concat_tables(parts, promote_options="default")
     lineage = [table[c] for c in LINEAGE]
