@@ -4,6 +4,7 @@ No pipeline run: a small published file stands in for a real one (the catalog on
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import subprocess
 import time
@@ -90,10 +91,18 @@ def free_port() -> Iterator[int]:
     yield port
 
 
+def _sigterm_stops_the_server() -> None:
+    """In the child, before exec: an ignored signal stays ignored across exec, and a Dagster run in this worker sets
+    SIGTERM to whatever SIGINT does, which a shell's background job (e.g. `make test &`) ignores."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def test_docs_serve_on_localhost(site: DocsSite, settings: Settings, free_port: int) -> None:
     command = serve_command(settings, free_port)
     assert command[command.index("--host") + 1] == "127.0.0.1"
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_sigterm_stops_the_server
+    )
     try:
         deadline = time.monotonic() + 180
         while True:
@@ -109,8 +118,4 @@ def test_docs_serve_on_localhost(site: DocsSite, settings: Settings, free_port: 
             assert "model.c360.dim_date" in json.loads(response.read())["nodes"]
     finally:
         server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # seen once in an xdist worker under load: the server outlived SIGTERM
-            server.kill()
-            server.wait(timeout=10)
+        server.wait(timeout=30)
