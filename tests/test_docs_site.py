@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.config import DBT_PROJECT_DIR, Settings
-from orchestration.transform.docs_site import DocsSite, NothingPublishedError, build_docs, serve_command
+from orchestration.transform.docs_site import DocsSite, NothingPublishedError, build_docs, docs_dir, serve_command
 from orchestration.warehouse import connect_file, connect_published
 from tests.conftest import built_once
 
@@ -40,7 +40,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="module")
 def site(settings: Settings) -> DocsSite:
-    target = settings.data_dir / "docs" / "target"
+    target = docs_dir(settings) / "target"
     catalog = json.loads((target / "catalog.json").read_text())
     return DocsSite(target_path=target, documented_tables=len(catalog["nodes"]))
 

@@ -139,11 +139,12 @@ def _new_files(settings: Settings, source: str) -> tuple[dict[str, list[Delivere
     new: dict[str, list[DeliveredFile]] = {}
     skip: dict[str, frozenset[str]] = {}
     with connect_file(settings.warehouse_path) as con:
-        for table in tables_of(source):
-            loaded = loaded_versions(con, table.name)
-            delivered = delivered_files(settings.landing_dir, table.name)
-            new[table.name] = [f for f in delivered if f not in loaded]
-            skip[table.name] = frozenset(f.path for f in delivered if f in loaded)
+        versions = loaded_versions(con)
+    for table in tables_of(source):
+        loaded = versions.get(table.name, set())
+        delivered = delivered_files(settings.landing_dir, table.name)
+        new[table.name] = [f for f in delivered if f not in loaded]
+        skip[table.name] = frozenset(f.path for f in delivered if f in loaded)
     return new, skip
 
 

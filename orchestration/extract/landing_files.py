@@ -51,18 +51,20 @@ def delivered_files(landing_dir: Path, table: str) -> list[DeliveredFile]:
     return found
 
 
-def loaded_versions(con: duckdb.DuckDBPyConnection, table: str) -> set[DeliveredFile]:
-    """File versions of `table` a load that is not discarded read: their rows are in raw."""
+def loaded_versions(con: duckdb.DuckDBPyConnection) -> dict[str, set[DeliveredFile]]:
+    """Per raw table, the file versions a load that is not discarded read: their rows are in raw."""
     con.execute(DDL)
     ledger = con.execute(
         "select count(*) from information_schema.tables where table_schema = 'audit' and table_name = 'loads'"
     ).fetchall()[0][0]
     discarded = "select load_id from audit.loads where discarded_at is not null" if ledger else "select null"
     rows = con.execute(
-        f"select path, size, mtime_ns from {LANDING_FILES} where table_name = ? and load_id not in ({discarded})",
-        [table],
+        f"select table_name, path, size, mtime_ns from {LANDING_FILES} where load_id not in ({discarded})"
     ).fetchall()
-    return {DeliveredFile(path, size, mtime_ns) for path, size, mtime_ns in rows}
+    versions: dict[str, set[DeliveredFile]] = {}
+    for table, path, size, mtime_ns in rows:
+        versions.setdefault(table, set()).add(DeliveredFile(path, size, mtime_ns))
+    return versions
 
 
 def forget_versions(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:

@@ -141,7 +141,7 @@ COLUMN_PARSERS: dict[str, ColumnParser] = {
 def parse_column(kind: str, column: Column) -> tuple[Column, Column]:
     """(values, certain): a kind without a column parser is certain only where null."""
     if kind == "text":
-        return column, pa.chunked_array([pa.array([True] * len(column), pa.bool_())])
+        return column, pa.chunked_array([pa.repeat(pa.scalar(True), len(column))])
     parser = COLUMN_PARSERS.get(kind)
     if parser is None:
         return pa.chunked_array([pa.nulls(len(column))]), pc.is_null(column)

@@ -134,7 +134,7 @@ def _read_file(path: Path, raw: RawTable, spec: FileSpec, delivery: Delivery, co
     strings = read_strings(path, headers) if columnar and spec.format == "csv" and headers else None
     if strings is None:
         return _parse_rows(path, raw, rows, fields, found, drift, delivery)
-    rows.close()  # type: ignore[attr-defined]
+    _close_unread(rows)
     return _read_columns(path, raw, strings, fields, found, drift, delivery)
 
 
@@ -170,8 +170,14 @@ def _parse_rows(
     return _assemble(path, raw, values, extra, numbers)
 
 
+def _close_unread(rows: Iterator[tuple[int, Record | RowShapeError]]) -> None:
+    """Close a CSV's row reader without reading on: it opens the file in its first step, so start it first."""
+    next(rows, None)
+    rows.close()  # type: ignore[attr-defined]
+
+
 def _any(masks: Iterable[pa.ChunkedArray], size: int) -> pa.ChunkedArray:
-    result = pa.chunked_array([pa.array([False] * size, pa.bool_())])
+    result = pa.chunked_array([pa.repeat(pa.scalar(False), size)])
     for mask in masks:
         result = pc.or_(result, mask)
     return result
@@ -206,7 +212,7 @@ def _read_columns(
     if repaired:
         delivery.notes[LOCAL_TIME_NOTE] = delivery.notes.get(LOCAL_TIME_NOTE, 0) + repaired
     fast = pa.table(columns)
-    if not n < strings.num_rows:
+    if n == strings.num_rows:
         return fast
     rows = zip(numbers.filter(uncertain).to_pylist(), strings.filter(uncertain).to_pylist(), strict=True)
     slow = _parse_rows(path, raw, rows, fields, found, drift, delivery)
@@ -237,8 +243,7 @@ def _headers(path: Path, spec: FileSpec) -> list[str] | None:
     """The file's headers, reading only what is needed: a CSV's header row, a JSONL file's first events."""
     if spec.format == "csv":
         headers, rows = read_csv(path)
-        next(rows, None)  # start the reader so closing it closes the file
-        rows.close()  # type: ignore[attr-defined]
+        _close_unread(rows)
         return headers
     found: dict[str, None] = {}
     for i, (_, record) in enumerate(read_ga4_jsonl(path)):
