@@ -23,6 +23,7 @@ from orchestration.backfill import BackfillError, land, plan
 from orchestration.config import Settings, SettingsError
 from orchestration.extract.ledger import discard_load
 from orchestration.freshness import published_freshness
+from orchestration.partitions import partition_key
 from orchestration.preflight import preflight_problem
 from orchestration.privacy.erasure import SubjectNotFound, erase
 from orchestration.privacy.erasure_ledger import REQUEST
@@ -41,13 +42,14 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """The launcher (c360_cli/launcher.py) has run the preflight already; the job's first step runs it again."""
     started = time.perf_counter()
     verbose = getattr(args, "verbose", False)
+    as_of = partition_key(settings, args.as_of) if args.as_of else ""  # a day without a partition: refused here
     log_path = settings.data_dir / "logs" / f"run-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}.log"
     instance = prepare_instance(settings)
     for line in sweep(settings, instance):
         print(f"c360: {line}", file=sys.stderr)
     with _console_to(None if verbose else log_path):
         outcome = run_daily_job(
-            settings, as_of_date=args.as_of or "", instance=instance, log_level="WARNING" if verbose else "INFO"
+            settings, as_of_date=as_of, instance=instance, log_level="WARNING" if verbose else "INFO"
         )
         handled = handle_finished_run(settings, outcome, instance)
         _print_step_errors(instance, outcome.run_id)
@@ -63,8 +65,10 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
     """One daily run per as-of date, oldest first; one line per day; stops at the first failed day (resumable)."""
     instance = prepare_instance(settings)
     try:
+        for day in (args.first, args.last):
+            partition_key(settings, day)  # every day of the range is one of the job's partitions
         backfill = plan(instance, args.first, args.last, Path(args.deliveries) if args.deliveries else None, args.rerun)
-    except BackfillError as exc:
+    except (BackfillError, SettingsError) as exc:
         print(f"c360: backfill refused: {exc}", file=sys.stderr)
         return 2
     for line in sweep(settings, instance):
@@ -318,6 +322,7 @@ def parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the daily job once in this process and print a summary")
     run.add_argument(
         "--as-of",
+        type=date.fromisoformat,
         help="as-of date for the marts and freshness rules, YYYY-MM-DD (default: the newest date in the data: the "
         "generator's end date for generated data; for C360_SOURCE=files or postgres the newest order, event or ad day "
         "loaded; otherwise today, UTC)",
@@ -345,7 +350,7 @@ def parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="generate the default dataset, run the pipeline, print the summary")
     demo.add_argument("--scale", choices=["XS", "S", "M", "L"])
     demo.add_argument("--seed", type=int)
-    demo.add_argument("--as-of", help=argparse.SUPPRESS)
+    demo.add_argument("--as-of", type=date.fromisoformat, help=argparse.SUPPRESS)
     demo.add_argument("--verbose", action="store_true", help="show Dagster's and dbt's log on the console")
     demo.set_defaults(func=cmd_demo)
 
@@ -399,7 +404,11 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"c360: {exc}", file=sys.stderr)
         return 2
-    return args.func(args, settings)
+    try:
+        return args.func(args, settings)
+    except SettingsError as exc:  # a setting only one command uses (e.g. an as-of date outside the partitions)
+        print(f"c360: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from orchestration.extract.raw_contract import raw_table
@@ -24,6 +25,7 @@ ENV_DEFAULTS: dict[str, str] = {
     "C360_FX_MAX_RATE_AGE_DAYS": "45",  # a day's FX rate is the latest published on or before it, at most this old
     "C360_SCHEDULE_CRON": "0 6 * * *",  # daily refresh
     "C360_SCHEDULE_TIMEZONE": "UTC",
+    "C360_PARTITION_START": "2015-01-01",  # the daily job's first as-of date (partition): earliest day a backfill runs
     "C360_PUBLISH_KEEP": "3",  # previous published versions kept beside the live file
     "C360_PUBLISH_MAX_AGE_DAYS": "30",  # kept/rolled-back published files older than this are deleted (none: keep)
     "C360_LANDING_RETENTION_DAYS": "30",  # files source: delivered files this long after publish are deleted
@@ -92,6 +94,13 @@ def _number(env: Mapping[str, str], name: str, kind: type[int] | type[float], mi
         what = "an integer" if kind is int else "a number"
         raise SettingsError(f"{name}={value!r} is not {what} >= {minimum:g}")
     return number
+
+
+def _iso_date(env: Mapping[str, str], name: str) -> date:
+    try:
+        return date.fromisoformat(env[name])
+    except ValueError:
+        raise SettingsError(f"{name}={env[name]!r} is not a date YYYY-MM-DD") from None
 
 
 def pii_key(env: Mapping[str, str]) -> tuple[bytes, bool]:
@@ -170,6 +179,7 @@ class Settings:
     pii_key: bytes = field(default=THROWAWAY_PII_KEY.encode(), repr=False)  # never printed: repr=False
     pii_key_is_throwaway: bool = True
     pii_keys_retired: tuple[bytes, ...] = field(default=(), repr=False)
+    partition_start: date = date(2015, 1, 1)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -211,6 +221,7 @@ class Settings:
             pii_key=key,
             pii_key_is_throwaway=throwaway,
             pii_keys_retired=retired_pii_keys(value),
+            partition_start=_iso_date(value, "C360_PARTITION_START"),
         )
 
     @property

@@ -15,12 +15,10 @@ watching the run (it watches the file) still sees it progress.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,22 +29,6 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._serdes import ConfigurableClassData
 from sqlalchemy.pool import QueuePool
-
-#: dagster.yaml of a CLI instance before this storage existed (rewritten by `instance_yaml`'s caller).
-LEGACY_INSTANCE_YAML = "telemetry:\n  enabled: false\n"
-
-
-def instance_yaml(dagster_home: Path) -> str:
-    """dagster.yaml for $C360_DATA_DIR/dagster_home: no telemetry, this event log storage at Dagster's default place
-    for per-run databases (history/runs), so runs from before keep showing."""
-    return (
-        LEGACY_INSTANCE_YAML + "event_log_storage:\n"
-        "  module: orchestration.event_store\n"
-        "  class: PooledSqliteEventLogStorage\n"
-        "  config:\n"
-        f"    base_dir: {json.dumps(str(dagster_home / 'history' / 'runs'))}\n"
-    )
-
 
 _CHECKPOINT_EVERY_SECONDS = 1.0
 _STEP_BOUNDARIES = {

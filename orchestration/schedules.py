@@ -1,11 +1,12 @@
-"""The daily refresh job and its schedule (cron and timezone from settings)."""
+"""The daily refresh job, partitioned by as-of date (orchestration/partitions.py), and its schedule (cron and timezone
+from settings)."""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.as_of import AS_OF_TAG
 from orchestration.config import Settings
+from orchestration.partitions import as_of_config
 from orchestration.retries import retry_policy
 
 DAILY_JOB = "daily_refresh"
@@ -19,6 +20,7 @@ def definitions(settings: Settings) -> dg.Definitions:
         # DuckDB allows one read-write process per file: steps run one after another in the run's process.
         executor_def=dg.in_process_executor,
         op_retry_policy=retry_policy(settings),  # transient errors only: see orchestration/retries.py
+        config=as_of_config(settings),  # a partition per as-of date: the UI backfills a range of days
     )
 
     @dg.schedule(
@@ -29,8 +31,7 @@ def definitions(settings: Settings) -> dg.Definitions:
         default_status=dg.DefaultScheduleStatus.RUNNING,
     )
     def schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-        """One as-of date per run, fixed at launch: the scheduled day (in the schedule's timezone)."""
-        as_of = context.scheduled_execution_time.date().isoformat()
-        return dg.RunRequest(tags={AS_OF_TAG: as_of})
+        """One as-of date per run, fixed at launch: the scheduled day (in the schedule's timezone), its partition."""
+        return dg.RunRequest(partition_key=context.scheduled_execution_time.date().isoformat())
 
     return dg.Definitions(jobs=[job], schedules=[schedule])

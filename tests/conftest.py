@@ -22,8 +22,8 @@ import pyarrow as pa
 import pytest
 
 from orchestration.config import Settings
-from orchestration.event_store import instance_yaml
 from orchestration.extract.fx_rates import FxCoverage
+from orchestration.instance_config import instance_yaml
 from orchestration.run_outcome import RunOutcome, outcome_from_events
 from orchestration.runner import run_daily_job
 from orchestration.transform.project import ensure_manifest

@@ -111,10 +111,10 @@ def test_backfill_runs_days_in_order_resumes_after_a_failure_and_equals_a_run_at
 
     instance = dg.DagsterInstance.from_config(str(settings.dagster_home))
     runs = instance.get_runs(filters=dg.RunsFilter(tags={BACKFILL_TAG: f"{first}..{last}"}))
-    assert sorted((r.tags["c360/as_of_date"], r.status.value) for r in runs) == [
-        (last.isoformat(), "FAILURE"),
-        (last.isoformat(), "SUCCESS"),
-    ]
+    assert sorted((r.tags["c360/as_of_date"], r.tags["dagster/partition"], r.status.value) for r in runs) == [
+        (last.isoformat(), last.isoformat(), "FAILURE"),
+        (last.isoformat(), last.isoformat(), "SUCCESS"),
+    ]  # each day is its partition of the daily job (the UI's partition view shows them)
 
     # The same as one run at the last date: the generator's dataset delivered by then, and its truth.
     later = replace(XS, end_date=last, anchor_date=XS.end_date)
@@ -133,6 +133,7 @@ def test_backfill_runs_days_in_order_resumes_after_a_failure_and_equals_a_run_at
     [
         ("2026-11-02", "2026-11-01", "--to 2026-11-01 is before --from 2026-11-02: give the earlier date first"),
         ("2026-11-01", "2026-11-03", "no delivery folder for 2026-11-02, 2026-11-03 in "),
+        ("2014-12-31", "2026-11-01", "as-of date 2014-12-31 is before C360_PARTITION_START=2015-01-01, the daily job"),
     ],
 )
 def test_a_backfill_that_cannot_run_is_refused_in_one_line_before_any_run(

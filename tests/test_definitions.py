@@ -81,8 +81,9 @@ def test_daily_schedule_uses_configured_cron_and_timezone_and_fixes_the_as_of_da
         DAILY_JOB,
     )
     tick = datetime(2026, 11, 22, 4, 30, tzinfo=ZoneInfo("Europe/Berlin"))
-    (request,) = schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=tick)).run_requests
-    assert request.tags[AS_OF_TAG] == "2026-11-22"
+    context = dg.build_schedule_context(scheduled_execution_time=tick, repository_def=defs.get_repository_def())
+    (request,) = schedule.evaluate_tick(context).run_requests
+    assert request.partition_key == request.tags[AS_OF_TAG] == "2026-11-22"  # the day's partition, as of the day
 
 
 def test_daily_job_runs_steps_in_one_process(defs: dg.Definitions) -> None:

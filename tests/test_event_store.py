@@ -8,7 +8,8 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.config import Settings
-from orchestration.event_store import LEGACY_INSTANCE_YAML, PooledSqliteEventLogStorage
+from orchestration.event_store import PooledSqliteEventLogStorage
+from orchestration.instance_config import earlier_defaults, instance_yaml
 from orchestration.runner import prepare_instance
 
 
@@ -48,15 +49,18 @@ def test_a_run_is_stored_and_read_back_by_dagsters_own_sqlite_storage(tmp_path: 
         assert plain.get_latest_materialization_event(dg.AssetKey("numbers")) is not None
 
 
-def test_dagster_yaml_upgraded_from_the_old_default_but_an_edited_one_is_kept(tmp_path: Path) -> None:
+def test_dagster_yaml_upgraded_from_an_earlier_default_but_an_edited_one_is_kept(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     config = settings.dagster_home / "dagster.yaml"
     config.parent.mkdir(parents=True)
-    config.write_text(LEGACY_INSTANCE_YAML)
-    prepare_instance(settings).dispose()
-    assert "PooledSqliteEventLogStorage" in config.read_text()
+    for earlier in earlier_defaults(settings.dagster_home):
+        config.write_text(earlier)
+        with prepare_instance(settings) as instance:
+            assert isinstance(instance.event_log_storage, PooledSqliteEventLogStorage)
+            assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
+        assert config.read_text() == instance_yaml(settings.dagster_home)
 
-    edited = LEGACY_INSTANCE_YAML + "run_monitoring:\n  enabled: false\n"
+    edited = earlier_defaults(settings.dagster_home)[0] + "run_monitoring:\n  enabled: false\n"
     config.write_text(edited)
     prepare_instance(settings).dispose()
     assert config.read_text() == edited
