@@ -6,17 +6,25 @@ policy retries any exception, so the steps whose errors can be either kind run t
 `retry_only_transient()`: a DuckDB lock conflict or I/O error, a PostgreSQL connection error or a network error
 propagates (and is retried); anything else becomes a `dg.Failure(allow_retries=False)` that keeps the original error
 as its cause. Failed checks are not exceptions and are never retried.
+
+An interrupt (Ctrl-C, or `kill`: SIGTERM, what a service manager sends to stop a run) stops the run. Dagster's
+retry policy retries a step on an interrupt too (meant for preempted step workers), which made `c360 run` go on
+after a SIGTERM during dbt and publish. So an interrupt seen by `retry_only_transient` marks its run interrupted,
+and every later attempt of a step of that run fails at once, final (`InterruptedRun`): the run fails, publishes
+nothing, and alerts like any failed run.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import dagster as dg
 import psycopg2
+from dlt.common.exceptions import SignalReceivedException
 
 from orchestration.config import Settings
 from orchestration.redact import redact
@@ -26,6 +34,10 @@ T = TypeVar("T")
 
 #: Error texts that mean "try again later", wherever they come from (DuckDB via dlt, dbt or our own connections).
 TRANSIENT_TEXT = ("Could not set lock on file", "could not connect to server", "Connection refused", "timeout expired")
+INTERRUPTED = "interrupted (Ctrl-C or SIGTERM): the run stops here and publishes nothing; run it again to refresh"
+
+_interrupted_runs: set[str] = set()
+_interrupted_lock = threading.Lock()
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -51,10 +63,22 @@ def retry_policy(settings: Settings) -> dg.RetryPolicy:
 
 
 @contextmanager
-def retry_only_transient() -> Iterator[None]:
-    """Let transient errors through to the step's retry policy; make every other error final."""
+def retry_only_transient(run_id: str) -> Iterator[None]:
+    """Let transient errors through to the step's retry policy; make every other error final; an interrupt stops the
+    run (see the module docstring)."""
+    with _interrupted_lock:
+        if run_id in _interrupted_runs:
+            raise dg.Failure(description=INTERRUPTED, allow_retries=False)
     try:
         yield
+    except (dg.DagsterExecutionInterruptedError, KeyboardInterrupt):
+        with _interrupted_lock:
+            _interrupted_runs.add(run_id)
+        raise  # Dagster fails the step as interrupted, or asks for a retry, which ends at the check above
+    except SignalReceivedException as exc:  # dlt holds the signal until a checkpoint of its own, then raises this
+        with _interrupted_lock:
+            _interrupted_runs.add(run_id)
+        raise dg.Failure(description=INTERRUPTED, allow_retries=False) from exc
     except Exception as exc:
         # A Failure already marked final stays final; any other error (dagster-dbt's errors are Failures that allow
         # retries: a failed dbt test must not be retried) is retried only when it is transient.
@@ -64,11 +88,13 @@ def retry_only_transient() -> Iterator[None]:
 
 
 def transient_only(step: Callable[P, Iterator[T]]) -> Callable[P, Iterator[T]]:
-    """`retry_only_transient` for a whole generator step body (a decorator keeps the step's signature for Dagster)."""
+    """`retry_only_transient` for a whole generator step body whose first argument is its Dagster context (a
+    decorator keeps the step's signature for Dagster)."""
 
     @functools.wraps(step)
     def wrapped(*args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
-        with retry_only_transient():
+        context: Any = args[0]
+        with retry_only_transient(context.run_id):
             yield from step(*args, **kwargs)
 
     return wrapped

@@ -10,6 +10,8 @@ and one never released outlasts the whole budget."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -20,7 +22,7 @@ import dagster as dg
 import pytest
 
 from orchestration.config import Settings
-from orchestration.retries import is_transient, retry_policy, transient_only
+from orchestration.retries import INTERRUPTED, is_transient, retry_policy, transient_only
 from orchestration.run_outcome import outcome_from_events
 from orchestration.warehouse import connect_file
 
@@ -44,7 +46,9 @@ def _hold_lock(path: Path, seconds: float) -> subprocess.Popen:
     return holder
 
 
-def _job(settings: Settings, attempts: list[float], fail_with_data_error: bool = False) -> dg.JobDefinition:
+def _job(
+    settings: Settings, attempts: list[float], fail_with_data_error: bool = False, stopped: bool = False
+) -> dg.JobDefinition:
     @dg.asset
     @transient_only
     def writes_warehouse(context) -> Iterator[dg.MaterializeResult]:  # noqa: ANN001 (Dagster reads the annotation)
@@ -52,6 +56,9 @@ def _job(settings: Settings, attempts: list[float], fail_with_data_error: bool =
         Path(f"{settings.warehouse_path}.first-attempt").touch()
         if fail_with_data_error:
             raise ValueError("crm_orders.amount: 'abc' is not a number")
+        if stopped and len(attempts) == 1:  # `kill <pid>` during the step's first attempt
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(30)  # interrupted here
         with connect_file(settings.warehouse_path) as con:
             con.execute("create or replace table t as select 1 as x")
         yield dg.MaterializeResult()
@@ -102,6 +109,15 @@ def test_a_data_error_is_never_retried(settings: Settings) -> None:
     assert not result.success and len(attempts) == 1
     error = outcome_from_events(result.run_id, False, result.all_events).step_errors["writes_warehouse"]
     assert error == "ValueError: crm_orders.amount: 'abc' is not a number"
+
+
+def test_sigterm_stops_the_run_instead_of_being_retried(settings: Settings) -> None:
+    """Dagster's retry policy retries an interrupted step (a later attempt here would succeed); a stop is a stop."""
+    attempts: list[float] = []
+    result = _job(settings, attempts, stopped=True).execute_in_process(raise_on_error=False)
+    assert not result.success and len(attempts) == 1
+    error = outcome_from_events(result.run_id, False, result.all_events).step_errors["writes_warehouse"]
+    assert error == INTERRUPTED
 
 
 def test_classification() -> None:

@@ -66,7 +66,7 @@ def _dbt_build(name: str, project: DbtProject, settings: Settings, **selection: 
         context.log.info(f"dbt build as of {as_of_date} in {settings.reporting_currency}")
         state = settings.dbt_partial_parse_path
         cache = ["--partial-parse-file-path", str(state)] if state.exists() else []  # dbt rejects a missing one
-        with retry_only_transient():  # a failed dbt test is final; a lock conflict is retried
+        with retry_only_transient(context.run_id):  # a failed dbt test is final; a lock conflict is retried
             invocation = dbt.cli_with_run_settings(
                 ["build", *UNIT_TESTS_EXCLUDED, *cache], run_settings, context=context
             )
