@@ -4,6 +4,7 @@ Parquet; re-deliveries merge; drift is kept; unusable files fail naming the file
 from __future__ import annotations
 
 import csv
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from orchestration.config import REPO_ROOT
@@ -19,6 +21,7 @@ from orchestration.extract.raw_contract import RAW_TABLES, ga4_event_id, raw_tab
 from orchestration.extract.vendor_files import read_files_delivery
 from orchestration.extract.vendor_files.columnar import read_strings
 from orchestration.extract.vendor_files.export_reader import LOCAL_TIME_NOTE
+from orchestration.extract.vendor_files.ga4_columnar import ga4_columns
 from orchestration.extract.vendor_files.mappings import DERIVED, FILE_SPECS
 from orchestration.extract.vendor_files.reference_doc import END, START, reference_markdown
 from orchestration.publish.publisher import PUBLISH_LOG, published_tables
@@ -271,6 +274,96 @@ def test_an_extract_reads_only_the_files_no_kept_load_read(tmp_path: Path, xs_ta
     after = _deliveries(extract)
     assert (after["ga4_events"], after["crm_orders"]) == ((events, "snapshot"), (0, "delta"))  # web read whole
     assert extract.query("select count(*) from raw.ga4_events") == [(events,)]
+
+
+def _ga4_event(n: int, *params: dict, **keys: object) -> dict:
+    """An export event: the required keys, a device, drift keys, the given params and keys (None: key left out)."""
+    event = {
+        "event_date": "20260801",
+        "event_timestamp": str(1785542400000000 + n),
+        "event_name": "page_view",
+        "user_pseudo_id": f"{n}.1785542400",
+        "user_id": f"C{n}",
+        "event_params": [{"key": "ga_session_id", "value": {"int_value": 1785542400 + n}}, *params],
+        "device": {"category": "mobile", "language": "de-de"},
+        "platform": "WEB",
+        "items": [],
+        "is_test": False,
+        "big_number": None,
+    }
+    event.update(keys)
+    return {k: v for k, v in event.items() if v is not None or k not in keys}
+
+
+def _param(key: str, **typed: object) -> dict:
+    return {"key": key, "value": typed}
+
+
+#: Events the column reader must flatten exactly as flatten_ga4 does, or leave to it (each line is one event).
+ODD_EVENTS = [
+    json.dumps(_ga4_event(1, _param("page_location", string_value="https://shop.example.com/caf\u00e9 \u2713"))),
+    json.dumps(_ga4_event(2, _param("value", double_value=1e-7), _param("page_title", string_value="Ünïcødé"))),
+    json.dumps(_ga4_event(3, _param("value", double_value=2.0), _param("value_x", float_value=100.0))),
+    json.dumps(_ga4_event(4, _param("value", double_value=1.5), _param("campaign", string_value=None, int_value=None))),
+    json.dumps(_ga4_event(5, _param("no_value_given"), big_number=123456789012345678901234567890)),
+    "",
+    "   ",
+    json.dumps(_ga4_event(6, event_params=[])),
+    json.dumps(_ga4_event(7, event_params=None)),  # left out
+    json.dumps({**_ga4_event(8), "event_params": None}),  # given as null: a header of its own
+    json.dumps(_ga4_event(9, device={"category": None, "language": None}, user_id=None, platform=None)),
+    json.dumps({**_ga4_event(10), "device": None}),
+    json.dumps(_ga4_event(11, _param("page_location", string_value="a"), _param("page_location", string_value="b"))),
+    json.dumps(_ga4_event(12, {"value": {"string_value": "no key"}})),  # malformed params: quarantined
+    json.dumps(_ga4_event(13, _param("flag", string_value="x"), items=[{"item_id": "SKU-1"}], is_test=True)),
+    json.dumps(_ga4_event(14, event_timestamp="not a time", is_test=False)),
+    json.dumps(_ga4_event(15, _param("value", double_value=1e-05), _param("score", int_value=-(2**63)))),
+    json.dumps(_ga4_event(16, {"key": "ga_session_id", "value": {"string_value": str(2**63)}})),
+]
+
+
+def _assert_same_ga4_delivery(landing: Path) -> None:
+    columnar, by_event = _read_both(landing, "ga4_events")
+    assert columnar.table.equals(by_event.table)
+    assert columnar.rejects == by_event.rejects and columnar.notes == by_event.notes
+
+
+def test_the_columnar_ga4_reader_reads_what_the_event_by_event_reader_reads(
+    tmp_path: Path, xs_tables: dict[str, pa.Table]
+) -> None:
+    """The XS GA4 export and a file of odd events: the same values, drift columns (in the same order), line numbers,
+    quarantine rows and reasons, and both files were really read column-wise."""
+    write_files(xs_tables, tmp_path / "xs")
+    assert all(ga4_columns(p) is not None for p in (tmp_path / "xs" / "ga4").glob("events_*.jsonl"))
+    _assert_same_ga4_delivery(tmp_path / "xs")
+
+    odd = tmp_path / "odd" / "ga4" / "events_20260801.jsonl"
+    odd.parent.mkdir(parents=True)
+    odd.write_text("\n".join(ODD_EVENTS) + "\n", encoding="utf-8")
+    columns = ga4_columns(odd)
+    assert columns is not None and pc.sum(columns.certain).as_py() == 10  # the others are left to the row reader
+    _assert_same_ga4_delivery(tmp_path / "odd")
+    by_event = read_files_delivery(tmp_path / "odd", raw_table("ga4_events"), columnar=False)
+    assert [r.row_number for r in by_event.rejects] == [14, 16, 18]  # malformed params, a bad time, an int64 overflow
+    assert {"device", "event_params", "event_params_page_title", "items", "is_test"} <= set(by_event.table.column_names)
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ['{"event_name": "a", "n": 1}', '{"event_name": "b", "n": "1"}'],  # a type changing: Arrow refuses
+        ['{"event_name": "a"}', '{"event_name": "b", "later": null}'],  # a key after the first event
+        ['{"event_name": "a"}', '{"event_name": "b", "event_name": "c"}'],  # a key given twice
+        ['{"event_name": "a", "x.y": 1, "x": {"y": 2}}'],  # dotted paths that collide
+        ['{"event_name": "a"}{"event_name": "b"}', ""],  # two events on a line
+        ["\ufeff" + '{"event_name": "a"}'],  # a byte order mark
+    ],
+)
+def test_a_ga4_file_the_columns_cannot_be_sure_of_is_read_event_by_event(tmp_path: Path, lines: list[str]) -> None:
+    path = tmp_path / "ga4" / "events_20260801.jsonl"
+    path.parent.mkdir()
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert ga4_columns(path) is None
 
 
 def test_a_new_vendor_column_is_carried_into_raw(tmp_path: Path, xs_tables: dict[str, pa.Table]) -> None:

@@ -9,7 +9,8 @@ Why: the row-by-row reader parses every cell in Python (~1.5 us each); a day's e
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -18,10 +19,31 @@ import pyarrow.csv as pacsv
 
 from orchestration.extract.raw_contract import TIMESTAMP
 from orchestration.extract.vendor_files.cells import UTC_FORMAT
+from orchestration.extract.vendor_files.formats import Record, RowShapeError
 
 Column = pa.ChunkedArray
 #: A kind's column parser: (values where certain, else null; which cells are certain: null cells always are).
 ColumnParser = Callable[[Column], tuple[Column, Column]]
+
+#: The row reader's (row number, record) of some of a file's records, given their positions in its TextColumns.
+RowRecords = Callable[[pa.Array], Iterable[tuple[int, Record | RowShapeError]]]
+
+
+@dataclass(frozen=True)
+class TextColumns:
+    """A file's records as text columns holding exactly the row reader's text, so one column-wise parse serves CSV
+    and GA4 JSONL (export_reader._read_columns). Records the columns cannot be certain of are left to `records`."""
+
+    headers: list[str]  # the row reader's headers in its order: they decide the drift columns and their order
+    table: pa.Table  # one string column per header, null where the record has no text
+    numbers: Column  # each record's row number (CSV: spreadsheet row, JSONL: line)
+    certain: Column  # records whose text is certainly the row reader's
+    records: RowRecords  # the row reader's own records, for the others
+
+
+def all_true(size: int) -> Column:
+    return pa.chunked_array([pa.repeat(pa.scalar(True), size)])
+
 
 #: Years 1000-9998: with an offset, a time in year 9999 can leave the calendar once in UTC (Python's reason for it).
 _YEAR, _MONTH, _DAY = (
@@ -64,6 +86,20 @@ def read_strings(path: Path, header: list[str]) -> pa.Table | None:
     except (pa.ArrowInvalid, UnicodeDecodeError):
         return None
     return None if irregular else table
+
+
+def csv_columns(path: Path, header: list[str]) -> TextColumns | None:
+    """A regular CSV file (read_strings) as TextColumns: row i is spreadsheet row i + 2 and every cell's text is the
+    csv module's, so a row's record is its cells."""
+    table = read_strings(path, header)
+    if table is None:
+        return None
+    numbers = pa.chunked_array([pa.array(range(2, table.num_rows + 2), pa.int64())])
+
+    def records(rows: pa.Array) -> Iterable[tuple[int, Record | RowShapeError]]:
+        return zip(numbers.take(rows).to_pylist(), table.take(rows).to_pylist(), strict=True)
+
+    return TextColumns(header, table, numbers, all_true(table.num_rows), records)
 
 
 def _certain(column: Column, shape: str) -> Column:
@@ -141,7 +177,7 @@ COLUMN_PARSERS: dict[str, ColumnParser] = {
 def parse_column(kind: str, column: Column) -> tuple[Column, Column]:
     """(values, certain): a kind without a column parser is certain only where null."""
     if kind == "text":
-        return column, pa.chunked_array([pa.repeat(pa.scalar(True), len(column))])
+        return column, all_true(len(column))
     parser = COLUMN_PARSERS.get(kind)
     if parser is None:
         return pa.chunked_array([pa.nulls(len(column))]), pc.is_null(column)

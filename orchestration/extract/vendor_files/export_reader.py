@@ -26,9 +26,10 @@ from orchestration.extract.delivery import (
 )
 from orchestration.extract.raw_contract import RawTable, ga4_event_id, raw_table
 from orchestration.extract.vendor_files.cells import KINDS, is_local_time
+from orchestration.extract.vendor_files.columnar import TextColumns, csv_columns, parse_column
 from orchestration.extract.vendor_files.columnar import is_local_time as is_local_time_column
-from orchestration.extract.vendor_files.columnar import parse_column, read_strings
 from orchestration.extract.vendor_files.formats import Record, RowShapeError, read_csv, read_ga4_jsonl
+from orchestration.extract.vendor_files.ga4_columnar import ga4_columns
 from orchestration.extract.vendor_files.mappings import FILE_SPECS, Field, FileSpec, file_spec, snake_case
 
 LOCAL_TIME_NOTE = "timestamps_in_local_time"
@@ -128,14 +129,26 @@ def _assemble(
 
 
 def _read_file(path: Path, raw: RawTable, spec: FileSpec, delivery: Delivery, columnar: bool) -> pa.Table:
-    headers, rows = _records(path, spec)
-    found, drift = _resolve(path, headers, raw, spec)
-    fields: list[Field] = [f for f in spec.loaded if f.column in found]
-    strings = read_strings(path, headers) if columnar and spec.format == "csv" and headers else None
+    strings = _text_columns(path, spec) if columnar else None
     if strings is None:
-        return _parse_rows(path, raw, rows, fields, found, drift, delivery)
-    _close_unread(rows)
-    return _read_columns(path, raw, strings, fields, found, drift, delivery)
+        headers, rows = _records(path, spec)
+        found, drift = _resolve(path, headers, raw, spec)
+        return _parse_rows(path, raw, rows, _fields(spec, found), found, drift, delivery)
+    found, drift = _resolve(path, strings.headers, raw, spec)
+    return _read_columns(path, raw, strings, _fields(spec, found), found, drift, delivery)
+
+
+def _fields(spec: FileSpec, found: dict[str, str]) -> list[Field]:
+    """The loaded fields this file has a column for."""
+    return [f for f in spec.loaded if f.column in found]
+
+
+def _text_columns(path: Path, spec: FileSpec) -> TextColumns | None:
+    """The file as the row reader's text, column-wise, where Arrow reads it certainly the same (else None)."""
+    if spec.format != "csv":
+        return ga4_columns(path)
+    headers = _headers(path, spec)
+    return csv_columns(path, headers) if headers else None
 
 
 def _parse_rows(
@@ -186,35 +199,35 @@ def _any(masks: Iterable[pa.ChunkedArray], size: int) -> pa.ChunkedArray:
 def _read_columns(
     path: Path,
     raw: RawTable,
-    strings: pa.Table,
+    strings: TextColumns,
     fields: list[Field],
     found: dict[str, str],
     drift: list[str],
     delivery: Delivery,
 ) -> pa.Table:
-    """A regular CSV file (row i of `strings` is spreadsheet row i + 2) parsed column-wise; a row holding a cell the
-    column parsers are not certain of goes through `_parse_rows`, as in the row-by-row reader, and keeps its place."""
-    numbers = pa.chunked_array([pa.array(range(2, strings.num_rows + 2), pa.int64())])
-    parsed = {f.column: parse_column(f.kind, strings[found[f.column]]) for f in fields}
-    uncertain = _any((pc.invert(certain) for _, certain in parsed.values()), strings.num_rows)
+    """A file's text columns parsed column-wise; a record the text or a column parser is not certain of goes through
+    `_parse_rows` as the row reader's own record, as in the row-by-row reader, and keeps its place."""
+    table, numbers, size = strings.table, strings.numbers, strings.table.num_rows
+    parsed = {f.column: parse_column(f.kind, table[found[f.column]]) for f in fields}
+    uncertain = _any([pc.invert(strings.certain), *(pc.invert(certain) for _, certain in parsed.values())], size)
     sure = pc.invert(uncertain)
     n = pc.sum(pc.cast(sure, pa.int64())).as_py() or 0
     columns = {
         c.name: pc.cast(parsed[c.name][0].filter(sure), c.type) if c.name in parsed else pa.nulls(n, c.type)
         for c in raw.columns
     }
-    columns.update({snake_case(h): strings[h].filter(sure) for h in drift})
+    columns.update({snake_case(h): table[h].filter(sure) for h in drift})
     columns[SOURCE_FILE] = pa.repeat(pa.scalar(path.name, pa.string()), n)
     columns[SOURCE_ROW] = numbers.filter(sure)
     local = [found[f.column] for f in fields if f.kind == "local_timestamp"]
-    local_time = pc.and_(_any((is_local_time_column(strings[h]) for h in local), strings.num_rows), sure)
+    local_time = pc.and_(_any((is_local_time_column(table[h]) for h in local), size), sure)
     repaired = pc.sum(pc.cast(local_time, pa.int64())).as_py()
     if repaired:
         delivery.notes[LOCAL_TIME_NOTE] = delivery.notes.get(LOCAL_TIME_NOTE, 0) + repaired
     fast = pa.table(columns)
-    if n == strings.num_rows:
+    if n == size:
         return fast
-    rows = zip(numbers.filter(uncertain).to_pylist(), strings.filter(uncertain).to_pylist(), strict=True)
+    rows = strings.records(pc.indices_nonzero(uncertain))
     slow = _parse_rows(path, raw, rows, fields, found, drift, delivery)
     merged = pa.concat_tables([fast, slow.cast(fast.schema)])
     return merged.take(pc.sort_indices(merged[SOURCE_ROW]))
@@ -283,8 +296,8 @@ def read_files_delivery(
     """Every file of the table under `landing_dir` (the `files` landing folder), parsed to the contract, but those
     in `skip` (paths relative to the folder: versions a kept load already read): the delivery is then only the new
     files (`new_files_only`, possibly none). A table without any file is not delivered (zero rows), unless it is
-    `required`. CSV files are read column-wise where they are regular (columnar.py); `columnar=False` reads every
-    cell in Python: the reference it is tested against."""
+    `required`. Files are read column-wise where Arrow reads them certainly as the row reader does (columnar.py: CSV,
+    ga4_columnar.py: GA4 JSONL); `columnar=False` reads every cell in Python: the reference it is tested against."""
     spec = file_spec(raw.name)
     paths = files_of(landing_dir, spec)
     if not paths:

@@ -77,23 +77,27 @@ def flatten_ga4(event: dict[str, Any], prefix: str = "") -> Record:
     return flat
 
 
+def ga4_event(path: Path, number: int, line: str) -> Record | RowShapeError:
+    """One non-blank line as its flattened event, or why its params are malformed (one bad row). A line that is not
+    a JSON object fails the file: the export is broken. Shared by the row reader and the column reader's re-reads."""
+    try:
+        event = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise DeliveryError(f"{path}: line {number} is not valid JSON ({exc.msg})") from exc
+    if not isinstance(event, dict):
+        raise DeliveryError(f"{path}: line {number} is not a GA4 event object")
+    try:
+        return flatten_ga4(event)
+    except RowShapeError as exc:
+        return exc
+
+
 def read_ga4_jsonl(path: Path) -> Iterator[tuple[int, Record | RowShapeError]]:
-    """One event per line; row numbers are line numbers. A line that is not JSON or not an object fails the file
-    (the export is broken); an event with malformed params is one bad row."""
+    """One event per line; row numbers are line numbers; blank lines are skipped."""
     try:
         with path.open(encoding="utf-8") as handle:
             for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    event = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise DeliveryError(f"{path}: line {number} is not valid JSON ({exc.msg})") from exc
-                if not isinstance(event, dict):
-                    raise DeliveryError(f"{path}: line {number} is not a GA4 event object")
-                try:
-                    yield number, flatten_ga4(event)
-                except RowShapeError as exc:
-                    yield number, exc
+                if line.strip():
+                    yield number, ga4_event(path, number, line)
     except UnicodeDecodeError as exc:
         raise DeliveryError(f"{path}: not a UTF-8 JSONL file ({exc})") from exc
