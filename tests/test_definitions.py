@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from datetime import datetime
@@ -20,6 +21,7 @@ from orchestration.definitions import build_definitions
 from orchestration.extract.raw_contract import RAW_TABLES
 from orchestration.quality.suites import suite_modules
 from orchestration.schedules import DAILY_JOB
+from orchestration.transform.assets import keep_partial_parse, project_parse_cache
 from orchestration.transform.project import WarehouseDbtCli, dbt_cli, dbt_project, ensure_manifest
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.txt"
@@ -121,3 +123,24 @@ def test_the_dbt_resource_skips_the_version_subprocess_and_the_adapter_with_the_
     probed = DbtCliResource(project_dir=ours.project_dir, dbt_executable=ours.dbt_executable)._cli_version
     assert ours._cli_version == probed and ours._cli_version.major == 1
     assert ours._initialize_dbt_core_adapter(["build"]) is None
+
+
+def test_a_calls_parse_cache_replaces_the_data_dirs_only_when_dbt_wrote_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dagster-dbt seeds each call's target path with the project's parse cache; when dbt parsed nothing, that copy
+    must not replace the data dir's own (made under the data dir's profile): if it did, a project cache written under
+    another profile (dbt run by hand with dbt_project/profiles.yml) made every later run re-parse the whole project."""
+    monkeypatch.chdir(tmp_path)  # the pipeline's working directory is not the dbt project's
+    seeded = project_parse_cache(dbt_project())
+    assert seeded == DBT_PROJECT_DIR / "target" / "partial_parse.msgpack" and seeded.is_file()
+    call_target, state = tmp_path / "call", tmp_path / "dbt_state" / "partial_parse.msgpack"
+    call_target.mkdir()
+    state.parent.mkdir()
+    state.write_bytes(b"the data dir's own cache")
+    shutil.copyfile(seeded, call_target / "partial_parse.msgpack")  # as dagster-dbt seeds it; dbt wrote nothing
+    keep_partial_parse(call_target, state, seeded)
+    assert state.read_bytes() == b"the data dir's own cache"
+    (call_target / "partial_parse.msgpack").write_bytes(b"what dbt wrote after parsing")
+    keep_partial_parse(call_target, state, seeded)
+    assert state.read_bytes() == b"what dbt wrote after parsing"

@@ -32,6 +32,12 @@ MODEL_OUTPUTS = "source:customer_models+"
 UNIT_TESTS_EXCLUDED = ("--exclude-resource-type", "unit_test")
 
 
+def project_parse_cache(project: DbtProject) -> Path:
+    """The parse cache in the project's target dir, which dagster-dbt copies into each call's target path.
+    `project.target_path` is relative to the project dir, not to this process's working directory."""
+    return Path(project.project_dir) / project.target_path / "partial_parse.msgpack"
+
+
 def keep_partial_parse(target_path: Path, state: Path, seeded_from: Path) -> None:
     """Keep the parse cache dbt wrote into this call's target path for the next call (the other build of this run,
     and the next run): with the same profile and vars dbt then re-reads only changed files instead of re-parsing
@@ -71,7 +77,7 @@ def _dbt_build(name: str, project: DbtProject, settings: Settings, **selection: 
                 ["build", *UNIT_TESTS_EXCLUDED, *cache], run_settings, context=context
             )
             yield from invocation.stream()
-        keep_partial_parse(invocation.target_path, state, Path(project.target_path) / "partial_parse.msgpack")
+        keep_partial_parse(invocation.target_path, state, project_parse_cache(project))
 
     return _build
 
