@@ -10,14 +10,13 @@ as its cause. Failed checks are not exceptions and are never retried.
 An interrupt (Ctrl-C, or `kill`: SIGTERM, what a service manager sends to stop a run) stops the run. Dagster's
 retry policy retries a step on an interrupt too (meant for preempted step workers), which made `c360 run` go on
 after a SIGTERM during dbt and publish. So an interrupt seen by `retry_only_transient` marks its run interrupted,
-and every later attempt of a step of that run fails at once, final (`InterruptedRun`): the run fails, publishes
+and every later attempt of a step of that run fails at once, final (`INTERRUPTED`): the run fails, publishes
 nothing, and alerts like any failed run.
 """
 
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
@@ -36,8 +35,8 @@ T = TypeVar("T")
 TRANSIENT_TEXT = ("Could not set lock on file", "could not connect to server", "Connection refused", "timeout expired")
 INTERRUPTED = "interrupted (Ctrl-C or SIGTERM): the run stops here and publishes nothing; run it again to refresh"
 
+#: Runs of this process an interrupt stopped (steps run in the run's main thread: the in-process executor).
 _interrupted_runs: set[str] = set()
-_interrupted_lock = threading.Lock()
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -66,18 +65,15 @@ def retry_policy(settings: Settings) -> dg.RetryPolicy:
 def retry_only_transient(run_id: str) -> Iterator[None]:
     """Let transient errors through to the step's retry policy; make every other error final; an interrupt stops the
     run (see the module docstring)."""
-    with _interrupted_lock:
-        if run_id in _interrupted_runs:
-            raise dg.Failure(description=INTERRUPTED, allow_retries=False)
+    if run_id in _interrupted_runs:
+        raise dg.Failure(description=INTERRUPTED, allow_retries=False)
     try:
         yield
     except (dg.DagsterExecutionInterruptedError, KeyboardInterrupt):
-        with _interrupted_lock:
-            _interrupted_runs.add(run_id)
+        _interrupted_runs.add(run_id)
         raise  # Dagster fails the step as interrupted, or asks for a retry, which ends at the check above
     except SignalReceivedException as exc:  # dlt holds the signal until a checkpoint of its own, then raises this
-        with _interrupted_lock:
-            _interrupted_runs.add(run_id)
+        _interrupted_runs.add(run_id)
         raise dg.Failure(description=INTERRUPTED, allow_retries=False) from exc
     except Exception as exc:
         # A Failure already marked final stays final; any other error (dagster-dbt's errors are Failures that allow

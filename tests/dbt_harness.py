@@ -21,7 +21,12 @@ from dbt.cli.main import dbtRunner
 from orchestration.config import DBT_PROJECT_DIR, Settings
 from orchestration.extract.fx_rates import reference_rates, write_raw_fx_rates
 from orchestration.extract.raw_contract import RAW_TABLES, raw_table
-from orchestration.transform.project import run_setting_environment, write_dbt_profile
+from orchestration.transform.project import (
+    dbt_project,
+    project_parse_cache,
+    run_setting_environment,
+    write_dbt_profile,
+)
 
 
 def ensure_fx_rates(warehouse: Path, reporting_currency: str = "USD") -> None:
@@ -63,7 +68,7 @@ def run_dbt(data_dir: Path, *args: str, run_settings: Mapping[str, str] | None =
     profiles = write_dbt_profile(settings)
     target = data_dir / "dbt_target"
     cache = target / "partial_parse.msgpack"
-    project_cache = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
+    project_cache = project_parse_cache(dbt_project())
     if not cache.exists() and project_cache.exists():
         target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(project_cache, cache)

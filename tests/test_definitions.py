@@ -21,8 +21,14 @@ from orchestration.definitions import build_definitions
 from orchestration.extract.raw_contract import RAW_TABLES
 from orchestration.quality.suites import suite_modules
 from orchestration.schedules import DAILY_JOB
-from orchestration.transform.assets import keep_partial_parse, project_parse_cache
-from orchestration.transform.project import WarehouseDbtCli, dbt_cli, dbt_project, ensure_manifest
+from orchestration.transform.assets import keep_partial_parse
+from orchestration.transform.project import (
+    WarehouseDbtCli,
+    dbt_cli,
+    dbt_project,
+    ensure_manifest,
+    project_parse_cache,
+)
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.txt"
 

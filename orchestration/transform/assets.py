@@ -24,18 +24,13 @@ from orchestration.transform.project import (
     dbt_cli,
     dbt_project,
     ensure_manifest,
+    project_parse_cache,
 )
 
 MODEL_OUTPUTS = "source:customer_models+"
 #: dbt unit tests check the SQL's logic on fixed fixtures, not the day's data: as dbt's docs advise, they run in
 #: development and CI (tests/test_dbt_unit_tests.py), not in every production build.
 UNIT_TESTS_EXCLUDED = ("--exclude-resource-type", "unit_test")
-
-
-def project_parse_cache(project: DbtProject) -> Path:
-    """The parse cache in the project's target dir, which dagster-dbt copies into each call's target path.
-    `project.target_path` is relative to the project dir, not to this process's working directory."""
-    return Path(project.project_dir) / project.target_path / "partial_parse.msgpack"
 
 
 def keep_partial_parse(target_path: Path, state: Path, seeded_from: Path) -> None:

@@ -192,6 +192,12 @@ def _write_profile(folder: Path, profile: dict[str, Any]) -> Path:
     return folder
 
 
+def project_parse_cache(project: DbtProject) -> Path:
+    """The parse cache in the project's target dir, which dagster-dbt copies into each call's target path.
+    `project.target_path` is relative to the project dir, not to this process's working directory."""
+    return Path(project.project_dir) / project.target_path / "partial_parse.msgpack"
+
+
 def manifest_is_stale(project: DbtProject) -> bool:
     return artifact_is_stale(Path(project.manifest_path))
 
