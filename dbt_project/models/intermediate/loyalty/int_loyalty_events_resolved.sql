@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 {# One row per loyalty ledger entry of a real customer (test accounts excluded), attributed to its resolved customer
    so merged CRM duplicates share one ledger; points signed (earn > 0, redeem, expire and reversal < 0). fct_loyalty_events
    publishes it; int_loyalty_events_with_expiry completes it with the expiries the programme rule implies.

@@ -1,7 +1,10 @@
 {# One row per loyalty member per calendar month from the month of their first ledger entry to the as-of month:
    the tier held at the month's end (the as-of date for the current month), the month's points by type, the
    balance at the month's end and completed orders. Tiers come from points earned less points reversed (a refunded
-   order does not count) in the trailing `loyalty_tier_window_days` days, matched to the loyalty_tiers seed. #}
+   order does not count) in the trailing `loyalty_tier_window_days` days, matched to the loyalty_tiers seed. A
+   reversal counts from the day it happens, in the window of the earn it takes back: once that earn has left the
+   window so has its reversal (else points earned before the window would be subtracted from points earned inside it,
+   and a member whose refunded order was earned just before the window would fall below every tier). #}
 with
 
 ledger as (
@@ -46,18 +49,46 @@ member_months as (
 
 ),
 
+earn_dates as (
+
+    select
+        customer_key,
+        order_id,
+        min(event_date) as earned_date
+    from ledger
+    where event_type = 'earn' and order_id is not null
+    group by all
+
+),
+
+tier_entries as (
+
+    select
+        ledger.customer_key,
+        ledger.event_date,
+        coalesce(earn_dates.earned_date, ledger.event_date) as window_date,
+        ledger.points
+    from ledger
+    left join earn_dates
+        on ledger.event_type = 'reversal'
+        and ledger.customer_key = earn_dates.customer_key
+        and ledger.order_id = earn_dates.order_id
+    where ledger.event_type in ('earn', 'reversal')
+
+),
+
 trailing_earned as (
 
     select
         member_months.customer_key,
         member_months.month_start,
-        cast(coalesce(sum(ledger.points), 0) as bigint) as tier_points_trailing_365_days
+        -- never below 0, the lowest tier's threshold: a reversal whose earn is not in the ledger keeps the member
+        cast(greatest(coalesce(sum(tier_entries.points), 0), 0) as bigint) as tier_points_trailing_365_days
     from member_months
-    left join ledger
-        on member_months.customer_key = ledger.customer_key
-        and ledger.event_type in ('earn', 'reversal')
-        and member_months.month_end_date >= ledger.event_date
-        and ledger.event_date > member_months.month_end_date - to_days({{ var('loyalty_tier_window_days') }})
+    left join tier_entries
+        on member_months.customer_key = tier_entries.customer_key
+        and member_months.month_end_date >= tier_entries.event_date
+        and tier_entries.window_date > member_months.month_end_date - to_days({{ var('loyalty_tier_window_days') }})
     group by all
 
 ),
