@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 {# One row: the calendar the data needs, in the reporting timezone. From the first dated record (order, signup, web
    event, ad day, loyalty event, support ticket) to the later of the as-of date and the last dated record, each
    widened by a day (an ad account's day can fall on the neighbouring reporting date). dim_date adds

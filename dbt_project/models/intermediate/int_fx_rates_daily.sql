@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 {# One row per currency per calendar day of the data (int_date_bounds) on which it has a rate to the reporting
    currency: the latest rate published on or before that day, at most var('fx_max_rate_age_days') old (weekends,
    holidays, a package a few weeks behind the ECB), never back-filled before a currency's first rate. ECB rates

@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 {# Identity resolution: one row per identifier (CRM customer id, normalised email, GA4 user_id, user_pseudo_id,
    and the click id of every declared ad platform, e.g. gclid) with the customer_key of the person it resolves to.
 

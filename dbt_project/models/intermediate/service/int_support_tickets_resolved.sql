@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 {# One row per support ticket of a real customer (test accounts excluded), in its latest delivered state, attributed
    to its resolved customer, with the hours to first response and to resolution. fct_support_tickets publishes it;
    int_customers_service_summarized summarises it per customer.
