@@ -17,7 +17,7 @@ import psycopg2
 import pytest
 import sqlalchemy as sa
 
-from orchestration.publish.assets import marts_to_publish, published_docs
+from orchestration.publish.assets import file_docs, marts_to_publish, published_docs
 from orchestration.publish.mart_docs import PUBLISH_LOG_DOC, ForeignKey, TableDoc, creation_order, mart_docs
 from orchestration.publish.pg_roles import provision_reader_role
 from orchestration.publish.postgres_serving import publish_to_postgres
@@ -137,7 +137,7 @@ def test_published_keys_are_declared_and_enforced(xs_baseline: Baseline, tmp_pat
 def test_a_file_published_without_keys_keeps_every_row_and_comment_and_declares_no_key(
     xs_baseline: Baseline, tmp_path: Path
 ) -> None:
-    """C360_PUBLISH_FILE_KEYS=none: what the publish asset hands the publisher (TableDoc.without_keys)."""
+    """C360_PUBLISH_FILE_KEYS=none: what the publish asset hands the publisher (assets.file_docs)."""
     docs = published_docs(Path(dbt_project().manifest_path))
     marts = marts_to_publish(Path(dbt_project().manifest_path))
     path = tmp_path / "marts.duckdb"
@@ -147,7 +147,7 @@ def test_a_file_published_without_keys_keeps_every_row_and_comment_and_declares_
         [("marts", name) for name in marts],
         "no-keys",
         {},
-        docs={name: doc.without_keys() for name, doc in docs.items()},
+        docs=file_docs(docs, "none"),
     )
     assert {**result.tables, "_publish_log": 1} == published_tables(xs_baseline.settings.published_path)
     with duckdb.connect(str(path), read_only=True) as con:

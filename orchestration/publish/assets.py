@@ -55,6 +55,12 @@ def published_docs(manifest_path: Path) -> dict[str, TableDoc]:
     return mart_docs(json.loads(manifest_path.read_text()), marts_to_publish(manifest_path))
 
 
+def file_docs(docs: dict[str, TableDoc], file_keys: str) -> dict[str, TableDoc]:
+    """What the published DuckDB file declares (C360_PUBLISH_FILE_KEYS): every comment, and the keys unless `none`
+    (PostgreSQL serving is handed `docs` as they are)."""
+    return docs if file_keys == "enforced" else {name: doc.without_keys() for name, doc in docs.items()}
+
+
 def activation_marts(manifest_path: Path) -> tuple[str, ...]:
     """The published marts marketing tools may read (`meta: {activation: true}`: consented audiences only)."""
     return tuple(
@@ -86,6 +92,7 @@ def definitions(settings: Settings) -> dg.Definitions:
     marts = marts_to_publish(Path(dbt_project().manifest_path))
     audiences = activation_marts(Path(dbt_project().manifest_path))
     docs = published_docs(Path(dbt_project().manifest_path))
+    docs_in_file = file_docs(docs, settings.publish_file_keys)
 
     @dg.asset(
         key=["published", "marts"],
@@ -120,7 +127,7 @@ def definitions(settings: Settings) -> dg.Definitions:
             details=details,
             keep=settings.publish_keep,
             storage_version=settings.publish_storage_version,
-            docs=docs if settings.publish_file_keys == "enforced" else {n: d.without_keys() for n, d in docs.items()},
+            docs=docs_in_file,
         )
         context.log.info(f"published {len(result.tables)} tables to {result.path}")
         loads = mark_published(settings.warehouse_path, datetime.now(UTC))

@@ -71,8 +71,7 @@ def publish(
             referenced = {fk.table for doc in table_docs.values() for fk in doc.foreign_keys}
             con.begin()  # one commit for every table and comment (autocommit would write the WAL per COMMENT ON)
             for table in creation_order(table_docs):
-                keys_first = table in referenced
-                row_counts[table] = _copy_table(con, schemas[table], table_docs[table], keys_first=keys_first)
+                row_counts[table] = _copy_table(con, schemas[table], table_docs[table], keys_first=table in referenced)
             con.commit()
             con.execute("detach warehouse")
             con.execute(
@@ -125,10 +124,11 @@ def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, doc: TableDoc, *, k
     con.execute(f"create table {table} ({', '.join(definitions)})")
     source = f"warehouse.{sql_ident(schema)}.{sql_ident(doc.name)}"
     con.execute(f"insert into {table} ({names}) select {names} from {source}")
-    for key in [] if keys_first else keys:
-        con.execute(f"alter table {table} add {key}")
+    if not keys_first:
+        for key in keys:
+            con.execute(f"alter table {table} add {key}")
     _comment(con, doc)
-    return con.execute(f"select count(*) from {sql_ident(doc.name)}").fetchall()[0][0]
+    return con.execute(f"select count(*) from {table}").fetchall()[0][0]
 
 
 def _comment(con: duckdb.DuckDBPyConnection, doc: TableDoc) -> None:
