@@ -29,13 +29,28 @@ def stage_of(step_key: str) -> str:
     return "other"
 
 
-def stage_seconds(steps: Iterable[dict]) -> dict[str, float]:
-    """Sum of step wall times per stage (steps as {"step": key, "seconds": s}); stages without steps are left out."""
+#: The dbt Python models that fit the customer models (dbt_project/models/customer_models/): their time is the
+#: CLV stage, carved out of the dbt step that runs them.
+CLV_NODES = ("model.c360.clv_predictions", "model.c360.clv_backtest")
+
+
+def stage_seconds(steps: Iterable[dict], clv_s: float | None = None) -> dict[str, float]:
+    """Sum of step wall times per stage (steps as {"step": key, "seconds": s}); stages without steps are left out.
+    `clv_s`: the CLV models' time inside the dbt step (`clv_node_seconds`), moved from dbt to clv."""
     totals: dict[str, float] = {}
     for step in steps:
         stage = stage_of(step["step"])
         totals[stage] = totals.get(stage, 0.0) + step["seconds"]
+    if clv_s is not None and "dbt" in totals:
+        totals["dbt"] -= clv_s
+        totals["clv"] = totals.get("clv", 0.0) + clv_s
     return {stage: totals[stage] for stage in STAGES if stage in totals}
+
+
+def clv_node_seconds(run_results: dict) -> float | None:
+    """Execution time of the CLV models in a dbt `run_results.json`, or None if they did not run there."""
+    times = [r["execution_time"] for r in run_results.get("results", []) if r["unique_id"] in CLV_NODES]
+    return sum(times) if times else None
 
 
 def step_durations(events: Iterable[tuple[str, str, float]]) -> list[dict]:

@@ -142,6 +142,16 @@ def pipeline_steps(dagster_home: Path, run_id: str) -> list[dict] | None:
     return report.step_durations(events) or None
 
 
+def clv_seconds(run_id: str) -> float | None:
+    """The CLV models' time inside the run's dbt build, from the `run_results.json` of its dbt call (dagster-dbt's
+    target dir `dbt_<step>-<run id[:7]>-<call>`)."""
+    for results in (ROOT / "dbt_project" / "target").glob(f"dbt_*-{run_id[:7]}-*/run_results.json"):
+        seconds = report.clv_node_seconds(json.loads(results.read_text()))
+        if seconds is not None:
+            return seconds
+    return None
+
+
 def pipeline_run(name: str, data_dir: Path, logs: Path) -> tuple[Measurement, dict]:
     log(f"{name}: c360 run in {data_dir}")
     log_path = logs / f"{name.replace(' ', '-')}.log"
@@ -153,7 +163,7 @@ def pipeline_run(name: str, data_dir: Path, logs: Path) -> tuple[Measurement, di
     steps = pipeline_steps(data_dir / "dagster_home", run_id) if run_id else None
     detail: dict = {"run_id": run_id, "log": str(log_path), "steps": steps}
     if steps:
-        detail["stages"] = report.stage_seconds(steps)
+        detail["stages"] = report.stage_seconds(steps, clv_seconds(run_id))
         detail["outside_steps_s"] = step.wall_s - sum(s["seconds"] for s in steps)
     log(f"{name}: {step.wall_s:.1f} s wall, {step.cpu_s:.1f} s CPU, {step.peak_tree_rss_bytes / 1e9:.2f} GB peak tree")
     return step, detail

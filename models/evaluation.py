@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy.stats import rankdata
 
 from ._validation import as_1d_float
 from .errors import InvalidSummaryError
@@ -26,7 +25,7 @@ def roc_auc(scores: ArrayLike, outcomes: ArrayLike) -> float:
     positives, negatives = int(y.sum()), int((~y).sum())
     if positives == 0 or negatives == 0:
         raise InvalidSummaryError("AUC needs both outcomes; got only one class")
-    ranks = rankdata(s)
+    ranks = pd.Series(s).rank(method="average").to_numpy()  # ties share their mean rank (Mann-Whitney U)
     return float((ranks[y].sum() - positives * (positives + 1) / 2) / (positives * negatives))
 
 

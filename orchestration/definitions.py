@@ -7,7 +7,6 @@ import dagster as dg
 from orchestration import schedules, sensors
 from orchestration.activation import assets as activation
 from orchestration.config import Settings
-from orchestration.customer_models import assets as customer_models
 from orchestration.extract import assets as extract
 from orchestration.publish import assets as publish
 from orchestration.quality import checks as quality
@@ -19,7 +18,6 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         extract.definitions(settings),
         quality.definitions(settings),
         transform.definitions(settings),
-        customer_models.definitions(settings),
         publish.definitions(settings),
         activation.definitions(settings),
         schedules.definitions(settings),

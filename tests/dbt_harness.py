@@ -21,12 +21,8 @@ from dbt.cli.main import dbtRunner
 from orchestration.config import DBT_PROJECT_DIR, Settings
 from orchestration.extract.fx_rates import reference_rates, write_raw_fx_rates
 from orchestration.extract.raw_contract import RAW_TABLES, raw_table
-from orchestration.transform.project import (
-    dbt_project,
-    project_parse_cache,
-    run_setting_environment,
-    write_dbt_profile,
-)
+from orchestration.transform.project import dbt_project, project_parse_cache, write_dbt_profile
+from orchestration.transform.run_settings import run_setting_environment
 
 
 def ensure_fx_rates(warehouse: Path, reporting_currency: str = "USD") -> None:

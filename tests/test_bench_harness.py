@@ -100,8 +100,6 @@ def test_process_tree_of_this_process_contains_it():
         ("raw__crm_orders_gx_raw_crm_orders", "gates"),
         ("marts__mart_clv_gx_mart_clv", "gates"),
         ("dbt_warehouse", "dbt"),
-        ("dbt_customer_analytics", "dbt"),
-        ("customer_models__clv_predictions", "clv"),
         ("published__marts", "publish"),
         ("something_new", "other"),
     ],
@@ -124,6 +122,17 @@ def test_step_durations_and_stage_sums():
     assert [step["step"] for step in steps] == ["raw__crm_orders", "raw__crm_orders_gx_raw_crm_orders", "dbt_warehouse"]
     assert [step["ok"] for step in steps] == [True, False, True]
     assert report.stage_seconds(steps) == pytest.approx({"extract": 1.5, "gates": 1.0, "dbt": 8.0})
+    # The CLV models run inside the dbt step: their time (from dbt's run_results.json) moves from dbt to clv.
+    run_results = {
+        "results": [
+            {"unique_id": "model.c360.clv_predictions", "execution_time": 0.5},
+            {"unique_id": "model.c360.clv_backtest", "execution_time": 0.25},
+            {"unique_id": "model.c360.fct_orders", "execution_time": 3.0},
+        ]
+    }
+    clv_s = report.clv_node_seconds(run_results)
+    assert clv_s == 0.75 and report.clv_node_seconds({"results": run_results["results"][2:]}) is None
+    assert report.stage_seconds(steps, clv_s) == pytest.approx({"extract": 1.5, "gates": 1.0, "dbt": 7.25, "clv": 0.75})
 
 
 def test_ratio():

@@ -255,11 +255,12 @@ def _direct_fit(orders, as_of: date) -> dict[str, float]:
     repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
     gg = GammaGammaFitter().fit(repeat["frequency"], repeat["monetary_value"]).params_
     return {
+        "purchase_model": name,
         "customers": len(summary),
-        f"{name}_r": bg.r,
-        f"{name}_alpha_days": bg.alpha,
-        f"{name}_a": bg.a,
-        f"{name}_b": bg.b,
+        "purchase_model_r": bg.r,
+        "purchase_model_alpha_days": bg.alpha,
+        "purchase_model_a": bg.a,
+        "purchase_model_b": bg.b,
         "gamma_gamma_p": gg.p,
         "gamma_gamma_q": gg.q,
         "gamma_gamma_gamma": gg.gamma,
@@ -317,11 +318,16 @@ def test_a_crm_only_delivery_publishes_in_one_run_with_everything_accounted_for(
     # The CLV fit equals a direct fit of models/ on the same orders, as of the data's newest date.
     as_of = resolve_as_of_date("", settings)
     assert as_of == max(delivery.newest_date, date.fromisoformat(str(_newest_signup(settings))))
-    event = workspace.instance.get_latest_materialization_event(dg.AssetKey(["customer_models", "clv_predictions"]))
-    fitted = {k: v.value for k, v in event.asset_materialization.metadata.items()}
-    assert fitted["as_of_date"] == as_of.isoformat()
-    for name, value in _direct_fit(delivery.orders, as_of).items():
-        assert fitted[name] == pytest.approx(value, rel=1e-9), name
+    direct = _direct_fit(delivery.orders, as_of)
+    columns = [name for name in direct if name != "customers"]
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        [(*fitted, customers, fitted_as_of)] = con.execute(
+            f"select {', '.join(columns)}, count(*), max(as_of_date) from customer_models.clv_predictions group by all"
+        ).fetchall()
+    assert (customers, fitted_as_of) == (direct["customers"], as_of)
+    assert fitted[0] == direct["purchase_model"]
+    for name, value in zip(columns[1:], fitted[1:], strict=True):
+        assert value == pytest.approx(direct[name], rel=1e-9), name
 
 
 def _newest_signup(settings: Settings) -> date:

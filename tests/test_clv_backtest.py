@@ -1,25 +1,22 @@
-"""The back-test of the purchase model: scores on generated data, and a blocking check that stops the run when the
+"""The back-test of the purchase model: scores on generated data, and a blocking dbt test that stops the run when the
 model loses to the naive baseline (fed real orders on which it does lose: clockwork buyers who never drop out)."""
 
 from __future__ import annotations
 
-import os
 from datetime import date, timedelta
 
-import dagster as dg
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
 from benchmarks.churn_evaluation import person_orders
-from orchestration.as_of import AS_OF_TAG
-from orchestration.config import Settings
-from orchestration.customer_models import assets as customer_models
 from orchestration.customer_models.backtest import BASELINE, backtest_purchases, holdout_days_for
-from orchestration.customer_models.checks import MODEL_BEATS_BASELINE
-from orchestration.warehouse import connect_warehouse
+from tests.dbt_harness import run_dbt
 
 MODEL = "mbgnbd"
+#: The back-test's blocking dbt test (dbt_project/tests/).
+VERDICT = "assert_clv_model_no_worse_than_baseline"
 
 AS_OF = date(2026, 10, 31)
 
@@ -63,33 +60,25 @@ def test_too_little_history_is_not_evaluated() -> None:
     assert backtest.scores.empty and list(backtest.scores.columns)[:2] == ["as_of_date", "calibration_end_date"]
 
 
-def test_the_check_blocks_the_run_when_the_model_loses(tmp_path) -> None:
-    """The asset and its blocking check on a warehouse whose fct_orders holds clockwork buyers: the model loses,
-    the check fails and the run fails (so nothing downstream, publish included, runs); the scores are still written
-    for the run report."""
+def test_the_blocking_test_stops_the_build_when_the_model_loses(tmp_path) -> None:
+    """The clv_backtest dbt Python model and its dbt test on a warehouse whose fct_orders holds clockwork buyers:
+    the model loses, the test fails, so the run's dbt build fails (nothing downstream, publish included, runs);
+    the scores are still written for the run report."""
     orders = clockwork_orders()
     backtest = backtest_purchases(orders, AS_OF)
     scores = backtest.scores.set_index("method")
     assert scores.loc[MODEL, "mean_absolute_error"] > scores.loc[BASELINE, "mean_absolute_error"]
     assert not backtest.model_beats_baseline()
 
-    settings = Settings.from_env({**os.environ, "C360_DATA_DIR": str(tmp_path)})
     fct_orders = orders.assign(  # noqa: F841 - read by DuckDB's replacement scan below
         order_key=[f"O{i}" for i in range(len(orders))], is_refunded=False, net_revenue_reporting=orders["amount"]
     )
-    with connect_warehouse(settings) as con:
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
         con.execute("create schema marts")
         con.execute("create table marts.fct_orders as select * from fct_orders")
-    defs = customer_models.definitions(settings)
-    result = dg.materialize(
-        [defs.get_assets_def(customer_models.BACKTEST)], tags={AS_OF_TAG: AS_OF.isoformat()}, raise_on_error=False
-    )
-    assert not result.success
-    [evaluation] = result.get_asset_check_evaluations()
-    assert evaluation.check_name == MODEL_BEATS_BASELINE and not evaluation.passed
-    assert "loses to the naive baseline" in evaluation.description
-    assert "loses to the naive baseline" in evaluation.metadata["failures"].value  # what the run report prints
-    with connect_warehouse(settings) as con:
+    with pytest.raises(AssertionError, match=rf"{VERDICT}: Got 1 result, configured to fail if != 0"):
+        run_dbt(tmp_path, "build", "--select", "clv_backtest", run_settings={"as_of_date": AS_OF.isoformat()})
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
         written = con.sql("select method, mean_absolute_error from customer_models.clv_backtest order by method").df()
     assert written["method"].tolist() == sorted([MODEL, BASELINE])
     assert written.set_index("method")["mean_absolute_error"].to_dict() == pytest.approx(

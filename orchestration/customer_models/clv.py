@@ -1,6 +1,6 @@
 """Fit MBG/NBD + Gamma-Gamma on the warehouse's completed orders and predict each customer's next 12 months.
 
-Pure function of a transactions frame, so it is testable without Dagster; the asset only does the I/O.
+Pure function of a transactions frame, so it is testable without dbt; the dbt Python model (in_dbt.py) does the I/O.
 
 Purchase model: MBG/NBD (Batislam et al. 2007), not BG/NBD: a customer may drop out right after any purchase,
 the first one included, so a one-time buyer's P(alive) falls with the time since their purchase (BG/NBD gives every
@@ -10,7 +10,7 @@ interior optimum the fit falls back to BG/NBD (see purchase_model.py).
 Rule for zero-spend repeat purchases: MBG/NBD models how often people buy and uses every customer. Gamma-Gamma models
 how much they spend per purchase and is defined only for a positive average spend, so a repeat customer whose average
 repeat spend is not positive (e.g. free re-orders, a $0 repeat purchase) is left out of the spend fit, counted
-(`spend_model_excluded_customers`, in the asset's metadata and the run report) and flagged (`spend_model_excluded`).
+(`spend_model_excluded_customers`, in the run report) and flagged (`spend_model_excluded`).
 Their expected order value falls back to the population mean spend, the same as for a customer without repeat
 purchases (nothing usable is known about their spend), and their CLV uses it.
 """

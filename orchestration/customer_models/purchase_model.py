@@ -1,12 +1,13 @@
-"""Which purchase model the customer-model assets fit: MBG/NBD, or BG/NBD where MBG/NBD has no interior optimum.
+"""Which purchase model the customer models fit: MBG/NBD, or BG/NBD where MBG/NBD has no interior optimum.
 
 MBG/NBD (a customer may drop out right after any purchase, the first included) is what gives one-time buyers a churn
 risk. On some histories its likelihood keeps rising as the dropout probability's Beta(a, b) collapses onto a single
 value (a and b run off to infinity with a/(a+b) fixed: every customer drops out with the same probability), so the
 optimiser reports non-convergence or stops far out with predictions that overflow; a CRM-only delivery in the tests
 does this (a/(a+b) = 0.027 with a+b > 10^6).
-BG/NBD then still has an interior optimum, so the asset falls back to it rather than fail the run, and says so: the
-model's name is in every parameter's metadata key (`mbgnbd_r` or `bgnbd_r`) and in the back-test's `method`.
+BG/NBD then still has an interior optimum, so the fit falls back to it rather than fail the run, and says so: the
+model's name is in `clv_predictions.purchase_model` (and its diagnostics' keys, `mbgnbd_r` or `bgnbd_r`) and in the
+back-test's `method`.
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
 """dbt build as Dagster assets: every model/seed is an asset, every dbt test an asset check.
 
-Two dbt builds from one manifest, because a Python asset sits between them: `dbt_warehouse` builds everything up
-to the facts; the CLV asset fits on `fct_orders`; `dbt_customer_analytics` builds what reads the model outputs
-(`source:customer_models+`). Each is one whole `dbt build`, so dbt orders its own models and tests, and a failed
-test fails its step, which skips everything downstream (including publish).
+One `dbt build` per run, so dbt orders its own models and tests (the CLV fit and its back-test included: dbt Python
+models, orchestration/customer_models/in_dbt.py), starts and reads its parse cache once, and a failed test fails the
+step, which skips everything downstream (including publish).
 """
 
 import filecmp
@@ -27,19 +26,17 @@ from orchestration.transform.project import (
     project_parse_cache,
 )
 
-MODEL_OUTPUTS = "source:customer_models+"
 #: dbt unit tests check the SQL's logic on fixed fixtures, not the day's data: as dbt's docs advise, they run in
 #: development and CI (tests/test_dbt_unit_tests.py), not in every production build.
 UNIT_TESTS_EXCLUDED = ("--exclude-resource-type", "unit_test")
 
 
 def keep_partial_parse(target_path: Path, state: Path, seeded_from: Path) -> None:
-    """Keep the parse cache dbt wrote into this call's target path for the next call (the other build of this run,
-    and the next run): with the same profile and vars dbt then re-reads only changed files instead of re-parsing
-    the whole project (~11 s a call). dbt reads it from `--partial-parse-file-path`, but writes it to the target
-    path, and only when it parsed something: when nothing changed, the file there is still the project's cache
-    that dagster-dbt copied in (`seeded_from`), which must not replace this data dir's. The copy is atomic, so a
-    concurrent reader sees the old or the new cache."""
+    """Keep the parse cache dbt wrote into this call's target path for the next run's call: with the same profile
+    and vars dbt then re-reads only changed files instead of re-parsing the whole project (~11 s a call). dbt reads
+    it from `--partial-parse-file-path`, but writes it to the target path, and only when it parsed something: when
+    nothing changed, the file there is still the project's cache that dagster-dbt copied in (`seeded_from`), which
+    must not replace this data dir's. The copy is atomic, so a concurrent reader sees the old or the new cache."""
     written = target_path / "partial_parse.msgpack"
     if written.exists() and not (seeded_from.exists() and filecmp.cmp(written, seeded_from, shallow=False)):
         state.parent.mkdir(parents=True, exist_ok=True)
@@ -48,13 +45,9 @@ def keep_partial_parse(target_path: Path, state: Path, seeded_from: Path) -> Non
         os.replace(tmp, state)
 
 
-def _dbt_build(name: str, project: DbtProject, settings: Settings, **selection: str) -> dg.AssetsDefinition:
+def _dbt_build(name: str, project: DbtProject, settings: Settings) -> dg.AssetsDefinition:
     @dbt_assets(
-        manifest=project.manifest_path,
-        project=project,
-        dagster_dbt_translator=WarehouseTranslator(),
-        name=name,
-        **selection,
+        manifest=project.manifest_path, project=project, dagster_dbt_translator=WarehouseTranslator(), name=name
     )
     def _build(context: dg.AssetExecutionContext, dbt: WarehouseDbtCli):
         check_pii_key_reaches_dbt(settings)
@@ -63,6 +56,8 @@ def _dbt_build(name: str, project: DbtProject, settings: Settings, **selection: 
             "as_of_date": as_of_date,
             "reporting_currency": settings.reporting_currency,
             "fx_max_rate_age_days": str(settings.fx_max_rate_age_days),
+            "clv_margin": str(settings.clv_margin),
+            "clv_monthly_discount_rate": str(settings.clv_monthly_discount_rate),
         }
         context.log.info(f"dbt build as of {as_of_date} in {settings.reporting_currency}")
         state = settings.dbt_partial_parse_path
@@ -83,9 +78,6 @@ def definitions(settings: Settings) -> dg.Definitions:
     # (the code server and each run's worker: ~20 s each); this parses only when a dbt file changed.
     ensure_manifest(settings)
     return dg.Definitions(
-        assets=[
-            _dbt_build("dbt_warehouse", project, settings, exclude=MODEL_OUTPUTS),
-            _dbt_build("dbt_customer_analytics", project, settings, select=MODEL_OUTPUTS),
-        ],
+        assets=[_dbt_build("dbt_warehouse", project, settings)],
         resources={"dbt": dbt_cli(project, settings)},
     )

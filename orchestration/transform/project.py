@@ -19,6 +19,7 @@ from packaging.version import Version
 
 from orchestration.config import DBT_PROJECT_DIR, Settings, SettingsError, pii_key
 from orchestration.data_dir import PRIVATE_EXECUTABLE_MODE
+from orchestration.transform.run_settings import run_setting_environment
 from orchestration.warehouse import duckdb_config
 
 #: The dbt-duckdb plugin that registers the keyed `c360_pseudonym` function on dbt's connection.
@@ -30,15 +31,6 @@ _DBT_INPUT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md"}
 
 def dbt_project() -> DbtProject:
     return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-
-
-#: Prefix of the environment variables the `run_setting` macro reads (dbt_project/macros/run_settings.sql).
-RUN_SETTING_PREFIX = "C360_RUN_"
-
-
-def run_setting_environment(run_settings: Mapping[str, str]) -> dict[str, str]:
-    """A run's settings (as_of_date, ...) as the environment variables dbt's `run_setting` macro reads."""
-    return {f"{RUN_SETTING_PREFIX}{name.upper()}": value for name, value in run_settings.items()}
 
 
 class WarehouseDbtCli(DbtCliResource):

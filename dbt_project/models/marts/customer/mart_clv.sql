@@ -14,7 +14,17 @@ customer_orders as (
 
 predictions as (
 
-    select * from {{ ref('stg_customer_models__clv_predictions') }}
+    select
+        customer_key,
+        as_of_date,
+        frequency as repeat_purchase_count,
+        recency_days,
+        tenure_days,
+        probability_alive,
+        expected_purchases_next_12_months,
+        expected_average_order_value,
+        predicted_clv_12_months
+    from {{ ref('clv_predictions') }}
 
 ),
 
