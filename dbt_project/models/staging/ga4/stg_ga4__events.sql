@@ -1,8 +1,20 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+{# Incremental: a run stages only the events loaded since the last run (minus the lookback, loaded_since_last_run),
+   the largest table of the warehouse not copied in full every day. raw merges a re-delivered event on event_id
+   with a new _loaded_at, so delete+insert by event_id replaces its row exactly as a full refresh would. #}
 with
 
 source as (
 
     select * from {{ source('ga4', 'events') }}
+    where {{ loaded_since_last_run() }}
 
 ),
 
