@@ -33,6 +33,7 @@ from orchestration.customer_models.purchase_model import fit_purchase_model
 class ClvFit:
     predictions: pd.DataFrame  # one row per customer_key
     diagnostics: dict[str, float | int | bool]
+    purchase_model: str  # "mbgnbd", or "bgnbd" after purchase_model.py's fallback; the diagnostics' key prefix
 
 
 def fit_clv(
@@ -102,4 +103,4 @@ def fit_clv(
         "fit_seconds": round(fitted_s, 3),
         "mean_predicted_clv_12_months": float(np.mean(clv)),
     }
-    return ClvFit(predictions=predictions, diagnostics=diagnostics)
+    return ClvFit(predictions=predictions, diagnostics=diagnostics, purchase_model=name)

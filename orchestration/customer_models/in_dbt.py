@@ -48,8 +48,7 @@ def completed_orders(fct_orders: Any, as_of: date) -> pd.DataFrame:
 
 def fit_parameters(fit: ClvFit) -> dict[str, object]:
     """The fit's estimates under fixed column names (its diagnostics name them after the model that won)."""
-    diagnostics = fit.diagnostics
-    model = "mbgnbd" if "mbgnbd_r" in diagnostics else "bgnbd"
+    diagnostics, model = fit.diagnostics, fit.purchase_model
     return {
         "purchase_model": model,
         **{f"purchase_model_{name}": float(diagnostics[f"{model}_{name}"]) for name in FIT_COLUMNS},
