@@ -20,6 +20,7 @@ from dbt.cli.main import dbtRunner
 
 from orchestration.config import DBT_PROJECT_DIR, Settings
 from orchestration.extract.fx_rates import reference_rates, write_raw_fx_rates
+from orchestration.extract.ledger import record_load
 from orchestration.extract.raw_contract import RAW_TABLES, raw_table
 from orchestration.transform.project import dbt_project, project_parse_cache, write_dbt_profile
 from orchestration.transform.run_settings import run_setting_environment
@@ -36,8 +37,9 @@ def ensure_fx_rates(warehouse: Path, reporting_currency: str = "USD") -> None:
 
 
 def merge_load(warehouse: Path, tables: dict[str, pa.Table], load_id: str, loaded_at: datetime) -> None:
-    """Merge one delivery into raw.<table> on the table's primary key, stamping `_load_id` and `_loaded_at`; the FX
-    reference rates are written on the first load."""
+    """Merge one delivery into raw.<table> on the table's primary key, stamping `_load_id` and `_loaded_at`, and
+    record each delivered table's load in the ledger (unpublished, as an extract leaves it); the FX reference rates
+    are written on the first load."""
     ensure_fx_rates(warehouse)
     with duckdb.connect(str(warehouse)) as con:
         con.execute("create schema if not exists raw")
@@ -53,6 +55,8 @@ def merge_load(warehouse: Path, tables: dict[str, pa.Table], load_id: str, loade
             con.execute(f"delete from raw.{spec.name} using batch where {key}")
             con.execute(f"insert into raw.{spec.name} select *, ?, ? from batch", [load_id, loaded_at])
             con.unregister("batch")
+            if spec.name in tables:
+                record_load(con, "test", spec.name, load_id, batch.num_rows, loaded_at)
 
 
 def run_dbt(data_dir: Path, *args: str, run_settings: Mapping[str, str] | None = None) -> None:

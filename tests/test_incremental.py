@@ -4,9 +4,12 @@ The deliveries are the generator's own: the initial XS dataset, then its daily i
 day's new rows, GA4 events of earlier days delivered late, orders re-delivered when refunded, and restated ad days).
 On top, the last increment carries a new CRM record with a smaller id and the email of a customer who already has
 orders, so the resolved customer_key of old orders and sessions changes (removing fct_orders' key-change rule makes
-this test fail), and a late GA4 event five minutes before a device's first event, so that device's first session
-gets a new first event and key and the old key must disappear from fct_web_sessions (removing its pre-hook makes
-this test fail). Every incremental model and the marts built on them are compared with a full refresh on the same
+this test fail). A late GA4 event five minutes before a device's first event arrives last, in a load that committed
+out of order (stamped before the previous, already published load), so that device's first session gets a new first
+event and key and the old key must disappear from fct_web_sessions (removing its pre-hook makes this test fail; so
+does reprocessing only rows newer than the model holds instead of the ledger's unpublished loads). Each run reads
+what the pipeline passes (`reprocess_loaded_since`, from the ledger) and is then published, as a run's publish marks
+its loads. Every incremental model and the marts built on them are compared with a full refresh on the same
 raw data, EXCEPT ALL both ways.
 
 The same daily runs take the SCD2 snapshot, so dim_customer_history is tested across the increments: the customers
@@ -26,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from orchestration.extract.ledger import mark_published, reprocess_loaded_since
 from orchestration.pseudonyms import pseudonym
 from simulator.generator.people import email_is_test
 from simulator.retailer import generate, generate_with_truth
@@ -60,13 +64,13 @@ SELECT = ["--select", *(f"+{m}" for m in [*INCREMENTAL, *DOWNSTREAM])]
 BUILD = ["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test", *SELECT]
 
 
-def _as_of(day: int) -> dict[str, str]:
-    """Loads are a day apart: only the newest load is reprocessed (`LOOKBACK`); each run is as of its delivery's last
-    day (the consents, and so dim_customer, change as of it)."""
-    return {"as_of_date": str(XS.end_date + timedelta(days=day))}
-
-
-LOOKBACK = ["--vars", "{incremental_lookback_hours: 1}"]
+def _run_settings(warehouse: Path, day: int) -> dict[str, str]:
+    """What the pipeline's dbt step passes: the as-of date (each run is as of its delivery's last day; the consents,
+    and so dim_customer, change as of it) and where the ledger's unpublished loads start."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        since = reprocess_loaded_since(con)
+    assert since is not None
+    return {"as_of_date": str(XS.end_date + timedelta(days=day)), "reprocess_loaded_since": since.isoformat()}
 
 
 MERGED_ID = "C0000000"
@@ -84,7 +88,6 @@ def _deliveries(initial: dict[str, pa.Table]) -> tuple[list[dict[str, pa.Table]]
     record = record.set_column(0, "customer_id", pa.array([MERGED_ID]))
     last = deliveries[-1]["crm_customers"]
     deliveries[-1]["crm_customers"] = pa.concat_tables([last, record.cast(last.schema)])
-    deliveries[-1]["ga4_events"] = pa.concat_tables([deliveries[-1]["ga4_events"], _before_first_event(initial)])
     return deliveries, truth["identities"]
 
 
@@ -208,13 +211,19 @@ def built(tmp_path_factory: pytest.TempPathFactory, xs_tables: dict[str, pa.Tabl
     run_dbt(incremental, "seed")
     first_load = datetime(2026, 11, 1, tzinfo=UTC)
     first_event = _first_event(xs_tables)
+    warehouse = incremental / "warehouse.duckdb"
     for k, delivery in enumerate(deliveries):
-        merge_load(incremental / "warehouse.duckdb", delivery, f"load-{k}", first_load + timedelta(days=k))
-        run_dbt(incremental, *BUILD, *LOOKBACK, run_settings=_as_of(k))
+        loaded_at = first_load + timedelta(days=k)
+        merge_load(warehouse, delivery, f"load-{k}", loaded_at)
+        if k == DAYS:  # committed now, stamped before the previous load (published by now)
+            late = {"ga4_events": _before_first_event(xs_tables)}
+            merge_load(warehouse, late, "load-out-of-order", loaded_at - timedelta(days=1, hours=1))
+        run_dbt(incremental, *BUILD, run_settings=_run_settings(warehouse, k))
+        mark_published(warehouse, loaded_at + timedelta(hours=1))
         if k == DAYS - 1:  # the session the late event re-keys is there before its last delivery
-            assert _sessions_starting_with(incremental / "warehouse.duckdb", first_event) == 1
+            assert _sessions_starting_with(warehouse, first_event) == 1
     copy_warehouse(incremental, full)
-    run_dbt(full, *BUILD, "--full-refresh", *LOOKBACK, run_settings=_as_of(DAYS))
+    run_dbt(full, *BUILD, "--full-refresh", run_settings={"as_of_date": str(XS.end_date + timedelta(days=DAYS))})
     expected_versions = _expected_versions(deliveries, identities)
     rekeyed_from = xs_tables["crm_orders"]["customer_id"][0].as_py()
     return Built(

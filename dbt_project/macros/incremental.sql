@@ -1,13 +1,19 @@
-{# Rows to (re)process in an incremental run: loaded at or after the latest load the target already holds, minus
-   `incremental_lookback_hours`. Late rows and re-delivered rows carry a new _loaded_at, so they are always picked
-   up; the lookback covers loads that commit out of order. On a full refresh every row qualifies. #}
+{# Rows to (re)process in an incremental run: those of the loads no publish has included yet (run setting
+   `reprocess_loaded_since`, the earliest such load's time, from the ledger: a failed run's loads and a load that
+   committed out of order are reprocessed, published ones are not); without it (dbt by hand, or nothing unpublished),
+   rows newer than the newest the target holds. Late and re-delivered rows carry a new _loaded_at, so they are
+   picked up either way. On a full refresh every row qualifies. #}
 {% macro loaded_since_last_run(loaded_at_column='_loaded_at', target_column='_loaded_at') -%}
     {%- if is_incremental() -%}
-        {{ loaded_at_column }} >= (
-            select coalesce(max({{ target_column }}), cast('1900-01-01' as timestamp with time zone))
-                - interval '{{ var("incremental_lookback_hours") }} hours'
-            from {{ this }}
-        )
+        {%- set since = run_setting('reprocess_loaded_since') -%}
+        {%- if since -%}
+            {{ loaded_at_column }} >= cast('{{ since }}' as timestamp with time zone)
+        {%- else -%}
+            {{ loaded_at_column }} > (
+                select coalesce(max({{ target_column }}), cast('1900-01-01' as timestamp with time zone))
+                from {{ this }}
+            )
+        {%- endif -%}
     {%- else -%}
         true
     {%- endif -%}

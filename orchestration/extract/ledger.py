@@ -92,6 +92,17 @@ def unpublished_loads(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[
     ).fetchall()
 
 
+def reprocess_loaded_since(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """When the earliest load not yet published nor discarded was loaded (its rows' `_loaded_at`): incremental models
+    reprocess the rows loaded since, which are exactly what no publish included yet: this run's loads, a failed
+    run's, and a load that committed out of order. None when every load is published (or there is no ledger)."""
+    if not _has_ledger(con):
+        return None
+    return con.execute(
+        f"select min(loaded_at) from {LEDGER} where published_at is null and discarded_at is null"
+    ).fetchall()[0][0]
+
+
 def unpublished_delivery_kinds(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     """How the loads the gate is about to judge were delivered: `snapshot`, `delta` and/or `absent`."""
     if not _has_ledger(con):

@@ -15,6 +15,7 @@ from dagster_dbt import DbtProject, dbt_assets
 
 from orchestration.as_of import run_as_of_date
 from orchestration.config import Settings
+from orchestration.extract.ledger import reprocess_loaded_since
 from orchestration.retries import retry_only_transient
 from orchestration.transform.project import (
     WarehouseDbtCli,
@@ -25,6 +26,7 @@ from orchestration.transform.project import (
     ensure_manifest,
     project_parse_cache,
 )
+from orchestration.warehouse import connect_warehouse
 
 #: dbt unit tests check the SQL's logic on fixed fixtures, not the day's data: as dbt's docs advise, they run in
 #: development and CI (tests/test_dbt_unit_tests.py), not in every production build.
@@ -63,6 +65,7 @@ def _dbt_build(name: str, project: DbtProject, settings: Settings) -> dg.AssetsD
         state = settings.dbt_partial_parse_path
         cache = ["--partial-parse-file-path", str(state)] if state.exists() else []  # dbt rejects a missing one
         with retry_only_transient(context.run_id):  # a failed dbt test is final; a lock conflict is retried
+            run_settings["reprocess_loaded_since"] = _unpublished_since(settings)
             invocation = dbt.cli_with_run_settings(
                 ["build", *UNIT_TESTS_EXCLUDED, *cache], run_settings, context=context
             )
@@ -70,6 +73,16 @@ def _dbt_build(name: str, project: DbtProject, settings: Settings) -> dg.AssetsD
         keep_partial_parse(invocation.target_path, state, project_parse_cache(project))
 
     return _build
+
+
+def _unpublished_since(settings: Settings) -> str:
+    """The run setting `reprocess_loaded_since`: where incremental models start reading (the ledger's earliest load
+    not yet published), or empty when every load is published."""
+    if not settings.warehouse_path.exists():
+        return ""
+    with connect_warehouse(settings, read_only=True) as con:
+        since = reprocess_loaded_since(con)
+    return since.isoformat() if since else ""
 
 
 def definitions(settings: Settings) -> dg.Definitions:

@@ -8,7 +8,7 @@
 }}
 {# One row per order line of a real customer's order; money in the order's currency and in the reporting currency
    at the order's rate. Incremental per order (delete+insert by order_key, so an order's lines are replaced
-   together): each run re-writes the lines of orders loaded since the last run (minus the lookback), of orders with
+   together): each run re-writes the lines of orders of unpublished loads (loaded_since_last_run), of orders with
    a line loaded since then, of orders whose resolved customer_key changed (a CRM duplicate merged), and of orders
    it does not hold yet. #}
 with

@@ -8,7 +8,7 @@
 }}
 {# One row per order of a real customer, with the customer's SCD2 version at order time (customer_version_key), so
    point-in-time questions ("accepts marketing when they ordered") join dim_customer_history on it. Incremental: each
-   run replaces the orders loaded since the last run (minus the lookback; a re-delivered order, e.g. refunded later,
+   run replaces the orders of unpublished loads (loaded_since_last_run; a re-delivered order, e.g. refunded later,
    carries a new _loaded_at) and the orders whose resolved customer_key or customer version changed (a CRM duplicate
    merged; a change delivered late that starts a version before the order). #}
 with

@@ -8,7 +8,7 @@
 }}
 {# One row per loyalty ledger entry of a real customer; points signed (earn > 0, redeem, expire and reversal < 0). The logic
    lives in int_loyalty_events_resolved, which intermediate models read too. Incremental (delete+insert by
-   loyalty_event_key): each run writes the entries loaded since the last run (minus the lookback), the entries it
+   loyalty_event_key): each run writes the entries of unpublished loads (loaded_since_last_run), the entries it
    does not hold yet and those whose resolved customer_key changed (a CRM duplicate merged). #}
 with
 

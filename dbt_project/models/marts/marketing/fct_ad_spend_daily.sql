@@ -6,8 +6,8 @@
         on_schema_change='fail',
     )
 }}
-{# One row per ad platform x campaign x account-local day. Incremental: rows loaded since the last run (minus the
-   lookback) replace their keys; platforms restate recent days, and a restated day arrives as a re-delivery. #}
+{# One row per ad platform x campaign x account-local day. Incremental: rows of loads no publish included yet
+   (loaded_since_last_run) replace their keys; platforms restate recent days, and a restated day arrives as a re-delivery. #}
 with
 
 ad_spend as (

@@ -10,7 +10,7 @@
 }}
 {# One row per web session (cut by int_web_sessions), with its resolved customer (null for anonymous visitors),
    channel and campaign. Incremental (delete+insert by session_key): a run writes the sessions int_web_sessions
-   re-cut from events loaded since the last run (minus the lookback), the sessions this table does not hold yet,
+   re-cut from events of unpublished loads (loaded_since_last_run), the sessions this table does not hold yet,
    and those whose customer, visitor or campaign key changed (a re-keyed customer, a campaign first reported
    later); the pre-hook deletes sessions a late event merged away (their key is gone from int_web_sessions). #}
 with

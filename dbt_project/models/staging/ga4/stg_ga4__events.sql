@@ -6,7 +6,7 @@
         on_schema_change='fail',
     )
 }}
-{# Incremental: a run stages only the events loaded since the last run (minus the lookback, loaded_since_last_run),
+{# Incremental: a run stages only the events of loads no publish included yet (loaded_since_last_run),
    the largest table of the warehouse not copied in full every day. raw merges a re-delivered event on event_id
    with a new _loaded_at, so delete+insert by event_id replaces its row exactly as a full refresh would. #}
 with
