@@ -31,7 +31,9 @@ ENV_DEFAULTS: dict[str, str] = {
     "C360_LANDING_RETENTION_DAYS": "30",  # files source: delivered files this long after publish are deleted
     "C360_QUARANTINE_RETENTION_DAYS": "90",  # audit.quarantine rows loaded longer ago than this are deleted
     "C360_PUBLISH_STORAGE_VERSION": "v1.0.0",  # DuckDB on-disk format of the published file (readable by DuckDB >= 1.0)
-    "C360_PUBLISH_FILE_KEYS": "enforced",  # keys in the published DuckDB file: enforced (BI metadata), or none (faster)
+    # keys enforced in the published DuckDB file: primary (primary and unique keys), enforced (also foreign keys:
+    # ~30 s more at M), or none (comments only)
+    "C360_PUBLISH_FILE_KEYS": "primary",
     "C360_POSTGRES_DSN": "",  # optional PostgreSQL serving target (libpq DSN or URL); empty = DuckDB file only
     "C360_POSTGRES_READER_ROLE": "bi_reader",  # role that may SELECT the published marts schema and nothing else
     "C360_POSTGRES_ACTIVATION_ROLE": "",  # optional role of marketing tools: may SELECT the consented audiences only
@@ -68,7 +70,7 @@ THROWAWAY_PII_KEY = "c360-THROWAWAY-demo-key-public-not-secret-never-use-on-real
 #: fails a publish that breaks one); `none` publishes comments only. The keys' indexes triple the file (M: 933 MB vs
 #: 291 MB) and cost ~30 s of publish at M; no DuckDB BI driver reads them today, and PostgreSQL serving keeps its
 #: keys either way (see README, "Self-describing").
-PUBLISH_FILE_KEYS = ("enforced", "none")
+PUBLISH_FILE_KEYS = ("primary", "enforced", "none")
 
 
 class SettingsError(ValueError):

@@ -99,10 +99,18 @@ def test_every_published_table_and_column_carries_its_yaml_description(xs_baseli
     assert "One row per resolved customer" in tables["mart_customer_360"]
 
 
-@pytest.mark.slow
-def test_published_keys_are_declared_and_enforced(xs_baseline: Baseline, tmp_path: Path) -> None:
-    docs = _yaml_docs()
-    with duckdb.connect(str(xs_baseline.settings.published_path), read_only=True) as con:
+def _publish_copy(baseline: Baseline, path: Path, file_keys: str) -> dict[str, int]:
+    """The baseline's marts published again to `path` as C360_PUBLISH_FILE_KEYS=`file_keys` would: what the publish
+    asset hands the publisher (assets.file_docs)."""
+    manifest = Path(dbt_project().manifest_path)
+    docs = file_docs(published_docs(manifest), file_keys)
+    marts = [("marts", name) for name in marts_to_publish(manifest)]
+    return publish(baseline.settings.warehouse_path, path, marts, file_keys, {}, docs=docs).tables
+
+
+def _keys(path: Path) -> tuple[dict[str, tuple[str, ...]], set[tuple[str, ForeignKey]]]:
+    """(primary key per table, {(table, foreign key)}) declared in a published file."""
+    with duckdb.connect(str(path), read_only=True) as con:
         constraints = con.execute(
             "select table_name, constraint_type, constraint_column_names, referenced_table, referenced_column_names "
             "from duckdb_constraints() where constraint_type in ('PRIMARY KEY', 'FOREIGN KEY')"
@@ -113,14 +121,33 @@ def test_published_keys_are_declared_and_enforced(xs_baseline: Baseline, tmp_pat
         for t, kind, cols, ref, ref_cols in constraints
         if kind == "FOREIGN KEY"
     }
+    return primary, foreign
+
+
+@pytest.mark.slow
+def test_published_primary_keys_are_declared_and_enforced_by_default(xs_baseline: Baseline, tmp_path: Path) -> None:
+    docs = _yaml_docs()
+    primary, foreign = _keys(xs_baseline.settings.published_path)
     assert primary == {name: doc.primary_key for name, doc in docs.items()}
-    assert foreign == {(doc.name, fk) for doc in docs.values() for fk in doc.foreign_keys}
+    assert foreign == set()  # C360_PUBLISH_FILE_KEYS=primary: relationships stay dbt tests, which gate the run
 
     copy = tmp_path / "marts.duckdb"  # the live file is read-only for everyone; enforce on a copy
     shutil.copy(xs_baseline.settings.published_path, copy)
     with duckdb.connect(str(copy)) as con:
-        with pytest.raises(duckdb.ConstraintException, match="violates primary key"):
-            con.execute("insert into dim_customer select * from dim_customer limit 1")
+        for table in ("dim_customer", "fct_order_lines"):
+            with pytest.raises(duckdb.ConstraintException, match="violates primary key"):
+                con.execute(f"insert into {table} select * from {table} limit 1")
+
+
+@pytest.mark.slow
+def test_enforced_file_keys_add_every_foreign_key(xs_baseline: Baseline, tmp_path: Path) -> None:
+    docs = _yaml_docs()
+    path = tmp_path / "marts.duckdb"
+    _publish_copy(xs_baseline, path, "enforced")
+    primary, foreign = _keys(path)
+    assert primary == {name: doc.primary_key for name, doc in docs.items()}
+    assert foreign == {(doc.name, fk) for doc in docs.values() for fk in doc.foreign_keys}
+    with duckdb.connect(str(path)) as con:
         # a table no foreign key references gets its key after the fill (publisher._copy_table): enforced the same
         assert not any(fk.table == "fct_order_lines" for doc in docs.values() for fk in doc.foreign_keys)
         with pytest.raises(duckdb.ConstraintException, match="violates primary key"):
@@ -137,19 +164,11 @@ def test_published_keys_are_declared_and_enforced(xs_baseline: Baseline, tmp_pat
 def test_a_file_published_without_keys_keeps_every_row_and_comment_and_declares_no_key(
     xs_baseline: Baseline, tmp_path: Path
 ) -> None:
-    """C360_PUBLISH_FILE_KEYS=none: what the publish asset hands the publisher (assets.file_docs)."""
+    """C360_PUBLISH_FILE_KEYS=none."""
     docs = published_docs(Path(dbt_project().manifest_path))
-    marts = marts_to_publish(Path(dbt_project().manifest_path))
     path = tmp_path / "marts.duckdb"
-    result = publish(
-        xs_baseline.settings.warehouse_path,
-        path,
-        [("marts", name) for name in marts],
-        "no-keys",
-        {},
-        docs=file_docs(docs, "none"),
-    )
-    assert {**result.tables, "_publish_log": 1} == published_tables(xs_baseline.settings.published_path)
+    tables = _publish_copy(xs_baseline, path, "none")
+    assert {**tables, "_publish_log": 1} == published_tables(xs_baseline.settings.published_path)
     with duckdb.connect(str(path), read_only=True) as con:
         kinds = "('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY')"
         keys = f"select count(*) from duckdb_constraints() where constraint_type in {kinds}"

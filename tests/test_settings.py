@@ -33,7 +33,7 @@ def test_retention_none_keeps_forever() -> None:
         ({"C360_DUCKDB_THREADS": "0"}, "C360_DUCKDB_THREADS='0' is not an integer >= 1"),
         ({"C360_LANDING_RETENTION_DAYS": "-1"}, "C360_LANDING_RETENTION_DAYS='-1' is not an integer >= 0 or none"),
         ({"C360_PUBLISH_MAX_AGE_DAYS": "9d"}, "C360_PUBLISH_MAX_AGE_DAYS='9d' is not an integer >= 0 or none"),
-        ({"C360_PUBLISH_FILE_KEYS": "off"}, "C360_PUBLISH_FILE_KEYS='off' is not one of: enforced, none"),
+        ({"C360_PUBLISH_FILE_KEYS": "off"}, "C360_PUBLISH_FILE_KEYS='off' is not one of: primary, enforced, none"),
     ],
 )
 def test_an_invalid_value_raises_one_line_naming_variable_value_and_valid_values(env: dict, message: str) -> None:

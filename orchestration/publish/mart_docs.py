@@ -48,6 +48,10 @@ class TableDoc:
         """The same descriptions, no keys (C360_PUBLISH_FILE_KEYS=none)."""
         return replace(self, primary_key=(), unique_keys=(), foreign_keys=())
 
+    def without_foreign_keys(self) -> TableDoc:
+        """The same descriptions, primary and unique keys only (C360_PUBLISH_FILE_KEYS=primary)."""
+        return replace(self, foreign_keys=())
+
 
 #: `_publish_log` is written by the publishers (both targets), not by dbt: its docs live here.
 PUBLISH_LOG_DOC = TableDoc(
