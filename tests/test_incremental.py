@@ -48,6 +48,7 @@ INCREMENTAL = [
     "fct_web_sessions",
     "fct_loyalty_events",
 ]
+FIRST_LOAD = datetime(2026, 11, 1, tzinfo=UTC)  # loads are stamped a day apart from here
 DOWNSTREAM = ["mart_marketing_performance"]  # reads fct_web_sessions, fct_orders, fct_ad_spend_daily
 # fct_orders reads dim_customer_history, so `+fct_orders` takes the customers_snapshot of every daily run too.
 COMPARED = (
@@ -209,11 +210,10 @@ def built(tmp_path_factory: pytest.TempPathFactory, xs_tables: dict[str, pa.Tabl
     incremental, full = root / "incremental", root / "full"
     incremental.mkdir()
     run_dbt(incremental, "seed")
-    first_load = datetime(2026, 11, 1, tzinfo=UTC)
     first_event = _first_event(xs_tables)
     warehouse = incremental / "warehouse.duckdb"
     for k, delivery in enumerate(deliveries):
-        loaded_at = first_load + timedelta(days=k)
+        loaded_at = FIRST_LOAD + timedelta(days=k)
         merge_load(warehouse, delivery, f"load-{k}", loaded_at)
         if k == DAYS:  # committed now, stamped before the previous load (published by now)
             late = {"ga4_events": _before_first_event(xs_tables)}
@@ -317,3 +317,51 @@ def test_customer_history_over_daily_increments_is_contiguous_with_one_current_v
     assert (broken, not_one_current, misdated, unversioned) == (0, 0, 0, 0)
     # XS seed 7: 13 customers changed; 1 of 1,213 orders was placed after its customer's change.
     assert orders > 0 and versioned_later > 0
+
+
+RECONCILIATIONS = ["assert_fct_orders_revenue_reconciles_to_source", "assert_web_sessions_reconcile_to_stitched_events"]
+
+
+def _reconcile(data_dir: Path, window_since: str) -> list[str]:
+    """The reconciliation tests over the incremental facts, as a run with that test window runs them: the names of
+    those that failed."""
+    settings = {"as_of_date": str(XS.end_date + timedelta(days=DAYS)), "test_window_since": window_since}
+    try:
+        run_dbt(data_dir, "test", "--select", *RECONCILIATIONS, run_settings=settings)
+    except AssertionError as failed:
+        return [name for name in RECONCILIATIONS if name in str(failed)]
+    return []
+
+
+def _tamper(warehouse: Path, *, in_window: bool, since: datetime) -> None:
+    """Break one order's revenue and drop one session: of rows the last load brought (`in_window`), or of rows and
+    visitors it did not touch."""
+    side = ">=" if in_window else "<"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "update marts.fct_orders set order_total_reporting = order_total_reporting + 1 where order_key = "
+            f"(select min(order_key) from marts.fct_orders where _loaded_at {side} ?)",
+            [since],
+        )
+        touched = "select visitor_key from marts.fct_web_sessions where _loaded_at >= ?"
+        condition = f"visitor_key {'in' if in_window else 'not in'} ({touched})"
+        con.execute(
+            "delete from marts.fct_web_sessions where session_key = "
+            f"(select min(session_key) from marts.fct_web_sessions where {condition})",
+            [since],
+        )
+
+
+def test_reconciliation_tests_check_the_runs_window_by_default_and_all_history_when_full(
+    built: Built, tmp_path: Path
+) -> None:
+    since = FIRST_LOAD + timedelta(days=DAYS)  # the last load's stamp
+    data_dir = tmp_path / "tampered"
+    copy_warehouse(built.incremental.parent, data_dir)
+    warehouse = data_dir / "warehouse.duckdb"
+    assert _reconcile(data_dir, since.isoformat()) == []
+    _tamper(warehouse, in_window=False, since=since)
+    assert _reconcile(data_dir, since.isoformat()) == []  # older rows: not this run's to check
+    assert _reconcile(data_dir, "") == RECONCILIATIONS  # C360_DBT_TEST_SCOPE=full checks them
+    _tamper(warehouse, in_window=True, since=since)
+    assert _reconcile(data_dir, since.isoformat()) == RECONCILIATIONS

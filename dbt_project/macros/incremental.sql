@@ -32,3 +32,21 @@
         {%- endfor %}
     {%- endif %}
 {%- endmacro %}
+
+{# Where the reconciliation tests over incremental models start: the rows loaded at or after it are what this run
+   reprocessed (run setting `test_window_since`, the orchestrator's `reprocess_loaded_since` unless
+   C360_DBT_TEST_SCOPE=full). Empty: the tests check all history, as after a full refresh. #}
+{% macro test_window_since() -%}
+    {{ return(run_setting('test_window_since')) }}
+{%- endmacro %}
+
+{# Filter of a reconciliation test: rows loaded in the test window (test_window_since), or every row when it is
+   empty. #}
+{% macro in_test_window(loaded_at_column='_loaded_at') -%}
+    {%- set since = test_window_since() -%}
+    {%- if since -%}
+        {{ loaded_at_column }} >= cast('{{ since }}' as timestamp with time zone)
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}

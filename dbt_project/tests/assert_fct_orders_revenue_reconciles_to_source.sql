@@ -2,7 +2,8 @@
    independently, each at the latest published rate on or before its reporting date (a correlated as-of lookup on
    the staged ECB and override rates, crossed via the euro here, not int_fx_rates_daily; reporting-currency orders
    at 1), and every such order is in the fact exactly once: a row lost to an FX join, a duplicate from a join, or a
-   wrong rate or date breaks it. #}
+   wrong rate or date breaks it. Scope (test_window_since): by default the orders loaded at or after the window's
+   start, what this run reprocessed (fct_orders keeps each order's _loaded_at); all orders when it is empty. #}
 {{ config(meta={'dagster': {'ref': {'name': 'fct_orders'}}}) }}
 
 with
@@ -16,7 +17,7 @@ cleaned_orders as (
         {{ reporting_date('orders.ordered_at') }} as order_date
     from {{ ref('stg_crm__orders') }} as orders
     left join {{ ref('stg_crm__customers') }} as customers on orders.customer_id = customers.customer_id
-    where not coalesce(customers.is_test_account, false)
+    where not coalesce(customers.is_test_account, false) and {{ in_test_window('orders._loaded_at') }}
 
 ),
 
@@ -81,6 +82,7 @@ fact as (
         count(*) as order_count,
         count(distinct order_key) as ids
     from {{ ref('fct_orders') }}
+    where {{ in_test_window('_loaded_at') }}
 
 )
 

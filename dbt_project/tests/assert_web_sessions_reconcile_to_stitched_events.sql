@@ -3,17 +3,45 @@
    just before it. An event starts a session when it has no predecessor, or when its predecessor is more than
    `session_timeout_minutes` older or carries different traffic. Also every event belongs to exactly one session
    (event counts add up). An equi-join on the number, not the former inequality self-join, whose cost grew with the
-   square of each device's events (20.8 s at M, the costliest node of the build). #}
+   square of each device's events (20.8 s at M, the costliest node of the build).
+   Scope (test_window_since): by default the visitors (identity components) with an event this run reprocessed,
+   all their devices' events and all their sessions; all history when the window is empty (C360_DBT_TEST_SCOPE=full,
+   or dbt by hand). #}
 {{ config(meta={'dagster': {'ref': {'name': 'fct_web_sessions'}}}) }}
+-- depends_on: {{ ref('int_identity_graph') }}
+{%- set since = test_window_since() %}
 
 with
 
+{% if since -%}
+visitors_in_window as (
+
+    select distinct identity_graph.customer_key as visitor_key
+    from {{ ref('stg_ga4__events') }} as events
+    inner join {{ ref('int_identity_graph') }} as identity_graph
+        on events.user_pseudo_id = identity_graph.identifier
+    where events._loaded_at >= cast('{{ since }}' as timestamp with time zone)
+
+),
+
+identifiers_in_window as (
+
+    select identity_graph.identifier
+    from {{ ref('int_identity_graph') }} as identity_graph
+    inner join visitors_in_window on identity_graph.customer_key = visitors_in_window.visitor_key
+
+),
+
+{% endif -%}
 events as (
 
     select
         *,
         row_number() over (partition by user_pseudo_id order by event_at, event_id) as position_on_device
     from {{ ref('stg_ga4__events') }}
+    {%- if since %}
+    where user_pseudo_id in (select identifier from identifiers_in_window)
+    {%- endif %}
 
 ),
 
@@ -59,6 +87,9 @@ modelled as (
         count(*) as sessions,
         sum(event_count) as events
     from {{ ref('fct_web_sessions') }}
+    {%- if since %}
+    where visitor_key in (select visitor_key from visitors_in_window)
+    {%- endif %}
 
 )
 

@@ -65,7 +65,9 @@ def _dbt_build(name: str, project: DbtProject, settings: Settings) -> dg.AssetsD
         state = settings.dbt_partial_parse_path
         cache = ["--partial-parse-file-path", str(state)] if state.exists() else []  # dbt rejects a missing one
         with retry_only_transient(context.run_id):  # a failed dbt test is final; a lock conflict is retried
-            run_settings["reprocess_loaded_since"] = _unpublished_since(settings)
+            since = _unpublished_since(settings)
+            run_settings["reprocess_loaded_since"] = since
+            run_settings["test_window_since"] = since if settings.dbt_test_scope == "window" else ""
             invocation = dbt.cli_with_run_settings(
                 ["build", *UNIT_TESTS_EXCLUDED, *cache], run_settings, context=context
             )
