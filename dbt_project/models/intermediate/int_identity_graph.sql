@@ -133,18 +133,53 @@ edges as (
 
 ),
 
-{{ propagate_min_label('edges', var('identity_max_iterations')) }},
+node_numbers as (
+
+    -- numbered in node order, so the smallest number is the smallest node: propagation joins and compares integers
+    -- instead of strings (M: 7.5 s -> 5.3 s), with the same components and minimum labels
+    select
+        node,
+        row_number() over (order by node) as node_number
+    from (select distinct node from edges) as distinct_nodes
+
+),
+
+numbered_edges as (
+
+    select
+        from_node.node_number as node,
+        to_node.node_number as neighbour
+    from edges
+    inner join node_numbers as from_node on edges.node = from_node.node
+    inner join node_numbers as to_node on edges.neighbour = to_node.node
+
+),
+
+{{ propagate_min_label('numbered_edges', var('identity_max_iterations')) }},
+
+node_labels as (
+
+    select
+        nodes_named.node,
+        labels_named.node as component_node
+    from labels
+    inner join node_numbers as nodes_named on labels.node = nodes_named.node_number
+    inner join node_numbers as labels_named on labels.label = labels_named.node_number
+
+),
 
 component_keys as (
 
     select
-        label,
+        component_node,
         {{ pseudonym('keyed_identifier') }} as customer_key
     from (
         select distinct
-            label,
-            case when label like '1|customer_id|%' then substr(label, 15) else label end as keyed_identifier
-        from labels
+            component_node,
+            case
+                when component_node like '1|customer_id|%' then substr(component_node, 15) else component_node
+            end as keyed_identifier
+        from node_labels
     ) as components
 
 ),
@@ -152,17 +187,19 @@ component_keys as (
 final as (
 
     select
-        split_part(labels.node, '|', 2) as identifier_type,
+        split_part(labelled.node, '|', 2) as identifier_type,
         substr(
-            labels.node, length(split_part(labels.node, '|', 1)) + length(split_part(labels.node, '|', 2)) + 3
+            labelled.node, length(split_part(labelled.node, '|', 1)) + length(split_part(labelled.node, '|', 2)) + 3
         ) as identifier,
         component_keys.customer_key,
-        case when labels.label like '1|customer_id|%' then substr(labels.label, 15) end as primary_customer_id,
-        labels.label like '1|customer_id|%' as is_known_customer,
-        labels.node as identity_node,
-        labels.label as component_label
-    from labels
-    inner join component_keys on labels.label = component_keys.label
+        case
+            when labelled.component_node like '1|customer_id|%' then substr(labelled.component_node, 15)
+        end as primary_customer_id,
+        labelled.component_node like '1|customer_id|%' as is_known_customer,
+        labelled.node as identity_node,
+        labelled.component_node as component_label
+    from node_labels as labelled
+    inner join component_keys on labelled.component_node = component_keys.component_node
 
 )
 
