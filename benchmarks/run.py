@@ -92,7 +92,15 @@ def _checked(step: Measurement, what: str, log_path: Path) -> Measurement:
 
 
 def _env(data_dir: Path) -> dict[str, str]:
-    return {**os.environ, "C360_DATA_DIR": str(data_dir), "C360_SOURCE": "synthetic", "PYTHONUNBUFFERED": "1"}
+    """The runs' environment. The increment is an ordinary day: its as-of date (2026-11-01) is a Sunday, the default
+    C360_DBT_FULL_TEST_WEEKDAY, whose weekly run also checks all history (README, "Incremental facts")."""
+    return {
+        **os.environ,
+        "C360_DATA_DIR": str(data_dir),
+        "C360_SOURCE": "synthetic",
+        "C360_DBT_FULL_TEST_WEEKDAY": "none",
+        "PYTHONUNBUFFERED": "1",
+    }
 
 
 def cached_generate(cache: Path, scale: str, seed: int) -> dict[str, dict]:

@@ -40,6 +40,7 @@ ENV_DEFAULTS: dict[str, str] = {
     # dbt's reconciliation tests over incremental models: window (the rows of unpublished loads, reprocessed by this
     # run; the first run's window is everything) or full (all history, as a full refresh checks)
     "C360_DBT_TEST_SCOPE": "window",
+    "C360_DBT_FULL_TEST_WEEKDAY": "sunday",  # window scope: runs as of this weekday check all history (none: never)
     "C360_CLV_MARGIN": "0.35",  # gross margin rate applied to predicted spend in the 12-month CLV
     "C360_CLV_MONTHLY_DISCOUNT_RATE": "0.01",  # monthly discount rate of the CLV (about 12.7% a year)
     "C360_ALERT_WEBHOOK_URL": "",  # optional: failed runs POST a JSON alert here (always logged + written to a file)
@@ -75,6 +76,7 @@ THROWAWAY_PII_KEY = "c360-THROWAWAY-demo-key-public-not-secret-never-use-on-real
 #: key either way (see README, "Self-describing").
 PUBLISH_FILE_KEYS = ("primary", "enforced", "none")
 DBT_TEST_SCOPES = ("window", "full")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 class SettingsError(ValueError):
@@ -108,6 +110,12 @@ def _number(env: Mapping[str, str], name: str, kind: type[int] | type[float], mi
         what = "an integer" if kind is int else "a number"
         raise SettingsError(f"{name}={value!r} is not {what} >= {minimum:g}")
     return number
+
+
+def _weekday(env: Mapping[str, str], name: str) -> int | None:
+    """A day of the week as date.weekday() (monday = 0), or None for `none`."""
+    day = _choice({name: env[name].strip().lower()}, name, (*WEEKDAYS, "none"))
+    return None if day == "none" else WEEKDAYS.index(day)
 
 
 def _iso_date(env: Mapping[str, str], name: str) -> date:
@@ -196,6 +204,7 @@ class Settings:
     pii_keys_retired: tuple[bytes, ...] = field(default=(), repr=False)
     partition_start: date = date(2015, 1, 1)
     dbt_test_scope: str = "window"
+    dbt_full_test_weekday: int | None = 6  # date.weekday() of the as-of dates whose runs check all history
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -216,6 +225,7 @@ class Settings:
             publish_storage_version=value["C360_PUBLISH_STORAGE_VERSION"],
             publish_file_keys=_choice(value, "C360_PUBLISH_FILE_KEYS", PUBLISH_FILE_KEYS),
             dbt_test_scope=_choice(value, "C360_DBT_TEST_SCOPE", DBT_TEST_SCOPES),
+            dbt_full_test_weekday=_weekday(value, "C360_DBT_FULL_TEST_WEEKDAY"),
             postgres_dsn=env.get("C360_POSTGRES_DSN", ""),
             crm_postgres_url=env.get("C360_CRM_POSTGRES_URL", ""),
             postgres_reader_role=value["C360_POSTGRES_READER_ROLE"],

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from c360_cli.main import main
 from orchestration.config import Settings, SettingsError
+from orchestration.transform.assets import reconciliation_window
 
 
 def test_defaults_are_valid() -> None:
@@ -34,6 +37,12 @@ def test_retention_none_keeps_forever() -> None:
         ({"C360_LANDING_RETENTION_DAYS": "-1"}, "C360_LANDING_RETENTION_DAYS='-1' is not an integer >= 0 or none"),
         ({"C360_PUBLISH_MAX_AGE_DAYS": "9d"}, "C360_PUBLISH_MAX_AGE_DAYS='9d' is not an integer >= 0 or none"),
         ({"C360_PUBLISH_FILE_KEYS": "off"}, "C360_PUBLISH_FILE_KEYS='off' is not one of: primary, enforced, none"),
+        ({"C360_DBT_TEST_SCOPE": "all"}, "C360_DBT_TEST_SCOPE='all' is not one of: window, full"),
+        (
+            {"C360_DBT_FULL_TEST_WEEKDAY": "Sun"},
+            "C360_DBT_FULL_TEST_WEEKDAY='sun' is not one of: monday, tuesday, wednesday, thursday, friday, saturday, "
+            "sunday, none",
+        ),
     ],
 )
 def test_an_invalid_value_raises_one_line_naming_variable_value_and_valid_values(env: dict, message: str) -> None:
@@ -50,3 +59,17 @@ def test_the_cli_prints_the_one_line_and_exits_2(
     captured = capsys.readouterr()
     assert captured.err == "c360: C360_SOURCE='foo' is not one of: files, postgres, synthetic\n"
     assert captured.out == ""
+
+
+@pytest.mark.parametrize(
+    ("env", "as_of", "window"),
+    [
+        ({}, date(2026, 11, 30), "2026-11-30T06:00:00+00:00"),  # a Monday: the run's window
+        ({}, date(2026, 11, 29), ""),  # the default weekday, Sunday: all history
+        ({"C360_DBT_FULL_TEST_WEEKDAY": "Monday"}, date(2026, 11, 30), ""),
+        ({"C360_DBT_FULL_TEST_WEEKDAY": "none"}, date(2026, 11, 29), "2026-11-30T06:00:00+00:00"),
+        ({"C360_DBT_TEST_SCOPE": "full", "C360_DBT_FULL_TEST_WEEKDAY": "none"}, date(2026, 11, 30), ""),
+    ],
+)
+def test_reconciliation_tests_check_the_window_except_weekly_or_when_full(env: dict, as_of: date, window: str) -> None:
+    assert reconciliation_window(Settings.from_env(env), as_of, "2026-11-30T06:00:00+00:00") == window

@@ -34,8 +34,8 @@
 {%- endmacro %}
 
 {# Where the reconciliation tests over incremental models start: the rows loaded at or after it are what this run
-   reprocessed (run setting `test_window_since`, the orchestrator's `reprocess_loaded_since` unless
-   C360_DBT_TEST_SCOPE=full). Empty: the tests check all history, as after a full refresh. #}
+   reprocessed (run setting `test_window_since`, the orchestrator's `reprocess_loaded_since`; empty with
+   C360_DBT_TEST_SCOPE=full and weekly, C360_DBT_FULL_TEST_WEEKDAY). Empty: the tests check all history. #}
 {% macro test_window_since() -%}
     {{ return(run_setting('test_window_since')) }}
 {%- endmacro %}

@@ -8,6 +8,7 @@ step, which skips everything downstream (including publish).
 import filecmp
 import os
 import shutil
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -67,7 +68,7 @@ def _dbt_build(name: str, project: DbtProject, settings: Settings) -> dg.AssetsD
         with retry_only_transient(context.run_id):  # a failed dbt test is final; a lock conflict is retried
             since = _unpublished_since(settings)
             run_settings["reprocess_loaded_since"] = since
-            run_settings["test_window_since"] = since if settings.dbt_test_scope == "window" else ""
+            run_settings["test_window_since"] = reconciliation_window(settings, date.fromisoformat(as_of_date), since)
             invocation = dbt.cli_with_run_settings(
                 ["build", *UNIT_TESTS_EXCLUDED, *cache], run_settings, context=context
             )
@@ -75,6 +76,16 @@ def _dbt_build(name: str, project: DbtProject, settings: Settings) -> dg.AssetsD
         keep_partial_parse(invocation.target_path, state, project_parse_cache(project))
 
     return _build
+
+
+def reconciliation_window(settings: Settings, as_of: date, since: str) -> str:
+    """Run setting `test_window_since`: where the reconciliation tests over incremental models start (`since`, the
+    rows this run reprocesses), or empty, all history: with C360_DBT_TEST_SCOPE=full, and on the runs as of
+    C360_DBT_FULL_TEST_WEEKDAY, so a defect outside any run's window (an old row changed in place) surfaces within a
+    week without a full check every day. The as-of date, not the clock, decides: a backfilled day checks the same."""
+    if settings.dbt_test_scope == "full" or as_of.weekday() == settings.dbt_full_test_weekday:
+        return ""
+    return since
 
 
 def _unpublished_since(settings: Settings) -> str:
