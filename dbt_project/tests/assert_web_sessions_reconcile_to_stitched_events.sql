@@ -20,7 +20,7 @@ visitors_in_window as (
     from {{ ref('stg_ga4__events') }} as events
     inner join {{ ref('int_identity_graph') }} as identity_graph
         on events.user_pseudo_id = identity_graph.identifier
-    where events._loaded_at >= cast('{{ since }}' as timestamp with time zone)
+    where {{ in_test_window('events._loaded_at') }}
 
 ),
 

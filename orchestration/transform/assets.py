@@ -54,7 +54,8 @@ def _dbt_build(name: str, project: DbtProject, settings: Settings) -> dg.AssetsD
     )
     def _build(context: dg.AssetExecutionContext, dbt: WarehouseDbtCli):
         check_pii_key_reaches_dbt(settings)
-        as_of_date = run_as_of_date(context.run, settings).isoformat()
+        as_of = run_as_of_date(context.run, settings)
+        as_of_date = as_of.isoformat()
         run_settings = {
             "as_of_date": as_of_date,
             "reporting_currency": settings.reporting_currency,
@@ -68,7 +69,7 @@ def _dbt_build(name: str, project: DbtProject, settings: Settings) -> dg.AssetsD
         with retry_only_transient(context.run_id):  # a failed dbt test is final; a lock conflict is retried
             since = _unpublished_since(settings)
             run_settings["reprocess_loaded_since"] = since
-            run_settings["test_window_since"] = reconciliation_window(settings, date.fromisoformat(as_of_date), since)
+            run_settings["test_window_since"] = reconciliation_window(settings, as_of, since)
             invocation = dbt.cli_with_run_settings(
                 ["build", *UNIT_TESTS_EXCLUDED, *cache], run_settings, context=context
             )

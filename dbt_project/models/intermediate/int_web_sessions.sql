@@ -11,8 +11,8 @@
    of any declared ad platform, var ad_platforms) differs from the previous event's starts a new one. GA4's own ga_session_id is kept for reference only.
 
    Incremental: a run re-cuts every session of each device with an event of a load no publish included yet
-   (loaded_since_last_run), from all of that device's events, and of each device whose resolved customer changed; it replaces
-   those devices' rows (delete+insert by user_pseudo_id). A late event can thus split or merge sessions exactly as
+   (loaded_since_last_run), from all of that device's events, and of each device whose resolved customer changed;
+   it replaces those devices' rows (delete+insert by user_pseudo_id). A late event can thus split or merge sessions exactly as
    a full refresh would. #}
 with
 
