@@ -18,7 +18,7 @@ from orchestration.extract.fx_rates import ECB, FxCoverage, override_files, refe
 from orchestration.extract.landing_files import DeliveredFile, delivered_files, loaded_versions, record_files
 from orchestration.extract.ledger import record_load
 from orchestration.extract.quarantine import record_quarantine
-from orchestration.extract.raw_contract import RAW_SOURCES, tables_of
+from orchestration.extract.raw_contract import RAW_SOURCES, RAW_TABLES
 from orchestration.preflight import preflight_problem, serving_target_problem
 from orchestration.privacy.erasure import erase
 from orchestration.privacy.erasure_ledger import SOURCE_DELETION, ErasedSubjects, LedgerKeyError
@@ -67,7 +67,10 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
         ensure_data_dir(settings)  # private umask before dlt creates anything
         now = datetime.now(UTC)
         load_id = new_load_id(now)
-        problems = delivery_problems(settings)
+        # Files as they are before the read: only versions no kept load read are read (their rows are in raw) or
+        # checked, and landing retention deletes only a version a published load read.
+        files, skip = _new_files(settings)
+        problems = delivery_problems(settings, skip)
         if problems:  # the whole delivery is checked before any source loads: every problem, once, with the fix
             raise dg.Failure(
                 description=f"the delivery in {settings.landing_dir} cannot load ({len(problems)} problem"
@@ -75,9 +78,6 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
                 allow_retries=False,
             )
         context.log.info(f"loading {source} from {describe_origin(source, settings)} as load {load_id}")
-        # Files as they are before the read: only versions no kept load read are read (their rows are in raw), and
-        # landing retention deletes only a version a published load read.
-        files, skip = _new_files(settings, source)
         if reads_database(settings.source, source):
             _erase_deleted_at_source(context, settings, load_id, now)
         try:
@@ -131,16 +131,16 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
     return _assets
 
 
-def _new_files(settings: Settings, source: str) -> tuple[dict[str, list[DeliveredFile]], dict[str, frozenset[str]]]:
-    """`files` source: per table the file versions to read (new or changed since a kept load read them) and the paths
-    to skip; other sources read what they read (every Parquet file, or the database's changed rows)."""
+def _new_files(settings: Settings) -> tuple[dict[str, list[DeliveredFile]], dict[str, frozenset[str]]]:
+    """`files` source: per raw table the file versions to read (new or changed since a kept load read them) and the
+    paths to skip; other sources read what they read (every Parquet file, or the database's changed rows)."""
     if settings.source != "files":
         return {}, {}
     new: dict[str, list[DeliveredFile]] = {}
     skip: dict[str, frozenset[str]] = {}
     with connect_file(settings.warehouse_path) as con:
         versions = loaded_versions(con)
-    for table in tables_of(source):
+    for table in RAW_TABLES:
         loaded = versions.get(table.name, set())
         delivered = delivered_files(settings.landing_dir, table.name)
         new[table.name] = [f for f in delivered if f not in loaded]

@@ -71,11 +71,12 @@ def expected_location(settings: Settings, table: str) -> str:
     return str(settings.landing_dir / f"{table}.parquet")
 
 
-def delivery_problems(settings: Settings) -> list[str]:
+def delivery_problems(settings: Settings, already_read: Mapping[str, frozenset[str]] | None = None) -> list[str]:
     """Everything that stops this delivery from loading, found in one pass before any table loads: required tables
-    without a file, unreadable files, required columns missing (files source: every file's header)."""
+    without a file, unreadable files, required columns missing (files source: the header of every file but those in
+    `already_read`, the versions a kept load read)."""
     if settings.source == "files":
-        return files_problems(settings.landing_dir, settings.required_tables)
+        return files_problems(settings.landing_dir, settings.required_tables, already_read)
     return [
         f"{settings.landing_dir / f'{name}.parquet'}: no file for required raw table {name}; deliver it, or drop "
         f"{name} from C360_REQUIRED_TABLES"

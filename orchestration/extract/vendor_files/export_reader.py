@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pyarrow as pa
@@ -267,15 +267,22 @@ def _headers(path: Path, spec: FileSpec) -> list[str] | None:
     return list(found) if found else None
 
 
-def delivery_problems(landing_dir: Path, required: tuple[str, ...]) -> list[str]:
+def delivery_problems(
+    landing_dir: Path, required: tuple[str, ...], already_read: Mapping[str, frozenset[str]] | None = None
+) -> list[str]:
     """Every problem that stops the delivery from loading, found in one pass before anything loads: each required
-    table without a file, each file that cannot be read, each required vendor column missing from each file."""
+    table without a file, each file that cannot be read, each required vendor column missing from each file. Files
+    in `already_read` (per table, paths relative to the folder: versions a kept load read) are not opened again: a
+    load read them, and a daily run must not re-read years of delivered files."""
     problems: list[str] = []
     for spec in FILE_SPECS:
         paths = files_of(landing_dir, spec)
         if not paths and spec.table in required:
             problems.append(missing_file(landing_dir, spec))
+        read = (already_read or {}).get(spec.table, frozenset())
         for path in paths:
+            if str(path.relative_to(landing_dir)) in read:
+                continue
             try:
                 headers = _headers(path, spec)
             except DeliveryError as exc:
