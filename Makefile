@@ -37,9 +37,11 @@ manifest: install  ## parse the dbt project (target/manifest.json) if any dbt fi
 demo: install  ## generate the embedded dataset, run the whole pipeline once, print a summary
 	$(BIN)/c360 demo
 
-# One pytest-xdist worker per core; worksteal moves queued tests to an idle worker, so the long pipeline tests end up
-# spread over the workers whatever order pytest-randomly drew (its seed is printed and shared by every worker).
-PYTEST_WORKERS ?= -n auto --dist worksteal
+# One pytest-xdist worker per core, and one more: the suite's tests also wait (on dbt and Dagster subprocesses,
+# PostgreSQL, a browser, a daemon's tick), and with one worker per core a third of the cores' time went idle. worksteal
+# moves queued tests to an idle worker, so the long pipeline tests end up spread over the workers whatever order
+# pytest-randomly drew (its seed is printed and shared by every worker).
+PYTEST_WORKERS ?= -n $(shell echo $$(( $$(nproc) + 1 ))) --dist worksteal
 
 test: install dashboard-env chromium  ## run the whole test suite on every core (random order; the seed is printed)
 	$(BIN)/pytest $(PYTEST_WORKERS)

@@ -243,26 +243,39 @@ def pytest_itemcollected(item: pytest.Item) -> None:
         item.add_marker(pytest.mark.slow)
 
 
-def balanced_order(items: list[pytest.Item]) -> list[pytest.Item]:
-    """The drawn order, regrouped so two workers stay busy until the end: the tests that need `xs_baseline` start
-    the second half, and the other `slow` tests (whole pipeline runs) lead the first.
+def worksteal_shares(count: int, workers: int) -> list[int]:
+    """The sizes of the contiguous shares pytest-xdist's worksteal first hands its workers (its own arithmetic)."""
+    sizes = []
+    for worker in range(workers):
+        sizes.append((count - sum(sizes)) // (workers - worker))
+    return sizes
 
-    pytest-xdist's worksteal hands each worker a contiguous share (two workers: the halves), then lets an idle worker
-    steal from the tail of the other's queue. In a random order both halves start with a test that needs the
-    baseline, so one worker builds it while the other waits for it (~40 s idle); here the second worker starts by
-    building it while the first runs tests that need none. Long tests first leave short ones to steal at the end,
+
+def balanced_order(items: list[pytest.Item], workers: int = 2) -> list[pytest.Item]:
+    """The drawn order, regrouped so every worker stays busy until the end: the tests that need `xs_baseline` start
+    the last worker's share, and the other `slow` tests (whole pipeline runs), dealt in turn, lead the others'.
+
+    pytest-xdist's worksteal hands each of the `workers` a contiguous share of the order, then lets an idle worker
+    steal from the tail of another's queue. In a random order several shares start with a test that needs the
+    baseline, so one worker builds it while the others wait for it (~40 s idle each); here the last worker starts by
+    building it while the others run tests that need none. Long tests first leave short ones to steal at the end,
     instead of one worker finishing a minute-long run alone (the baseline tests are all `slow`: see
     pytest_itemcollected). Within each group the random order is kept."""
     needs = [item for item in items if needs_baseline(item)]
-    rest = sorted(  # stable: slow first, random order kept within each
-        (item for item in items if not needs_baseline(item)), key=lambda item: item.get_closest_marker("slow") is None
-    )
-    first_half = min(len(items) // 2, len(rest))
-    return rest[:first_half] + needs + rest[first_half:]
+    slow = [item for item in items if not needs_baseline(item) and item.get_closest_marker("slow") is not None]
+    fast = iter([item for item in items if not needs_baseline(item) and item.get_closest_marker("slow") is None])
+    if workers < 2:
+        return [*slow, *needs, *fast]
+    heads = [slow[share :: workers - 1] for share in range(workers - 1)] + [needs]
+    ordered: list[pytest.Item] = []
+    for head, size in zip(heads, worksteal_shares(len(items), workers), strict=True):
+        ordered += head + [item for _, item in zip(range(size - len(head)), fast, strict=False)]
+    return ordered + list(fast)
 
 
 @pytest.hookimpl(trylast=True)  # after pytest-randomly's shuffle, on the final selection
 def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.Item]) -> None:
     """A missing PostgreSQL stops the session at once with one line on how to start it, not a timeout per test."""
     require_postgres(session, items)
-    items[:] = balanced_order(items)
+    workers = getattr(session.config, "workerinput", {}).get("workercount", 1)
+    items[:] = balanced_order(items, workers)

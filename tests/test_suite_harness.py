@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from orchestration.config import REPO_ROOT
+from tests.conftest import balanced_order, worksteal_shares
 from tests.postgres_fixtures import START_HINT
 
 
@@ -39,3 +40,32 @@ def test_missing_postgres_stops_the_session_with_one_line_on_how_to_start_it(wor
     assert output.count(f"Start it with: {START_HINT}") == 1, output
     # Stopped before the first test (one refused connect), not a connect timeout per test of that module.
     assert re.search(r"=+ no tests ran in [\d.]+s =+$", output.strip()), output
+
+
+class _Item:
+    """What `balanced_order` reads of a collected test: its fixtures and its `slow` marker."""
+
+    def __init__(self, name: str, baseline: bool = False, slow: bool = False) -> None:
+        self.name, self.fixturenames, self.slow = name, ["xs_baseline"] if baseline else [], slow or baseline
+
+    def get_closest_marker(self, name: str) -> object | None:
+        return object() if name == "slow" and self.slow else None
+
+
+@pytest.mark.parametrize("workers", [2, 3, 4])
+def test_each_worker_starts_its_share_with_a_long_test_and_one_builds_the_baseline(workers: int) -> None:
+    """xdist's worksteal gives worker k the k-th contiguous share of the order: the baseline tests start the last
+    share, every other share starts with a whole-pipeline test that needs no baseline."""
+    items = (
+        [_Item(f"fast{i}") for i in range(20)]
+        + [_Item(f"base{i}", baseline=True) for i in range(5)]
+        + [_Item(f"slow{i}", slow=True) for i in range(6)]
+    )
+    ordered = balanced_order(items, workers)  # type: ignore[arg-type]
+    assert sorted(i.name for i in ordered) == sorted(i.name for i in items)
+    sizes = worksteal_shares(len(items), workers)
+    starts = [sum(sizes[:share]) for share in range(workers)]
+    assert [ordered[start].name[:4] for start in starts] == ["slow"] * (workers - 1) + ["base"]
+    base = [i.name for i in ordered if i.name.startswith("base")]
+    assert base == [f"base{i}" for i in range(5)]  # contiguous, in the drawn order
+    assert [ordered.index(i) for i in ordered if i.name.startswith("base")] == list(range(starts[-1], starts[-1] + 5))
