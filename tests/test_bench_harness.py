@@ -76,12 +76,15 @@ def test_an_interrupted_measurement_stops_the_whole_tree(tmp_path):
 
     threading.Thread(target=interrupt_when_started, daemon=True).start()
     # Ctrl-C raises KeyboardInterrupt in `make bench`; an xdist worker ignores SIGINT, so restore Python's default here.
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    # After an in-process Dagster run the worker ignores SIGTERM too (Dagster maps SIGTERM to SIGINT's handler), and a
+    # child inherits an ignored signal: the tree would outlive the SIGTERM until the SIGKILL 10 s later.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler), signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         with pytest.raises(KeyboardInterrupt):
             measure([sys.executable, "-c", tree])
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGINT, previous[0])
+        signal.signal(signal.SIGTERM, previous[1])
     assert not any(_alive(int(pid)) for pid in pids.read_text().split())
 
 
