@@ -252,8 +252,9 @@ def worksteal_shares(count: int, workers: int) -> list[int]:
 
 
 def balanced_order(items: list[pytest.Item], workers: int = 2) -> list[pytest.Item]:
-    """The drawn order, regrouped so every worker stays busy until the end: the tests that need `xs_baseline` start
-    the last worker's share, and the other `slow` tests (whole pipeline runs), dealt in turn, lead the others'.
+    """The drawn order, regrouped so every worker stays busy until the end: the first test that needs `xs_baseline`
+    starts the last worker's share, the other `slow` tests (whole pipeline runs) lead the others', and the rest of the
+    baseline tests are dealt over every share after those, when the baseline is built.
 
     pytest-xdist's worksteal hands each of the `workers` a contiguous share of the order, then lets an idle worker
     steal from the tail of another's queue. In a random order several shares start with a test that needs the
@@ -266,7 +267,9 @@ def balanced_order(items: list[pytest.Item], workers: int = 2) -> list[pytest.It
     fast = iter([item for item in items if not needs_baseline(item) and item.get_closest_marker("slow") is None])
     if workers < 2:
         return [*slow, *needs, *fast]
-    heads = [slow[share :: workers - 1] for share in range(workers - 1)] + [needs]
+    heads: list[list[pytest.Item]] = [slow[share :: workers - 1] for share in range(workers - 1)] + [[]]
+    for dealt, item in enumerate(needs):  # the first to the last share, then the first share, the second, ...
+        heads[(dealt - 1) % workers].append(item)
     ordered: list[pytest.Item] = []
     for head, size in zip(heads, worksteal_shares(len(items), workers), strict=True):
         ordered += head + [item for _, item in zip(range(size - len(head)), fast, strict=False)]

@@ -54,18 +54,20 @@ class _Item:
 
 @pytest.mark.parametrize("workers", [2, 3, 4])
 def test_each_worker_starts_its_share_with_a_long_test_and_one_builds_the_baseline(workers: int) -> None:
-    """xdist's worksteal gives worker k the k-th contiguous share of the order: the baseline tests start the last
-    share, every other share starts with a whole-pipeline test that needs no baseline."""
+    """xdist's worksteal gives worker k the k-th contiguous share of the order: the first baseline test starts the
+    last share (its worker builds the baseline), every other share starts with a whole-pipeline test that needs none,
+    and every share then holds some of the baseline tests."""
     items = (
         [_Item(f"fast{i}") for i in range(20)]
-        + [_Item(f"base{i}", baseline=True) for i in range(5)]
+        + [_Item(f"base{i}", baseline=True) for i in range(8)]
         + [_Item(f"slow{i}", slow=True) for i in range(6)]
     )
     ordered = balanced_order(items, workers)  # type: ignore[arg-type]
     assert sorted(i.name for i in ordered) == sorted(i.name for i in items)
     sizes = worksteal_shares(len(items), workers)
-    starts = [sum(sizes[:share]) for share in range(workers)]
-    assert [ordered[start].name[:4] for start in starts] == ["slow"] * (workers - 1) + ["base"]
-    base = [i.name for i in ordered if i.name.startswith("base")]
-    assert base == [f"base{i}" for i in range(5)]  # contiguous, in the drawn order
-    assert [ordered.index(i) for i in ordered if i.name.startswith("base")] == list(range(starts[-1], starts[-1] + 5))
+    shares = [ordered[sum(sizes[:k]) : sum(sizes[: k + 1])] for k in range(workers)]
+    assert [share[0].name for share in shares] == [f"slow{k}" for k in range(workers - 1)] + ["base0"]
+    assert all(any(i.name.startswith("base") for i in share) for share in shares)
+    for share in shares[:-1]:  # the others reach theirs after their long tests, once the baseline is built
+        kinds = [i.name[:4] for i in share if not i.name.startswith("fast")]
+        assert kinds == sorted(kinds, key=lambda kind: kind == "base"), kinds
