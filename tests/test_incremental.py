@@ -33,7 +33,7 @@ from orchestration.extract.ledger import mark_published, reprocess_loaded_since
 from orchestration.pseudonyms import pseudonym
 from simulator.generator.people import email_is_test
 from simulator.retailer import generate, generate_with_truth
-from tests.conftest import TEST_PII_KEY, XS
+from tests.conftest import TEST_PII_KEY, XS, built_once
 from tests.dbt_harness import copy_warehouse, merge_load, run_dbt
 
 pytestmark = pytest.mark.slow
@@ -161,7 +161,7 @@ def _late_events(deliveries: list[dict[str, pa.Table]]) -> int:
 
 
 def _table(warehouse: Path, table: str) -> pa.Table:
-    with duckdb.connect(str(warehouse)) as con:  # dbt in-process may hold it read-write, so no ATTACH of both
+    with duckdb.connect(str(warehouse), read_only=True) as con:  # two files, two connections: no ATTACH of both
         return con.sql(f"select * from {table}").to_arrow_table()
 
 
@@ -180,7 +180,7 @@ def _differences(incremental: Path, full: Path, table: str) -> tuple[int, int, i
 def _sessions_starting_with(warehouse: Path, event: dict) -> int:
     """fct_web_sessions rows whose session starts with `event` (session_key = HMAC(key, device|first event id))."""
     session_key = pseudonym(f"{event['user_pseudo_id']}|{event['event_id']}", TEST_PII_KEY.encode())
-    with duckdb.connect(str(warehouse)) as con:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute(
             "select count(*) from marts.fct_web_sessions where session_key = ?", [session_key]
         ).fetchone()[0]
@@ -198,25 +198,19 @@ class Built:
     rekeyed_from: str  # the re-keyed buyer's CRM id before the smaller one arrived
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory, xs_tables: dict[str, pa.Table]) -> Built:
-    deliveries, identities = _deliveries(xs_tables)
-    # The increments really carry what the incremental logic must handle.
-    assert _late_events(deliveries) > 0
-    refunded_later = _redelivered(deliveries, "crm_orders", "order_id")
-    assert refunded_later and _redelivered(deliveries, "google_ads_campaign_stats", "segments_date")
-
-    root = tmp_path_factory.mktemp("incremental")
+def _build(root: Path, deliveries: list[dict[str, pa.Table]], initial: dict[str, pa.Table]) -> None:
+    """root/incremental: dbt run after each delivery (and an out-of-order load), each run then published; root/full:
+    a copy of its raw data built by one full refresh."""
     incremental, full = root / "incremental", root / "full"
     incremental.mkdir()
     run_dbt(incremental, "seed")
-    first_event = _first_event(xs_tables)
+    first_event = _first_event(initial)
     warehouse = incremental / "warehouse.duckdb"
     for k, delivery in enumerate(deliveries):
         loaded_at = FIRST_LOAD + timedelta(days=k)
         merge_load(warehouse, delivery, f"load-{k}", loaded_at)
         if k == DAYS:  # committed now, stamped before the previous load (published by now)
-            late = {"ga4_events": _before_first_event(xs_tables)}
+            late = {"ga4_events": _before_first_event(initial)}
             merge_load(warehouse, late, "load-out-of-order", loaded_at - timedelta(days=1, hours=1))
         run_dbt(incremental, *BUILD, run_settings=_run_settings(warehouse, k))
         mark_published(warehouse, loaded_at + timedelta(hours=1))
@@ -224,20 +218,29 @@ def built(tmp_path_factory: pytest.TempPathFactory, xs_tables: dict[str, pa.Tabl
             assert _sessions_starting_with(warehouse, first_event) == 1
     copy_warehouse(incremental, full)
     run_dbt(full, *BUILD, "--full-refresh", run_settings={"as_of_date": str(XS.end_date + timedelta(days=DAYS))})
-    expected_versions = _expected_versions(deliveries, identities)
-    rekeyed_from = xs_tables["crm_orders"]["customer_id"][0].as_py()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, xs_tables: dict[str, pa.Table]) -> Built:
+    """Built once per session, whichever worker first needs it (`built_once`); the tests read it, or copy it."""
+    deliveries, identities = _deliveries(xs_tables)
+    # The increments really carry what the incremental logic must handle.
+    assert _late_events(deliveries) > 0
+    refunded_later = _redelivered(deliveries, "crm_orders", "order_id")
+    assert refunded_later and _redelivered(deliveries, "google_ads_campaign_stats", "segments_date")
+    root = built_once(tmp_path_factory, "incremental", lambda folder: _build(folder, deliveries, xs_tables))
     return Built(
-        incremental / "warehouse.duckdb",
-        full / "warehouse.duckdb",
+        root / "incremental" / "warehouse.duckdb",
+        root / "full" / "warehouse.duckdb",
         refunded_later,
-        first_event,
-        expected_versions,
-        rekeyed_from,
+        _first_event(xs_tables),
+        _expected_versions(deliveries, identities),
+        xs_tables["crm_orders"]["customer_id"][0].as_py(),
     )
 
 
 def test_incremental_runs_equal_a_full_refresh(built: Built) -> None:
-    with duckdb.connect(str(built.full)) as con:
+    with duckdb.connect(str(built.full), read_only=True) as con:
         statuses = con.execute(
             "select distinct order_status from marts.fct_orders where list_contains(?, order_key)",
             [sorted(pseudonym(order_id, TEST_PII_KEY.encode()) for order_id in built.refunded_later)],
