@@ -12,15 +12,17 @@ import sys
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import yaml
 
 from c360_cli.main import main
 from orchestration.config import DBT_PROJECT_DIR, REPO_ROOT, Settings
+from orchestration.semantic.manifest import ensure_semantic_manifest
 from orchestration.semantic.query import SemanticLayer
 from orchestration.warehouse import connect_published
-from tests.conftest import Baseline, copy_baseline
+from tests.conftest import Baseline, built_once, copy_baseline, make_workspace
 
 #: Every metric issue 16 names, by the name the semantic layer gives it.
 REQUIRED_METRICS = {
@@ -56,10 +58,20 @@ def test_every_required_metric_is_defined_once_and_in_the_readme() -> None:
 # --- against the published marts ---------------------------------------------------------------------------------
 
 
+def _copy_with_semantic_manifest(root: Path, baseline: Baseline) -> None:
+    """A copy of the baseline's data dir with the semantic layer's parse written under it, so every reader finds it
+    fresh instead of parsing the project again (~11 s a worker)."""
+    with copy_baseline(baseline, root / "data") as ws:
+        ensure_semantic_manifest(ws.settings)
+
+
 @pytest.fixture(scope="module")
 def published(xs_baseline: Baseline, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """A copy of the baseline's data dir (the semantic layer writes its parse under it)."""
-    with copy_baseline(xs_baseline, tmp_path_factory.mktemp("semantic") / "data") as ws:
+    """The copy, made once per session whichever worker first needs it (`built_once`); the tests only read it."""
+    root = built_once(
+        tmp_path_factory, "semantic_layer", lambda folder: _copy_with_semantic_manifest(folder, xs_baseline)
+    )
+    with make_workspace(root / "data", None) as ws:
         yield ws.settings
 
 
