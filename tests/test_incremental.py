@@ -20,6 +20,7 @@ overlap, each customer has one current version, and every order points to the ve
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -218,6 +219,9 @@ def _build(root: Path, deliveries: list[dict[str, pa.Table]], initial: dict[str,
             assert _sessions_starting_with(warehouse, first_event) == 1
     copy_warehouse(incremental, full)
     run_dbt(full, *BUILD, "--full-refresh", run_settings={"as_of_date": str(XS.end_date + timedelta(days=DAYS))})
+    for warehouse in (incremental / "warehouse.duckdb", full / "warehouse.duckdb"):
+        with duckdb.connect(str(warehouse)) as con:  # every write in the file: readers copy it as it is
+            con.execute("checkpoint")
 
 
 @pytest.fixture(scope="module")
@@ -360,7 +364,10 @@ def test_reconciliation_tests_check_the_runs_window_by_default_and_all_history_w
 ) -> None:
     since = FIRST_LOAD + timedelta(days=DAYS)  # the last load's stamp
     data_dir = tmp_path / "tampered"
-    copy_warehouse(built.incremental.parent, data_dir)
+    data_dir.mkdir()
+    # A plain copy: the build checkpointed the file, and another worker may be reading it (no read-write open here).
+    assert not built.incremental.with_name(f"{built.incremental.name}.wal").exists()
+    shutil.copyfile(built.incremental, data_dir / "warehouse.duckdb")
     warehouse = data_dir / "warehouse.duckdb"
     assert _reconcile(data_dir, since.isoformat()) == []
     _tamper(warehouse, in_window=False, since=since)
