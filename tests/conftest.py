@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
 from pathlib import Path
 
 import dagster as dg
@@ -145,7 +146,7 @@ class Baseline:
         return self.settings.data_dir
 
 
-def _checkpoint(warehouse: Path) -> None:
+def checkpoint(warehouse: Path) -> None:
     """Fold the write-ahead log into the file, so a file copy holds every committed write."""
     with duckdb.connect(str(warehouse)) as con:
         con.execute("checkpoint")
@@ -186,7 +187,7 @@ def _build_baseline(root: Path, tables: dict[str, pa.Table]) -> None:
     finally:
         instance.dispose()
     assert outcome.success and outcome.published, outcome.failed_steps
-    _checkpoint(ws.settings.warehouse_path)
+    checkpoint(ws.settings.warehouse_path)
     (root / "run_id").write_text(outcome.run_id)
 
 
@@ -272,7 +273,7 @@ def balanced_order(items: list[pytest.Item], workers: int = 2) -> list[pytest.It
         heads[(dealt - 1) % workers].append(item)
     ordered: list[pytest.Item] = []
     for head, size in zip(heads, worksteal_shares(len(items), workers), strict=True):
-        ordered += head + [item for _, item in zip(range(size - len(head)), fast, strict=False)]
+        ordered += head + list(islice(fast, max(size - len(head), 0)))
     return ordered + list(fast)
 
 

@@ -24,6 +24,7 @@ from orchestration.extract.ledger import record_load
 from orchestration.extract.raw_contract import RAW_TABLES, raw_table
 from orchestration.transform.project import dbt_project, project_parse_cache, write_dbt_profile
 from orchestration.transform.run_settings import run_setting_environment
+from tests.conftest import checkpoint
 
 
 def ensure_fx_rates(warehouse: Path, reporting_currency: str = "USD") -> None:
@@ -115,7 +116,6 @@ def run_dbt(data_dir: Path, *args: str, run_settings: Mapping[str, str] | None =
 def copy_warehouse(src: Path, dst: Path) -> None:
     """Copy the warehouse file after a checkpoint: dbt in-process keeps the database open, so recent writes may
     still sit in the write-ahead log beside the file, and a plain copy would lose them."""
-    with duckdb.connect(str(src / "warehouse.duckdb")) as con:
-        con.execute("checkpoint")
+    checkpoint(src / "warehouse.duckdb")
     dst.mkdir(parents=True, exist_ok=True)
     shutil.copy(src / "warehouse.duckdb", dst / "warehouse.duckdb")

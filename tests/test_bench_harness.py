@@ -78,13 +78,14 @@ def test_an_interrupted_measurement_stops_the_whole_tree(tmp_path):
     # Ctrl-C raises KeyboardInterrupt in `make bench`; an xdist worker ignores SIGINT, so restore Python's default here.
     # After an in-process Dagster run the worker ignores SIGTERM too (Dagster maps SIGTERM to SIGINT's handler), and a
     # child inherits an ignored signal: the tree would outlive the SIGTERM until the SIGKILL 10 s later.
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler), signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
+    previous_term = signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         with pytest.raises(KeyboardInterrupt):
             measure([sys.executable, "-c", tree])
     finally:
-        signal.signal(signal.SIGINT, previous[0])
-        signal.signal(signal.SIGTERM, previous[1])
+        signal.signal(signal.SIGINT, previous_int)
+        signal.signal(signal.SIGTERM, previous_term)
     assert not any(_alive(int(pid)) for pid in pids.read_text().split())
 
 

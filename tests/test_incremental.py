@@ -34,7 +34,7 @@ from orchestration.extract.ledger import mark_published, reprocess_loaded_since
 from orchestration.pseudonyms import pseudonym
 from simulator.generator.people import email_is_test
 from simulator.retailer import generate, generate_with_truth
-from tests.conftest import TEST_PII_KEY, XS, built_once
+from tests.conftest import TEST_PII_KEY, XS, built_once, checkpoint
 from tests.dbt_harness import copy_warehouse, merge_load, run_dbt
 
 pytestmark = pytest.mark.slow
@@ -220,8 +220,7 @@ def _build(root: Path, deliveries: list[dict[str, pa.Table]], initial: dict[str,
     copy_warehouse(incremental, full)
     run_dbt(full, *BUILD, "--full-refresh", run_settings={"as_of_date": str(XS.end_date + timedelta(days=DAYS))})
     for warehouse in (incremental / "warehouse.duckdb", full / "warehouse.duckdb"):
-        with duckdb.connect(str(warehouse)) as con:  # every write in the file: readers copy it as it is
-            con.execute("checkpoint")
+        checkpoint(warehouse)  # every write in the file: readers copy it as it is
 
 
 @pytest.fixture(scope="module")
