@@ -87,9 +87,10 @@ def dbt_cli(project: DbtProject, settings: Settings) -> WarehouseDbtCli:
     )
 
 
-def published_dbt_cli(settings: Settings) -> DbtCliResource:
-    """dbt under the `published` target: for parsing the semantic layer and building the docs site."""
-    return DbtCliResource(
+def published_dbt_cli(settings: Settings) -> WarehouseDbtCli:
+    """dbt under the `published` target: for parsing the semantic layer and building the docs site (without
+    dagster-dbt's version subprocess and in-process adapter, as every dbt call here)."""
+    return WarehouseDbtCli(
         project_dir=dbt_project(),
         profiles_dir=str(write_published_profile(settings)),
         dbt_executable=str(Path(sys.executable).with_name("dbt")),
