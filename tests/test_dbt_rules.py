@@ -185,3 +185,26 @@ def test_a_model_tests_its_not_null_columns_in_one_test(manifest: dict[str, Any]
     several = sorted(m for m, t in generic.items() if len(t.get("not_null", ())) > 1)
     assert not pairs, f"`unique` + `not_null` on one column (use `primary_key`): {pairs}"
     assert not several, f"several `not_null` tests on one model (use one `not_null_columns`): {several}"
+
+
+def test_published_marts_declare_value_rules_as_check_constraints(manifest: dict[str, Any]) -> None:
+    """As with not-null: on a contracted mart rebuilt each run, DuckDB enforces a `check` constraint as the model is
+    built, so an `expression_is_true` or literal `accepted_values` test would be one more dbt node re-reading the
+    table for the same guarantee. Incremental marts keep theirs as tests: a table built before a constraint was
+    added keeps the old DDL until a full refresh, and their tests check the run's window. Values rendered from a
+    var (the declared ad platforms, the audiences) stay tests."""
+    marts = {
+        uid
+        for uid, node in _project_nodes(manifest, "model").items()
+        if node["schema"] == PUBLISHED_SCHEMA and node["config"]["materialized"] == "table"
+    }
+    tested = sorted(
+        f"{node['attached_node'].split('.')[-1]}: {node['name']}"
+        for node in _project_nodes(manifest, "test").values()
+        if node.get("attached_node") in marts
+        and (
+            (metadata := node.get("test_metadata") or {}).get("name") == "expression_is_true"
+            or (metadata.get("name") == "accepted_values" and isinstance(metadata["kwargs"].get("values"), list))
+        )
+    )
+    assert not tested, f"value tests on published marts (declare `constraints: [{{type: check, ...}}]`): {tested}"
