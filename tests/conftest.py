@@ -8,7 +8,6 @@ import fcntl
 import hashlib
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,7 +26,6 @@ from orchestration.extract.fx_rates import FxCoverage
 from orchestration.instance_config import instance_yaml
 from orchestration.run_outcome import RunOutcome, outcome_from_events
 from orchestration.runner import run_daily_job
-from orchestration.transform.project import ensure_manifest
 from simulator.generator.people import email_is_test
 from simulator.landing_writer import write_tables
 from simulator.retailer import GeneratorConfig, generate_with_truth
@@ -223,14 +221,6 @@ def copy_baseline(baseline: Baseline, data_dir: Path, **env: str) -> Iterator[Wo
     shutil.copytree(baseline.data_dir, data_dir, dirs_exist_ok=True)
     with make_workspace(data_dir, None, **env) as ws:
         yield ws
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """Under pytest-xdist the controller parses the dbt project before its workers start: workers that each found the
-    manifest stale would run `dbt parse` into the same dbt_project/target/ at once and read a half-written manifest."""
-    if session.config.getoption("dist", "no") != "no" and not hasattr(session.config, "workerinput"):
-        with tempfile.TemporaryDirectory() as data_dir:
-            ensure_manifest(Settings.from_env({**os.environ, "C360_DATA_DIR": data_dir}))
 
 
 def needs_baseline(item: pytest.Item) -> bool:

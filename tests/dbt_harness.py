@@ -22,7 +22,7 @@ from orchestration.config import DBT_PROJECT_DIR, Settings
 from orchestration.extract.fx_rates import reference_rates, write_raw_fx_rates
 from orchestration.extract.ledger import record_load
 from orchestration.extract.raw_contract import RAW_TABLES, raw_table
-from orchestration.transform.project import dbt_project, project_parse_cache, write_dbt_profile
+from orchestration.transform.project import dbt_project, ensure_manifest, project_parse_cache, write_dbt_profile
 from orchestration.transform.run_settings import run_setting_environment
 from tests.conftest import checkpoint
 
@@ -70,6 +70,8 @@ def run_dbt(data_dir: Path, *args: str, run_settings: Mapping[str, str] | None =
     target = data_dir / "dbt_target"
     cache = target / "partial_parse.msgpack"
     project_cache = project_parse_cache(dbt_project())
+    if not cache.exists():
+        ensure_manifest(settings)  # the project's cache, parsed once for every worker (the others wait for it)
     if not cache.exists() and project_cache.exists():
         target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(project_cache, cache)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -150,3 +153,18 @@ def test_a_calls_parse_cache_replaces_the_data_dirs_only_when_dbt_wrote_one(
     (call_target / "partial_parse.msgpack").write_bytes(b"what dbt wrote after parsing")
     keep_partial_parse(call_target, state, seeded)
     assert state.read_bytes() == b"what dbt wrote after parsing"
+
+
+def test_ensure_manifest_waits_for_a_parse_in_another_process(tmp_path: Path) -> None:
+    """Processes starting together (a test session's workers, `dagster dev`'s code server and a run's worker) parse
+    the project once: ensure_manifest holds an exclusive lock while it checks and parses, so a second one waits and
+    then finds the manifest fresh. Here the lock is held the way a parsing process holds it."""
+    settings = Settings.from_env({"C360_DATA_DIR": str(tmp_path)})
+    manifest = ensure_manifest(settings)
+    lock_path = manifest.parent / ".parse.lock"
+    with lock_path.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        waiter = ThreadPoolExecutor(1).submit(ensure_manifest, settings)
+        time.sleep(0.5)
+        assert not waiter.done()  # blocked on the lock, not parsing nor reading beside the holder
+    assert waiter.result(timeout=60) == manifest

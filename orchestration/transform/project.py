@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shlex
 import sys
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
 from importlib.metadata import version as installed_version
 from pathlib import Path
@@ -200,18 +201,29 @@ def artifact_is_stale(artifact: Path) -> bool:
     if not artifact.exists():
         return True
     built = artifact.stat().st_mtime
-    return any(
-        path.stat().st_mtime > built
-        for path in DBT_PROJECT_DIR.rglob("*")
-        if path.suffix in _DBT_INPUT_SUFFIXES and "target" not in path.parts and "logs" not in path.parts
-    )
+    return any(path.stat().st_mtime > built for path in _dbt_input_files())
+
+
+def _dbt_input_files() -> Iterator[Path]:
+    """The project's models, macros, seeds, YAML and docs, without walking dbt's output (`target/`, which holds
+    every run's compiled SQL, and `logs/`)."""
+    for folder, subfolders, names in os.walk(DBT_PROJECT_DIR):
+        subfolders[:] = [name for name in subfolders if name not in ("target", "logs")]
+        yield from (Path(folder, name) for name in names if Path(name).suffix in _DBT_INPUT_SUFFIXES)
 
 
 def ensure_manifest(settings: Settings) -> Path:
-    """Parse the dbt project when its manifest is missing or older than any model, macro, seed or YAML file."""
+    """Parse the dbt project when its manifest is missing or older than any model, macro, seed or YAML file. Under
+    an exclusive lock: processes that start together (a test session's workers, `dagster dev`'s code server and a
+    run's worker) parse once, the others wait for it instead of writing the same target dir at once and reading a
+    half-written manifest."""
     project = dbt_project()
-    if manifest_is_stale(project):
-        dbt_cli(project, settings).cli(["--quiet", "parse"], target_path=project.target_path).wait()
+    target = Path(project.project_dir) / project.target_path
+    target.mkdir(parents=True, exist_ok=True)
+    with (target / ".parse.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if manifest_is_stale(project):
+            dbt_cli(project, settings).cli(["--quiet", "parse"], target_path=project.target_path).wait()
     return Path(project.manifest_path)
 
 
