@@ -1,9 +1,11 @@
 """`make docs` (`c360 docs`): the dbt docs site of the published marts, its overview page, and the local server.
-No pipeline run: a small published file stands in for a real one (the catalog only reads its tables)."""
+Built once from a copy of the session's clean run's published file (the catalog reads its tables): the same build
+proves the site works and that every published column is documented."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import socket
 import subprocess
@@ -15,26 +17,23 @@ from pathlib import Path
 import pytest
 
 from orchestration.config import DBT_PROJECT_DIR, Settings
+from orchestration.publish.publisher import PUBLISH_LOG, published_tables
 from orchestration.transform.docs_site import DocsSite, NothingPublishedError, build_docs, docs_dir, serve_command
-from orchestration.warehouse import connect_file, connect_published
-from tests.conftest import built_once
-
-
-def _build_site(root: Path) -> None:
-    """A small published file, and the site built while a BI tool holds it open read-only (a read-write open by dbt
-    would fail on the lock)."""
-    settings = Settings.from_env({"C360_DATA_DIR": str(root / "data")})
-    settings.published_path.parent.mkdir(parents=True)
-    with connect_file(settings.published_path) as con:
-        con.execute("create table dim_date as select date '2026-10-31' as date_day, 20261031 as date_key")
-        con.execute("create table fct_orders as select 'o1' as order_id, 12.50::decimal(18, 2) as order_total")
-    with connect_published(settings.published_path):
-        build_docs(settings)
+from orchestration.warehouse import connect_published
+from tests.conftest import Baseline, built_once
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    root = built_once(tmp_path_factory, "docs_site", _build_site)  # one build, whichever worker runs these tests
+def settings(tmp_path_factory: pytest.TempPathFactory, xs_baseline: Baseline) -> Settings:
+    def build(root: Path) -> None:
+        """The baseline's published file, and the site built while a BI tool holds it open read-only (a read-write
+        open by dbt would fail on the lock)."""
+        settings = Settings.from_env({"C360_DATA_DIR": str(root / "data")})
+        shutil.copytree(xs_baseline.settings.published_path.parent, settings.published_path.parent)
+        with connect_published(settings.published_path):
+            build_docs(settings)
+
+    root = built_once(tmp_path_factory, "docs_site", build)  # one build, whichever worker runs these tests
     return Settings.from_env({"C360_DATA_DIR": str(root / "data")})
 
 
@@ -59,9 +58,22 @@ def test_docs_build_writes_the_site_with_the_published_catalog(site: DocsSite, s
     assert site.target_path == settings.data_dir / "docs" / "target"
     assert site.index.exists() and (site.target_path / "static_index.html").exists()
     catalog = json.loads((site.target_path / "catalog.json").read_text())
-    assert sorted(catalog["nodes"]) == ["model.c360.dim_date", "model.c360.fct_orders"]  # read from the published file
-    assert set(catalog["nodes"]["model.c360.fct_orders"]["columns"]) == {"order_id", "order_total"}
+    published = set(published_tables(settings.published_path)) - {PUBLISH_LOG}
+    assert sorted(catalog["nodes"]) == sorted(f"model.c360.{name}" for name in published)  # the published file's
     assert catalog["nodes"]["model.c360.dim_date"]["metadata"]["schema"] == "main"
+
+
+def test_every_published_model_states_its_grain_and_documents_every_built_column(site: DocsSite) -> None:
+    """The catalog (the columns really in the published file) against the YAML: a description for every column of
+    every published model, none for a column that is not built, and the grain in the model's description."""
+    manifest = json.loads((site.target_path / "manifest.json").read_text())
+    catalog = json.loads((site.target_path / "catalog.json").read_text())
+    for uid in sorted(catalog["nodes"]):
+        node = manifest["nodes"][uid]
+        assert "one row per" in node["description"].lower(), f"{node['name']}: description must state the grain"
+        built = {c.lower() for c in catalog["nodes"][uid]["columns"]}
+        documented = {c for c, col in node["columns"].items() if col.get("description")}
+        assert built == documented, f"{node['name']}: undocumented {built - documented}, stale {documented - built}"
 
 
 def test_docs_overview_page_is_the_projects(site: DocsSite) -> None:

@@ -28,8 +28,7 @@ from orchestration.publish.publisher import PUBLISH_LOG, published_tables, stora
 from orchestration.quality.suites import suite_modules
 from orchestration.report import render
 from simulator.generator.people import email_is_test
-from tests.conftest import XS, Baseline, ExpectedWarehouse, copy_baseline
-from tests.dbt_harness import run_dbt
+from tests.conftest import XS, Baseline, ExpectedWarehouse
 from tests.fit_checks import assert_local_maximum
 
 pytestmark = pytest.mark.slow
@@ -489,26 +488,6 @@ def test_last_touch_revenue_by_channel_matches_the_generators_truth(
 
 # The rerun of the same landing folder (the same marts, a new publish log, raw merged on the keys) is
 # test_a_rerun_publishes_the_same_marts_... in tests/test_privacy.py: that one rerun also proves quarantine retention.
-
-
-def test_dbt_docs_generate_documents_every_published_column(xs_baseline: Baseline, tmp_path: Path) -> None:
-    """`dbt docs generate` succeeds on the built warehouse, and its catalog (the columns really built) has a
-    description for every column of every published model in the manifest. On a copy: dbt opens the warehouse
-    read-write and writes its target dir beside it."""
-    with copy_baseline(xs_baseline, tmp_path) as ws:
-        run_dbt(ws.settings.data_dir, "docs", "generate", run_settings={"as_of_date": XS.end_date.isoformat()})
-    target = ws.settings.data_dir / "dbt_target"
-    manifest = json.loads((target / "manifest.json").read_text())
-    catalog = json.loads((target / "catalog.json").read_text())
-    published = PUBLISHED - {PUBLISH_LOG}
-    models = {n["name"]: (uid, n) for uid, n in manifest["nodes"].items() if n["resource_type"] == "model"}
-    assert published <= set(models)
-    for name in sorted(published):
-        uid, node = models[name]
-        assert "one row per" in node["description"].lower(), f"{name}: description must state the grain"
-        built = {c.lower() for c in catalog["nodes"][uid]["columns"]}
-        documented = {c for c, col in node["columns"].items() if col.get("description")}
-        assert built == documented, f"{name}: undocumented {built - documented}, stale {documented - built}"
 
 
 def test_backtest_runs_every_run_publishes_its_mart_and_its_check_passes(xs_baseline: Baseline) -> None:
