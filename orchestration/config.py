@@ -30,6 +30,7 @@ ENV_DEFAULTS: dict[str, str] = {
     "C360_PUBLISH_MAX_AGE_DAYS": "30",  # kept/rolled-back published files older than this are deleted (none: keep)
     "C360_LANDING_RETENTION_DAYS": "30",  # files source: delivered files this long after publish are deleted
     "C360_QUARANTINE_RETENTION_DAYS": "90",  # audit.quarantine rows loaded longer ago than this are deleted
+    "C360_DBT_RUN_DIR_RETENTION_DAYS": "14",  # dbt's per-run target dirs (compiled SQL, logs) older than this go
     "C360_PUBLISH_STORAGE_VERSION": "v1.0.0",  # DuckDB on-disk format of the published file (readable by DuckDB >= 1.0)
     # keys enforced in the published DuckDB file: primary (primary and unique keys), enforced (also foreign keys:
     # ~30 s more at M), or none (comments only)
@@ -198,6 +199,7 @@ class Settings:
     publish_max_age_days: int | None = 30
     landing_retention_days: int | None = 30
     quarantine_retention_days: int | None = 90
+    dbt_run_dir_retention_days: int | None = 14
     environment: str = "dev"
     pii_key: bytes = field(default=THROWAWAY_PII_KEY.encode(), repr=False)  # never printed: repr=False
     pii_key_is_throwaway: bool = True
@@ -245,6 +247,7 @@ class Settings:
             publish_max_age_days=_days(value, "C360_PUBLISH_MAX_AGE_DAYS"),
             landing_retention_days=_days(value, "C360_LANDING_RETENTION_DAYS"),
             quarantine_retention_days=_days(value, "C360_QUARANTINE_RETENTION_DAYS"),
+            dbt_run_dir_retention_days=_days(value, "C360_DBT_RUN_DIR_RETENTION_DAYS"),
             environment=environment,
             pii_key=key,
             pii_key_is_throwaway=throwaway,

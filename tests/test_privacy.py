@@ -19,7 +19,12 @@ from orchestration.extract.ledger import DDL as LEDGER_DDL
 from orchestration.extract.quarantine import DDL as QUARANTINE_DDL
 from orchestration.publish.assets import marts_to_publish
 from orchestration.publish.publisher import PUBLISH_LOG, publish, rollback
-from orchestration.publish.retention import prune_landing, prune_published_copies, prune_quarantine
+from orchestration.publish.retention import (
+    prune_dbt_run_dirs,
+    prune_landing,
+    prune_published_copies,
+    prune_quarantine,
+)
 from orchestration.transform.project import dbt_project
 from orchestration.warehouse import connect_published, rewrite_file
 from tests.conftest import Baseline
@@ -177,6 +182,21 @@ def test_published_copies_older_than_the_limit_go_and_nothing_else(tmp_path: Pat
     assert prune_published_copies(live, None, NOW) == []
     assert sorted(prune_published_copies(live, 30, NOW)) == ["rolled_back/marts.c.duckdb", "versions/marts.a.duckdb"]
     assert live.exists() and (live.parent / "versions/marts.b.duckdb").exists()  # the live file is never touched
+
+
+def test_dbt_run_dirs_older_than_the_limit_go_and_the_projects_artifacts_stay(tmp_path: Path) -> None:
+    """Each dbt call of a run writes its own target dir (~12 MB at XS): a daily schedule would fill the disk."""
+    target = tmp_path / "target"
+    ages = {"dbt_warehouse-1a2b3c4-5d6e7f8": 15, "dbt_warehouse-aaaaaaa-bbbbbbb": 13, "compiled": 400}
+    for name, days in ages.items():
+        (target / name).mkdir(parents=True)
+        (target / name / "run_results.json").write_text("{}")
+        _age(target / name, days)
+    (target / "manifest.json").write_text("{}")
+    _age(target / "manifest.json", 400)
+    assert prune_dbt_run_dirs(target, None, NOW) == []
+    assert prune_dbt_run_dirs(target, 14, NOW) == ["dbt_warehouse-1a2b3c4-5d6e7f8"]
+    assert sorted(p.name for p in target.iterdir()) == ["compiled", "dbt_warehouse-aaaaaaa-bbbbbbb", "manifest.json"]
 
 
 def test_old_quarantine_rows_are_deleted_and_their_bytes_leave_the_file(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from orchestration.publish.postgres_serving import publish_to_postgres
 from orchestration.publish.publisher import PUBLISH_LOG, publish
 from orchestration.publish.retention import (
     prune_activation_exports,
+    prune_dbt_run_dirs,
     prune_landing,
     prune_published_copies,
     prune_quarantine,
@@ -150,9 +151,9 @@ def definitions(settings: Settings) -> dg.Definitions:
         deps=[published_marts, dg.AssetKey(["published", "activation"])],  # after the audience export too
         group_name="publish",
         kinds={"duckdb"},
-        description="After every successful publish: delete landing files, quarantine rows and published copies "
-        "older than their retention (C360_*_RETENTION_DAYS, C360_PUBLISH_MAX_AGE_DAYS) and set the data dir's "
-        "file modes (only published/ readable by other users).",
+        description="After every successful publish: delete landing files, quarantine rows, published copies and "
+        "dbt's run dirs older than their retention (C360_*_RETENTION_DAYS, C360_PUBLISH_MAX_AGE_DAYS) and set the "
+        "data dir's file modes (only published/ readable by other users).",
     )
     def retention(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         now = datetime.now(UTC)
@@ -168,10 +169,14 @@ def definitions(settings: Settings) -> dg.Definitions:
         exports = prune_activation_exports(
             settings.activation_dir, settings.publish_keep, settings.publish_max_age_days, now
         )
+        dbt_runs = prune_dbt_run_dirs(
+            Path(dbt_project().project_dir) / "target", settings.dbt_run_dir_retention_days, now
+        )
         modes = enforce_permissions(settings)
         context.log.info(
             f"retention: {len(landing)} landing files, {quarantined} quarantine rows, {len(copies)} published "
-            f"copies, {len(exports)} audience exports deleted; {modes.changed} file modes set"
+            f"copies, {len(exports)} audience exports, {len(dbt_runs)} dbt run dirs deleted; {modes.changed} file "
+            "modes set"
         )
         for path in modes.not_owned:
             context.log.warning(f"{path}: owned by another user, its mode could not be made private")
@@ -181,9 +186,10 @@ def definitions(settings: Settings) -> dg.Definitions:
                 "quarantine_rows_deleted": dg.MetadataValue.int(quarantined),
                 "published_copies_deleted": dg.MetadataValue.int(len(copies)),
                 "activation_exports_deleted": dg.MetadataValue.int(len(exports)),
+                "dbt_run_dirs_deleted": dg.MetadataValue.int(len(dbt_runs)),
                 "warehouse_bytes_released": dg.MetadataValue.int(released),
                 "deleted_files": dg.MetadataValue.json(
-                    {"landing": landing, "published": copies, "activation": exports}
+                    {"landing": landing, "published": copies, "activation": exports, "dbt_runs": dbt_runs}
                 ),
                 "file_modes_set": dg.MetadataValue.int(modes.changed),
                 "file_modes_not_settable": dg.MetadataValue.json(modes.not_owned),
@@ -192,6 +198,7 @@ def definitions(settings: Settings) -> dg.Definitions:
                         "landing": settings.landing_retention_days,
                         "quarantine": settings.quarantine_retention_days,
                         "published_copies": settings.publish_max_age_days,
+                        "dbt_run_dirs": settings.dbt_run_dir_retention_days,
                     }
                 ),
             }

@@ -13,6 +13,10 @@ Three rules, each a number of days (settings `C360_LANDING_RETENTION_DAYS`, `C36
   deleted the warehouse file is rewritten (warehouse.rewrite_file) and the records are really gone.
 - **Published copies**: files under `published/versions/` and `published/rolled_back/` written (published) more
   than N days ago, on top of the count limit `C360_PUBLISH_KEEP`. The live file is never touched.
+- **dbt's run dirs**: each dbt call of a run writes its own target dir under `dbt_project/target/`
+  (`<step>-<run id>-<call id>`: compiled and run SQL, manifest, run_results, dbt.log; ~12 MB at XS); those last
+  written more than N days ago (`C360_DBT_RUN_DIR_RETENTION_DAYS`) are deleted, so a daily schedule does not fill the
+  disk. By age, not count: a run still writing its dir (or another process's) is never older than N days.
 - **Audience exports**: run folders under `published/activation/` (hashed and clear contacts of consented
   customers) follow the published copies: the newest `C360_PUBLISH_KEEP` + 1 (the live run's and one per kept
   version) are kept, and none older than `C360_PUBLISH_MAX_AGE_DAYS`.
@@ -20,6 +24,7 @@ Three rules, each a number of days (settings `C360_LANDING_RETENTION_DAYS`, `C36
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,6 +46,10 @@ class RetentionResult:
     quarantine_rows_deleted: int
     warehouse_bytes_released: int  # by the rewrite after quarantine rows were deleted (0: no rewrite)
     published_copies_deleted: list[str]  # relative to published/
+
+
+#: The name dagster-dbt (and orchestration.transform.project) gives a dbt call's own target dir.
+_DBT_RUN_DIR = re.compile(r"[a-z_]+-[0-9a-f]{7}-[0-9a-f]{7}")
 
 
 def _cutoff(now: datetime, days: int | None) -> datetime | None:
@@ -132,6 +141,21 @@ def prune_activation_exports(activation_dir: Path, keep: int, days: int | None, 
     for folder in folders:
         too_old = cutoff is not None and datetime.fromtimestamp(folder.stat().st_mtime, cutoff.tzinfo) < cutoff
         if folder not in newest or too_old:
+            shutil.rmtree(folder)
+            deleted.append(folder.name)
+    return deleted
+
+
+def prune_dbt_run_dirs(target_dir: Path, days: int | None, now: datetime) -> list[str]:
+    """Delete the per-call dbt target dirs under `target_dir` last written more than `days` ago; never the project's
+    own artifacts beside them (manifest, parse cache)."""
+    cutoff = _cutoff(now, days)
+    if cutoff is None or not target_dir.is_dir():
+        return []
+    deleted = []
+    for folder in sorted(target_dir.iterdir()):
+        written = datetime.fromtimestamp(folder.stat().st_mtime, cutoff.tzinfo)
+        if folder.is_dir() and _DBT_RUN_DIR.fullmatch(folder.name) and written < cutoff:
             shutil.rmtree(folder)
             deleted.append(folder.name)
     return deleted
