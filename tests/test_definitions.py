@@ -109,6 +109,8 @@ def test_dbt_sources_are_exactly_the_registered_raw_tables(defs: dg.Definitions)
     assert identifiers == {t.name for t in RAW_TABLES} | {"fx_rates"}
 
 
+@pytest.mark.slow  # a whole `dagster` CLI process importing the stack (~7 s alone, 12-14 s in the suite); the
+# definitions themselves load in-process in this module's other tests, and test_ui_backfill.py starts `dagster dev`
 def test_dagster_cli_validates_the_code_location(tmp_path: Path) -> None:
     env = {**os.environ, "C360_DATA_DIR": str(tmp_path), "DAGSTER_HOME": str(tmp_path)}
     result = subprocess.run(
