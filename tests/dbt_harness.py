@@ -72,9 +72,9 @@ def run_dbt(data_dir: Path, *args: str, run_settings: Mapping[str, str] | None =
     project_cache = project_parse_cache(dbt_project())
     if not cache.exists():
         ensure_manifest(settings)  # the project's cache, parsed once for every worker (the others wait for it)
-    if not cache.exists() and project_cache.exists():
-        target.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(project_cache, cache)
+        if project_cache.exists():
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(project_cache, cache)
     run_env = run_setting_environment(run_settings or {})
     saved = {name: os.environ.get(name) for name in run_env}
     # C360_DATA_DIR stays set after the call, as before: later helpers of the same test read it.

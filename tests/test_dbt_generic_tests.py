@@ -1,5 +1,6 @@
-"""The project's own generic dbt tests fail on exactly the rows they promise to, and pass a clean table: run by dbt
-against hand-made staging tables (dbt tests read whatever the relation holds; no model is built)."""
+"""The project's own generic dbt tests fail on exactly the rows they promise to and pass a clean table, and a
+published mart's check constraint fails its build: dbt run against hand-made tables (a test reads whatever the
+relation holds; a model reads its inputs), no pipeline."""
 
 from __future__ import annotations
 

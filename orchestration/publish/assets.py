@@ -31,7 +31,7 @@ from orchestration.publish.retention import (
 )
 from orchestration.retries import retry_only_transient
 from orchestration.run_outcome import outcome_from_events
-from orchestration.transform.project import dbt_project
+from orchestration.transform.project import dbt_project, project_target_dir
 from orchestration.warehouse import connect_file, connect_published, duckdb_config
 
 PUBLISHED_SCHEMA = "marts"
@@ -169,9 +169,7 @@ def definitions(settings: Settings) -> dg.Definitions:
         exports = prune_activation_exports(
             settings.activation_dir, settings.publish_keep, settings.publish_max_age_days, now
         )
-        dbt_runs = prune_dbt_run_dirs(
-            Path(dbt_project().project_dir) / "target", settings.dbt_run_dir_retention_days, now
-        )
+        dbt_runs = prune_dbt_run_dirs(project_target_dir(dbt_project()), settings.dbt_run_dir_retention_days, now)
         modes = enforce_permissions(settings)
         context.log.info(
             f"retention: {len(landing)} landing files, {quarantined} quarantine rows, {len(copies)} published "

@@ -1,7 +1,8 @@
 """Retention, enforced after every successful publish: old landing files, quarantine rows and published copies go.
 
-Three rules, each a number of days (settings `C360_LANDING_RETENTION_DAYS`, `C360_QUARANTINE_RETENTION_DAYS`,
-`C360_PUBLISH_MAX_AGE_DAYS`; `none` keeps forever). "Older than N days" means strictly before `now - N days`.
+Each rule a number of days (settings `C360_LANDING_RETENTION_DAYS`, `C360_QUARANTINE_RETENTION_DAYS`,
+`C360_PUBLISH_MAX_AGE_DAYS`, `C360_DBT_RUN_DIR_RETENTION_DAYS`; `none` keeps forever). "Older than N days" means
+strictly before `now - N days`.
 
 - **Landing files** (`files` source only): a delivered file is deleted when the load that read this exact version
   of it (`audit.landing_files`) was published more than N days ago. Raw keeps its rows (raw merges, never deletes).
@@ -24,7 +25,6 @@ Three rules, each a number of days (settings `C360_LANDING_RETENTION_DAYS`, `C36
 
 from __future__ import annotations
 
-import re
 import shutil
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,6 +37,7 @@ from orchestration.extract.ledger import LEDGER
 from orchestration.extract.quarantine import DDL as QUARANTINE_DDL
 from orchestration.extract.quarantine import QUARANTINE
 from orchestration.publish.publisher import ROLLED_BACK_DIR, VERSIONS_DIR
+from orchestration.transform.project import RUN_TARGET_DIR
 from orchestration.warehouse import connect_file, rewrite_file
 
 
@@ -48,12 +49,12 @@ class RetentionResult:
     published_copies_deleted: list[str]  # relative to published/
 
 
-#: The name dagster-dbt (and orchestration.transform.project) gives a dbt call's own target dir.
-_DBT_RUN_DIR = re.compile(r"[a-z_]+-[0-9a-f]{7}-[0-9a-f]{7}")
-
-
 def _cutoff(now: datetime, days: int | None) -> datetime | None:
     return None if days is None else now - timedelta(days=days)
+
+
+def _written_before(path: Path, cutoff: datetime) -> bool:
+    return datetime.fromtimestamp(path.stat().st_mtime, cutoff.tzinfo) < cutoff
 
 
 def prune_landing(warehouse_path: Path, landing_dir: Path, days: int | None, now: datetime) -> list[str]:
@@ -121,7 +122,7 @@ def prune_published_copies(published_path: Path, days: int | None, now: datetime
     deleted = []
     for folder in (VERSIONS_DIR, ROLLED_BACK_DIR):
         for path in sorted((published_path.parent / folder).glob(f"*{published_path.suffix}")):
-            if datetime.fromtimestamp(path.stat().st_mtime, cutoff.tzinfo) < cutoff:
+            if _written_before(path, cutoff):
                 path.unlink()
                 deleted.append(str(path.relative_to(published_path.parent)))
     return deleted
@@ -139,7 +140,7 @@ def prune_activation_exports(activation_dir: Path, keep: int, days: int | None, 
     newest = folders[-(keep + 1) :] if keep >= 0 else folders
     deleted = []
     for folder in folders:
-        too_old = cutoff is not None and datetime.fromtimestamp(folder.stat().st_mtime, cutoff.tzinfo) < cutoff
+        too_old = cutoff is not None and _written_before(folder, cutoff)
         if folder not in newest or too_old:
             shutil.rmtree(folder)
             deleted.append(folder.name)
@@ -154,8 +155,7 @@ def prune_dbt_run_dirs(target_dir: Path, days: int | None, now: datetime) -> lis
         return []
     deleted = []
     for folder in sorted(target_dir.iterdir()):
-        written = datetime.fromtimestamp(folder.stat().st_mtime, cutoff.tzinfo)
-        if folder.is_dir() and _DBT_RUN_DIR.fullmatch(folder.name) and written < cutoff:
+        if folder.is_dir() and RUN_TARGET_DIR.fullmatch(folder.name) and _written_before(folder, cutoff):
             shutil.rmtree(folder)
             deleted.append(folder.name)
     return deleted

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shlex
 import sys
 import uuid
@@ -25,6 +26,10 @@ from orchestration.warehouse import duckdb_config
 
 #: The dbt-duckdb plugin that registers the keyed `c360_pseudonym` function on dbt's connection.
 PSEUDONYM_PLUGIN = "orchestration.transform.pseudonym_plugin"
+
+#: A dbt call's own target dir under the project's (`WarehouseDbtCli._absolute_target_path`): the step's name, the
+#: run id's first 7 characters and a call id of 7 hex digits. Retention deletes old ones (publish/retention.py).
+RUN_TARGET_DIR = re.compile(r"[a-z_]+-[0-9a-f]{7}-[0-9a-f]{7}")
 
 #: Files whose change makes the manifest stale.
 _DBT_INPUT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md"}
@@ -74,7 +79,7 @@ class WarehouseDbtCli(DbtCliResource):
         """This call's own target dir, as dagster-dbt names it, but absolute: dbt runs in the data dir (see
         `write_dbt_launcher`), and dagster-dbt's relative default would put dbt's log there."""
         name = f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
-        return Path(self.project_dir) / "target" / name
+        return project_target_dir(dbt_project()) / name
 
 
 def dbt_cli(project: DbtProject, settings: Settings) -> WarehouseDbtCli:
@@ -186,10 +191,15 @@ def _write_profile(folder: Path, profile: dict[str, Any]) -> Path:
     return folder
 
 
+def project_target_dir(project: DbtProject) -> Path:
+    """The project's own target dir (manifest, parse cache, each dbt call's dir), absolute: `project.target_path` is
+    relative to the project dir, not to this process's working directory."""
+    return Path(project.project_dir) / project.target_path
+
+
 def project_parse_cache(project: DbtProject) -> Path:
-    """The parse cache in the project's target dir, which dagster-dbt copies into each call's target path.
-    `project.target_path` is relative to the project dir, not to this process's working directory."""
-    return Path(project.project_dir) / project.target_path / "partial_parse.msgpack"
+    """The parse cache in the project's target dir, which dagster-dbt copies into each call's target path."""
+    return project_target_dir(project) / "partial_parse.msgpack"
 
 
 def manifest_is_stale(project: DbtProject) -> bool:
@@ -218,7 +228,7 @@ def ensure_manifest(settings: Settings) -> Path:
     run's worker) parse once, the others wait for it instead of writing the same target dir at once and reading a
     half-written manifest."""
     project = dbt_project()
-    target = Path(project.project_dir) / project.target_path
+    target = project_target_dir(project)
     target.mkdir(parents=True, exist_ok=True)
     with (target / ".parse.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
