@@ -284,17 +284,6 @@ class Settings:
         return self.data_dir / "dagster_home"
 
     @property
-    def dbt_launcher_path(self) -> Path:
-        """The executable that starts dbt in this data dir (orchestration.transform.project.write_dbt_launcher)."""
-        return self.data_dir / "dbt_profile" / "dbt"
-
-    @property
-    def dbt_partial_parse_path(self) -> Path:
-        """dbt's parse cache for this data dir's profile and run vars, kept between dbt calls and runs (dagster-dbt
-        gives every call its own target path, where dbt would otherwise look for it)."""
-        return self.data_dir / "dbt_state" / "partial_parse.msgpack"
-
-    @property
     def duckdb_temp_dir(self) -> Path:
         """Where warehouse connections spill when a query outgrows memory_limit."""
         return self.data_dir / "duckdb_tmp"

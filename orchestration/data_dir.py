@@ -10,7 +10,6 @@ personal data; only the published marts are meant for other users (a BI service 
 | `published/` | 0755 | a BI user lists and opens the live file |
 | `published/marts.duckdb` | 0644 | what BI reads (read-only) |
 | `published/versions/`, `published/rolled_back/` | 0700 / 0600 | rollback copies: the owner only |
-| `dbt_profile/dbt` | 0700 | the launcher that starts dbt in the data dir: the owner runs it |
 
 A plain 0700 on the data dir would also lock BI out of `published/`; 0711 (traverse, no read) keeps every name
 and file but the published ones unreadable. The modes are set when the data dir is created (with a private umask
@@ -32,7 +31,6 @@ if TYPE_CHECKING:  # only for annotations: config reads the raw contract, which 
 DATA_DIR_MODE = 0o711
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
-PRIVATE_EXECUTABLE_MODE = 0o700
 PUBLIC_DIR_MODE = 0o755
 PUBLIC_FILE_MODE = 0o644
 #: New files and folders of a process that writes the warehouse: owner only.
@@ -76,7 +74,6 @@ def enforce_permissions(settings: Settings) -> PermissionsResult:
         for name in files:
             path = folder / name
             mode = PUBLIC_FILE_MODE if path == settings.published_path else PRIVATE_FILE_MODE
-            mode = PRIVATE_EXECUTABLE_MODE if path == settings.dbt_launcher_path else mode
             changed, not_owned = _apply(path, mode, changed, not_owned)
     return PermissionsResult(changed=changed, not_owned=not_owned)
 

@@ -14,7 +14,7 @@ def mode(path: Path) -> int:
 
 def assert_private_except_published(settings: Settings) -> None:
     """The live published file and its folder are BI's (0644 / 0755); everything else is the owner's: folders 0700,
-    files 0600, the dbt launcher 0700 (the owner runs it)."""
+    files 0600."""
     published_dir = settings.published_path.parent
     assert (mode(published_dir), mode(settings.published_path)) == (0o755, 0o644)
     wrong = {
@@ -22,6 +22,6 @@ def assert_private_except_published(settings: Settings) -> None:
         for p in settings.data_dir.rglob("*")
         if p not in (published_dir, settings.published_path)
         and not p.is_symlink()
-        and mode(p) != (0o700 if p.is_dir() or p == settings.dbt_launcher_path else 0o600)
+        and mode(p) != (0o700 if p.is_dir() else 0o600)
     }
     assert wrong == {}

@@ -7,6 +7,7 @@ extractor's contract: the raw contract's columns plus `_load_id`/`_loaded_at`, m
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Mapping
@@ -15,15 +16,21 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner
 
 from orchestration.config import DBT_PROJECT_DIR, Settings
 from orchestration.extract.fx_rates import reference_rates, write_raw_fx_rates
 from orchestration.extract.ledger import record_load
 from orchestration.extract.raw_contract import RAW_TABLES, raw_table
-from orchestration.transform.project import dbt_project, ensure_manifest, project_parse_cache, write_dbt_profile
-from orchestration.transform.run_settings import run_setting_environment
+from orchestration.transform.in_process import parsed_manifest
+from orchestration.transform.project import (
+    dbt_project,
+    ensure_manifest,
+    project_parse_cache,
+    write_dbt_build_profile,
+    write_dbt_profile,
+)
+from orchestration.transform.run_settings import settings_of_this_dbt_call
 from tests.conftest import checkpoint
 
 
@@ -61,51 +68,26 @@ def merge_load(warehouse: Path, tables: dict[str, pa.Table], load_id: str, loade
 
 
 def run_dbt(data_dir: Path, *args: str, run_settings: Mapping[str, str] | None = None) -> None:
-    """`dbt <args>` on `data_dir/warehouse.duckdb` as the pipeline runs it: the data dir's profile, dbt started in
-    the data dir, the run settings (as_of_date, ...) where the `run_setting` macro reads them, and the project's
-    parse cache as the first cache of this data dir's own target dir, so dbt re-reads only what changed instead of
-    parsing the whole project (~11 s). Raises with dbt's output on failure."""
+    """`dbt <args>` on `data_dir/warehouse.duckdb` as the pipeline runs it: in this process, on the project parsed
+    once per process (`parsed_manifest`, from the project's parse cache), with the data dir's build profile and the
+    run settings (as_of_date, ...) as `--vars`, which the `run_setting` macro reads. Raises with dbt's output on
+    failure."""
     settings = Settings.from_env({**os.environ, "C360_DATA_DIR": str(data_dir)})
-    profiles = write_dbt_profile(settings)
-    target = data_dir / "dbt_target"
-    cache = target / "partial_parse.msgpack"
-    project_cache = project_parse_cache(dbt_project())
-    if not cache.exists():
-        ensure_manifest(settings)  # the project's cache, parsed once for every worker (the others wait for it)
-        if project_cache.exists():
-            target.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(project_cache, cache)
-    run_env = run_setting_environment(run_settings or {})
-    saved = {name: os.environ.get(name) for name in run_env}
-    # C360_DATA_DIR stays set after the call, as before: later helpers of the same test read it.
-    os.environ.update({"C360_DATA_DIR": str(data_dir), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **run_env})
-    cwd = Path.cwd()
-    os.chdir(data_dir)  # the profile's paths are relative to the data dir (orchestration.transform.project)
-    try:
-        result = dbtRunner().invoke(
-            [
-                *args,
-                "--project-dir",
-                str(DBT_PROJECT_DIR),
-                "--profiles-dir",
-                str(profiles),
-                "--target-path",
-                str(target),
-                "--log-path",
-                str(data_dir / "dbt_logs"),
-                "--quiet",
-            ]
-        )
-    finally:
-        # dbt-duckdb keeps one database open per process for a profile: every data dir's profile is the same
-        # (relative paths), so drop it, or the next call, on another data dir, would write this one.
-        DuckDBConnectionManager.close_all_connections()
-        os.chdir(cwd)
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    ensure_manifest(settings)  # the project's cache, parsed once for every worker (the others wait for it)
+    manifest = parsed_manifest(DBT_PROJECT_DIR, write_dbt_profile(settings), project_parse_cache(dbt_project()))
+    os.environ["C360_DATA_DIR"] = str(data_dir)  # stays set after the call, as before: later helpers read it
+    args = [
+        *args,
+        "--vars", json.dumps(dict(run_settings or {})),
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(write_dbt_build_profile(settings)),
+        "--target-path", str(data_dir / "dbt_target"),
+        "--log-path", str(data_dir / "dbt_logs"),
+        "--no-send-anonymous-usage-stats",
+        "--quiet",
+    ]  # fmt: skip
+    with settings_of_this_dbt_call(run_settings or {}):  # for the Python models; the SQL reads the vars
+        result = dbtRunner(manifest=manifest).invoke(args)
     if not result.success:
         failures = [
             f"{r.node.name}: {r.message}"
@@ -116,8 +98,8 @@ def run_dbt(data_dir: Path, *args: str, run_settings: Mapping[str, str] | None =
 
 
 def copy_warehouse(src: Path, dst: Path) -> None:
-    """Copy the warehouse file after a checkpoint: dbt in-process keeps the database open, so recent writes may
-    still sit in the write-ahead log beside the file, and a plain copy would lose them."""
+    """Copy the warehouse file after a checkpoint: recent writes may still sit in the write-ahead log beside the
+    file, and a plain copy would lose them."""
     checkpoint(src / "warehouse.duckdb")
     dst.mkdir(parents=True, exist_ok=True)
     shutil.copy(src / "warehouse.duckdb", dst / "warehouse.duckdb")

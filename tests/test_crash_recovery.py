@@ -1,7 +1,7 @@
-"""`kill -9` of a real run (the whole process tree, dbt included) during extract, during dbt and during publish: each
-killed run is found by the next start's sweep, marked failed and alerted (file + webhook), the killed publish's
-`.marts.<run>.tmp` (and its `.wal`, if the kill came after the commit) is removed, the published file is never
-touched, and the next run publishes the marts the clean run published.
+"""`kill -9` of a real run (the whole process tree; dbt runs inside it) during extract, during dbt and during
+publish: each killed run is found by the next start's sweep, marked failed and alerted (file + webhook), the killed
+publish's `.marts.<run>.tmp` (and its `.wal`, if the kill came after the commit) is removed, the published file is
+never touched, and the next run publishes the marts the clean run published.
 
 Cost: one chain on one copy of the clean XS run. `c360 run` A is killed at its first raw table; `c360 run` B (which
 sweeps A) at dbt's first built model; C is the daily job's publish step alone (the copy's warehouse already holds
@@ -116,7 +116,7 @@ def _wait_for(started: Started, found: Callable[[], object], what: str) -> objec
 
 
 def _kill_tree(started: Started) -> list[str]:
-    """`kill -9` of the run's whole process group (the CLI and its dbt child); returns what was killed. The group is
+    """`kill -9` of the run's whole process group (the CLI, dbt runs in it); returns what was killed. The group is
     stopped first, so it is killed in the state that was waited for (a publish's WAL lives for a moment only), not
     after the time listing it takes."""
     pgid = started.process.pid
@@ -224,11 +224,12 @@ def test_kill_9_during_extract_dbt_and_publish_is_swept_alerted_and_the_next_run
     a, _ = kill_when("a", lambda run: chain.materialized(run, ("raw",)), "raw table loaded")
     assert not [s for s in chain.started_steps(a.run_id) if s.startswith(("dbt_", "published"))]
 
-    # B: sweeps A; killed once dbt has built its first model, with the dbt process still running.
+    # B: sweeps A; killed once dbt has built its first model, with the dbt step still running.
     b, b_started = kill_when("b", lambda run: chain.materialized(run, ("staging", "intermediate")), "dbt model built")
     _swept(chain, a, b_started, webhook)
     assert "dbt_warehouse" in chain.started_steps(b.run_id)
-    assert any("dbt" in cmd and "build" in cmd for cmd in b.tree), b.tree  # the kill took dbt down too
+    ended = {event.step_key for event in chain.events(b.run_id, dg.DagsterEventType.STEP_SUCCESS)}
+    assert "dbt_warehouse" not in ended  # the kill took dbt down mid-build
 
     # C: the publish step alone; killed while it writes the new file (the staging file and its WAL exist).
     def publishing(run: str) -> bool:  # the staging file lives from the attach to the rename; its WAL only from

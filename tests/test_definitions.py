@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import fcntl
+import inspect
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -17,14 +17,16 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 from dagster_dbt import DbtCliResource
+from dagster_dbt.asset_utils import extract_runtime_selection_from_args, get_updated_cli_invocation_params_for_context
 
 from orchestration.as_of import AS_OF_TAG
 from orchestration.config import DBT_PROJECT_DIR, Settings
+from orchestration.customer_models.in_dbt import run_setting
 from orchestration.definitions import build_definitions
 from orchestration.extract.raw_contract import RAW_TABLES
 from orchestration.quality.suites import suite_modules
 from orchestration.schedules import DAILY_JOB
-from orchestration.transform.assets import keep_partial_parse
+from orchestration.transform.in_process import InProcessDbt, parsed_manifest
 from orchestration.transform.project import (
     WarehouseDbtCli,
     dbt_cli,
@@ -32,6 +34,7 @@ from orchestration.transform.project import (
     ensure_manifest,
     project_parse_cache,
 )
+from orchestration.transform.run_settings import settings_of_this_dbt_call
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.txt"
 
@@ -136,25 +139,52 @@ def test_the_dbt_resource_skips_the_version_subprocess_and_the_adapter_with_the_
     assert ours._initialize_dbt_core_adapter(["build"]) is None
 
 
-def test_a_calls_parse_cache_replaces_the_data_dirs_only_when_dbt_wrote_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """dagster-dbt seeds each call's target path with the project's parse cache; when dbt parsed nothing, that copy
-    must not replace the data dir's own (made under the data dir's profile): if it did, a project cache written under
-    another profile (dbt run by hand with dbt_project/profiles.yml) made every later run re-parse the whole project."""
-    monkeypatch.chdir(tmp_path)  # the pipeline's working directory is not the dbt project's
-    seeded = project_parse_cache(dbt_project())
-    assert seeded == DBT_PROJECT_DIR / "target" / "partial_parse.msgpack" and seeded.is_file()
-    call_target, state = tmp_path / "call", tmp_path / "dbt_state" / "partial_parse.msgpack"
-    call_target.mkdir()
-    state.parent.mkdir()
-    state.write_bytes(b"the data dir's own cache")
-    shutil.copyfile(seeded, call_target / "partial_parse.msgpack")  # as dagster-dbt seeds it; dbt wrote nothing
-    keep_partial_parse(call_target, state, seeded)
-    assert state.read_bytes() == b"the data dir's own cache"
-    (call_target / "partial_parse.msgpack").write_bytes(b"what dbt wrote after parsing")
-    keep_partial_parse(call_target, state, seeded)
-    assert state.read_bytes() == b"what dbt wrote after parsing"
+def test_dbt_in_this_process_parses_once_and_speaks_like_a_dbt_subprocess(tmp_path: Path) -> None:
+    """The daily build runs dbt in the run's process (orchestration/transform/in_process.py): the project is parsed
+    once per process whatever the data dir (every data dir parses with the same relative-path profile), and the call
+    looks to dagster-dbt like a dbt subprocess: JSON events on stdout, dbt's exit code, an error line when dbt fails.
+    It builds on two private helpers of the pinned dagster-dbt (the step's dbt selection): an upgrade that changes
+    them must fail here."""
+    assert "runtime_selects" in inspect.signature(get_updated_cli_invocation_params_for_context).parameters
+    assert extract_runtime_selection_from_args(["build", "--select", "a"]) == (["build"], ["a"], [])
+    clis = [dbt_cli(dbt_project(), Settings.from_env({"C360_DATA_DIR": str(tmp_path / name)})) for name in "ab"]
+    assert clis[0].profiles_dir != clis[1].profiles_dir
+    manifests = [
+        parsed_manifest(DBT_PROJECT_DIR, Path(cli.profiles_dir), project_parse_cache(dbt_project())) for cli in clis
+    ]
+    assert manifests[0] is manifests[1] and "model.c360.dim_customer" in manifests[0].nodes
+
+    def call(*args: str) -> tuple[int, list[dict]]:
+        dbt = InProcessDbt(
+            [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", clis[0].warehouse_profiles_dir,
+             "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "target"), "--log-level", "none"],
+            manifests[0],
+            {},
+        )  # fmt: skip
+        with dbt.stdout:
+            events = [json.loads(line) for line in dbt.stdout]
+        return dbt.wait(timeout=120), events
+
+    code, events = call("ls", "--resource-type", "model", "--output", "name")
+    assert code == 0
+    listed = {event["info"]["msg"] for event in events if event["info"]["name"] == "PrintEvent"}
+    assert {"dim_customer", "mart_rfm", "stg_crm__orders"} <= listed
+    code, events = call("run-operation", "no_such_macro")
+    assert code != 0
+    assert any("no_such_macro" in event["info"]["msg"] for event in events if event["info"]["level"] == "error")
+
+
+def test_python_models_read_the_run_settings_of_the_dbt_call_running_in_this_process() -> None:
+    """The CLV models (dbt Python models) get their config at parse time, and the parsed manifest is reused: the
+    run's settings reach them from the dbt call in this process, else from the vars rendered into their meta. One
+    dbt call at a time: a second one while the first runs fails at once."""
+    meta = {"run_settings": {"as_of_date": "2026-10-31"}}
+    assert run_setting(meta, "as_of_date") == "2026-10-31"
+    with settings_of_this_dbt_call({"as_of_date": "2015-02-10"}):
+        assert run_setting(meta, "as_of_date") == "2015-02-10"
+        with pytest.raises(RuntimeError, match="another dbt call"), settings_of_this_dbt_call({}):
+            pass
+    assert run_setting(meta, "as_of_date") == "2026-10-31"
 
 
 def test_ensure_manifest_waits_for_a_parse_in_another_process(tmp_path: Path) -> None:

@@ -5,13 +5,13 @@ steps 16% shorter (44.0 s -> 37.1 s, medians of 3 interleaved runs on a slow mac
 pandas and SciPy into the dbt process (~1.5 s) is what is left of the second start.
 
 These functions are the models' whole body; a model file only names its inputs, because dbt finds `dbt.ref()` and
-`dbt.config.get()` by reading the file. A run setting comes as `C360_RUN_<NAME>` from the orchestrator, like the
-`run_setting` macro's, else from the dbt var of that name (the model's `meta.run_settings`, rendered from
-dbt_project.yml), so `dbt build` by hand works too. Imports only what a fit needs: this runs inside dbt."""
+`dbt.config.get()` by reading the file. A run setting comes from the orchestrator's dbt call in this process
+(`orchestration.transform.run_settings`), else from the dbt var of that name (the model's `meta.run_settings`, rendered
+from `--vars` or dbt_project.yml when dbt parses), so `dbt build` by hand works too. Imports only what a fit needs: this
+runs inside dbt."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -20,7 +20,7 @@ import pandas as pd
 
 from orchestration.customer_models.backtest import backtest_purchases
 from orchestration.customer_models.clv import ClvFit, fit_clv
-from orchestration.transform.run_settings import RUN_SETTING_PREFIX
+from orchestration.transform.run_settings import current_run_setting
 
 #: The fit's parameters, the same on every row of clv_predictions (`purchase_model` says which model they belong
 #: to: mbgnbd, or bgnbd after the fallback of purchase_model.py), so a run's estimates stay queryable beside the
@@ -31,7 +31,7 @@ SPEND_COLUMNS = ("p", "q", "gamma", "log_likelihood")
 
 def run_setting(meta: Mapping[str, Any], name: str) -> str:
     """The run's value of setting `name` (see the module docstring)."""
-    value = os.environ.get(f"{RUN_SETTING_PREFIX}{name.upper()}")
+    value = current_run_setting(name)
     return value if value is not None else str(meta["run_settings"][name])
 
 

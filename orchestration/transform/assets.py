@@ -1,15 +1,12 @@
 """dbt build as Dagster assets: every model/seed is an asset, every dbt test an asset check.
 
 One `dbt build` per run, so dbt orders its own models and tests (the CLV fit and its back-test included: dbt Python
-models, orchestration/customer_models/in_dbt.py), starts and reads its parse cache once, and a failed test fails the
-step, which skips everything downstream (including publish).
+models, orchestration/customer_models/in_dbt.py), and a failed test fails the step, which skips everything downstream
+(including publish). dbt runs in this process (orchestration/transform/in_process.py): imported and parsed once per
+process, not once per run.
 """
 
-import filecmp
-import os
-import shutil
 from datetime import date
-from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtProject, dbt_assets
@@ -25,27 +22,12 @@ from orchestration.transform.project import (
     dbt_cli,
     dbt_project,
     ensure_manifest,
-    project_parse_cache,
 )
 from orchestration.warehouse import connect_warehouse
 
 #: dbt unit tests check the SQL's logic on fixed fixtures, not the day's data: as dbt's docs advise, they run in
 #: development and CI (tests/test_dbt_unit_tests.py), not in every production build.
 UNIT_TESTS_EXCLUDED = ("--exclude-resource-type", "unit_test")
-
-
-def keep_partial_parse(target_path: Path, state: Path, seeded_from: Path) -> None:
-    """Keep the parse cache dbt wrote into this call's target path for the next run's call: with the same profile
-    and vars dbt then re-reads only changed files instead of re-parsing the whole project (~11 s a call). dbt reads
-    it from `--partial-parse-file-path`, but writes it to the target path, and only when it parsed something: when
-    nothing changed, the file there is still the project's cache that dagster-dbt copied in (`seeded_from`), which
-    must not replace this data dir's. The copy is atomic, so a concurrent reader sees the old or the new cache."""
-    written = target_path / "partial_parse.msgpack"
-    if written.exists() and not (seeded_from.exists() and filecmp.cmp(written, seeded_from, shallow=False)):
-        state.parent.mkdir(parents=True, exist_ok=True)
-        tmp = state.with_name(f".{state.name}.{os.getpid()}")
-        shutil.copyfile(written, tmp)
-        os.replace(tmp, state)
 
 
 def _dbt_build(name: str, project: DbtProject, settings: Settings) -> dg.AssetsDefinition:
@@ -64,17 +46,12 @@ def _dbt_build(name: str, project: DbtProject, settings: Settings) -> dg.AssetsD
             "clv_monthly_discount_rate": str(settings.clv_monthly_discount_rate),
         }
         context.log.info(f"dbt build as of {as_of_date} in {settings.reporting_currency}")
-        state = settings.dbt_partial_parse_path
-        cache = ["--partial-parse-file-path", str(state)] if state.exists() else []  # dbt rejects a missing one
         with retry_only_transient(context.run_id):  # a failed dbt test is final; a lock conflict is retried
             since = _unpublished_since(settings)
             run_settings["reprocess_loaded_since"] = since
             run_settings["test_window_since"] = reconciliation_window(settings, as_of, since)
-            invocation = dbt.cli_with_run_settings(
-                ["build", *UNIT_TESTS_EXCLUDED, *cache], run_settings, context=context
-            )
+            invocation = dbt.cli_with_run_settings(["build", *UNIT_TESTS_EXCLUDED], run_settings, context=context)
             yield from invocation.stream()
-        keep_partial_parse(invocation.target_path, state, project_parse_cache(project))
 
     return _build
 

@@ -6,7 +6,6 @@ import fcntl
 import json
 import os
 import re
-import shlex
 import sys
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -17,11 +16,11 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliInvocation, DbtCliResource, DbtProject
+from dagster_dbt.asset_utils import extract_runtime_selection_from_args, get_updated_cli_invocation_params_for_context
 from packaging.version import Version
 
 from orchestration.config import DBT_PROJECT_DIR, Settings, SettingsError, pii_key
-from orchestration.data_dir import PRIVATE_EXECUTABLE_MODE
-from orchestration.transform.run_settings import run_setting_environment
+from orchestration.transform.in_process import InProcessDbt, parsed_manifest
 from orchestration.warehouse import duckdb_config
 
 #: The dbt-duckdb plugin that registers the keyed `c360_pseudonym` function on dbt's connection.
@@ -52,6 +51,9 @@ class WarehouseDbtCli(DbtCliResource):
     Both override private members of the pinned dagster-dbt: `tests/test_definitions.py` fails if an upgrade
     renames them (the overrides would then silently stop saving anything)."""
 
+    #: The profile the daily build runs with (`write_dbt_build_profile`); `profiles_dir` holds the one dbt parses with.
+    warehouse_profiles_dir: str | None = None
+
     @cached_property
     def _cli_version(self) -> Version:
         return Version(installed_version("dbt-core"))
@@ -62,34 +64,66 @@ class WarehouseDbtCli(DbtCliResource):
     def cli_with_run_settings(
         self, args: Sequence[str], run_settings: Mapping[str, str], *, context: dg.AssetExecutionContext
     ) -> DbtCliInvocation:
-        """`cli()` with this run's settings (as_of_date, ...) in dbt's environment as `C360_RUN_<NAME>`, which the
-        `run_setting` macro reads while executing. Not `--vars`: dbt re-parses the whole project whenever `--vars`
-        change (every day, for the as-of date). dagster-dbt starts dbt with a copy of this process's environment
-        and has no per-call one, so the settings go to the launcher (`write_dbt_launcher`) as leading
-        `--run-setting C360_RUN_NAME=VALUE` arguments, which it exports for dbt alone: this process's environment
-        is never changed. The copy of this resource that carries them keeps every other field."""
-        flags = [
-            arg for pair in run_setting_environment(run_settings).items() for arg in ("--run-setting", "=".join(pair))
-        ]
-        fields = {name: getattr(self, name) for name in type(self).model_fields}
-        with_settings = type(self)(**{**fields, "global_config_flags": [*flags, *self.global_config_flags]})
-        return with_settings.cli(args, context=context, target_path=self._absolute_target_path(context))
+        """`cli()` with this run's settings (as_of_date, ...) as dbt vars, run in this process (`InProcessDbt`):
+        dbt is imported and the project parsed once per process, not per call. The vars reach dbt's `run_setting`
+        macro while it executes (the Python models read them through `settings_of_this_dbt_call`); they cannot make
+        dbt re-parse, since the parsed manifest is reused as it is. The selection of the step's assets and checks is
+        dagster-dbt's, as `cli()` makes it; dbt's output reaches dagster-dbt's invocation as a subprocess's would,
+        so its events and errors are dagster-dbt's own."""
+        cleaned, selects, excludes = extract_runtime_selection_from_args(args)
+        params = get_updated_cli_invocation_params_for_context(  # the manifest and translator of the step's assets
+            context=context,
+            manifest={},
+            dagster_dbt_translator=DagsterDbtTranslator(),
+            runtime_selects=selects,
+            runtime_excludes=excludes,
+        )
+        project_dir = Path(params.dbt_project.project_dir if params.dbt_project else self.project_dir)
+        target_path = self._absolute_target_path(context)
+        indirect = ["--indirect-selection", params.indirect_selection] if params.indirect_selection else []
+        dbt_args = [
+            *cleaned,
+            "--vars", json.dumps(dict(run_settings), sort_keys=True),
+            "--project-dir", str(project_dir),
+            "--profiles-dir", str(self.warehouse_profiles_dir),
+            "--target-path", str(target_path),
+            "--log-path", str(target_path),
+            "--log-level", "none",  # dbt's console output is the event stream dagster-dbt reads
+            "--log-format-file", "text",
+            "--no-send-anonymous-usage-stats",
+            *indirect,
+            *params.selection_args,
+        ]  # fmt: skip
+        manifest = parsed_manifest(Path(self.project_dir), Path(self.profiles_dir), project_parse_cache(dbt_project()))
+        return DbtCliInvocation(
+            process=InProcessDbt(dbt_args, manifest, run_settings),  # type: ignore[arg-type]  # the Popen interface it reads
+            manifest=params.manifest,
+            dagster_dbt_translator=params.dagster_dbt_translator,
+            project_dir=project_dir,
+            target_path=target_path,
+            raise_on_error=True,
+            context=context,
+            adapter=None,
+            cli_version=self._cli_version,
+            project=params.dbt_project,
+        )
 
     def _absolute_target_path(self, context: dg.AssetExecutionContext) -> Path:
-        """This call's own target dir, as dagster-dbt names it, but absolute: dbt runs in the data dir (see
-        `write_dbt_launcher`), and dagster-dbt's relative default would put dbt's log there."""
+        """This call's own target dir, as dagster-dbt names it, but absolute: dagster-dbt's default is relative to
+        the working directory, which is not the project's for a dbt run in this process."""
         name = f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
         return project_target_dir(dbt_project()) / name
 
 
 def dbt_cli(project: DbtProject, settings: Settings) -> WarehouseDbtCli:
     """The dbt CLI installed beside this interpreter (so an unactivated .venv works too), with the profile of this
-    data dir: configuration reaches dbt through the resource and the launcher (the run's settings through
-    `cli_with_run_settings`), never through this process's environment."""
+    data dir: configuration reaches dbt through the resource (the run's settings through `cli_with_run_settings`),
+    never through this process's environment."""
     return WarehouseDbtCli(
         project_dir=project,
         profiles_dir=str(write_dbt_profile(settings)),
-        dbt_executable=str(write_dbt_launcher(settings)),
+        warehouse_profiles_dir=str(write_dbt_build_profile(settings)),
+        dbt_executable=str(Path(sys.executable).with_name("dbt")),
     )
 
 
@@ -106,11 +140,12 @@ def published_dbt_cli(settings: Settings) -> WarehouseDbtCli:
 
 
 def dbt_profile(settings: Settings) -> dict[str, Any]:
-    """The `c360` profile for this data dir: the warehouse and DuckDB settings from Settings, with paths relative to
-    the data dir, where `write_dbt_launcher` starts dbt. So every data dir has the same profile, and dbt's parse
-    cache (which a different profile invalidates: ~11 s of re-parsing) carries from the project's manifest to every
-    data dir's first run: a new deployment, a restored backup, each test's copy. The committed
-    dbt_project/profiles.yml, read from $C360_DATA_DIR, is for running dbt by hand."""
+    """The `c360` profile for this data dir, as dbt parses the project with it: the warehouse and DuckDB settings
+    from Settings, with paths relative to the data dir. So every data dir has the same profile, and the project's
+    parse cache (which a different profile invalidates: ~11 s of re-parsing) serves every data dir: a new
+    deployment, a restored backup, each test's copy. The build runs with the same profile, its paths absolute
+    (`write_dbt_build_profile`). The committed dbt_project/profiles.yml, read from $C360_DATA_DIR, is for running
+    dbt by hand."""
     output: dict[str, Any] = {
         "type": "duckdb",
         "path": settings.warehouse_path.relative_to(settings.data_dir).as_posix(),
@@ -121,27 +156,6 @@ def dbt_profile(settings: Settings) -> dict[str, Any]:
     duckdb_settings["temp_directory"] = settings.duckdb_temp_dir.relative_to(settings.data_dir).as_posix()
     output["settings"] = duckdb_settings
     return {"c360": {"target": "duckdb", "outputs": {"duckdb": output}}}
-
-
-def write_dbt_launcher(settings: Settings) -> Path:
-    """The dbt executable of this data dir's runs: dbt installed beside this interpreter (so an unactivated .venv
-    works too), started in the data dir, which the relative paths of `dbt_profile` are read from. dbt finds the
-    project through DBT_PROJECT_DIR, which dagster-dbt sets (it starts dbt in the project dir)."""
-    launcher = settings.dbt_launcher_path
-    launcher.parent.mkdir(parents=True, exist_ok=True)
-    dbt = Path(sys.executable).with_name("dbt")
-    text = (
-        "#!/bin/sh\n# Written by c360: dbt, started in its data dir; leading `--run-setting NAME=VALUE` pairs are\n"
-        "# exported for dbt's run_setting macro (WarehouseDbtCli.cli_with_run_settings).\n"
-        'while [ "$1" = --run-setting ]; do export "$2"; shift 2; done\n'
-        f'cd {shlex.quote(str(settings.data_dir))} && exec {shlex.quote(str(dbt))} "$@"\n'
-    )
-    if not launcher.exists() or launcher.read_text() != text:
-        tmp = launcher.with_name(f".dbt.{os.getpid()}")
-        tmp.write_text(text)
-        os.replace(tmp, launcher)
-    launcher.chmod(PRIVATE_EXECUTABLE_MODE)
-    return launcher
 
 
 #: The dbt target whose relations are the published marts file's (every mart in schema `main`, see the
@@ -175,6 +189,17 @@ def check_pii_key_reaches_dbt(settings: Settings) -> None:
 def write_dbt_profile(settings: Settings) -> Path:
     """Write profiles.yml under $C360_DATA_DIR/dbt_profile (only when it changes, so dbt's partial parse holds)."""
     return _write_profile(settings.data_dir / "dbt_profile", dbt_profile(settings))
+
+
+def write_dbt_build_profile(settings: Settings) -> Path:
+    """The same profile with absolute paths, under $C360_DATA_DIR/dbt_profile/build: the daily build runs in this
+    process (`WarehouseDbtCli.cli_with_run_settings`), whose working directory is not the data dir."""
+    profile = dbt_profile(settings)
+    output = profile["c360"]["outputs"]["duckdb"]
+    output["path"] = str(settings.warehouse_path)
+    output["settings"]["temp_directory"] = str(settings.duckdb_temp_dir)
+    output["keep_open"] = False  # dbt-duckdb's default keeps the file open in this process after the build
+    return _write_profile(settings.data_dir / "dbt_profile" / "build", profile)
 
 
 def write_published_profile(settings: Settings) -> Path:
