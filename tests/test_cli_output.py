@@ -22,12 +22,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.config import DBT_PROJECT_DIR
 from orchestration.publish.pg_roles import provision_reader_role
 from simulator.landing_writer import write_tables
 from tests.conftest import XS
 from tests.postgres_fixtures import PG_HOST, PG_PORT, PgTarget, _admin, reader_role_fixture, throwaway_database  # noqa: F401
 from tests.reidentification import RECORD_IDS, known_identifiers, re_identified
+from tests.secret_scan import dbt_target_of_runs, files_holding
 
 pytestmark = pytest.mark.postgres
 
@@ -125,9 +125,11 @@ def test_clean_run_is_quiet_and_failed_run_ends_with_one_block_and_no_secret_is_
     assert "step extract_crm failed" in log.read_text() and 'File "' in log.read_text()  # the stack: one path away
 
     assert "alert webhook http://127.0.0.1/*** failed" in log.read_text()
-    for secret in (PASSWORD, TOKEN, PII_KEY, PII_KEY.encode().hex()):
+    secrets = (PASSWORD, TOKEN, PII_KEY, PII_KEY.encode().hex())
+    for secret in secrets:
         for output in (clean, failed):
             assert secret not in output.stdout + output.stderr
-        for folder in (data, DBT_PROJECT_DIR / "target"):
-            leaks = [p for p in folder.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
-            assert not leaks, f"{secret[:6]}... written to {leaks}"
+    run_ids = [report.stem for report in (data / "reports").glob("*.txt")]
+    assert len(run_ids) == 2, run_ids
+    written = [data, *dbt_target_of_runs(run_ids)]
+    assert files_holding(written, [secret.encode() for secret in secrets]) == []

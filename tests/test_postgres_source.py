@@ -23,7 +23,7 @@ import pytest
 from dagster_dlt import DagsterDltResource
 
 from expectations import raw_crm_orders, raw_crm_products
-from orchestration.config import DBT_PROJECT_DIR, Settings
+from orchestration.config import Settings
 from orchestration.extract.assets import definitions
 from orchestration.extract.crm_postgres_source import deleted_customers, exact_money
 from orchestration.extract.delivery import DeliveryError
@@ -38,6 +38,7 @@ from orchestration.quality.gate import GateContext, run_gate
 from simulator.crm_database_seeder import crm_tables, seed_postgres
 from tests.conftest import XS, Baseline, ExpectedWarehouse, Workspace, make_workspace
 from tests.postgres_fixtures import PG_HOST, PG_PORT, PG_SUPERUSER, PgTarget, throwaway_database
+from tests.secret_scan import dbt_target_of_runs, files_holding
 
 pytestmark = pytest.mark.postgres
 
@@ -543,6 +544,5 @@ def test_daily_runs_publish_the_crm_deltas_and_the_crm_hard_deletes(
         assert len(runs) == 2
         logged = "\n".join(dg.serialize_value(e) for r in runs for e in ws.instance.all_logs(r.dagster_run.run_id))
         assert CRM_PASSWORD not in logged + repr([r.dagster_run.tags for r in runs])
-        for folder in (ws.settings.data_dir, DBT_PROJECT_DIR / "target"):  # logs, reports, dlt state, dbt artifacts
-            leaks = [p for p in folder.rglob("*") if p.is_file() and CRM_PASSWORD.encode() in p.read_bytes()]
-            assert leaks == []
+        written = [ws.settings.data_dir, *dbt_target_of_runs(r.dagster_run.run_id for r in runs)]
+        assert files_holding(written, [CRM_PASSWORD.encode()]) == []  # logs, reports, dlt state, dbt artifacts

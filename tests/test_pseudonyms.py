@@ -20,6 +20,7 @@ from orchestration.transform.pseudonym_plugin import Plugin
 from orchestration.warehouse import connect_published, connect_scratch
 from tests.conftest import TEST_PII_KEY, Baseline, ExpectedWarehouse
 from tests.reidentification import RECORD_IDS, known_identifiers, re_identified
+from tests.secret_scan import files_holding
 
 OTHER_KEY = b"another-key-of-at-least-32-characters-0000"
 
@@ -171,22 +172,17 @@ def _key_forms() -> list[bytes]:
     return [key, key.hex().encode(), key.hex().upper().encode(), base64.b64encode(key)]
 
 
-def _files_holding(folder: Path, needles: list[bytes]) -> list[str]:
-    return [str(p) for p in folder.rglob("*") if p.is_file() and any(n in p.read_bytes() for n in needles)]
-
-
 @pytest.mark.slow
 def test_the_key_is_in_no_file_artifact_log_event_or_tag_of_a_run(xs_baseline: Baseline) -> None:
     needles = _key_forms()
     run_id = xs_baseline.outcome.run_id
     # the data dir: warehouse, published file and versions, reports, dlt and dbt state, the dbt profile, alerts
-    assert _files_holding(xs_baseline.data_dir, needles) == []
+    assert files_holding([xs_baseline.data_dir], needles) == []
     # dbt's target dirs of this run (compiled and run SQL, manifest, run_results, dbt.log)
     target = Path(dbt_project().project_dir) / "target"
     run_dirs = [d for d in target.iterdir() if d.is_dir() and f"-{run_id[:7]}-" in d.name]
     assert len(run_dirs) == 1, run_dirs  # the run's one dbt build
-    for folder in run_dirs:
-        assert _files_holding(folder, needles) == []
+    assert files_holding(run_dirs, needles) == []
     compiled = [p.read_text() for d in run_dirs for p in (d / "compiled").rglob("dim_customer.sql")]
     assert compiled and f"{PSEUDONYM_FUNCTION}(" in compiled[0]  # the artifacts do show how, never with what
     # the Dagster event log (every log line, materialization metadata, check result) and the run's tags
