@@ -1,9 +1,9 @@
 """dbt-duckdb plugin (profile `plugins:`) that registers `c360_pseudonym` on dbt's DuckDB connection.
 
-It runs inside the dbt process and reads the key there, from that process's environment, by the same rule as
-Settings (`orchestration.config.pii_key`): the key never passes through the profile, a dbt var or SQL text, so
-compiled SQL, manifest.json, run_results.json and dbt's logs cannot hold it. dagster-dbt starts dbt with the
-Dagster process's environment, which is where `C360_PII_KEY` / `C360_PII_KEY_FILE` are set.
+It runs where dbt runs (the run's process, orchestration/transform/in_process.py; a dbt process by hand) and reads
+the key from that process's environment, by the same rule as Settings (`orchestration.config.pii_key`:
+`C360_PII_KEY` / `C360_PII_KEY_FILE`): the key never passes through the profile, a dbt var or SQL text, so compiled
+SQL, manifest.json, run_results.json and dbt's logs cannot hold it.
 """
 
 from __future__ import annotations
