@@ -183,6 +183,7 @@ def test_the_key_is_in_no_file_artifact_log_event_or_tag_of_a_run(xs_baseline: B
     run_dirs = [d for d in target.iterdir() if d.is_dir() and f"-{run_id[:7]}-" in d.name]
     assert len(run_dirs) == 1, run_dirs  # the run's one dbt build
     assert files_holding(run_dirs, needles) == []
+    assert "dim_customer" in (run_dirs[0] / "dbt.log").read_text()  # the operator's dbt log is written, without it
     compiled = [p.read_text() for d in run_dirs for p in (d / "compiled").rglob("dim_customer.sql")]
     assert compiled and f"{PSEUDONYM_FUNCTION}(" in compiled[0]  # the artifacts do show how, never with what
     # the Dagster event log (every log line, materialization metadata, check result) and the run's tags
