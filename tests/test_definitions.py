@@ -154,16 +154,17 @@ def test_dbt_in_this_process_parses_once_and_speaks_like_a_dbt_subprocess(tmp_pa
     ]
     assert manifests[0] is manifests[1] and "model.c360.dim_customer" in manifests[0].nodes
 
+    def dbt(*args: str) -> InProcessDbt:
+        target = str(tmp_path / "target")
+        profiles = clis[0].warehouse_profiles_dir
+        flags = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", profiles, "--target-path", target]
+        return InProcessDbt([*args, *flags, "--log-path", target, "--log-level", "none"], manifests[0], {})
+
     def call(*args: str) -> tuple[int, list[dict]]:
-        dbt = InProcessDbt(
-            [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", clis[0].warehouse_profiles_dir,
-             "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "target"), "--log-level", "none"],
-            manifests[0],
-            {},
-        )  # fmt: skip
-        with dbt.stdout:
-            events = [json.loads(line) for line in dbt.stdout]
-        return dbt.wait(timeout=120), events
+        process = dbt(*args)
+        with process.stdout:
+            events = [json.loads(line) for line in process.stdout]
+        return process.wait(timeout=120), events
 
     code, events = call("ls", "--resource-type", "model", "--output", "name")
     assert code == 0
@@ -172,6 +173,10 @@ def test_dbt_in_this_process_parses_once_and_speaks_like_a_dbt_subprocess(tmp_pa
     code, events = call("run-operation", "no_such_macro")
     assert code != 0
     assert any("no_such_macro" in event["info"]["msg"] for event in events if event["info"]["level"] == "error")
+    unheard = dbt("ls")
+    unheard.stdout.close()  # the reader gave up (its step failed): dbt still ends, and the next call may run
+    assert unheard.wait(timeout=120) == 0
+    assert call("ls", "--resource-type", "seed")[0] == 0
 
 
 def test_python_models_read_the_run_settings_of_the_dbt_call_running_in_this_process() -> None:

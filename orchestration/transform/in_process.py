@@ -14,6 +14,7 @@ dagster-dbt's own code.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -114,7 +115,8 @@ class InProcessDbt:
             self._write_error(f"dbt failed: {type(error).__name__}: {error}")
             self.returncode = 2
         finally:
-            self._sink.close()  # the reader sees the end of the output
+            with self._sink_lock, contextlib.suppress(BrokenPipeError):
+                self._sink.close()  # the reader sees the end of the output
 
     def _forward(self, event: EventMsg) -> None:
         if event.info.level not in _FORWARDED_LEVELS:
@@ -128,8 +130,11 @@ class InProcessDbt:
     def _write(self, event: dict) -> None:
         line = json.dumps(event, default=str).encode() + b"\n"  # as dbt's own JSON log, forgiving
         with self._sink_lock:
-            self._sink.write(line)
-            self._sink.flush()
+            try:
+                self._sink.write(line)
+                self._sink.flush()
+            except (BrokenPipeError, ValueError):  # the reader has gone (its step failed): dbt finishes unheard
+                pass
 
     def poll(self) -> int | None:
         if self._interrupted is not None:
