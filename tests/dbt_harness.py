@@ -22,7 +22,7 @@ from orchestration.config import DBT_PROJECT_DIR, Settings
 from orchestration.extract.fx_rates import reference_rates, write_raw_fx_rates
 from orchestration.extract.ledger import record_load
 from orchestration.extract.raw_contract import RAW_TABLES, raw_table
-from orchestration.transform.in_process import parsed_manifest
+from orchestration.transform.in_process import close_dbt_database, parsed_manifest
 from orchestration.transform.project import (
     dbt_project,
     ensure_manifest,
@@ -87,7 +87,10 @@ def run_dbt(data_dir: Path, *args: str, run_settings: Mapping[str, str] | None =
         "--quiet",
     ]  # fmt: skip
     with settings_of_this_dbt_call(run_settings or {}):  # for the Python models; the SQL reads the vars
-        result = dbtRunner(manifest=manifest).invoke(args)
+        try:
+            result = dbtRunner(manifest=manifest).invoke(args)
+        finally:
+            close_dbt_database()  # the test opens the warehouse next
     if not result.success:
         failures = [
             f"{r.node.name}: {r.message}"

@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner
 from dbt.contracts.graph.manifest import Manifest
 from dbt_common.events.base_types import EventLevel, EventMsg
@@ -84,6 +85,22 @@ def _cache_key(parse_cache: Path) -> tuple[str, int]:
     return str(parse_cache), parse_cache.stat().st_mtime_ns if parse_cache.exists() else 0
 
 
+def close_dbt_database() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after a dbt call (its `keep_open`, which also
+    spares it reopening the file between nodes: ~3 s CPU of an XS build), so the run's next steps can open the file
+    with their own settings (DuckDB refuses a second configuration of an open file in one process)."""
+    with _close_lock:
+        try:
+            environment = DuckDBConnectionManager.env()
+        except Exception:  # noqa: BLE001 - dbt-duckdb raises a plain Exception when no call opened one
+            return
+        DuckDBConnectionManager.close_all_connections()  # forget it, so the next call opens the file again
+        environment.close()
+
+
+_close_lock = threading.Lock()
+
+
 class InProcessDbt:
     """One dbt call on a thread of this process, shaped as the `subprocess.Popen` dagster-dbt's invocation reads:
     `args`, `stdout` (dbt's events at info level and above, one JSON object per line), `wait()`, `poll()`,
@@ -107,7 +124,10 @@ class InProcessDbt:
     def _invoke(self, args: list[str], manifest: Manifest) -> None:
         try:
             with settings_of_this_dbt_call(self._run_settings):
-                result = dbtRunner(manifest=manifest, callbacks=[self._forward]).invoke(args)
+                try:
+                    result = dbtRunner(manifest=manifest, callbacks=[self._forward]).invoke(args)
+                finally:
+                    close_dbt_database()  # before the reader sees the end: the next step opens the file
             if result.exception is not None:
                 self._write_error(f"dbt failed: {result.exception}")
             self.returncode = 0 if result.success else 2 if result.exception is not None else 1

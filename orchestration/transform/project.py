@@ -199,7 +199,6 @@ def write_dbt_build_profile(settings: Settings) -> Path:
     output = profile["c360"]["outputs"]["duckdb"]
     output["path"] = str(settings.warehouse_path)
     output["settings"]["temp_directory"] = str(settings.duckdb_temp_dir)
-    output["keep_open"] = False  # dbt-duckdb's default keeps the file open in this process after the build
     return _write_profile(settings.data_dir / "dbt_profile" / "build", profile)
 
 
