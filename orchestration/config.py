@@ -129,7 +129,7 @@ def _iso_date(env: Mapping[str, str], name: str) -> date:
 def pii_key(env: Mapping[str, str]) -> tuple[bytes, bool]:
     """The HMAC key of the published pseudonyms and whether it is the public throwaway key: `C360_PII_KEY`, else the
     first line of the file `C360_PII_KEY_FILE` names, else (not in prod) THROWAWAY_PII_KEY. Errors never quote the
-    key. Read by Settings and, in the dbt process, by the pseudonym plugin: one rule for both."""
+    key. Read by Settings and, where dbt runs, by the pseudonym plugin: one rule for both."""
     key, path = env.get("C360_PII_KEY") or "", env.get("C360_PII_KEY_FILE") or ""
     if path and not key:
         if not Path(path).is_absolute():
