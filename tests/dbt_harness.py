@@ -7,7 +7,6 @@ extractor's contract: the raw contract's columns plus `_load_id`/`_loaded_at`, m
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Mapping
@@ -16,13 +15,12 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from dbt.cli.main import dbtRunner
 
 from orchestration.config import DBT_PROJECT_DIR, Settings
 from orchestration.extract.fx_rates import reference_rates, write_raw_fx_rates
 from orchestration.extract.ledger import record_load
 from orchestration.extract.raw_contract import RAW_TABLES, raw_table
-from orchestration.transform.in_process import close_dbt_database, parsed_manifest
+from orchestration.transform.in_process import invoke_dbt, parsed_manifest
 from orchestration.transform.project import (
     dbt_project,
     ensure_manifest,
@@ -30,7 +28,6 @@ from orchestration.transform.project import (
     write_dbt_build_profile,
     write_dbt_profile,
 )
-from orchestration.transform.run_settings import settings_of_this_dbt_call
 from tests.conftest import checkpoint
 
 
@@ -78,7 +75,6 @@ def run_dbt(data_dir: Path, *args: str, run_settings: Mapping[str, str] | None =
     os.environ["C360_DATA_DIR"] = str(data_dir)  # stays set after the call, as before: later helpers read it
     args = [
         *args,
-        "--vars", json.dumps(dict(run_settings or {})),
         "--project-dir", str(DBT_PROJECT_DIR),
         "--profiles-dir", str(write_dbt_build_profile(settings)),
         "--target-path", str(data_dir / "dbt_target"),
@@ -86,11 +82,7 @@ def run_dbt(data_dir: Path, *args: str, run_settings: Mapping[str, str] | None =
         "--no-send-anonymous-usage-stats",
         "--quiet",
     ]  # fmt: skip
-    with settings_of_this_dbt_call(run_settings or {}):  # for the Python models; the SQL reads the vars
-        try:
-            result = dbtRunner(manifest=manifest).invoke(args)
-        finally:
-            close_dbt_database()  # the test opens the warehouse next
+    result = invoke_dbt(args, manifest, run_settings or {})
     if not result.success:
         failures = [
             f"{r.node.name}: {r.message}"

@@ -22,12 +22,12 @@ import signal
 import subprocess
 import tempfile
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-from dbt.cli.main import dbtRunner
+from dbt.cli.main import dbtRunner, dbtRunnerResult
 from dbt.contracts.graph.manifest import Manifest
 from dbt_common.events.base_types import EventLevel, EventMsg
 from dbt_common.events.functions import msg_to_dict
@@ -101,6 +101,20 @@ def close_dbt_database() -> None:
 _close_lock = threading.Lock()
 
 
+def invoke_dbt(
+    args: Sequence[str], manifest: Manifest, run_settings: Mapping[str, str], callbacks: Sequence[Callable] = ()
+) -> dbtRunnerResult:
+    """One dbt call in this process on the parsed `manifest`, with the run's settings where dbt reads them (`--vars`
+    for the SQL's `run_setting` macro, `settings_of_this_dbt_call` for the Python models), and the database closed
+    when it ends, whatever the outcome."""
+    with settings_of_this_dbt_call(run_settings):
+        try:
+            vars_ = ["--vars", json.dumps(dict(run_settings), sort_keys=True)]
+            return dbtRunner(manifest=manifest, callbacks=list(callbacks)).invoke([*args, *vars_])
+        finally:
+            close_dbt_database()  # before the caller (or dagster-dbt reading the output) goes on: it opens the file
+
+
 class InProcessDbt:
     """One dbt call on a thread of this process, shaped as the `subprocess.Popen` dagster-dbt's invocation reads:
     `args`, `stdout` (dbt's events at info level and above, one JSON object per line), `wait()`, `poll()`,
@@ -117,17 +131,13 @@ class InProcessDbt:
         self.stdout = os.fdopen(read_end, "rb")
         self._sink = os.fdopen(write_end, "wb")
         self._sink_lock = threading.Lock()  # dbt's threads fire events concurrently
-        self._run_settings = dict(run_settings)  # the Python models' channel (the SQL reads them from `--vars`)
+        self._run_settings = dict(run_settings)
         self._thread = threading.Thread(target=self._invoke, args=(list(args), manifest), name="dbt", daemon=True)
         self._thread.start()
 
     def _invoke(self, args: list[str], manifest: Manifest) -> None:
         try:
-            with settings_of_this_dbt_call(self._run_settings):
-                try:
-                    result = dbtRunner(manifest=manifest, callbacks=[self._forward]).invoke(args)
-                finally:
-                    close_dbt_database()  # before the reader sees the end: the next step opens the file
+            result = invoke_dbt(args, manifest, self._run_settings, callbacks=[self._forward])
             if result.exception is not None:
                 self._write_error(f"dbt failed: {result.exception}")
             self.returncode = 0 if result.success else 2 if result.exception is not None else 1

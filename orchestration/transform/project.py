@@ -64,12 +64,12 @@ class WarehouseDbtCli(DbtCliResource):
     def cli_with_run_settings(
         self, args: Sequence[str], run_settings: Mapping[str, str], *, context: dg.AssetExecutionContext
     ) -> DbtCliInvocation:
-        """`cli()` with this run's settings (as_of_date, ...) as dbt vars, run in this process (`InProcessDbt`):
-        dbt is imported and the project parsed once per process, not per call. The vars reach dbt's `run_setting`
-        macro while it executes (the Python models read them through `settings_of_this_dbt_call`); they cannot make
-        dbt re-parse, since the parsed manifest is reused as it is. The selection of the step's assets and checks is
-        dagster-dbt's, as `cli()` makes it; dbt's output reaches dagster-dbt's invocation as a subprocess's would,
-        so its events and errors are dagster-dbt's own."""
+        """`cli()` with this run's settings (as_of_date, ...) as dbt vars, run in this process (`InProcessDbt` through
+        `invoke_dbt`): dbt is imported and the project parsed once per process, not per call. The vars reach dbt's
+        `run_setting` macro while it executes (the Python models read them through `settings_of_this_dbt_call`);
+        they cannot make dbt re-parse, since the parsed manifest is reused as it is. The selection of the step's
+        assets and checks is dagster-dbt's, as `cli()` makes it; dbt's output reaches dagster-dbt's invocation as a
+        subprocess's would, so its events and errors are dagster-dbt's own."""
         cleaned, selects, excludes = extract_runtime_selection_from_args(args)
         params = get_updated_cli_invocation_params_for_context(  # the manifest and translator of the step's assets
             context=context,
@@ -83,7 +83,6 @@ class WarehouseDbtCli(DbtCliResource):
         indirect = ["--indirect-selection", params.indirect_selection] if params.indirect_selection else []
         dbt_args = [
             *cleaned,
-            "--vars", json.dumps(dict(run_settings), sort_keys=True),
             "--project-dir", str(project_dir),
             "--profiles-dir", str(self.warehouse_profiles_dir),
             "--target-path", str(target_path),
@@ -223,7 +222,8 @@ def project_target_dir(project: DbtProject) -> Path:
 
 
 def project_parse_cache(project: DbtProject) -> Path:
-    """The parse cache in the project's target dir, which dagster-dbt copies into each call's target path."""
+    """The parse cache in the project's target dir, written by `ensure_manifest` and read by the in-process parse
+    (`in_process.parsed_manifest`)."""
     return project_target_dir(project) / "partial_parse.msgpack"
 
 
