@@ -356,6 +356,26 @@ def test_the_columnar_ga4_reader_reads_what_the_event_by_event_reader_reads(
 
 
 @pytest.mark.parametrize(
+    ("ending", "last", "columnar"),
+    [("\r\n", "\r\n", True), ("\n", "", True), ("\r\n", "", True), ("\r", "\r", False)],
+    ids=["crlf", "no-final-newline", "crlf-no-final-newline", "lone-cr"],
+)
+def test_ga4_line_ends_give_the_same_events_and_line_numbers(
+    tmp_path: Path, ending: str, last: str, columnar: bool
+) -> None:
+    """Windows line ends, a last line without its end, blank lines: the columns cut the lines where Python's text
+    reading does (the same rows, rejects and line numbers). A lone CR, which Python also ends a line at, is left to
+    the event-by-event reader."""
+    path = tmp_path / "ga4" / "events_20260801.jsonl"
+    path.parent.mkdir()
+    path.write_bytes((ending.join(ODD_EVENTS) + last).encode())
+    assert (ga4_columns(path) is not None) == columnar
+    _assert_same_ga4_delivery(tmp_path)
+    by_event = read_files_delivery(tmp_path, raw_table("ga4_events"), columnar=False)
+    assert [r.row_number for r in by_event.rejects] == [14, 16, 18]
+
+
+@pytest.mark.parametrize(
     "lines",
     [
         ['{"event_name": "a", "n": 1}', '{"event_name": "b", "n": "1"}'],  # a type changing: Arrow refuses

@@ -4,8 +4,9 @@ json.dumps of a list), so export_reader._read_columns parses, quarantines and ke
 
 Arrow's JSON is not Python's and a column forgets what a record knows, so nothing is guessed:
 - the file is read row by row (None) when Arrow might read it otherwise than json.loads line by line: a BOM, a line
-  that is not one `{...}`, text Arrow refuses (bad UTF-8 or JSON, a key given twice, a type changing between events),
-  a dotted key or nested `event_params` list (paths could collide), a value of a type with no certain text;
+  that is not one `{...}` or ends in a lone CR, text Arrow refuses (bad UTF-8 or JSON, a key given twice, a type
+  changing between events), a dotted key or nested `event_params` list (paths could collide), a value of a type
+  with no certain text;
 - the headers are the row reader's own: the events that can bring a new header are flattened in Python (an absent
   key and a null look alike in Arrow), which needs every non-param path in the first event (else row by row);
 - an event whose text the columns may not have (a float that may be an integer in the file, a non-empty list, a
@@ -24,7 +25,6 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 
 from orchestration.extract.vendor_files.columnar import Column, TextColumns
@@ -32,8 +32,6 @@ from orchestration.extract.vendor_files.formats import PARAM_VALUE_KEYS, Record,
 
 PARAMS = "event_params"
 JSON_SPACE = " \t\r\n"
-#: Splits nothing in a JSON line (a raw control character is invalid JSON), so Arrow's CSV reader yields its lines.
-NO_SEPARATOR = "\x1f"
 #: Events flattened in Python to learn the headers and their order; a file needing more is read row by row.
 MAX_HEADER_EVENTS = 1000
 #: (column as text, certain): where the text is certainly flatten_ga4's.
@@ -93,14 +91,8 @@ def ga4_columns(path: Path) -> TextColumns | None:
 def _object_lines(data: bytes) -> tuple[Column, Column] | None:
     """The file's lines as Python iterates a text file, and the numbers of those not blank, if each of these is one
     `{...}`: then Arrow's events are these lines in order (checked by their count)."""
-    try:
-        lines = pacsv.read_csv(
-            pa.BufferReader(data),
-            read_options=pacsv.ReadOptions(column_names=["line"]),
-            parse_options=pacsv.ParseOptions(delimiter=NO_SEPARATOR, quote_char=False, ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(column_types={"line": pa.string()}),
-        )["line"]
-    except pa.ArrowInvalid:
+    lines = _lines(data)
+    if lines is None:
         return None
     plain = pc.and_(pc.starts_with(lines, "{"), pc.ends_with(lines, "}"))  # nearly all: not trimmed (it is slow)
     trimmed = pc.utf8_trim(pc.if_else(plain, "{}", lines), JSON_SPACE)
@@ -109,6 +101,25 @@ def _object_lines(data: bytes) -> tuple[Column, Column] | None:
         return None
     numbers = pc.add(pc.cast(pc.indices_nonzero(pc.invert(blank)), pa.int64()), 1)
     return lines, pa.chunked_array([numbers])
+
+
+def _lines(data: bytes) -> pa.ChunkedArray | None:
+    """The lines of `data` without their ends (LF or CRLF), cut where numpy finds the newline bytes and handed to
+    Arrow as they lie in the buffer, then the ends trimmed: no parsing pass. None for a lone CR (Python ends a line
+    there too; such a file is read event by event) or text that is not UTF-8."""
+    raw = np.frombuffer(data, np.uint8)
+    newlines = np.flatnonzero(raw == ord("\n"))
+    returns = np.flatnonzero(raw == ord("\r"))
+    if not len(raw) or (len(returns) and not np.isin(returns + 1, newlines).all()):
+        return None
+    ends = newlines + 1 if raw[-1] == ord("\n") else np.append(newlines + 1, len(raw))
+    offsets = pa.py_buffer(np.concatenate([[0], ends]).astype(np.int64))
+    whole = pa.LargeStringArray.from_buffers(len(ends), offsets, pa.py_buffer(data))
+    try:
+        whole.validate(full=True)  # UTF-8
+    except pa.ArrowInvalid:
+        return None
+    return pa.chunked_array([pc.utf8_rtrim(whole, "\r\n")])
 
 
 def _events(data: bytes) -> pa.Table | None:
