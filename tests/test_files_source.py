@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import pytest
 
 from orchestration.config import REPO_ROOT
+from orchestration.extract.delivery import DeliveryError
 from orchestration.extract.ledger import discard_load
 from orchestration.extract.raw_contract import RAW_TABLES, ga4_event_id, raw_table
 from orchestration.extract.vendor_files import read_files_delivery
@@ -391,6 +392,17 @@ def test_a_ga4_file_the_columns_cannot_be_sure_of_is_read_event_by_event(tmp_pat
     path.parent.mkdir()
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert ga4_columns(path) is None
+
+
+def test_a_ga4_file_that_is_not_utf8_is_left_to_the_event_by_event_reader_which_names_it(tmp_path: Path) -> None:
+    """Arrow's JSON reader takes any bytes inside a string, so the columns check the file's UTF-8 first."""
+    path = tmp_path / "ga4" / "events_20260801.jsonl"
+    path.parent.mkdir()
+    bad = json.dumps(_ga4_event(2)).encode().replace(b'"C2"', b'"C\xff"')
+    path.write_bytes(json.dumps(_ga4_event(1)).encode() + b"\n" + bad + b"\n")
+    assert ga4_columns(path) is None
+    with pytest.raises(DeliveryError, match=f"{path}: not a UTF-8 JSONL file"):
+        read_files_delivery(tmp_path, raw_table("ga4_events"))
 
 
 def test_a_new_vendor_column_is_carried_into_raw(tmp_path: Path, xs_tables: dict[str, pa.Table]) -> None:

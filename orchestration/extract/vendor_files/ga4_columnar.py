@@ -88,38 +88,59 @@ def ga4_columns(path: Path) -> TextColumns | None:
     return TextColumns(headers, pa.table({h: flat.text(h) for h in headers}), numbers, certain, records)
 
 
-def _object_lines(data: bytes) -> tuple[Column, Column] | None:
+@dataclass(frozen=True)
+class _Lines:
+    """Where each line of the file lies in its bytes (without its LF or CRLF): a line's text is decoded only when
+    the row reader's code reads it again."""
+
+    data: bytes
+    starts: np.ndarray
+    ends: np.ndarray
+
+    def texts(self, numbers: Column) -> list[str]:
+        return [self.data[self.starts[n - 1] : self.ends[n - 1]].decode() for n in numbers.to_pylist()]
+
+
+def _object_lines(data: bytes) -> tuple[_Lines, Column] | None:
     """The file's lines as Python iterates a text file, and the numbers of those not blank, if each of these is one
-    `{...}`: then Arrow's events are these lines in order (checked by their count)."""
-    lines = _lines(data)
-    if lines is None:
-        return None
-    plain = pc.and_(pc.starts_with(lines, "{"), pc.ends_with(lines, "}"))  # nearly all: not trimmed (it is slow)
-    trimmed = pc.utf8_trim(pc.if_else(plain, "{}", lines), JSON_SPACE)
-    blank = pc.equal(trimmed, "")
-    if not pc.all(pc.or_(blank, pc.and_(pc.starts_with(trimmed, "{"), pc.ends_with(trimmed, "}")))).as_py():
-        return None
-    numbers = pc.add(pc.cast(pc.indices_nonzero(pc.invert(blank)), pa.int64()), 1)
-    return lines, pa.chunked_array([numbers])
-
-
-def _lines(data: bytes) -> pa.ChunkedArray | None:
-    """The lines of `data` without their ends (LF or CRLF), cut where numpy finds the newline bytes and handed to
-    Arrow as they lie in the buffer, then the ends trimmed: no parsing pass. None for a lone CR (Python ends a line
-    there too; such a file is read event by event) or text that is not UTF-8."""
+    `{...}`: then Arrow's events are these lines in order (checked by their count). Cut where numpy finds the newline
+    bytes, and judged by their first and last bytes: only the few lines not plainly `{...}` (blank, padded) are
+    decoded here. None for a lone CR (Python ends a line there too: such a file is read event by event) or a line
+    that is not UTF-8."""
     raw = np.frombuffer(data, np.uint8)
+    if not len(raw) or not _is_utf8(data):  # Arrow's JSON reader takes any bytes in a string
+        return None
     newlines = np.flatnonzero(raw == ord("\n"))
-    returns = np.flatnonzero(raw == ord("\r"))
-    if not len(raw) or (len(returns) and not np.isin(returns + 1, newlines).all()):
-        return None
-    ends = newlines + 1 if raw[-1] == ord("\n") else np.append(newlines + 1, len(raw))
-    offsets = pa.py_buffer(np.concatenate([[0], ends]).astype(np.int64))
-    whole = pa.LargeStringArray.from_buffers(len(ends), offsets, pa.py_buffer(data))
+    starts, ends = np.concatenate([[0], newlines + 1]), np.append(newlines, len(raw))
+    if raw[-1] == ord("\n"):  # no line after the last newline
+        starts, ends = starts[:-1], ends[:-1]
+    if b"\r" in data:
+        if not np.isin(np.flatnonzero(raw == ord("\r")) + 1, newlines).all():
+            return None
+        ends = ends - ((ends > starts) & (raw[np.maximum(ends - 1, 0)] == ord("\r")))
+    filled = ends > starts
+    plain = filled & (raw[np.minimum(starts, len(raw) - 1)] == ord("{")) & (raw[np.maximum(ends - 1, 0)] == ord("}"))
+    blank = np.zeros(len(starts), bool)
+    for line in np.flatnonzero(~plain):  # nearly none
+        try:
+            text = data[starts[line] : ends[line]].decode().strip(JSON_SPACE)
+        except UnicodeDecodeError:
+            return None
+        if text and not (text.startswith("{") and text.endswith("}")):
+            return None
+        blank[line] = not text
+    numbers = pa.chunked_array([pa.array(np.flatnonzero(~blank) + 1, pa.int64())])
+    return _Lines(data, starts, ends), numbers
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Arrow's UTF-8 check of the whole buffer, in place."""
+    offsets = pa.py_buffer(np.array([0, len(data)], np.int64))
     try:
-        whole.validate(full=True)  # UTF-8
+        pa.LargeStringArray.from_buffers(1, offsets, pa.py_buffer(data)).validate(full=True)
     except pa.ArrowInvalid:
-        return None
-    return pa.chunked_array([pc.utf8_rtrim(whole, "\r\n")])
+        return False
+    return True
 
 
 def _events(data: bytes) -> pa.Table | None:
@@ -260,7 +281,7 @@ def _mask(column: Column) -> np.ndarray:
     return np.asarray(column.to_numpy(), bool)
 
 
-def _headers(path: Path, lines: Column, numbers: Column, flat: _Flat) -> list[str] | None:
+def _headers(path: Path, lines: _Lines, numbers: Column, flat: _Flat) -> list[str] | None:
     """The row reader's headers (flatten_ga4's keys of the well-formed events, in order) from the only events that
     can bring one first, flattened in Python: the first, the first with each param key, each with a null struct or
     params list (`"device": null` is a header of its own; absent, it is none). Only the first event can bring a
@@ -279,7 +300,7 @@ def _headers(path: Path, lines: Column, numbers: Column, flat: _Flat) -> list[st
     return headers if all(flat.knows(h) for h in headers) else None
 
 
-def _reread(path: Path, lines: Column, numbers: Column) -> list[tuple[int, Record | RowShapeError]]:
+def _reread(path: Path, lines: _Lines, numbers: Column) -> list[tuple[int, Record | RowShapeError]]:
     """Events read again from their lines by the row reader's own code."""
-    texts = lines.take(pc.subtract(numbers, 1)).to_pylist()
+    texts = lines.texts(numbers)
     return [(n, ga4_event(path, n, t)) for n, t in zip(numbers.to_pylist(), texts, strict=True)]
