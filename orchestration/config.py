@@ -167,6 +167,11 @@ def retired_pii_keys(env: Mapping[str, str]) -> tuple[bytes, ...]:
     return tuple(k.encode() for k in keys)
 
 
+#: Where a data dir's published file lies in it; dbt-duckdb names the database after the file (`marts`), so the
+#: semantic layer's table names are the same for every data dir (orchestration/semantic/manifest.py).
+PUBLISHED_PATH_IN_DATA_DIR = "published/marts.duckdb"
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -267,7 +272,7 @@ class Settings:
     @property
     def published_path(self) -> Path:
         """The file BI tools open read-only; only the publish asset replaces it."""
-        return self.data_dir / "published" / "marts.duckdb"
+        return self.data_dir / PUBLISHED_PATH_IN_DATA_DIR
 
     @property
     def activation_dir(self) -> Path:

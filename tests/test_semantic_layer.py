@@ -6,7 +6,9 @@ customer, RFM, CLV and cohort marts; spend against fct_ad_spend_daily; new custo
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -59,10 +61,9 @@ def test_every_required_metric_is_defined_once_and_in_the_readme() -> None:
 
 
 def _copy_with_semantic_manifest(root: Path, baseline: Baseline) -> None:
-    """A copy of the baseline's data dir with the semantic layer's parse written under it, so every reader finds it
-    fresh instead of parsing the project again (~11 s a worker)."""
-    with copy_baseline(baseline, root / "data") as ws:
-        ensure_semantic_manifest(ws.settings)
+    """A copy of the baseline's data dir, and the project's semantic parse made fresh while other workers wait."""
+    with copy_baseline(baseline, root / "data"):
+        ensure_semantic_manifest()
 
 
 @pytest.fixture(scope="module")
@@ -312,6 +313,27 @@ def test_c360_metrics_prints_the_table_read_only(published: Settings, layer: Sem
         == pytest.approx(expected[(date.fromisoformat(line.split()[0]), "Champions")]["revenue"], abs=CENT)
         for line in champions
     )
+
+
+def test_the_semantic_parse_is_the_projects_and_a_new_data_dir_queries_without_parsing(
+    published: Settings, layer: SemanticLayer, tmp_path: Path
+) -> None:
+    """Parsed once for the project under the published target (relations `marts.main.<model>`, the published file's
+    in every data dir), not per data dir: another data dir's first query reuses it and writes nothing for it."""
+    manifest = ensure_semantic_manifest()
+    assert manifest == DBT_PROJECT_DIR / "target" / "published" / "target" / "semantic_manifest.json"
+    node = json.loads((manifest.parent / "manifest.json").read_text())["nodes"]["model.c360.fct_orders"]
+    assert (node["database"], node["schema"]) == ("marts", "main")
+    parsed_at = manifest.stat().st_mtime_ns
+    other = Settings.from_env({**os.environ, "C360_DATA_DIR": str(tmp_path / "other")})
+    other.published_path.parent.mkdir(parents=True)
+    shutil.copyfile(published.published_path, other.published_path)
+    assert by_key(SemanticLayer(other), ["orders"], []) == by_key(layer, ["orders"], [])
+    assert manifest.stat().st_mtime_ns == parsed_at
+    assert [p.relative_to(other.data_dir).as_posix() for p in other.data_dir.rglob("*")] == [
+        "published",
+        "published/marts.duckdb",
+    ]
 
 
 @pytest.mark.slow

@@ -50,7 +50,7 @@ class SemanticLayer:
             raise PublishedFileMissingError(
                 f"{settings.published_path} does not exist: nothing is published yet (run `c360 demo` or `c360 run`)"
             )
-        manifest = load_semantic_manifest(ensure_semantic_manifest(settings))
+        manifest = load_semantic_manifest(ensure_semantic_manifest())
         self._engine = MetricFlowEngine(
             semantic_manifest_lookup=SemanticManifestLookup(manifest),
             sql_client=PublishedDuckDbClient(settings.published_path),

@@ -19,7 +19,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from dagster_dbt.asset_utils import extract_runtime_selection_from_args, get_updated_cli_invocation_params_for_context
 from packaging.version import Version
 
-from orchestration.config import DBT_PROJECT_DIR, Settings, SettingsError, pii_key
+from orchestration.config import DBT_PROJECT_DIR, PUBLISHED_PATH_IN_DATA_DIR, Settings, SettingsError, pii_key
 from orchestration.transform.in_process import InProcessDbt, parsed_manifest
 from orchestration.warehouse import duckdb_config
 
@@ -128,11 +128,21 @@ def dbt_cli(project: DbtProject, settings: Settings) -> WarehouseDbtCli:
 
 
 def published_dbt_cli(settings: Settings) -> WarehouseDbtCli:
-    """dbt under the `published` target: for parsing the semantic layer and building the docs site (without
-    dagster-dbt's version subprocess and in-process adapter, as every dbt call here)."""
+    """dbt under the `published` target of this data dir: for building the docs site (without dagster-dbt's version
+    subprocess and in-process adapter, as every dbt call here)."""
+    return _published_cli(write_published_profile(settings))
+
+
+def published_parse_cli(profiles_dir: Path) -> WarehouseDbtCli:
+    """dbt under the `published` target for a parse only, with its profile written to `profiles_dir`: the published
+    file's path relative to a data dir, so the profile (which dbt's parse cache is keyed on) is every data dir's."""
+    return _published_cli(_write_profile(profiles_dir, published_profile(PUBLISHED_PATH_IN_DATA_DIR)))
+
+
+def _published_cli(profiles_dir: Path) -> WarehouseDbtCli:
     return WarehouseDbtCli(
         project_dir=dbt_project(),
-        profiles_dir=str(write_published_profile(settings)),
+        profiles_dir=str(profiles_dir),
         dbt_executable=str(Path(sys.executable).with_name("dbt")),
         target=PUBLISHED_TARGET,
         global_config_flags=["--no-send-anonymous-usage-stats"],  # a user's `make docs` never phones home
@@ -163,13 +173,13 @@ def dbt_profile(settings: Settings) -> dict[str, Any]:
 PUBLISHED_TARGET = "published"
 
 
-def published_profile(settings: Settings) -> dict[str, Any]:
-    """The `c360` profile with one target, the published file, opened read-only and without access to other files
-    (the hardening of orchestration.warehouse.connect_published): dbt reading the catalog for the docs site never
-    takes the file's write lock, so a publish swap never waits on it."""
+def published_profile(path: str) -> dict[str, Any]:
+    """The `c360` profile with one target, the published file at `path`, opened read-only and without access to
+    other files (the hardening of orchestration.warehouse.connect_published): dbt reading the catalog for the docs
+    site never takes the file's write lock, so a publish swap never waits on it."""
     output = {
         "type": "duckdb",
-        "path": str(settings.published_path),
+        "path": path,
         "threads": 1,
         "config_options": {"access_mode": "READ_ONLY", "enable_external_access": False},
     }
@@ -203,7 +213,7 @@ def write_dbt_build_profile(settings: Settings) -> Path:
 
 def write_published_profile(settings: Settings) -> Path:
     """The published target's profiles.yml, under $C360_DATA_DIR/published_profile."""
-    return _write_profile(settings.data_dir / "published_profile", published_profile(settings))
+    return _write_profile(settings.data_dir / "published_profile", published_profile(str(settings.published_path)))
 
 
 def _write_profile(folder: Path, profile: dict[str, Any]) -> Path:
