@@ -13,13 +13,12 @@ pipeline's lock.
 
 from __future__ import annotations
 
-import fcntl
 from pathlib import Path
 
 from metricflow_semantic_interfaces.protocols.semantic_manifest import SemanticManifest
 from metricflow_semantics.model.dbt_manifest_parser import parse_manifest_from_dbt_generated_manifest
 
-from orchestration.transform.project import artifact_is_stale, dbt_project, project_target_dir, published_parse_cli
+from orchestration.transform.project import dbt_project, parse_when_stale, project_target_dir, published_parse_cli
 
 
 def semantic_layer_dir() -> Path:
@@ -28,18 +27,17 @@ def semantic_layer_dir() -> Path:
 
 
 def ensure_semantic_manifest() -> Path:
-    """`semantic_manifest.json` for the published file, parsed again only when a dbt file changed; under an exclusive
-    lock, so processes that start together (a CLI query, the dashboard, a test session's workers) parse once."""
+    """`semantic_manifest.json` for the published file, parsed again only when a dbt file changed (once for
+    processes that start together: `parse_when_stale`)."""
     folder = semantic_layer_dir()
-    target_path = folder / "target"
-    manifest = target_path / "semantic_manifest.json"
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / ".parse.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if artifact_is_stale(manifest):
-            cli = published_parse_cli(folder / "profile")
-            cli.cli(["--quiet", "parse", "--log-path", str(folder / "logs")], target_path=target_path).wait()
-    return manifest
+    return parse_when_stale(
+        folder / "target" / "semantic_manifest.json",
+        folder,
+        lambda: published_parse_cli(folder / "profile"),
+        folder / "target",
+        "--log-path",
+        str(folder / "logs"),
+    )
 
 
 def load_semantic_manifest(path: Path) -> SemanticManifest:

@@ -8,7 +8,7 @@ import os
 import re
 import sys
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cached_property
 from importlib.metadata import version as installed_version
 from pathlib import Path
@@ -237,10 +237,6 @@ def project_parse_cache(project: DbtProject) -> Path:
     return project_target_dir(project) / "partial_parse.msgpack"
 
 
-def manifest_is_stale(project: DbtProject) -> bool:
-    return artifact_is_stale(Path(project.manifest_path))
-
-
 def artifact_is_stale(artifact: Path) -> bool:
     """True when a dbt artifact (a manifest, a semantic manifest) is missing or older than any dbt input file."""
     if not artifact.exists():
@@ -258,18 +254,29 @@ def _dbt_input_files() -> Iterator[Path]:
 
 
 def ensure_manifest(settings: Settings) -> Path:
-    """Parse the dbt project when its manifest is missing or older than any model, macro, seed or YAML file. Under
-    an exclusive lock: processes that start together (a test session's workers, `dagster dev`'s code server and a
-    run's worker) parse once, the others wait for it instead of writing the same target dir at once and reading a
-    half-written manifest."""
+    """Parse the dbt project when its manifest is missing or older than any model, macro, seed or YAML file."""
     project = dbt_project()
-    target = project_target_dir(project)
-    target.mkdir(parents=True, exist_ok=True)
-    with (target / ".parse.lock").open("w") as lock:
+    return parse_when_stale(
+        Path(project.manifest_path),
+        project_target_dir(project),
+        lambda: dbt_cli(project, settings),
+        project.target_path,
+    )
+
+
+def parse_when_stale(
+    artifact: Path, lock_dir: Path, cli: Callable[[], WarehouseDbtCli], target_path: str | Path, *args: str
+) -> Path:
+    """`dbt parse` (with `cli()`, into `target_path`) when `artifact`, which that parse writes, is missing or older
+    than any dbt input file. Under an exclusive lock in `lock_dir`: processes that start together (a test session's
+    workers, `dagster dev`'s code server and a run's worker, a CLI query and the dashboard) parse once, the others
+    wait for it instead of writing the same target dir at once and reading a half-written artifact."""
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    with (lock_dir / ".parse.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if manifest_is_stale(project):
-            dbt_cli(project, settings).cli(["--quiet", "parse"], target_path=project.target_path).wait()
-    return Path(project.manifest_path)
+        if artifact_is_stale(artifact):
+            cli().cli(["--quiet", "parse", *args], target_path=target_path).wait()
+    return artifact
 
 
 class WarehouseTranslator(DagsterDbtTranslator):

@@ -105,8 +105,8 @@ def _object_lines(data: bytes) -> tuple[_Lines, Column] | None:
     """The file's lines as Python iterates a text file, and the numbers of those not blank, if each of these is one
     `{...}`: then Arrow's events are these lines in order (checked by their count). Cut where numpy finds the newline
     bytes, and judged by their first and last bytes: only the few lines not plainly `{...}` (blank, padded) are
-    decoded here. None for a lone CR (Python ends a line there too: such a file is read event by event) or a line
-    that is not UTF-8."""
+    decoded here. None for a file that is not UTF-8 or has a lone CR (Python ends a line there too: such a file is
+    read event by event)."""
     raw = np.frombuffer(data, np.uint8)
     if not len(raw) or not _is_utf8(data):  # Arrow's JSON reader takes any bytes in a string
         return None
@@ -115,17 +115,14 @@ def _object_lines(data: bytes) -> tuple[_Lines, Column] | None:
     if raw[-1] == ord("\n"):  # no line after the last newline
         starts, ends = starts[:-1], ends[:-1]
     if b"\r" in data:
-        if not np.isin(np.flatnonzero(raw == ord("\r")) + 1, newlines).all():
+        if data.count(b"\r") != data.count(b"\r\n"):  # a lone CR
             return None
         ends = ends - ((ends > starts) & (raw[np.maximum(ends - 1, 0)] == ord("\r")))
     filled = ends > starts
     plain = filled & (raw[np.minimum(starts, len(raw) - 1)] == ord("{")) & (raw[np.maximum(ends - 1, 0)] == ord("}"))
     blank = np.zeros(len(starts), bool)
-    for line in np.flatnonzero(~plain):  # nearly none
-        try:
-            text = data[starts[line] : ends[line]].decode().strip(JSON_SPACE)
-        except UnicodeDecodeError:
-            return None
+    for line in np.flatnonzero(~plain):  # nearly none; a newline byte never splits a UTF-8 character
+        text = data[starts[line] : ends[line]].decode().strip(JSON_SPACE)
         if text and not (text.startswith("{") and text.endswith("}")):
             return None
         blank[line] = not text
