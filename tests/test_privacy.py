@@ -11,9 +11,11 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from dlt.common.runtime import anon_tracker
 
 from orchestration.config import Settings
 from orchestration.data_dir import enforce_permissions
+from orchestration.extract import assets as extract_assets
 from orchestration.extract.landing_files import DeliveredFile, delivered_files, record_files
 from orchestration.extract.ledger import DDL as LEDGER_DDL
 from orchestration.extract.quarantine import DDL as QUARANTINE_DDL
@@ -77,6 +79,13 @@ def test_the_documented_connection_cannot_reach_the_warehouse_nor_host_files(tmp
             with pytest.raises(duckdb.Error):
                 c.execute("create table x as select 1")  # read-only
     assert not target.exists()
+
+
+def test_dlt_reports_nothing_to_dlthub_once_the_extract_is_defined(tmp_path: Path) -> None:
+    """dlt posts every pipeline run to its telemetry endpoint unless configured off where `c360` cannot rely on it
+    (the working directory's .dlt, ~/.dlt, the environment); its tracker starts with the first pipeline."""
+    extract_assets.definitions(_settings(tmp_path / "data"))
+    assert anon_tracker._ANON_TRACKER_ENDPOINT is None  # dlt's own switch: no endpoint, no request
 
 
 def test_the_readme_documents_these_settings_for_every_bi_tool() -> None:

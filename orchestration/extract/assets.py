@@ -14,6 +14,7 @@ from orchestration.data_dir import ensure_data_dir
 from orchestration.extract.admission import TableOutcome
 from orchestration.extract.crm_postgres_source import deleted_customers
 from orchestration.extract.dlt_sources import ABSENT, delivery_problems, describe_origin, raw_source, reads_database
+from orchestration.extract.dlt_telemetry import turn_off_dlt_telemetry
 from orchestration.extract.fx_rates import ECB, FxCoverage, override_files, reference_rates, write_raw_fx_rates
 from orchestration.extract.landing_files import DeliveredFile, delivered_files, loaded_versions, record_files
 from orchestration.extract.ledger import record_load
@@ -46,6 +47,7 @@ def new_load_id(now: datetime) -> str:
 
 
 def _pipeline(source: str, settings: Settings) -> dlt.Pipeline:
+    turn_off_dlt_telemetry()
     return dlt.pipeline(
         pipeline_name=f"c360_{source}",
         destination=dlt.destinations.duckdb(str(settings.warehouse_path)),
