@@ -64,9 +64,9 @@ def admit(
 
 
 def _with_load_columns(table: pa.Table, spec: RawTable, load_id: str, loaded_at: datetime) -> pa.Table:
-    n = table.num_rows
-    table = table.append_column("_load_id", pa.array([load_id] * n, pa.string()))
-    table = table.append_column("_loaded_at", pa.array([loaded_at] * n, pa.timestamp("us", tz="UTC")))
+    n = table.num_rows  # pa.repeat, not a Python list of n values: ~1.5 s for GA4's 4.6M events at M
+    table = table.append_column("_load_id", pa.repeat(pa.scalar(load_id, pa.string()), n))
+    table = table.append_column("_loaded_at", pa.repeat(pa.scalar(loaded_at, pa.timestamp("us", tz="UTC")), n))
     # Key columns without nulls are declared non-nullable, matching dlt's primary-key hint.
     schema = table.schema
     for column in spec.primary_key:

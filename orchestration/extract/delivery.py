@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyarrow as pa
 
 SOURCE_FILE = "_source_file"
@@ -70,5 +71,5 @@ def with_lineage(table: pa.Table, file: str, first_row: int = 1) -> pa.Table:
     if clash:
         raise DeliveryError(f"{file}: column(s) {', '.join(clash)} are reserved for lineage; rename or drop them")
     n = table.num_rows
-    table = table.append_column(SOURCE_FILE, pa.array([file] * n, pa.string()).dictionary_encode())
-    return table.append_column(SOURCE_ROW, pa.array(range(first_row, first_row + n), pa.int64()))
+    table = table.append_column(SOURCE_FILE, pa.repeat(pa.scalar(file, pa.string()), n).dictionary_encode())
+    return table.append_column(SOURCE_ROW, pa.array(np.arange(first_row, first_row + n, dtype=np.int64)))

@@ -112,7 +112,11 @@ def _raw_resource(
         outcomes[spec.name] = TableOutcome(delivery=kind)
         yield admit(delivery, spec, load_id, loaded_at, outcomes[spec.name], fx, erased)
 
-    return dlt.resource(rows, name=spec.name, primary_key=list(spec.primary_key), write_disposition="merge")
+    # Upsert (one MERGE on the key), not dlt's default delete-insert (a delete, then an insert that de-duplicates the
+    # batch with a window over every row): admission already leaves one row per key (the later row wins, the earlier
+    # is quarantined), so the windowed de-duplication had nothing to do. The synthetic M extract 36-41 s -> 25-27 s.
+    merge = {"disposition": "merge", "strategy": "upsert"}
+    return dlt.resource(rows, name=spec.name, primary_key=list(spec.primary_key), write_disposition=merge)
 
 
 def raw_source(

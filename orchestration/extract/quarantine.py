@@ -20,6 +20,7 @@ import json
 from datetime import UTC, date, datetime
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -120,15 +121,17 @@ def split(delivery: Delivery, raw: RawTable, fx: FxCoverage) -> tuple[pa.Table, 
     the run's FX coverage (FxCoverage.of its settings), read once per run, not per batch."""
     table = conform(delivery.table, raw, _origin(delivery.table, raw))
     rejects = list(delivery.rejects)
-    bad = pa.array([False] * table.num_rows, pa.bool_())  # typed: a zero-row delivery is valid input
+    bad = pa.repeat(pa.scalar(False), table.num_rows)  # typed: a zero-row delivery is valid input
     rules = _problems(table, raw, fx)
     for _, mask, _ in rules:
         bad = pc.or_(bad, mask)
-    masks = [(c, m.to_pylist(), reason) for c, m, reason in rules]
-    for i in pc.indices_nonzero(bad).to_pylist():
+    bad_rows = pc.indices_nonzero(bad)
+    # Each rule's verdict on the bad rows only: the masks of every row as Python lists cost seconds at M.
+    masks = [(c, pc.take(m, bad_rows).to_pylist(), reason) for c, m, reason in rules]
+    for j, i in enumerate(bad_rows.to_pylist()):
         row = _python_row(table, i)
         hits = [
-            (c, reason.format(value=row[c]) if isinstance(reason, str) else reason[i]) for c, m, reason in masks if m[i]
+            (c, reason.format(value=row[c]) if isinstance(reason, str) else reason[i]) for c, m, reason in masks if m[j]
         ]
         rejects.append(_reject(row, hits))
     good = table.filter(pc.invert(bad))
@@ -163,11 +166,13 @@ def _keep_last_per_key(table: pa.Table, raw: RawTable) -> tuple[pa.Table, list[R
     """A key delivered twice in one delivery: the later row (file order, then row order) wins, the earlier one is
     quarantined, so nothing is folded silently by the merge."""
     keys = list(raw.primary_key)
-    indexed = table.select(keys).append_column("_i", pa.array(range(table.num_rows), pa.int64()))
-    last = indexed.group_by(keys, use_threads=False).aggregate([("_i", "max")])["_i_max"]
-    keep = pc.is_in(indexed["_i"], value_set=last)
-    if pc.all(keep).as_py() is not False:
+    indexed = table.select(keys).append_column("_i", pa.array(np.arange(table.num_rows, dtype=np.int64)))
+    last = indexed.group_by(keys).aggregate([("_i", "max")])["_i_max"]  # max: any thread order gives the same
+    if len(last) == table.num_rows:
         return table, []
+    flags = np.zeros(table.num_rows, dtype=bool)
+    flags[last.to_numpy()] = True
+    keep = pa.array(flags)
     winners = {tuple(r[k] for k in keys): r for r in table.filter(keep).select([*keys, *LINEAGE]).to_pylist()}
     rejects = []
     for row in table.filter(pc.invert(keep)).to_pylist():
