@@ -3,9 +3,11 @@ may leave the warehouse.
 
 HMAC-SHA256 (RFC 2104) of the identifier's text under the secret `C360_PII_KEY`, as 64 lowercase hex characters.
 Unlike a plain hash, nobody without the key can recompute it from a list of known emails or ids, and a new key gives
-every identifier a new pseudonym (rotation, README "Privacy"). dbt computes it through the SQL function
-`c360_pseudonym`, which the dbt-duckdb plugin `orchestration.transform.pseudonym_plugin` registers on dbt's
-connection, so the key stays in Python memory: never in SQL text, dbt vars, artifacts or logs.
+every identifier a new pseudonym (rotation, README "Privacy"). dbt computes it through the SQL macro
+`c360_pseudonym`, which the dbt-duckdb plugin `orchestration.transform.pseudonym_plugin` creates on each of dbt's
+connections: HMAC spelled out in DuckDB's own SHA-256 (RFC 2104: H(K^opad || H(K^ipad || m))), vectorised and
+parallel in DuckDB. The keyed pads live in two session variables of that connection (never persisted, never in SQL
+text), so the key and its pads are never in dbt vars, artifacts or logs.
 """
 
 from __future__ import annotations
@@ -41,15 +43,27 @@ def pseudonymise(values: pa.Array | pa.ChunkedArray, key: bytes, prefix: bytes =
     return pa.array(out, pa.string())
 
 
+#: SHA-256's block size, and the inner and outer pad bytes of RFC 2104.
+_BLOCK, _IPAD, _OPAD = 64, 0x36, 0x5C
+#: The session variables holding the keyed pads on a connection with the macro.
+_INNER_PAD, _OUTER_PAD = "c360_pseudonym_inner_pad", "c360_pseudonym_outer_pad"
+
+
+def keyed_pads(key: bytes) -> tuple[bytes, bytes]:
+    """HMAC-SHA256's keyed inner and outer pads (a key longer than a block is hashed first, RFC 2104)."""
+    block = (hashlib.sha256(key).digest() if len(key) > _BLOCK else key).ljust(_BLOCK, b"\0")
+    return bytes(b ^ _IPAD for b in block), bytes(b ^ _OPAD for b in block)
+
+
 def register_pseudonym_function(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
-    """Make `c360_pseudonym(varchar) -> varchar` callable on `con`: vectorised (an Arrow batch per call),
-    deterministic, null in null out."""
-    con.create_function(
-        PSEUDONYM_FUNCTION,
-        lambda values: pseudonymise(values, key),
-        [duckdb.sqltype("VARCHAR")],
-        duckdb.sqltype("VARCHAR"),
-        type="arrow",
-        null_handling="special",
-        side_effects=False,
+    """Make `c360_pseudonym(varchar) -> varchar` callable on `con` (this connection only: a cursor needs its own
+    call): the same 64 hex characters as `pseudonym`, null in null out. A temporary macro over DuckDB's sha256
+    (~0.2 s per million values over DuckDB's threads) rather than a Python function (~1.8 s per million, holding the
+    GIL that the run's other dbt thread and Dagster need). The pads are bound as values, never written into SQL."""
+    inner, outer = keyed_pads(key)
+    con.execute(f"set variable {_INNER_PAD} = ?", [inner])
+    con.execute(f"set variable {_OUTER_PAD} = ?", [outer])
+    con.execute(
+        f"create or replace temporary macro {PSEUDONYM_FUNCTION}(value) as "
+        f"sha256(getvariable('{_OUTER_PAD}') || unhex(sha256(getvariable('{_INNER_PAD}') || encode(value))))"
     )

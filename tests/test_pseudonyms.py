@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 
 from orchestration.config import PII_KEY_MIN_LENGTH, THROWAWAY_PII_KEY, Settings, SettingsError
-from orchestration.pseudonyms import PSEUDONYM_FUNCTION, pseudonym, register_pseudonym_function
+from orchestration.pseudonyms import PSEUDONYM_FUNCTION, keyed_pads, pseudonym, register_pseudonym_function
 from orchestration.report import pseudonym_key_line
 from orchestration.transform.project import check_pii_key_reaches_dbt, dbt_project
 from orchestration.transform.pseudonym_plugin import Plugin
@@ -50,6 +50,16 @@ def test_sql_pseudonyms_are_stable_for_a_key_and_change_with_another() -> None:
     assert first[0] == first[2] and first[3] is None and len(set(first[:2] + first[4:])) == 3
     other = _sql_pseudonyms(OTHER_KEY, values)
     assert all(a != b for a, b in zip(first, other, strict=True) if a is not None)  # every pseudonym changes
+
+
+def test_the_sql_macro_is_hmac_sha256_for_keys_shorter_and_longer_than_a_block() -> None:
+    # RFC 4231 test case 6: a 131-byte key, longer than SHA-256's 64-byte block, is hashed first
+    assert _sql_pseudonyms(b"\xaa" * 131, ["Test Using Larger Than Block-Size Key - Hash Key First"]) == [
+        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+    ]
+    values = ["C00001", "ann@example.org", "é ü 日本", "x" * 200]
+    for key in (b"Jefe", b"k" * 63, b"k" * 64, b"k" * 65, TEST_PII_KEY.encode()):
+        assert _sql_pseudonyms(key, values) == [hmac.new(key, v.encode(), hashlib.sha256).hexdigest() for v in values]
 
 
 def test_the_dbt_plugin_keys_the_function_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -168,8 +178,10 @@ def test_no_published_value_re_identifies_a_person_without_the_key(
 
 
 def _key_forms() -> list[bytes]:
+    """The key, and HMAC's keyed pads the SQL macro holds in session variables (either pad gives the key back)."""
     key = TEST_PII_KEY.encode()
-    return [key, key.hex().encode(), key.hex().upper().encode(), base64.b64encode(key)]
+    encodings = (lambda b: b, lambda b: b.hex().encode(), lambda b: b.hex().upper().encode(), base64.b64encode)
+    return [encode(form) for form in (key, *keyed_pads(key)) for encode in encodings]
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""dbt-duckdb plugin (profile `plugins:`) that registers `c360_pseudonym` on dbt's DuckDB connection.
+"""dbt-duckdb plugin (profile `plugins:`) that creates `c360_pseudonym` on dbt's DuckDB connections.
 
 It runs where dbt runs (the run's process, orchestration/transform/in_process.py; a dbt process by hand) and reads
 the key from that process's environment, by the same rule as Settings (`orchestration.config.pii_key`:
@@ -18,6 +18,12 @@ from orchestration.pseudonyms import register_pseudonym_function
 
 
 class Plugin(BasePlugin):
+    """The macro and its keyed session variables belong to one connection: dbt's connection and every cursor it
+    runs models on (one per dbt thread) each get them."""
+
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
         key, _ = pii_key(os.environ)
         register_pseudonym_function(conn, key)
+
+    def configure_cursor(self, cursor: DuckDBPyConnection) -> None:
+        self.configure_connection(cursor)
