@@ -62,6 +62,19 @@ def test_the_sql_macro_is_hmac_sha256_for_keys_shorter_and_longer_than_a_block()
         assert _sql_pseudonyms(key, values) == [hmac.new(key, v.encode(), hashlib.sha256).hexdigest() for v in values]
 
 
+def test_a_query_plan_shows_how_the_pseudonym_is_computed_never_the_keyed_pads() -> None:
+    """A session variable holding a pad would be folded into the plan as a BLOB literal (EXPLAIN, profiles)."""
+    key = TEST_PII_KEY.encode()
+    with connect_scratch() as con:
+        register_pseudonym_function(con, key)
+        con.execute("create table ids as select 'C0000' || range as id from range(3)")
+        query = f"explain analyze select {PSEUDONYM_FUNCTION}(id) from ids"
+        plan = "\n".join(row[1] for row in con.execute(query).fetchall())
+        as_sql = [con.execute("select ?::blob::varchar", [pad]).fetchone()[0] for pad in keyed_pads(key)]
+    assert "sha256" in plan
+    assert [form for form in [*as_sql, *(f.decode(errors="replace") for f in _key_forms())] if form in plan] == []
+
+
 def test_the_dbt_plugin_keys_the_function_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("C360_PII_KEY", OTHER_KEY.decode())
     with connect_scratch() as con:
