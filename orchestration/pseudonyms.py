@@ -4,10 +4,11 @@ may leave the warehouse.
 HMAC-SHA256 (RFC 2104) of the identifier's text under the secret `C360_PII_KEY`, as 64 lowercase hex characters.
 Unlike a plain hash, nobody without the key can recompute it from a list of known emails or ids, and a new key gives
 every identifier a new pseudonym (rotation, README "Privacy"). dbt computes it through the SQL macro
-`c360_pseudonym`, which the dbt-duckdb plugin `orchestration.transform.pseudonym_plugin` creates on each of dbt's
-connections: HMAC spelled out in DuckDB's own SHA-256 (RFC 2104: H(K^opad || H(K^ipad || m))), vectorised and
-parallel in DuckDB. The keyed pads live in a temporary table of that connection (in memory, never persisted, never
-in SQL text or a query plan), so the key and its pads are never in dbt vars, artifacts or logs.
+`c360_keyring.c360_pseudonym`, which the dbt-duckdb plugin `orchestration.transform.pseudonym_plugin` creates: HMAC
+spelled out in DuckDB's own SHA-256 (RFC 2104: H(K^opad || H(K^ipad || m))), vectorised and parallel in DuckDB.
+The keyed pads and the macro live in an in-memory database attached to dbt's DuckDB instance (`c360_keyring`:
+never persisted, and the pads never in SQL text or a query plan), so the key and its pads are never in dbt vars,
+artifacts or logs.
 """
 
 from __future__ import annotations
@@ -18,12 +19,16 @@ import hmac
 import duckdb
 import pyarrow as pa
 
-#: The SQL name of the keyed function (macro `pseudonym` in dbt_project/macros/pseudonym.sql calls it).
-PSEUDONYM_FUNCTION = "c360_pseudonym"
+#: An in-memory database attached to a DuckDB instance, holding the keyed pads and the macro that reads them: shared
+#: by every connection of the instance (dbt's cursors, one per node), never written to a file.
+KEYRING = "c360_keyring"
+#: The SQL name of the keyed function (macro `pseudonym` in dbt_project/macros/pseudonym.sql calls it), qualified by
+#: the keyring it lives in.
+PSEUDONYM_FUNCTION = f"{KEYRING}.c360_pseudonym"
 
 
 def pseudonym(value: str, key: bytes) -> str:
-    """The pseudonym of one identifier: what `c360_pseudonym(value)` returns in SQL under the same key."""
+    """The pseudonym of one identifier: what `c360_keyring.c360_pseudonym(value)` returns in SQL under the same key."""
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
@@ -45,8 +50,6 @@ def pseudonymise(values: pa.Array | pa.ChunkedArray, key: bytes, prefix: bytes =
 
 #: SHA-256's block size, and the inner and outer pad bytes of RFC 2104.
 _BLOCK, _IPAD, _OPAD = 64, 0x36, 0x5C
-#: The temporary table (this connection's, in memory) holding the keyed pads the macro reads.
-_PADS_TABLE = "c360_pseudonym_pads"
 
 
 def keyed_pads(key: bytes) -> tuple[bytes, bytes]:
@@ -56,19 +59,19 @@ def keyed_pads(key: bytes) -> tuple[bytes, bytes]:
 
 
 def register_pseudonym_function(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
-    """Make `c360_pseudonym(varchar) -> varchar` callable on `con` (this connection only: a cursor needs its own
-    call): the same 64 hex characters as `pseudonym`, null in null out. A temporary macro over DuckDB's sha256
-    (~0.9 s for 2M values, on DuckDB's threads) rather than a Python function (~2.3 s, holding the GIL the run's
-    other dbt thread and Dagster need). The pads are bound as values into a temporary table the macro reads with a
-    subquery: a session variable would be folded into the plan as a literal, and EXPLAIN or a profile would print
-    it."""
+    """Make `c360_keyring.c360_pseudonym(varchar) -> varchar` callable on every connection of `con`'s DuckDB
+    instance: the same 64 hex characters as `pseudonym`, null in null out. A macro over DuckDB's sha256 (~0.9 s for
+    2M values, on DuckDB's threads) rather than a Python function (~2.3 s, holding the GIL the run's other dbt thread
+    and Dagster need). The pads are bound as values into the keyring, which the macro reads by subquery: a session
+    variable would be folded into the plan as a literal, and EXPLAIN or a profile would print it."""
     inner, outer = keyed_pads(key)
+    con.execute(f"attach if not exists ':memory:' as {KEYRING}")
     con.execute(
-        f"create or replace temporary table {_PADS_TABLE} as select ?::blob as inner_pad, ?::blob as outer_pad",
+        f"create or replace table {KEYRING}.main.pads as select ?::blob as inner_pad, ?::blob as outer_pad",
         [inner, outer],
     )
     con.execute(
-        f"create or replace temporary macro {PSEUDONYM_FUNCTION}(value) as "
-        f"sha256((select outer_pad from temp.main.{_PADS_TABLE}) "
-        f"|| unhex(sha256((select inner_pad from temp.main.{_PADS_TABLE}) || encode(value))))"
+        f"create or replace macro {KEYRING}.main.c360_pseudonym(value) as "
+        f"sha256((select outer_pad from {KEYRING}.main.pads) "
+        f"|| unhex(sha256((select inner_pad from {KEYRING}.main.pads) || encode(value))))"
     )

@@ -1,14 +1,14 @@
 {# The keyed pseudonym (HMAC-SHA256, 64 hex characters) of an identifier: the only form in which CRM ids, emails,
    phones, device, login and click ids may leave the warehouse. The key is never in SQL: each engine computes it with
-   a function the warehouse registers on dbt's connection (DuckDB: `c360_pseudonym`, registered by the dbt-duckdb
-   plugin orchestration/transform/pseudonym_plugin.py from C360_PII_KEY). Normalise the value before (e.g.
+   a function the warehouse registers on dbt's connection (DuckDB: `c360_keyring.c360_pseudonym`, created by the
+   dbt-duckdb plugin orchestration/transform/pseudonym_plugin.py from C360_PII_KEY). Normalise the value before (e.g.
    lower(trim(email))): the pseudonym is of exactly the text given. #}
 {% macro pseudonym(expression) -%}
     {{ return(adapter.dispatch('pseudonym', 'c360')(expression)) }}
 {%- endmacro %}
 
 {% macro duckdb__pseudonym(expression) -%}
-    c360_pseudonym(cast({{ expression }} as {{ dbt.type_string() }}))
+    c360_keyring.c360_pseudonym(cast({{ expression }} as {{ dbt.type_string() }}))
 {%- endmacro %}
 
 {% macro default__pseudonym(expression) -%}

@@ -23,7 +23,7 @@ from orchestration.config import DBT_PROJECT_DIR, PUBLISHED_PATH_IN_DATA_DIR, Se
 from orchestration.transform.in_process import InProcessDbt, parsed_manifest
 from orchestration.warehouse import duckdb_config
 
-#: The dbt-duckdb plugin that registers the keyed `c360_pseudonym` function on dbt's connection.
+#: The dbt-duckdb plugin that creates the keyed `c360_keyring.c360_pseudonym` macro on dbt's DuckDB instance.
 PSEUDONYM_PLUGIN = "orchestration.transform.pseudonym_plugin"
 
 #: A dbt call's own target dir under the project's (`WarehouseDbtCli._absolute_target_path`): the step's name, the

@@ -1,4 +1,4 @@
-"""dbt-duckdb plugin (profile `plugins:`) that creates `c360_pseudonym` on dbt's DuckDB connections.
+"""dbt-duckdb plugin (profile `plugins:`) that creates `c360_keyring.c360_pseudonym` on dbt's DuckDB instance.
 
 It runs where dbt runs (the run's process, orchestration/transform/in_process.py; a dbt process by hand) and reads
 the key from that process's environment, by the same rule as Settings (`orchestration.config.pii_key`:
@@ -18,12 +18,8 @@ from orchestration.pseudonyms import register_pseudonym_function
 
 
 class Plugin(BasePlugin):
-    """The macro and its keyed session variables belong to one connection: dbt's connection and every cursor it
-    runs models on (one per dbt thread) each get them."""
+    """Once per dbt connection: the keyring is the DuckDB instance's, so every cursor dbt runs a model on sees it."""
 
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
         key, _ = pii_key(os.environ)
         register_pseudonym_function(conn, key)
-
-    def configure_cursor(self, cursor: DuckDBPyConnection) -> None:
-        self.configure_connection(cursor)
