@@ -65,7 +65,7 @@ def register_pseudonym_function(con: duckdb.DuckDBPyConnection, key: bytes) -> N
     and Dagster need). The pads are bound as values into the keyring, which the macro reads by subquery: a session
     variable would be folded into the plan as a literal, and EXPLAIN or a profile would print it."""
     inner, outer = keyed_pads(key)
-    con.execute(f"attach if not exists ':memory:' as {KEYRING}")
+    con.execute(f"attach if not exists ':memory:' as {KEYRING} (read_only false)")  # writable on a read-only instance
     con.execute(
         f"create or replace table {KEYRING}.main.pads as select ?::blob as inner_pad, ?::blob as outer_pad",
         [inner, outer],

@@ -9,6 +9,7 @@ import hmac
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pyarrow as pa
 import pytest
 
@@ -60,6 +61,19 @@ def test_the_sql_macro_is_hmac_sha256_for_keys_shorter_and_longer_than_a_block()
     values = ["C00001", "ann@example.org", "é ü 日本", "x" * 200]
     for key in (b"Jefe", b"k" * 63, b"k" * 64, b"k" * 65, TEST_PII_KEY.encode()):
         assert _sql_pseudonyms(key, values) == [hmac.new(key, v.encode(), hashlib.sha256).hexdigest() for v in values]
+
+
+def test_the_function_works_on_a_read_only_warehouse_and_writes_nothing_to_it(tmp_path: Path) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create table ids as select 'C00001' as id")
+    before = path.read_bytes()
+    with duckdb.connect(str(path), read_only=True) as con:  # e.g. dbt show, or a reader checking a pseudonym
+        register_pseudonym_function(con, OTHER_KEY)
+        assert con.execute(f"select {PSEUDONYM_FUNCTION}(id) from ids").fetchall() == [
+            (pseudonym("C00001", OTHER_KEY),)
+        ]
+    assert path.read_bytes() == before
 
 
 def test_a_query_plan_shows_how_the_pseudonym_is_computed_never_the_keyed_pads() -> None:
