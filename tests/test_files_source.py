@@ -18,6 +18,7 @@ import pytest
 
 from orchestration.config import REPO_ROOT
 from orchestration.extract.delivery import DeliveryError
+from orchestration.extract.dlt_sources import empty_raw_tables
 from orchestration.extract.ledger import discard_load
 from orchestration.extract.raw_contract import RAW_TABLES, ga4_event_id, raw_table
 from orchestration.extract.vendor_files import read_files_delivery
@@ -28,6 +29,7 @@ from orchestration.extract.vendor_files.mappings import DERIVED, FILE_SPECS
 from orchestration.extract.vendor_files.reference_doc import END, START, reference_markdown
 from orchestration.publish.publisher import PUBLISH_LOG, published_tables
 from orchestration.publish.retention import prune_landing
+from orchestration.warehouse import connect_scratch
 from simulator.landing_writer import write_tables
 from simulator.vendor_exports import COUNTRY_TIMEZONE, write_files
 from tests.conftest import XS, Baseline, ExpectedWarehouse, built_once, make_workspace
@@ -228,6 +230,15 @@ def test_double_delivery_changed_order_and_late_rows(tmp_path: Path, xs_tables: 
     assert len(after) == orders.num_rows
     assert (after["O00000001"][4], after["O00000001"][5]) == (99.5, "refunded")  # updated, not duplicated
     assert extract.ledger()["crm_orders"] == (orders.num_rows, orders.num_rows, 0)
+
+
+def test_a_load_appends_only_to_raw_tables_that_are_missing_or_empty() -> None:
+    """The first load of a table is an append (no staging copy); any later one merges on the key (the test above)."""
+    with connect_scratch() as con:
+        con.execute("create schema raw; create table raw.crm_orders (order_id varchar)")
+        con.execute("create table raw.crm_customers as select 'C1' as customer_id")
+        tables = ["crm_orders", "crm_customers", "crm_products"]
+        assert empty_raw_tables(con, "raw", tables) == {"crm_orders", "crm_products"}
 
 
 def _deliveries(extract: Extract) -> dict[str, tuple[int, str]]:

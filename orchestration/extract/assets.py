@@ -13,13 +13,20 @@ from orchestration.config import Settings
 from orchestration.data_dir import ensure_data_dir
 from orchestration.extract.admission import TableOutcome
 from orchestration.extract.crm_postgres_source import deleted_customers
-from orchestration.extract.dlt_sources import ABSENT, delivery_problems, describe_origin, raw_source, reads_database
+from orchestration.extract.dlt_sources import (
+    ABSENT,
+    delivery_problems,
+    describe_origin,
+    empty_raw_tables,
+    raw_source,
+    reads_database,
+)
 from orchestration.extract.dlt_telemetry import turn_off_dlt_telemetry
 from orchestration.extract.fx_rates import ECB, FxCoverage, override_files, reference_rates, write_raw_fx_rates
 from orchestration.extract.landing_files import DeliveredFile, delivered_files, loaded_versions, record_files
 from orchestration.extract.ledger import record_load
 from orchestration.extract.quarantine import record_quarantine
-from orchestration.extract.raw_contract import RAW_SOURCES, RAW_TABLES
+from orchestration.extract.raw_contract import RAW_SOURCES, RAW_TABLES, tables_of
 from orchestration.preflight import preflight_problem, serving_target_problem
 from orchestration.privacy.erasure import erase
 from orchestration.privacy.erasure_ledger import SOURCE_DELETION, ErasedSubjects, LedgerKeyError
@@ -86,6 +93,8 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
             erased = ErasedSubjects.load(settings.data_dir, settings.pii_key, settings.pii_keys_retired)
         except LedgerKeyError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from exc
+        with connect_file(settings.warehouse_path) as con:
+            empty = empty_raw_tables(con, RAW_SCHEMA, [table.name for table in tables_of(source)])
         outcomes: dict[str, TableOutcome] = {}
         batch = raw_source(
             source,
@@ -99,6 +108,7 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
             fx=FxCoverage.of(settings),
             erased=erased,
             skip=skip,
+            empty=empty,
         )
         # dlt would keep copies of the delivered rows: every completed load package (files under the pipelines dir)
         # and the last merge's rows in the `raw_staging` dataset
