@@ -205,7 +205,7 @@ def test_no_published_value_re_identifies_a_person_without_the_key(
 
 
 def _key_forms() -> list[bytes]:
-    """The key, and HMAC's keyed pads the SQL macro holds in session variables (either pad gives the key back)."""
+    """The key, and HMAC's keyed pads the SQL macro reads from its in-memory keyring (either pad gives the key back)."""
     key = TEST_PII_KEY.encode()
     encodings = (lambda b: b, lambda b: b.hex().encode(), lambda b: b.hex().upper().encode(), base64.b64encode)
     return [encode(form) for form in (key, *keyed_pads(key)) for encode in encodings]
