@@ -45,6 +45,7 @@ ENV_DEFAULTS: dict[str, str] = {
     "C360_CLV_MARGIN": "0.35",  # gross margin rate applied to predicted spend in the 12-month CLV
     "C360_CLV_MONTHLY_DISCOUNT_RATE": "0.01",  # monthly discount rate of the CLV (about 12.7% a year)
     "C360_ALERT_WEBHOOK_URL": "",  # optional: failed runs POST a JSON alert here (always logged + written to a file)
+    "C360_EXTRACT_BATCH_ROWS": "500000",  # rows per batch of a Parquet delivery: the extract's memory grows with it
     "C360_DUCKDB_MEMORY_LIMIT": "",  # memory_limit of warehouse connections (e.g. 4GB); empty = DuckDB default
     "C360_DUCKDB_THREADS": "",  # warehouse connections' threads; empty = DuckDB's default (all cores)
     "C360_REQUIRED_TABLES": "crm_customers,crm_orders",  # raw tables a delivery must hold; every other is optional
@@ -193,6 +194,7 @@ class Settings:
     clv_margin: float
     clv_monthly_discount_rate: float
     duckdb_memory_limit: str = ""
+    extract_batch_rows: int = 500_000
     duckdb_threads: int | None = None
     required_tables: tuple[str, ...] = ("crm_customers", "crm_orders")
     freshness_days: Mapping[str, int | None] = field(default_factory=dict)
@@ -241,6 +243,7 @@ class Settings:
             clv_margin=float(_number(value, "C360_CLV_MARGIN", float)),
             clv_monthly_discount_rate=float(_number(value, "C360_CLV_MONTHLY_DISCOUNT_RATE", float)),
             duckdb_memory_limit=value["C360_DUCKDB_MEMORY_LIMIT"],
+            extract_batch_rows=int(_number(value, "C360_EXTRACT_BATCH_ROWS", int, 1)),
             duckdb_threads=int(_number(value, "C360_DUCKDB_THREADS", int, 1)) if value["C360_DUCKDB_THREADS"] else None,
             required_tables=_table_list(value["C360_REQUIRED_TABLES"]),
             freshness_days=_table_days(env.get("C360_FRESHNESS_DAYS", "")),

@@ -22,9 +22,15 @@ if TYPE_CHECKING:  # only for annotations: config reads the raw contract, which 
 
 
 def duckdb_config(settings: Settings) -> dict[str, str]:
-    """DuckDB settings of a warehouse connection, from C360_DUCKDB_* (empty = DuckDB's own default)."""
+    """DuckDB settings of a warehouse connection, from C360_DUCKDB_* (empty = DuckDB's own default); the spill
+    directory is created (privately) here."""
     ensure_data_dir(settings)
     settings.duckdb_temp_dir.mkdir(parents=True, exist_ok=True)
+    return declared_duckdb_config(settings)
+
+
+def declared_duckdb_config(settings: Settings) -> dict[str, str]:
+    """duckdb_config without touching the disk: for a client that opens its connections later (dlt)."""
     config = {"temp_directory": str(settings.duckdb_temp_dir)}
     if settings.duckdb_memory_limit:
         config["memory_limit"] = settings.duckdb_memory_limit

@@ -213,7 +213,10 @@ def ends_well(source: str, table: str, path: Path, landing: Path, fx: FxCoverage
     spec = raw_table(table)
     outcome = TableOutcome()
     try:
-        loaded = admit(read_delivery(source, landing, spec), spec, "load-1", datetime.now(UTC), outcome, fx)
+        batches = [
+            admit(d, spec, "load-1", datetime.now(UTC), outcome, fx) for d in read_delivery(source, landing, spec)
+        ]
+        loaded = pa.concat_tables(batches)
     except (DeliveryError, LandingError) as exc:
         message = str(exc)
         assert "\n" not in message.strip(), f"a multi-line error: {message!r}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pytest
 from expectations import _rules, raw_crm_orders
 from orchestration.extract.fx_rates import FxCoverage
 from orchestration.extract.ledger import DDL as LEDGER_DDL
-from orchestration.extract.quarantine import split
+from orchestration.extract.quarantine import UNKNOWN_CURRENCY, split
 from orchestration.extract.raw_contract import raw_table
 from orchestration.extract.vendor_files import read_files_delivery
 from orchestration.quality.gate import GateContext, run_gate
@@ -159,6 +160,39 @@ def test_the_synthetic_parquet_path_passes_the_same_rules(tmp_path: Path, xs_tab
     assert extract.query("select currency from raw.crm_orders where order_id = ?", [orders[1]["order_id"]]) == [
         (" eur ",)  # loaded as delivered
     ]
+
+
+def test_a_parquet_delivery_read_in_batches_knows_a_key_a_later_batch_delivers_again(
+    tmp_path: Path, xs_tables: dict[str, pa.Table]
+) -> None:
+    """Batches of 100 rows: the order at row 5 is delivered again at row 250 (two batches on), so row 5 loses to it;
+    the order at row 10 again at row 300 with a currency nobody converts, so row 300 is quarantined and row 10 loses
+    to it all the same (a later version is never replaced by an older one): that key does not load at all."""
+    orders = xs_tables["crm_orders"].slice(0, 400).to_pylist()
+    changed, broken = dict(orders[4], status="refunded"), dict(orders[9], currency="XXX")
+    orders[249], orders[299] = changed, broken
+    settings = replace(settings_for(tmp_path, "synthetic"), extract_batch_rows=100)
+    extract = Extract(settings)
+    write_tables(
+        {**xs_tables, "crm_orders": pa.Table.from_pylist(orders, xs_tables["crm_orders"].schema)},
+        settings.landing_dir,
+        {},
+    )
+    assert extract.run("crm").success
+    superseded = "key delivered again later in this delivery (crm_orders.parquet row {} wins)"
+    assert extract.query(QUARANTINE) == [
+        ("crm_orders", "crm_orders.parquet", 5, "order_id", superseded.format(250)),
+        ("crm_orders", "crm_orders.parquet", 10, "order_id", superseded.format(300)),
+        ("crm_orders", "crm_orders.parquet", 300, "currency", UNKNOWN_CURRENCY.format(value="XXX")),
+    ]
+    assert extract.ledger()["crm_orders"] == (400, 397, 3)  # extracted = loaded + quarantined, over four batches
+    loaded = dict(
+        extract.query(
+            "select order_id, status from raw.crm_orders where order_id in (?, ?)",
+            [changed["order_id"], broken["order_id"]],
+        )
+    )
+    assert loaded == {changed["order_id"]: "refunded"}
 
 
 def _ledger_with(path: Path, extracted: int, quarantined: int) -> Path:

@@ -6,7 +6,7 @@ rows as a `Delivery` to `admit`; dlt_sources.py and crm_postgres_source.py both 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import pyarrow as pa
@@ -53,7 +53,7 @@ def admit(
         rejects, suppressed_rejects = erased.suppress_rejects(spec.name, delivery.rejects)
         suppressed += suppressed_rejects
         if suppressed:
-            delivery = Delivery(kept, rejects, delivery.notes, delivery.delivered)
+            delivery = replace(delivery, table=kept, rejects=rejects)
             outcome.notes[SUPPRESSED_BY_ERASURE] = outcome.notes.get(SUPPRESSED_BY_ERASURE, 0) + suppressed
     good, rejects = split(delivery, spec, fx)
     outcome.extracted += delivery.rows_read

@@ -8,6 +8,7 @@ import pyarrow.compute as pc
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 from dlt import config as dlt_config
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from orchestration.config import Settings
 from orchestration.data_dir import ensure_data_dir
@@ -33,7 +34,7 @@ from orchestration.privacy.erasure_ledger import SOURCE_DELETION, ErasedSubjects
 from orchestration.recovery import PID_TAG, process_tags
 from orchestration.redact import redact
 from orchestration.retries import transient_only
-from orchestration.warehouse import connect_file
+from orchestration.warehouse import connect_file, declared_duckdb_config
 
 RAW_SCHEMA = "raw"
 #: The job's first step: every extract waits for it, so a run that cannot work fails once, before loading anything.
@@ -54,10 +55,12 @@ def new_load_id(now: datetime) -> str:
 
 
 def _pipeline(source: str, settings: Settings) -> dlt.Pipeline:
+    """dlt's connections to the warehouse get the same memory limit, threads and spill directory as ours."""
     turn_off_dlt_telemetry()
+    credentials = DuckDbCredentials(str(settings.warehouse_path), global_config=declared_duckdb_config(settings))
     return dlt.pipeline(
         pipeline_name=f"c360_{source}",
-        destination=dlt.destinations.duckdb(str(settings.warehouse_path)),
+        destination=dlt.destinations.duckdb(credentials),
         dataset_name=RAW_SCHEMA,
         pipelines_dir=str(settings.dlt_dir),
     )
@@ -109,6 +112,7 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
             erased=erased,
             skip=skip,
             empty=empty,
+            batch_rows=settings.extract_batch_rows,
         )
         # dlt would keep copies of the delivered rows: every completed load package (files under the pipelines dir)
         # and the last merge's rows in the `raw_staging` dataset

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 SOURCE_FILE = "_source_file"
 SOURCE_ROW = "_source_row"
@@ -42,13 +43,38 @@ class Reject:
     record_json: str  # the record as delivered (vendor fields) or as parsed (contract columns), JSON text
 
 
+@dataclass(frozen=True)
+class Superseded:
+    """The rows of a delivery whose key the delivery holds again later (the later row wins), found over the whole
+    delivery before its batches are read, by lineage: the losing (file, row) -> the winning (file, row). A delivery
+    read in batches carries this index; a delivery read whole finds it in its own table."""
+
+    winners: dict[tuple[str, int], tuple[str, int]]
+
+    def mask(self, table: pa.Table) -> np.ndarray:
+        """Which rows of a batch (by its lineage columns) are superseded."""
+        flags = np.zeros(table.num_rows, dtype=bool)
+        if not self.winners or not table.num_rows:
+            return flags
+        rows = table[SOURCE_ROW].to_numpy()
+        files = table[SOURCE_FILE].cast(pa.string())  # a dictionary column (one Parquet file) compares as text
+        for file in {f for f, _ in self.winners}:
+            lost = np.fromiter((r for f, r in self.winners if f == file), dtype=np.int64)
+            in_file = pc.equal(files, pa.scalar(file, pa.string())).to_numpy(zero_copy_only=False)
+            flags |= in_file & np.isin(rows, lost)
+        return flags
+
+
 @dataclass
 class Delivery:
+    """One batch of a table's delivery: all of it (file readers), or a bounded slice of a large file (Parquet)."""
+
     table: pa.Table  # contract columns (+ drift columns) + LINEAGE
     rejects: list[Reject] = field(default_factory=list)
     notes: dict[str, int] = field(default_factory=dict)  # dirt a reader repaired and counts, e.g. local timestamps
     delivered: bool = True  # False: the source has no file for this table at all (an optional table not delivered)
     new_files_only: bool = False  # True: files an earlier kept load read unchanged were skipped (a delta)
+    superseded: Superseded | None = None  # the whole delivery's superseded rows; None: this batch is the delivery
 
     @property
     def rows_read(self) -> int:

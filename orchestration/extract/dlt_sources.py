@@ -2,8 +2,9 @@
 
 Every source (`synthetic` Parquet, `files` vendor exports, the `postgres` CRM database) hands its rows as `Delivery`
 batches to `admit`, which applies the same quarantine rules (orchestration/extract/quarantine.py) and counts them for
-the ledger; dlt resources yield the loadable rows as Arrow tables. File sources are read whole by `read_delivery`; the
-database is read by dlt's `sql_database` in chunks, each admitted after dlt's incremental filter. Each row gets
+the ledger; dlt resources yield the loadable rows as Arrow tables. Vendor exports are read whole by `read_delivery`; the
+database is read by dlt's `sql_database` in chunks, each admitted after dlt's incremental filter. Parquet deliveries
+are read in bounded batches, so a file larger than memory loads. Each row gets
 `_load_id` and `_loaded_at` so a gate can validate exactly the batch just loaded. Tables merge on their primary key,
 so loading the same batch twice leaves the same rows and a re-delivered row updates in place.
 """
@@ -24,22 +25,35 @@ from orchestration.extract.admission import ABSENT, DELTA, SNAPSHOT, TableOutcom
 from orchestration.extract.crm_postgres_source import crm_postgres_source
 from orchestration.extract.delivery import Delivery, not_delivered, with_lineage
 from orchestration.extract.fx_rates import FxCoverage
-from orchestration.extract.landing import read_table
+from orchestration.extract.landing import read_batches, table_path
 from orchestration.extract.raw_contract import RawTable, raw_table, tables_of
+from orchestration.extract.supersession import superseded_in_parquet
 from orchestration.extract.vendor_files import read_files_delivery
 from orchestration.extract.vendor_files.export_reader import delivery_problems as files_problems
 from orchestration.extract.vendor_files.export_reader import pattern
 from orchestration.extract.vendor_files.mappings import file_spec
 from orchestration.privacy.erasure_ledger import ErasedSubjects
 
+#: Rows per batch of a Parquet delivery (C360_EXTRACT_BATCH_ROWS): the extract's memory grows with this, not the file.
+BATCH_ROWS = 500_000
 #: C360_SOURCE -> the dlt source systems it reads from a database with an incremental cursor (not from files).
 DATABASE_SOURCES: dict[str, tuple[str, ...]] = {"postgres": ("crm",)}
 
 
-def _synthetic_delivery(landing_dir: Path, spec: RawTable, required: tuple[str, ...]) -> Delivery:
+def _parquet_delivery(
+    landing_dir: Path, spec: RawTable, required: tuple[str, ...], batch_rows: int
+) -> Iterator[Delivery]:
+    """The table's Parquet file in batches of at most `batch_rows` rows, each carrying the file's superseded rows
+    (found first, by DuckDB over the key columns), so no batch needs the whole file in memory."""
     if not (landing_dir / f"{spec.name}.parquet").exists() and spec.name not in required:
-        return not_delivered(spec.schema)
-    return Delivery(with_lineage(read_table(landing_dir, spec.name), f"{spec.name}.parquet"))
+        yield not_delivered(spec.schema)
+        return
+    path = table_path(landing_dir, spec.name)
+    superseded = superseded_in_parquet(path, path.name, list(spec.primary_key))
+    first_row = 1
+    for batch in read_batches(path, batch_rows):
+        yield Delivery(with_lineage(batch, path.name, first_row), superseded=superseded)
+        first_row += batch.num_rows
 
 
 def reads_database(delivery_source: str, source: str) -> bool:
@@ -47,18 +61,24 @@ def reads_database(delivery_source: str, source: str) -> bool:
 
 
 def read_delivery(
-    source: str, landing_dir: Path, spec: RawTable, required: tuple[str, ...] = (), skip: frozenset[str] = frozenset()
-) -> Delivery:
-    """The one source dispatch for file deliveries: C360_SOURCE -> the reader of that landing folder. With
-    `postgres`, the tables not read from the database (web, ads) are Parquet files as for `synthetic`. A table the
-    folder has no file for is not delivered (zero rows), unless it is `required`. `files` skips the file versions in
-    `skip` (already loaded: landing_files.loaded_versions)."""
+    source: str,
+    landing_dir: Path,
+    spec: RawTable,
+    required: tuple[str, ...] = (),
+    skip: frozenset[str] = frozenset(),
+    batch_rows: int = BATCH_ROWS,
+) -> Iterator[Delivery]:
+    """The one source dispatch for file deliveries: C360_SOURCE -> the reader of that landing folder, as batches to
+    admit one by one. With `postgres`, the tables not read from the database (web, ads) are Parquet files as for
+    `synthetic`; Parquet is read `batch_rows` rows at a time, vendor exports (`files`) whole. A table the folder has
+    no file for is not delivered (zero rows), unless it is `required`. `files` skips the file versions in `skip`
+    (already loaded: landing_files.loaded_versions)."""
     if reads_database(source, spec.source):
         raise ValueError(f"raw.{spec.name} comes from the {source} database, read by dlt (see raw_source)")
     if source in ("synthetic", "postgres"):
-        return _synthetic_delivery(landing_dir, spec, required)
+        return _parquet_delivery(landing_dir, spec, required, batch_rows)
     if source == "files":
-        return read_files_delivery(landing_dir, spec, required, skip=skip)
+        return iter([read_files_delivery(landing_dir, spec, required, skip=skip)])
     raise ValueError(f"unknown C360_SOURCE {source!r}: expected synthetic, files or postgres")
 
 
@@ -122,13 +142,14 @@ def _raw_resource(
     erased: ErasedSubjects | None,
     skip: frozenset[str],
     empty: bool,
+    batch_rows: int,
 ) -> DltResource:
     def rows() -> Iterator[pa.Table]:
         assert landing_dir is not None and loaded_at is not None and fx is not None, "source built without a load"
-        delivery = read_delivery(delivery_source, landing_dir, spec, required, skip)
-        kind = DELTA if delivery.new_files_only else SNAPSHOT if delivery.delivered else ABSENT
-        outcomes[spec.name] = TableOutcome(delivery=kind)
-        yield admit(delivery, spec, load_id, loaded_at, outcomes[spec.name], fx, erased)
+        outcome = outcomes[spec.name] = TableOutcome()
+        for delivery in read_delivery(delivery_source, landing_dir, spec, required, skip, batch_rows):
+            outcome.delivery = DELTA if delivery.new_files_only else SNAPSHOT if delivery.delivered else ABSENT
+            yield admit(delivery, spec, load_id, loaded_at, outcome, fx, erased)
 
     # Upsert (one MERGE on the key), not dlt's default delete-insert (a delete, then an insert that de-duplicates the
     # batch with a window over every row): admission already leaves one row per key (the later row wins, the earlier
@@ -153,12 +174,14 @@ def raw_source(
     erased: ErasedSubjects | None = None,
     skip: Mapping[str, frozenset[str]] | None = None,
     empty: frozenset[str] = frozenset(),
+    batch_rows: int = BATCH_ROWS,
 ):
     """The dlt source for one source system (crm, ga4, ads); called without a folder it only describes the tables
     (for Dagster). `outcomes` receives per table what was read and rejected, for the ledger and the quarantine;
     `fx` is the run's FX coverage for the quarantine's currency rules (required with a folder); `erased` the
     erasure ledger's people, whose delivered rows are dropped; `skip` per table the file versions not to read again;
-    `empty` the tables holding no row yet (empty_raw_tables), which the load appends to.
+    `empty` the tables holding no row yet (empty_raw_tables), which the load appends to; `batch_rows` the rows per
+    batch of a Parquet delivery.
     A source system that C360_SOURCE reads from a database (DATABASE_SOURCES) is read with dlt's sql_database at
     `database_url`, its chunks admitted like file deliveries. Tables not in `required` may be absent: zero rows."""
     found = {} if outcomes is None else outcomes
@@ -181,6 +204,7 @@ def raw_source(
                 erased,
                 (skip or {}).get(spec.name, frozenset()),
                 spec.name in empty,
+                batch_rows,
             )
             for spec in tables_of(source)
         ]

@@ -4,6 +4,7 @@ end date, the default as-of date). simulator/landing_writer.py writes it."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -27,11 +28,33 @@ def read_manifest(landing_dir: Path) -> dict[str, object]:
     return json.loads(path.read_text())
 
 
-def read_table(landing_dir: Path, name: str) -> pa.Table:
+def table_path(landing_dir: Path, name: str) -> Path:
+    """The file of raw table `name`; it must exist."""
     path = landing_dir / f"{name}.parquet"
     if not path.exists():
         raise LandingError(f"{path} not found: the landing folder has no file for raw table {name!r}")
+    return path
+
+
+def parquet_columns(path: Path) -> list[str]:
+    """The file's column names, from its footer; an unreadable file fails naming it."""
     try:
-        return pq.read_table(path)
+        return pq.ParquetFile(path).schema_arrow.names
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise LandingError(f"{path}: cannot be read as Parquet ({one_line(exc)})") from exc
+
+
+def read_batches(path: Path, batch_rows: int) -> Iterator[pa.Table]:
+    """The file in order, at most `batch_rows` rows at a time (at least one, possibly empty, table): memory is bounded
+    by the batch, not the file. An unreadable file fails naming it, on whichever batch it breaks."""
+    try:
+        parquet = pq.ParquetFile(path)
+        schema = parquet.schema_arrow
+        empty = True
+        for batch in parquet.iter_batches(batch_size=batch_rows):
+            empty = False
+            yield pa.Table.from_batches([batch], schema)
+        if empty:
+            yield schema.empty_table()
     except (pa.ArrowInvalid, OSError) as exc:
         raise LandingError(f"{path}: cannot be read as Parquet ({one_line(exc)})") from exc

@@ -3,10 +3,10 @@
 Quarantine is for a row that cannot be loaded or used: a required value or key missing, a value that does not parse
 (reported by the source reader), a negative quantity, a time or date outside the calendar Python can hold, a
 currency without an FX rate (unknown, or no rate on the row's date: see orchestration/extract/fx_rates.py; the run's
-FxCoverage is passed in), or a key delivered again later
-in the same delivery (the later row wins; the earlier one is kept here, not folded away). Batch and statistical
-properties (volume, duplicates across loads, freshness, rates) are the GX gates' job; the gate
-`quarantine_rate_within_threshold` stops a mostly-bad delivery from publishing.
+FxCoverage is passed in), or a key delivered again later in the same delivery (the later row wins, even one
+quarantined itself; the earlier one is kept here, not folded away). Batch and statistical properties (volume,
+duplicates across loads, freshness, rates) are the GX gates' job; the gate `quarantine_rate_within_threshold` stops a
+mostly-bad delivery from publishing.
 
 `audit.quarantine` is idempotent per content: a row's id hashes table, file, row number, record and reason, so the
 same bad record delivered again updates its `_load_id`/`_loaded_at` (the latest load that brought it) instead of
@@ -20,13 +20,13 @@ import json
 from datetime import UTC, date, datetime
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from orchestration.extract.delivery import LINEAGE, SOURCE_FILE, SOURCE_ROW, Delivery, DeliveryError, Reject
 from orchestration.extract.fx_rates import FxCoverage, missing_rates
 from orchestration.extract.raw_contract import RawTable
+from orchestration.extract.supersession import superseded_in_table
 
 QUARANTINE = "audit.quarantine"
 DDL = f"""
@@ -117,8 +117,9 @@ def _record(row: dict) -> str:
 
 
 def split(delivery: Delivery, raw: RawTable, fx: FxCoverage) -> tuple[pa.Table, list[Reject]]:
-    """The loadable rows (lineage dropped) and every reject: the reader's parse failures plus these rules'. `fx` is
-    the run's FX coverage (FxCoverage.of its settings), read once per run, not per batch."""
+    """The loadable rows (lineage dropped) and every reject: the reader's parse failures, these rules', and the rows
+    a later row of the same key supersedes (orchestration/extract/supersession.py). `fx` is the run's FX coverage
+    (FxCoverage.of its settings), read once per run, not per batch."""
     table = conform(delivery.table, raw, _origin(delivery.table, raw))
     rejects = list(delivery.rejects)
     bad = pa.repeat(pa.scalar(False), table.num_rows)  # typed: a zero-row delivery is valid input
@@ -134,9 +135,15 @@ def split(delivery: Delivery, raw: RawTable, fx: FxCoverage) -> tuple[pa.Table, 
             (c, reason.format(value=row[c]) if isinstance(reason, str) else reason[i]) for c, m, reason in masks if m[j]
         ]
         rejects.append(_reject(row, hits))
-    good = table.filter(pc.invert(bad))
-    good, superseded = _keep_last_per_key(good, raw)
-    return good.drop_columns([c for c in LINEAGE if c in good.column_names]), rejects + superseded
+    keys = list(raw.primary_key)
+    superseded = delivery.superseded or superseded_in_table(table, keys)
+    lost = superseded.mask(table) & ~bad.to_numpy(zero_copy_only=False)  # a bad row is quarantined for its rule
+    for row in table.filter(pa.array(lost)).to_pylist():
+        file, number = superseded.winners[(str(row[SOURCE_FILE]), int(row[SOURCE_ROW]))]
+        reason = f"key delivered again later in this delivery ({file} row {number} wins)"
+        rejects.append(_reject(row, [(", ".join(keys), reason)]))
+    good = table.filter(pc.invert(pc.or_(bad, pa.array(lost))))
+    return good.drop_columns([c for c in LINEAGE if c in good.column_names]), rejects
 
 
 def _python_row(table: pa.Table, i: int) -> dict:
@@ -160,26 +167,6 @@ def _origin(table: pa.Table, raw: RawTable) -> str:
 def _reject(row: dict, hits: list[tuple[str, str]]) -> Reject:
     columns, reasons = zip(*hits, strict=True)
     return Reject(str(row[SOURCE_FILE]), int(row[SOURCE_ROW]), ", ".join(columns), "; ".join(reasons), _record(row))
-
-
-def _keep_last_per_key(table: pa.Table, raw: RawTable) -> tuple[pa.Table, list[Reject]]:
-    """A key delivered twice in one delivery: the later row (file order, then row order) wins, the earlier one is
-    quarantined, so nothing is folded silently by the merge."""
-    keys = list(raw.primary_key)
-    indexed = table.select(keys).append_column("_i", pa.array(np.arange(table.num_rows, dtype=np.int64)))
-    last = indexed.group_by(keys).aggregate([("_i", "max")])["_i_max"]  # max: any thread order gives the same
-    if len(last) == table.num_rows:
-        return table, []
-    flags = np.zeros(table.num_rows, dtype=bool)
-    flags[last.to_numpy()] = True
-    keep = pa.array(flags)
-    winners = {tuple(r[k] for k in keys): r for r in table.filter(keep).select([*keys, *LINEAGE]).to_pylist()}
-    rejects = []
-    for row in table.filter(pc.invert(keep)).to_pylist():
-        winner = winners[tuple(row[k] for k in keys)]
-        reason = f"key delivered again later in this delivery ({winner[SOURCE_FILE]} row {winner[SOURCE_ROW]} wins)"
-        rejects.append(_reject(row, [(", ".join(keys), reason)]))
-    return table.filter(keep), rejects
 
 
 def _quarantine_id(raw_table: str, reject: Reject) -> str:
