@@ -15,6 +15,7 @@ from orchestration.config import Settings
 from orchestration.extract.crm_postgres_source import CRM_SOURCE
 from orchestration.extract.raw_contract import tables_of
 from simulator.crm_database_seeder import seed_postgres
+from simulator.generator.shards import write_sharded
 from simulator.landing_writer import write_tables
 from simulator.retailer import BUILD_STEPS, GeneratorConfig, generate_with_truth, write_truth
 from simulator.vendor_exports import write_files
@@ -38,6 +39,12 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     folder = "postgres" if to_postgres else "files" if fmt == "files" else "synthetic"
     out = Path(args.out) if args.out else settings.data_dir / "landing" / folder
+    shards = len(config.shard_configs())
+    if shards > 1:
+        if to_postgres or fmt == "files":
+            print(f"scale {config.scale} is generated in {shards} shards as Parquet only", file=sys.stderr)
+            return 2
+        return _generate_sharded(config, increment, out)
     started = time.perf_counter()
     with tqdm(total=len(BUILD_STEPS) + 2, desc=f"generate {config.scale}", unit="step", file=sys.stderr) as bar:
 
@@ -65,6 +72,28 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"generated scale {config.scale} seed {config.seed} {what}: {rows:,} rows in {len(tables)} tables -> {out} "
         f"({time.perf_counter() - started:.1f}s)"
+    )
+    return 0
+
+
+def _generate_sharded(config: GeneratorConfig, increment: int | None, out: Path) -> int:
+    """A sharded scale (L): world by world into the Parquet files, memory bounded by one shard; no truth files."""
+    started = time.perf_counter()
+    shards = len(config.shard_configs())
+    with tqdm(total=len(BUILD_STEPS) * shards, desc=f"generate {config.scale}", unit="step", file=sys.stderr) as bar:
+
+        def progress(step: str, rows: int, seconds: float) -> None:
+            bar.update(1)
+
+        delivered_through = config.end_date + timedelta(days=increment or 0)
+        metadata = {"scale": config.scale, "seed": config.seed, "end_date": delivered_through}
+        rows = write_sharded(
+            config, increment, out, {**metadata, "anchor_date": config.anchor, "increment": increment}, progress
+        )
+    what = f"increment {increment} (day {delivered_through})" if increment else f"through {config.end_date}"
+    print(
+        f"generated scale {config.scale} seed {config.seed} {what} in {shards} shards: {sum(rows.values()):,} rows in "
+        f"{len(rows)} tables -> {out} ({time.perf_counter() - started:.1f}s; no _truth files for a sharded scale)"
     )
     return 0
 

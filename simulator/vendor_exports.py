@@ -128,5 +128,5 @@ def write_files(tables: dict[str, pa.Table], out_dir: Path, metadata: dict[str, 
         for day, lines in sorted(by_day.items()):
             write_atomically(folder / f"{spec.stem}{day}.{spec.ext}", lines=lines)
     if metadata is not None:
-        write_manifest(tables, out_dir, metadata)
+        write_manifest({name: table.num_rows for name, table in tables.items()}, out_dir, metadata)
     return out_dir

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 from models import GammaGammaFitter, ModifiedBetaGeoFitter, calibration_summary
 from orchestration.extract.raw_contract import RAW_TABLES
+from simulator.generator.generator_config import SCALES
+from simulator.generator.shards import SUMMED, shard_tables, write_sharded
 from simulator.retailer import FX_TO_USD, GeneratorConfig, generate, generate_with_truth
 from tests.conftest import XS
 
@@ -139,3 +145,38 @@ def test_gamma_gamma_fit_on_generated_spend_recovers_the_true_parameters(s_summa
     assert fitted.params_.q == pytest.approx(truth.q, rel=0.15)
     assert fitted.params_.gamma == pytest.approx(truth.gamma, rel=0.15)
     assert fitted.expected_average_spend() == pytest.approx(truth.p * truth.gamma / (truth.q - 1), rel=0.03)
+
+
+def test_a_sharded_scale_is_one_landing_with_unique_keys_and_intact_references(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """L is generated world by world (memory: one shard); the files must read as one retailer: every table holds
+    every shard's rows, no key twice, every reference resolving, ad clicks summed per campaign-day."""
+    monkeypatch.setitem(SCALES, "XS2", replace(SCALES["XS"], shards=2))
+    config = GeneratorConfig(scale="XS2", seed=7)
+    rows = write_sharded(config, None, tmp_path, {"scale": "XS2"})
+    shards = list(shard_tables(config, None))
+    tables = {t.name: pq.read_table(tmp_path / f"{t.name}.parquet") for t in RAW_TABLES}
+    assert rows == {name: table.num_rows for name, table in tables.items()}
+    for spec in RAW_TABLES:
+        table, parts = tables[spec.name], [shard[spec.name] for shard in shards]
+        if spec.name == "crm_products":
+            assert table.equals(parts[0]) and parts[1].equals(parts[0])  # one catalogue, written once
+        elif spec.name in SUMMED:
+            metric = next(c for c in table.column_names if "clicks" in c)
+            assert pc.sum(table[metric]).as_py() == sum(pc.sum(p[metric]).as_py() for p in parts) > 0
+        else:
+            assert table.num_rows == sum(p.num_rows for p in parts) and all(p.num_rows for p in parts)
+        keys = table.select(list(spec.primary_key))
+        assert keys.group_by(list(spec.primary_key)).aggregate([]).num_rows == table.num_rows, spec.name
+    ids = {
+        name: set(tables[table][name].to_pylist())
+        for table, name in (("crm_customers", "customer_id"), ("crm_orders", "order_id"))
+    }
+    assert set(tables["crm_orders"]["customer_id"].to_pylist()) <= ids["customer_id"]
+    assert set(tables["crm_order_lines"]["order_id"].to_pylist()) <= ids["order_id"]
+    events = tables["ga4_events"]
+    assert set(pc.drop_null(events["user_id"]).to_pylist()) <= ids["customer_id"]
+    assert set(pc.drop_null(events["transaction_id"]).to_pylist()) <= ids["order_id"]
+    emails = [e.strip().lower() for e in pc.drop_null(tables["crm_customers"]["email"]).to_pylist() if "@" in e]
+    assert all("+s00@" in e or "+s01@" in e for e in emails)  # a person's address is theirs alone across shards

@@ -154,7 +154,7 @@ def make_ads(config: GeneratorConfig, sessions: Sessions, campaigns: Campaigns) 
     reports = {}
     for stream, channels in STREAMS:
         chosen = np.flatnonzero(np.isin(campaigns.platform, channels))
-        version = _versions(config, sessions, campaigns, chosen, rng(config.seed, stream))
+        version = _versions(config, sessions, campaigns, chosen, rng(config.world_seed, stream))
         for channel in channels:
             rows = version.rows_of(campaigns, channel)
             table = _report(version, rows, campaigns, channel)

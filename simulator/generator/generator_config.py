@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 #: Days simulated beyond the anchor date, so later daily increments come from the same world (see arrival.py).
@@ -12,18 +12,25 @@ DEFAULT_END_DATE = date(2026, 10, 31)
 
 @dataclass(frozen=True)
 class Scale:
-    """Size of a generated dataset: signups and anonymous visitors over `days` of history."""
+    """Size of a generated dataset: signups and anonymous visitors over `days` of history. A scale of `shards` > 1
+    is generated as that many independent worlds, one after another (simulator/generator/shards.py), each with its
+    share of the people: the generator's memory is one shard's, whatever the scale."""
 
     customers: int
     days: int
     anonymous_visitors: int
+    shards: int = 1
+
+    def share(self) -> Scale:
+        """The size of one shard."""
+        return Scale(self.customers // self.shards, self.days, self.anonymous_visitors // self.shards)
 
 
 SCALES: dict[str, Scale] = {
     "XS": Scale(customers=1_000, days=120, anonymous_visitors=1_000),
     "S": Scale(customers=10_000, days=365, anonymous_visitors=10_000),
     "M": Scale(customers=100_000, days=730, anonymous_visitors=100_000),
-    "L": Scale(customers=1_000_000, days=730, anonymous_visitors=1_000_000),
+    "L": Scale(customers=1_000_000, days=730, anonymous_visitors=1_000_000, shards=10),
 }
 
 
@@ -57,6 +64,7 @@ class GeneratorConfig:
     end_date: date = DEFAULT_END_DATE
     truth: TrueParameters = TrueParameters()
     anchor_date: date | None = None
+    shard: int | None = None  # one world of a sharded scale (0..shards-1): its share of the people, its own draws
 
     def __post_init__(self) -> None:
         self.size  # noqa: B018 (validates the scale name early)
@@ -66,10 +74,23 @@ class GeneratorConfig:
 
     @property
     def size(self) -> Scale:
+        """The size of this world: the scale's, or one shard's share of it."""
         try:
-            return SCALES[self.scale]
+            scale = SCALES[self.scale]
         except KeyError:
             raise ValueError(f"unknown scale {self.scale!r}; choose one of {', '.join(SCALES)}") from None
+        return scale if self.shard is None else scale.share()
+
+    @property
+    def world_seed(self) -> int:
+        """The seed of this world's random streams: the seed, or one derived per shard (the product catalogue, shared
+        by every shard, draws from `seed` itself)."""
+        return self.seed if self.shard is None else self.seed * 1_000 + 101 + self.shard
+
+    def shard_configs(self) -> list[GeneratorConfig]:
+        """The worlds this config is generated as: itself, or one per shard of a sharded scale."""
+        shards = SCALES[self.scale].shards
+        return [self] if shards == 1 else [replace(self, shard=k) for k in range(shards)]
 
     @property
     def anchor(self) -> date:

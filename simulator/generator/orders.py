@@ -111,7 +111,7 @@ def _purchases(config: GeneratorConfig, people: People, g: np.random.Generator) 
 
 
 def make_orders(config: GeneratorConfig, people: People, catalogue: pa.Table) -> Orders:
-    g = rng(config.seed, 3)
+    g = rng(config.world_seed, 3)
     records = people.records
     person, day, usd_target, dropout_day = _purchases(config, people, g)
 

@@ -74,7 +74,7 @@ def _email_local(person: np.ndarray, first: np.ndarray) -> np.ndarray:
 
 
 def make_people(config: GeneratorConfig) -> People:
-    g = rng(config.seed, 1)
+    g = rng(config.world_seed, 1)
     days, world = config.size.days, config.universe_days
     n_hist = config.size.customers
     n_future = round(n_hist * (world - days) / days)

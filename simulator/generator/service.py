@@ -41,7 +41,7 @@ WITHDRAWAL_SOURCE = np.array([2, 2, 3, 1])
 
 
 def tickets(config: GeneratorConfig, orders: Orders, customer_ids: pa.Array, t0_us: int) -> Versioned:
-    g = rng(config.seed, 6)
+    g = rng(config.world_seed, 6)
     rate = np.where(orders.refunded, TICKET_RATE_REFUNDED, TICKET_RATE)
     source = np.flatnonzero((g.random(len(rate)) < rate) & (orders.person >= 0))
     created = orders.day[source] + g.uniform(0.5, 10, len(source))
@@ -87,7 +87,7 @@ def tickets(config: GeneratorConfig, orders: Orders, customer_ids: pa.Array, t0_
 
 
 def nps(config: GeneratorConfig, people: People, orders: Orders, customer_ids: pa.Array, t0_us: int) -> Versioned:
-    g = rng(config.seed, 7)
+    g = rng(config.world_seed, 7)
     post = np.flatnonzero((g.random(len(orders.day)) < NPS_POST_PURCHASE_RATE) & (orders.person >= 0))
     post_day = orders.day[post] + g.uniform(7, 21, len(post))
     rel = np.flatnonzero(g.random(people.n_signed) < NPS_RELATIONSHIP_RATE)
@@ -115,7 +115,7 @@ def nps(config: GeneratorConfig, people: People, orders: Orders, customer_ids: p
 
 def consents(config: GeneratorConfig, people: People, customer_ids: pa.Array, t0_us: int) -> Versioned:
     """Per customer record and consent channel an alternating granted/withdrawn chain of up to 4 events."""
-    g = rng(config.seed, 8)
+    g = rng(config.world_seed, 8)
     records = people.records
     real = np.flatnonzero(records.kind < 2)
     person = records.person[real]

@@ -126,7 +126,9 @@ def _sessions(config: GeneratorConfig, people: People, orders: Orders, campaigns
     used = np.isfinite(first_seen)
     first_seen_s = (config.start.timestamp() + np.where(used, first_seen, 0) * 86_400).astype(np.int64)
     device_pseudo_id = pa.array(
-        np.char.add(np.char.add(scramble(np.arange(n_devices), config.seed).astype(str), "."), first_seen_s.astype(str))
+        np.char.add(
+            np.char.add(scramble(np.arange(n_devices), config.world_seed).astype(str), "."), first_seen_s.astype(str)
+        )
     )
 
     # Login: never before signup; always at signup and purchase; mostly while browsing later.
@@ -155,11 +157,11 @@ def _sessions(config: GeneratorConfig, people: People, orders: Orders, campaigns
         mask = channel == platform
         campaign[mask] = g.choice(campaigns.of(platform), int(mask.sum()))
     # TikTok: a share of the unpaid visits, from its own stream (so the other channels' draws are untouched).
-    t = rng(config.seed, 41)
+    t = rng(config.world_seed, 41)
     tiktok = np.isin(channel, (ORGANIC, DIRECT)) & (t.random(m) < TIKTOK_SHARE_OF_UNPAID)
     channel = np.where(tiktok, TIKTOK, channel)
     campaign[tiktok] = t.choice(campaigns.of(TIKTOK), int(tiktok.sum()))
-    number = scramble(np.arange(m), config.seed + 1).astype(str)
+    number = scramble(np.arange(m), config.world_seed + 1).astype(str)
     gclid = pa.array(np.where(channel == GOOGLE, np.char.add("Cj0KCQ", number), None), pa.string())
     fbclid = pa.array(np.where(channel == META, np.char.add("IwAR", number), None), pa.string())
     ttclid = pa.array(np.where(channel == TIKTOK, np.char.add("E.C.P.", number), None), pa.string())
@@ -176,7 +178,7 @@ def make_web(
     customer_ids: pa.Array,
     order_ids: pa.Array,
 ) -> tuple[Sessions, Events]:
-    g = rng(config.seed, 4)
+    g = rng(config.world_seed, 4)
     s = _sessions(config, people, orders, campaigns, g)
     m = len(s.person)
     purchase = s.order >= 0
