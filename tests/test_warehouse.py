@@ -6,8 +6,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
+from dbt.adapters.duckdb.credentials import DuckDBCredentials
+from dbt.adapters.duckdb.environments import Environment
 
 from orchestration.config import Settings
+from orchestration.transform.project import write_dbt_build_profile
 from orchestration.warehouse import connect_file, connect_published, connect_warehouse
 
 
@@ -35,3 +39,23 @@ def test_the_published_file_opens_read_only_without_access_to_other_files(tmp_pa
             con.execute("create table sneaky as select 1")
         with pytest.raises(duckdb.Error):
             con.execute(f"select * from read_csv('{other}')")
+
+
+def test_dbt_keeps_working_after_a_query_spills_to_the_temp_directory(tmp_path: Path) -> None:
+    """dbt-duckdb opens the database once (config_options) and a cursor per query (SETting `settings` on each); once a
+    query has spilled, DuckDB refuses to set temp_directory again. The build profile must configure memory and the
+    spill directory where they apply once, or every query after the first spill fails (the L build did)."""
+    settings = Settings.from_env({"C360_DATA_DIR": str(tmp_path), "C360_DUCKDB_MEMORY_LIMIT": "64MB"})
+    profile = write_dbt_build_profile(settings) / "profiles.yml"
+    output = yaml.safe_load(profile.read_text())["c360"]["outputs"]["duckdb"]
+    credentials = DuckDBCredentials.from_dict({**output, "database": "warehouse", "schema": "main"})
+    db = Environment.initialize_db(credentials)
+    try:
+        cursor = Environment.initialize_cursor(credentials, db.cursor())
+        cursor.execute("create table spilled as select range as x, md5(range::varchar) as y from range(3000000)")
+        cursor.execute("create table sorted as select * from spilled order by y")  # ~200 MB sorted in 64 MB: spills
+        next_query = Environment.initialize_cursor(credentials, db.cursor())
+        assert next_query.execute("select count(*) from sorted").fetchone() == (3_000_000,)
+        assert next_query.execute("select current_setting('memory_limit')").fetchone() == ("61.0 MiB",)
+    finally:
+        db.close()

@@ -164,7 +164,10 @@ def dbt_profile(settings: Settings) -> dict[str, Any]:
     }
     duckdb_settings = duckdb_config(settings)
     duckdb_settings["temp_directory"] = settings.duckdb_temp_dir.relative_to(settings.data_dir).as_posix()
-    output["settings"] = duckdb_settings
+    # config_options, not settings: dbt-duckdb applies `settings` with SET on every cursor it opens, and DuckDB
+    # refuses to set temp_directory again once a query has spilled ("Cannot switch temporary directory after the
+    # current one has been used"): the L build failed there. config_options apply once, when the database opens.
+    output["config_options"] = duckdb_settings
     return {"c360": {"target": "duckdb", "outputs": {"duckdb": output}}}
 
 
@@ -207,7 +210,7 @@ def write_dbt_build_profile(settings: Settings) -> Path:
     profile = dbt_profile(settings)
     output = profile["c360"]["outputs"]["duckdb"]
     output["path"] = str(settings.warehouse_path)
-    output["settings"]["temp_directory"] = str(settings.duckdb_temp_dir)
+    output["config_options"]["temp_directory"] = str(settings.duckdb_temp_dir)
     return _write_profile(settings.data_dir / "dbt_profile" / "build", profile)
 
 
