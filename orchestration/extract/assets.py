@@ -34,7 +34,7 @@ from orchestration.privacy.erasure_ledger import SOURCE_DELETION, ErasedSubjects
 from orchestration.recovery import PID_TAG, process_tags
 from orchestration.redact import redact
 from orchestration.retries import transient_only
-from orchestration.warehouse import connect_file, declared_duckdb_config
+from orchestration.warehouse import connect_file, declared_duckdb_config, duckdb_config
 
 RAW_SCHEMA = "raw"
 #: The job's first step: every extract waits for it, so a run that cannot work fails once, before loading anything.
@@ -113,6 +113,7 @@ def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
             skip=skip,
             empty=empty,
             batch_rows=settings.extract_batch_rows,
+            duckdb_settings=duckdb_config(settings),
         )
         # dlt would keep copies of the delivered rows: every completed load package (files under the pipelines dir)
         # and the last merge's rows in the `raw_staging` dataset

@@ -41,7 +41,11 @@ DATABASE_SOURCES: dict[str, tuple[str, ...]] = {"postgres": ("crm",)}
 
 
 def _parquet_delivery(
-    landing_dir: Path, spec: RawTable, required: tuple[str, ...], batch_rows: int
+    landing_dir: Path,
+    spec: RawTable,
+    required: tuple[str, ...],
+    batch_rows: int,
+    duckdb_settings: dict[str, str] | None,
 ) -> Iterator[Delivery]:
     """The table's Parquet file in batches of at most `batch_rows` rows, each carrying the file's superseded rows
     (found first, by DuckDB over the key columns), so no batch needs the whole file in memory."""
@@ -49,7 +53,7 @@ def _parquet_delivery(
         yield not_delivered(spec.schema)
         return
     path = table_path(landing_dir, spec.name)
-    superseded = superseded_in_parquet(path, path.name, list(spec.primary_key))
+    superseded = superseded_in_parquet(path, path.name, list(spec.primary_key), duckdb_settings)
     first_row = 1
     for batch in read_batches(path, batch_rows):
         yield Delivery(with_lineage(batch, path.name, first_row), superseded=superseded)
@@ -67,16 +71,18 @@ def read_delivery(
     required: tuple[str, ...] = (),
     skip: frozenset[str] = frozenset(),
     batch_rows: int = BATCH_ROWS,
+    duckdb_settings: dict[str, str] | None = None,
 ) -> Iterator[Delivery]:
     """The one source dispatch for file deliveries: C360_SOURCE -> the reader of that landing folder, as batches to
     admit one by one. With `postgres`, the tables not read from the database (web, ads) are Parquet files as for
-    `synthetic`; Parquet is read `batch_rows` rows at a time, vendor exports (`files`) whole. A table the folder has
+    `synthetic`; Parquet is read `batch_rows` rows at a time (`duckdb_settings`: those of the DuckDB query over
+    its keys), vendor exports (`files`) whole. A table the folder has
     no file for is not delivered (zero rows), unless it is `required`. `files` skips the file versions in `skip`
     (already loaded: landing_files.loaded_versions)."""
     if reads_database(source, spec.source):
         raise ValueError(f"raw.{spec.name} comes from the {source} database, read by dlt (see raw_source)")
     if source in ("synthetic", "postgres"):
-        return _parquet_delivery(landing_dir, spec, required, batch_rows)
+        return _parquet_delivery(landing_dir, spec, required, batch_rows, duckdb_settings)
     if source == "files":
         return iter([read_files_delivery(landing_dir, spec, required, skip=skip)])
     raise ValueError(f"unknown C360_SOURCE {source!r}: expected synthetic, files or postgres")
@@ -143,11 +149,12 @@ def _raw_resource(
     skip: frozenset[str],
     empty: bool,
     batch_rows: int,
+    duckdb_settings: dict[str, str] | None,
 ) -> DltResource:
     def rows() -> Iterator[pa.Table]:
         assert landing_dir is not None and loaded_at is not None and fx is not None, "source built without a load"
         outcome = outcomes[spec.name] = TableOutcome()
-        for delivery in read_delivery(delivery_source, landing_dir, spec, required, skip, batch_rows):
+        for delivery in read_delivery(delivery_source, landing_dir, spec, required, skip, batch_rows, duckdb_settings):
             outcome.delivery = DELTA if delivery.new_files_only else SNAPSHOT if delivery.delivered else ABSENT
             yield admit(delivery, spec, load_id, loaded_at, outcome, fx, erased)
 
@@ -175,13 +182,14 @@ def raw_source(
     skip: Mapping[str, frozenset[str]] | None = None,
     empty: frozenset[str] = frozenset(),
     batch_rows: int = BATCH_ROWS,
+    duckdb_settings: dict[str, str] | None = None,
 ):
     """The dlt source for one source system (crm, ga4, ads); called without a folder it only describes the tables
     (for Dagster). `outcomes` receives per table what was read and rejected, for the ledger and the quarantine;
     `fx` is the run's FX coverage for the quarantine's currency rules (required with a folder); `erased` the
     erasure ledger's people, whose delivered rows are dropped; `skip` per table the file versions not to read again;
     `empty` the tables holding no row yet (empty_raw_tables), which the load appends to; `batch_rows` the rows per
-    batch of a Parquet delivery.
+    batch of a Parquet delivery; `duckdb_settings` those of DuckDB queries over a delivery (warehouse.duckdb_config).
     A source system that C360_SOURCE reads from a database (DATABASE_SOURCES) is read with dlt's sql_database at
     `database_url`, its chunks admitted like file deliveries. Tables not in `required` may be absent: zero rows."""
     found = {} if outcomes is None else outcomes
@@ -205,6 +213,7 @@ def raw_source(
                 (skip or {}).get(spec.name, frozenset()),
                 spec.name in empty,
                 batch_rows,
+                duckdb_settings,
             )
             for spec in tables_of(source)
         ]

@@ -49,13 +49,14 @@ def superseded_in_table(table: pa.Table, keys: list[str]) -> Superseded:
         return _losers(con.from_arrow(rows), keys)
 
 
-def superseded_in_parquet(path: Path, file: str, keys: list[str]) -> Superseded:
+def superseded_in_parquet(path: Path, file: str, keys: list[str], config: dict[str, str] | None = None) -> Superseded:
     """The superseded rows of one delivered Parquet file (`file`: its name as lineage records it), reading only its
-    key columns. A file without every key column has none: conform then fails it, naming the missing column."""
+    key columns, with DuckDB settings `config` (the warehouse's memory limit and spill directory). A file without
+    every key column has none: conform then fails it, naming the missing column."""
     if any(k not in parquet_columns(path) for k in keys):
         return Superseded({})
     quoted = ", ".join(f'"{k}"' for k in keys)
-    with connect_scratch() as con:
+    with connect_scratch(config) as con:
         try:
             relation = con.sql(
                 f"select {quoted}, file_row_number as _i, ?::varchar as {SOURCE_FILE}, "

@@ -134,6 +134,7 @@ def definitions(settings: Settings) -> dg.Definitions:
             keep=settings.publish_keep,
             storage_version=settings.publish_storage_version,
             docs=docs_in_file,
+            config=duckdb_config(settings),
         )
         context.log.info(f"published {len(result.tables)} tables to {result.path}")
         loads = mark_published(settings.warehouse_path, datetime.now(UTC))

@@ -52,17 +52,20 @@ def publish(
     keep: int = 3,
     storage_version: str = DEFAULT_STORAGE_VERSION,
     docs: Mapping[str, TableDoc] | None = None,
+    config: dict[str, str] | None = None,
 ) -> PublishResult:
     """Copy `tables` ([(schema, table)]) from the build warehouse into a fresh file and replace `published_path`.
 
-    `docs` (mart_docs.mart_docs) gives each table its comments and keys; a table without one is copied bare."""
+    `docs` (mart_docs.mart_docs) gives each table its comments and keys; a table without one is copied bare.
+    `config`: the DuckDB settings of the copy (warehouse.duckdb_config: its memory limit and spill directory; without
+    them DuckDB may take 80% of the machine's memory, 10.6 GB of the L run's process)."""
     published_path.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(published_path.parent, PUBLIC_DIR_MODE)
     staging = published_path.with_name(f".{published_path.stem}.{run_id}.tmp")
     staging.unlink(missing_ok=True)
     row_counts: dict[str, int] = {}
     try:
-        with connect_scratch() as con:
+        with connect_scratch(config) as con:
             con.execute(f"attach '{staging}' as published (storage_version '{storage_version}')")
             con.execute(f"attach '{warehouse_path}' as warehouse (read_only)")
             con.execute("use published")  # a foreign key can only name a table of the current catalog
