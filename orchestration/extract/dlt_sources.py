@@ -76,9 +76,9 @@ def read_delivery(
     """The one source dispatch for file deliveries: C360_SOURCE -> the reader of that landing folder, as batches to
     admit one by one. With `postgres`, the tables not read from the database (web, ads) are Parquet files as for
     `synthetic`; Parquet is read `batch_rows` rows at a time (`duckdb_settings`: those of the DuckDB query over
-    its keys), vendor exports (`files`) whole. A table the folder has
-    no file for is not delivered (zero rows), unless it is `required`. `files` skips the file versions in `skip`
-    (already loaded: landing_files.loaded_versions)."""
+    its keys), vendor exports (`files`) whole. A table the folder has no file for is not delivered (zero rows),
+    unless it is `required`. `files` skips the file versions in `skip` (already loaded:
+    landing_files.loaded_versions)."""
     if reads_database(source, spec.source):
         raise ValueError(f"raw.{spec.name} comes from the {source} database, read by dlt (see raw_source)")
     if source in ("synthetic", "postgres"):
