@@ -31,7 +31,9 @@ def duckdb_config(settings: Settings) -> dict[str, str]:
 
 def declared_duckdb_config(settings: Settings) -> dict[str, str]:
     """duckdb_config without touching the disk: for a client that opens its connections later (dlt)."""
-    config = {"temp_directory": str(settings.duckdb_temp_dir)}
+    # preserve_insertion_order off: DuckDB's documented remedy for large CREATE TABLE AS / COPY under a memory limit
+    # (it need not buffer rows to keep their order); no model or reader relies on the order of an unordered table.
+    config = {"temp_directory": str(settings.duckdb_temp_dir), "preserve_insertion_order": "false"}
     if settings.duckdb_memory_limit:
         config["memory_limit"] = settings.duckdb_memory_limit
     if settings.duckdb_threads:

@@ -77,19 +77,49 @@ tier_entries as (
 
 ),
 
+tier_point_changes as (
+
+    {# Each entry counts towards the tier of every month end from its own date until `loyalty_tier_window_days` after
+       its window date: +points on the first day, -points on the day it leaves the window (none if it never enters:
+       a reversal dated after its earn has left). Summed per month and run along the member's months below, these
+       give each month end the window's points without joining every month to every entry. #}
+    select customer_key, event_date as change_date, points from tier_entries
+    union all
+    select
+        customer_key,
+        cast(window_date + to_days({{ var('loyalty_tier_window_days') }}) as date) as change_date,
+        -points as points
+    from tier_entries
+    where window_date + to_days({{ var('loyalty_tier_window_days') }}) > event_date
+
+),
+
+tier_point_changes_in_month as (
+
+    select
+        customer_key,
+        cast(date_trunc('month', change_date) as date) as month_start,
+        sum(points) as points_change
+    from tier_point_changes
+    where change_date <= {{ as_of_date() }}
+    group by all
+
+),
+
 trailing_earned as (
 
     select
         member_months.customer_key,
         member_months.month_start,
         -- never below 0, the lowest tier's threshold: a reversal whose earn is not in the ledger keeps the member
-        cast(greatest(coalesce(sum(tier_entries.points), 0), 0) as bigint) as tier_points_trailing_365_days
+        cast(greatest(coalesce(sum(tier_point_changes_in_month.points_change) over (
+            partition by member_months.customer_key order by member_months.month_start
+            rows between unbounded preceding and current row
+        ), 0), 0) as bigint) as tier_points_trailing_365_days
     from member_months
-    left join tier_entries
-        on member_months.customer_key = tier_entries.customer_key
-        and member_months.month_end_date >= tier_entries.event_date
-        and tier_entries.window_date > member_months.month_end_date - to_days({{ var('loyalty_tier_window_days') }})
-    group by all
+    left join tier_point_changes_in_month
+        on member_months.customer_key = tier_point_changes_in_month.customer_key
+        and member_months.month_start = tier_point_changes_in_month.month_start
 
 ),
 

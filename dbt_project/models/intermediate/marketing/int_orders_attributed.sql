@@ -15,7 +15,8 @@ orders as (
 
 purchases as (
 
-    select * from {{ ref('stg_ga4__events') }}
+    select order_id, user_pseudo_id, event_at, event_id
+    from {{ ref('stg_ga4__events') }}
     where event_name = 'purchase'
         and order_id is not null
 
@@ -23,7 +24,21 @@ purchases as (
 
 sessions as (
 
-    select * from {{ ref('int_web_sessions') }}
+    {# Only sessions with a purchase event can contain one: a few percent of all sessions, and only the columns the
+       attribution reads. #}
+    select
+        session_key,
+        user_pseudo_id,
+        session_started_at,
+        session_ended_at,
+        traffic_source,
+        traffic_medium,
+        {%- for platform in var('ad_platforms') %}
+            {{ platform.click_id }},
+        {%- endfor %}
+        campaign_name
+    from {{ ref('int_web_sessions') }}
+    where has_purchase
 
 ),
 
