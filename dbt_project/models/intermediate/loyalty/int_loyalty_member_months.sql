@@ -83,7 +83,11 @@ tier_point_changes as (
        its window date: +points on the first day, -points on the day it leaves the window (none if it never enters:
        a reversal dated after its earn has left). Summed per month and run along the member's months below, these
        give each month end the window's points without joining every month to every entry. #}
-    select customer_key, event_date as change_date, points from tier_entries
+    select
+        customer_key,
+        event_date as change_date,
+        points
+    from tier_entries
     union all
     select
         customer_key,

@@ -15,7 +15,11 @@ orders as (
 
 purchases as (
 
-    select order_id, user_pseudo_id, event_at, event_id
+    select
+        order_id,
+        user_pseudo_id,
+        event_at,
+        event_id
     from {{ ref('stg_ga4__events') }}
     where event_name = 'purchase'
         and order_id is not null
