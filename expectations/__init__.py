@@ -18,5 +18,6 @@ A load is a `snapshot` (an export) or a `delta` (rows changed since a database c
 gate fills the suite parameters accordingly (`MIN_ROWS`, the volume band; see `_rules.not_empty`,
 `_rules.volume_within_recent_band`, `_rules.fresh`), so one suite serves both kinds of source.
 
-`_rules` imports GX (about 13 s) only when a rule is built, so discovering suites stays cheap.
+Rules are GX expectations in GX's serialised form (`_rules.Expectation`): the gates evaluate them in DuckDB without
+importing GX (7-13 s); `orchestration.quality.gate.gx_suite` builds GX's own suite from them.
 """

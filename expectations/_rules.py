@@ -9,6 +9,7 @@ Runtime values are GX suite parameters, filled by the gate for each run (see orc
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 #: Suite parameter names the gate fills at run time.
@@ -31,11 +32,50 @@ ID_PATTERN = r"^\S+$"  # an identifier: non-empty, no whitespace
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 EMAIL_PATTERN_PADDED = r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$"  # the same, surrounding whitespace allowed
 
+# GX expectation types the suites use (the `type` of a serialised expectation).
+NOT_NULL = "expect_column_values_to_not_be_null"
+BETWEEN = "expect_column_values_to_be_between"
+IN_SET = "expect_column_values_to_be_in_set"
+MATCH_REGEX = "expect_column_values_to_match_regex"
+COLUMNS_MATCH_SET = "expect_table_columns_to_match_set"
 
-def _gx():  # GX takes ~13 s to import: only building a suite pays it, not discovering suites
-    import great_expectations as gx
 
-    return gx
+@dataclass(frozen=True)
+class Expectation:
+    """One GX expectation in GX's own serialised form (an entry of a suite's JSON: type, kwargs, meta, description).
+    The gates evaluate it inside DuckDB (orchestration/quality/sql_validation.py) without importing GX, which costs
+    7-13 s per process; `to_gx()` builds GX's object, which validates the kwargs (tests build every suite with it and
+    hold the DuckDB evaluation to GX's own on the same frames)."""
+
+    type: str
+    kwargs: dict[str, Any]
+    description: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def column(self) -> str | None:
+        return self.kwargs.get("column")
+
+    def to_gx(self) -> Any:
+        from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+        configuration = ExpectationConfiguration(
+            type=self.type, kwargs=self.kwargs, meta=self.meta or None, description=self.description
+        )
+        return configuration.to_domain_obj()
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A GX expectation suite's name and expectations (GX's own: orchestration.quality.gx_validation.gx_suite)."""
+
+    name: str
+    expectations: tuple[Expectation, ...]
+
+
+def _expect(kind: str, why: str, meta: dict[str, Any] | None = None, **kwargs: Any) -> Expectation:
+    """As GX serialises it: unset (None) arguments are left out (and so is a default `mostly`, by the callers)."""
+    return Expectation(kind, {k: v for k, v in kwargs.items() if v is not None}, why, dict(meta or {}))
 
 
 def _param(name: str) -> dict[str, str]:
@@ -50,39 +90,38 @@ def currency_pattern(currencies: list[str] | tuple[str, ...]) -> str:
 # Row rules -----------------------------------------------------------------------------------------------------------
 
 
-def columns_present(columns: list[str]) -> Any:
-    return _gx().expectations.ExpectTableColumnsToMatchSet(
+def columns_present(columns: list[str]) -> Expectation:
+    return _expect(
+        COLUMNS_MATCH_SET,
+        "The models rely on these columns; an export without one is unusable (extra columns are fine).",
         column_set=columns,
         exact_match=False,
-        description="The models rely on these columns; an export without one is unusable (extra columns are fine).",
     )
 
 
-def not_null(column: str, why: str) -> Any:
-    return _gx().expectations.ExpectColumnValuesToNotBeNull(column=column, description=why)
+def not_null(column: str, why: str) -> Expectation:
+    return _expect(NOT_NULL, why, column=column)
 
 
-def well_formed_id(column: str) -> Any:
-    return _gx().expectations.ExpectColumnValuesToMatchRegex(
-        column=column, regex=ID_PATTERN, description=f"{column} is a key: blank or whitespace ids cannot be joined."
+def well_formed_id(column: str) -> Expectation:
+    return _expect(
+        MATCH_REGEX, f"{column} is a key: blank or whitespace ids cannot be joined.", column=column, regex=ID_PATTERN
     )
 
 
-def matches(column: str, regex: str | dict[str, str], why: str, mostly: float = 1.0) -> Any:
-    return _gx().expectations.ExpectColumnValuesToMatchRegex(column=column, regex=regex, mostly=mostly, description=why)
+def matches(column: str, regex: str | dict[str, str], why: str, mostly: float = 1.0) -> Expectation:
+    return _expect(MATCH_REGEX, why, column=column, regex=regex, mostly=None if mostly == 1.0 else mostly)
 
 
-def between(column: str, why: str, min_value: float | None = None, max_value: float | None = None) -> Any:
-    return _gx().expectations.ExpectColumnValuesToBeBetween(
-        column=column, min_value=min_value, max_value=max_value, description=why
-    )
+def between(column: str, why: str, min_value: float | None = None, max_value: float | None = None) -> Expectation:
+    return _expect(BETWEEN, why, column=column, min_value=min_value, max_value=max_value)
 
 
-def in_set(column: str, values: list[Any], why: str) -> Any:
-    return _gx().expectations.ExpectColumnValuesToBeInSet(column=column, value_set=values, description=why)
+def in_set(column: str, values: list[Any], why: str) -> Expectation:
+    return _expect(IN_SET, why, column=column, value_set=values)
 
 
-def convertible_currency(column: str) -> Any:
+def convertible_currency(column: str) -> Expectation:
     """Any case and surrounding spaces are fine (staging normalises them); a code without an FX rate is not."""
     return matches(
         column,
@@ -95,13 +134,13 @@ def convertible_currency(column: str) -> Any:
 # Table rules (on the one-row metrics frame) --------------------------------------------------------------------------
 
 
-def metric_between(metric: str, why: str, min_value: Any = None, max_value: Any = None) -> Any:
-    return _gx().expectations.ExpectColumnValuesToBeBetween(
-        column=metric, min_value=min_value, max_value=max_value, description=why
-    )
+def metric_between(
+    metric: str, why: str, min_value: Any = None, max_value: Any = None, meta: dict[str, Any] | None = None
+) -> Expectation:
+    return _expect(BETWEEN, why, meta, column=metric, min_value=min_value, max_value=max_value)
 
 
-def volume_within_recent_band(metric: str = "row_count") -> Any:
+def volume_within_recent_band(metric: str = "row_count") -> Expectation:
     """Snapshot tables (no VOLUME_DAY): the delivery's rows against the median of recent published deliveries.
     Daily tables (VOLUME_DAY): the rows of the batch's newest day against the median rows per day of the published
     data's last week, so a full initial load and a one-day increment are judged on the same per-day scale (a
@@ -120,7 +159,7 @@ def volume_within_recent_band(metric: str = "row_count") -> Any:
     return metric_between(metric, why, min_value=_param(VOLUME_MIN), max_value=_param(VOLUME_MAX))
 
 
-def not_empty() -> Any:
+def not_empty() -> Expectation:
     """Judged against MIN_ROWS: an export of a required table (C360_REQUIRED_TABLES) and every mart must have rows;
     a delta read from a database cursor may be empty, because a table nothing changed in legitimately brings no rows;
     so may an optional table's export (its volume band judges it against history) and a mart whose capability is off
@@ -133,11 +172,11 @@ def not_empty() -> Any:
     )
 
 
-def no_duplicate_keys(metric: str) -> Any:
+def no_duplicate_keys(metric: str) -> Expectation:
     return metric_between(metric, "One row per key: duplicates would double-count downstream.", max_value=0)
 
 
-def not_in_future(metric: str) -> Any:
+def not_in_future(metric: str) -> Expectation:
     return metric_between(
         metric,
         "Timestamps after now are clock or timezone errors (local time stored as UTC).",
@@ -145,24 +184,23 @@ def not_in_future(metric: str) -> Any:
     )
 
 
-def fresh(metric: str) -> Any:
+def fresh(metric: str) -> Expectation:
     """On a delta the metric is computed over the whole table after the merge: an empty delta has no newest
     record, but the table's newest record still tells whether the source stopped."""
-    rule = metric_between(
+    return metric_between(
         metric,
         "The newest record must be recent relative to the run's as-of date, or the source stopped delivering "
         "(on a delta: the newest record in the whole table).",
         min_value=_param(FRESH_AFTER),
+        meta=WHOLE_TABLE_WHEN_DELTA,
     )
-    rule.meta = dict(WHOLE_TABLE_WHEN_DELTA)
-    return rule
 
 
-def reconciles(metric: str, tolerance: float, why: str) -> Any:
+def reconciles(metric: str, tolerance: float, why: str) -> Expectation:
     return metric_between(metric, why, min_value=-tolerance, max_value=tolerance)
 
 
-def no_rows_collapsed_by_key() -> Any:
+def no_rows_collapsed_by_key() -> Expectation:
     return metric_between(
         "rows_collapsed_by_key",
         "Raw tables merge on their key: two rows with one key in a delivery would be folded into one, silently.",
@@ -175,7 +213,7 @@ def no_rows_collapsed_by_key() -> Any:
 MAX_QUARANTINE_RATE = 0.01
 
 
-def quarantine_rate_within_threshold() -> Any:
+def quarantine_rate_within_threshold() -> Expectation:
     """Added to every raw suite by the gate (orchestration/quality/gate.py): the metric comes from the ledger."""
     return metric_between(
         "quarantine_rate",
@@ -184,7 +222,7 @@ def quarantine_rate_within_threshold() -> Any:
     )
 
 
-def ad_report_table_rules() -> list:
+def ad_report_table_rules() -> list[Expectation]:
     """Table rules shared by every ad platform's daily campaign report (their TABLE_METRICS use these names)."""
     return [
         not_empty(),

@@ -75,7 +75,7 @@ def test_row_rules_agree_with_gx_on_real_and_corrupted_batches(module, xs_tables
     ours, reference = _both(corrupted, row_suite, params)
     assert ours == reference
     assert any(not success for _, _, success, _, _ in ours), "the corruption must break some rule"
-    column = next(e.column for e in row_suite.expectations if getattr(e, "column", None))
+    column = next(e.column for e in row_suite.expectations if e.column)
     ours, reference = _both(frame.drop(columns=[column]), row_suite, params)  # a rule on a missing column errors
     assert ours == reference and any(errored for _, c, _, errored, _ in ours if c == column)
 
@@ -86,9 +86,9 @@ def test_table_rules_agree_with_gx_on_passing_failing_and_missing_metrics(module
     params = parameters(module, CTX, [10, 10, 10])
     timed = {_rules.NOW, _rules.FRESH_AFTER}  # rules on a timestamp metric compare it with one of these
     metrics = {
-        e.column: any(isinstance(v, dict) and v.get("$PARAMETER") in timed for v in e.configuration.kwargs.values())
+        e.column: any(isinstance(v, dict) and v.get("$PARAMETER") in timed for v in e.kwargs.values())
         for e in table_suite.expectations
-        if getattr(e, "column", None)
+        if e.column
     }
     fresh = pd.Timestamp("2026-10-31 10:00", tz="UTC")
 

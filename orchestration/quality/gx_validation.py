@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from expectations._rules import Suite
+
 if TYPE_CHECKING:
     import great_expectations as gx
 
@@ -49,12 +51,21 @@ class SuiteOutcome:
         return [o for o in self.outcomes if not o.success]
 
 
+def gx_suite(suite: Suite) -> gx.ExpectationSuite:
+    """GX's own suite of the same expectations (building it validates every argument, as GX does)."""
+    import great_expectations as gx  # 7-13 s to import: only tests and GX's own validation pay it, never a run
+
+    return gx.ExpectationSuite(name=suite.name, expectations=[e.to_gx() for e in suite.expectations])
+
+
 class SuiteRunner:
     """One ephemeral GX context and validation definition, run on as many DataFrames (chunks) as needed."""
 
-    def __init__(self, suite: gx.ExpectationSuite) -> None:
-        import great_expectations as gx  # ~13 s: paid by the first gate that runs, not by loading the definitions
+    def __init__(self, rules: Suite) -> None:
+        import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        suite = gx_suite(rules)
 
         self.expected_count = len(suite.expectations)
         context = gx.get_context(mode="ephemeral")
@@ -83,9 +94,7 @@ class SuiteRunner:
         return outcomes
 
 
-def validate_dataframe(
-    frame: pd.DataFrame, suite: gx.ExpectationSuite, parameters: Mapping[str, Any] | None = None
-) -> SuiteOutcome:
+def validate_dataframe(frame: pd.DataFrame, suite: Suite, parameters: Mapping[str, Any] | None = None) -> SuiteOutcome:
     """Validate one in-memory frame (small batches, tests)."""
     return SuiteOutcome(suite=suite.name, rows=len(frame), outcomes=SuiteRunner(suite).run(frame, parameters))
 

@@ -3,7 +3,8 @@
 Why not GX's own validation: GX 1.x validates a pandas batch through its metric-resolution engine at ~10 ms per
 expectation whatever the rows (~5 s of every XS run over the ~17 gates, on the run's critical path), and the batch
 has to cross into pandas first; GX over DuckDB through SQLAlchemy fails (see gx_validation.py). The suites stay GX
-ExpectationSuites built by expectations/_rules.py (GX's format, GX's parameters); this module evaluates the five
+expectations in GX's serialised form built by expectations/_rules.py (GX's format, GX's parameters; no GX import on
+the run's path); this module evaluates the five
 expectation types they use with GX's semantics, and tests/test_sql_validation.py checks it against GX's validation
 of the same suites on the same frames:
 
@@ -22,13 +23,9 @@ from typing import Any
 
 import duckdb
 
+from expectations._rules import BETWEEN, COLUMNS_MATCH_SET, IN_SET, MATCH_REGEX, NOT_NULL, Suite
 from orchestration.quality.gx_validation import SAMPLE_SIZE, ExpectationOutcome
 
-NOT_NULL = "expect_column_values_to_not_be_null"
-BETWEEN = "expect_column_values_to_be_between"
-IN_SET = "expect_column_values_to_be_in_set"
-MATCH_REGEX = "expect_column_values_to_match_regex"
-COLUMNS_MATCH_SET = "expect_table_columns_to_match_set"
 FLOATS = {"FLOAT", "DOUBLE", "REAL"}
 
 
@@ -94,7 +91,7 @@ def _unexpected(kind: str, value: str, kwargs: Mapping[str, Any]) -> tuple[str, 
 
 
 def validate_relation(
-    con: duckdb.DuckDBPyConnection, sql: str, suite: Any, parameters: Mapping[str, Any] | None = None
+    con: duckdb.DuckDBPyConnection, sql: str, suite: Suite, parameters: Mapping[str, Any] | None = None
 ) -> tuple[int, list[ExpectationOutcome]]:
     """Rows of the relation `sql` and one outcome per expectation of `suite`, in the suite's order."""
     parameters = parameters or {}
@@ -103,10 +100,10 @@ def validate_relation(
     rules: list[_Rule] = []
     outcomes: list[ExpectationOutcome | None] = []
     for index, expectation in enumerate(suite.expectations):
-        kind, column = expectation.expectation_type, getattr(expectation, "column", None)
-        base = {"expectation": kind, "column": column, "description": expectation.description or ""}
+        kind, column = expectation.type, expectation.column
+        base = {"expectation": kind, "column": column, "description": expectation.description}
         try:
-            kwargs = _resolved(expectation.configuration.kwargs, parameters)
+            kwargs = _resolved(expectation.kwargs, parameters)
             if kind == COLUMNS_MATCH_SET:
                 expected, observed = set(kwargs["column_set"]), set(types)
                 missing = expected ^ observed if kwargs.get("exact_match") else expected - observed
