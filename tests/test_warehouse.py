@@ -45,7 +45,9 @@ def test_dbt_keeps_working_after_a_query_spills_to_the_temp_directory(tmp_path: 
     """dbt-duckdb opens the database once (config_options) and a cursor per query (SETting `settings` on each); once a
     query has spilled, DuckDB refuses to set temp_directory again. The build profile must configure memory and the
     spill directory where they apply once, or every query after the first spill fails (the L build did)."""
-    settings = Settings.from_env({"C360_DATA_DIR": str(tmp_path), "C360_DUCKDB_MEMORY_LIMIT": "64MB"})
+    # one thread: what a query needs at least is then the same on every run (two threads failed once, on a busy host)
+    env = {"C360_DATA_DIR": str(tmp_path), "C360_DUCKDB_MEMORY_LIMIT": "64MB", "C360_DUCKDB_THREADS": "1"}
+    settings = Settings.from_env(env)
     profile = write_dbt_build_profile(settings) / "profiles.yml"
     output = yaml.safe_load(profile.read_text())["c360"]["outputs"]["duckdb"]
     credentials = DuckDBCredentials.from_dict({**output, "database": "warehouse", "schema": "main"})
