@@ -48,6 +48,7 @@ ENV_DEFAULTS: dict[str, str] = {
     "C360_EXTRACT_BATCH_ROWS": "500000",  # rows per batch of a Parquet delivery: the extract's memory grows with it
     "C360_DUCKDB_MEMORY_LIMIT": "",  # memory_limit of warehouse connections (e.g. 4GB); empty = DuckDB default
     "C360_DUCKDB_THREADS": "",  # warehouse connections' threads; empty = DuckDB's default (all cores)
+    "C360_DBT_THREADS": "2",  # models dbt builds at once; 1 gives each model the whole DuckDB memory limit
     "C360_REQUIRED_TABLES": "crm_customers,crm_orders",  # raw tables a delivery must hold; every other is optional
     "C360_PUBLISH_SLA_HOURS": "26",  # published marts older than this are stale: publish status fails, sensor alerts
     "C360_DELIVERY_INCOMPLETE_MINUTES": "60",  # files source: a delivery without its _SUCCESS marker this long alerts
@@ -196,6 +197,7 @@ class Settings:
     duckdb_memory_limit: str = ""
     extract_batch_rows: int = 500_000
     duckdb_threads: int | None = None
+    dbt_threads: int = 2
     required_tables: tuple[str, ...] = ("crm_customers", "crm_orders")
     freshness_days: Mapping[str, int | None] = field(default_factory=dict)
     min_free_disk_mb: int = 500
@@ -245,6 +247,7 @@ class Settings:
             duckdb_memory_limit=value["C360_DUCKDB_MEMORY_LIMIT"],
             extract_batch_rows=int(_number(value, "C360_EXTRACT_BATCH_ROWS", int, 1)),
             duckdb_threads=int(_number(value, "C360_DUCKDB_THREADS", int, 1)) if value["C360_DUCKDB_THREADS"] else None,
+            dbt_threads=int(_number(value, "C360_DBT_THREADS", int, 1)),
             required_tables=_table_list(value["C360_REQUIRED_TABLES"]),
             freshness_days=_table_days(env.get("C360_FRESHNESS_DAYS", "")),
             min_free_disk_mb=int(_number(value, "C360_MIN_FREE_DISK_MB", int)),

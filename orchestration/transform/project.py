@@ -159,7 +159,7 @@ def dbt_profile(settings: Settings) -> dict[str, Any]:
     output: dict[str, Any] = {
         "type": "duckdb",
         "path": settings.warehouse_path.relative_to(settings.data_dir).as_posix(),
-        "threads": 2,
+        "threads": settings.dbt_threads,
         "plugins": [{"module": PSEUDONYM_PLUGIN}],  # reads the PII key from dbt's environment, not from here
     }
     duckdb_settings = duckdb_config(settings)
