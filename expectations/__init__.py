@@ -19,5 +19,5 @@ gate fills the suite parameters accordingly (`MIN_ROWS`, the volume band; see `_
 `_rules.volume_within_recent_band`, `_rules.fresh`), so one suite serves both kinds of source.
 
 Rules are GX expectations in GX's serialised form (`_rules.Expectation`): the gates evaluate them in DuckDB without
-importing GX (7-13 s); `orchestration.quality.gate.gx_suite` builds GX's own suite from them.
+importing GX (7-13 s); `orchestration.quality.gx_validation.gx_suite` builds GX's own suite from them.
 """

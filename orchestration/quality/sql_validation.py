@@ -4,9 +4,8 @@ Why not GX's own validation: GX 1.x validates a pandas batch through its metric-
 expectation whatever the rows (~5 s of every XS run over the ~17 gates, on the run's critical path), and the batch
 has to cross into pandas first; GX over DuckDB through SQLAlchemy fails (see gx_validation.py). The suites stay GX
 expectations in GX's serialised form built by expectations/_rules.py (GX's format, GX's parameters; no GX import on
-the run's path); this module evaluates the five
-expectation types they use with GX's semantics, and tests/test_sql_validation.py checks it against GX's validation
-of the same suites on the same frames:
+the run's path); this module evaluates the five expectation types they use with GX's semantics, and
+tests/test_sql_validation.py checks it against GX's validation of the same suites on the same frames:
 
 - a missing value is never unexpected, except to `expect_column_values_to_not_be_null`;
 - `mostly` is the share of non-missing values (of all rows for not-null) that must pass;
