@@ -15,6 +15,7 @@ def test_defaults_are_valid() -> None:
     settings = Settings.from_env({})
     assert (settings.source, settings.scale, settings.seed) == ("synthetic", "S", 7)
     assert settings.duckdb_threads is None and settings.duckdb_memory_limit == ""
+    assert settings.dbt_threads == 2
     retention = (settings.landing_retention_days, settings.quarantine_retention_days, settings.publish_max_age_days)
     assert retention == (30, 90, 30)
 
@@ -34,6 +35,7 @@ def test_retention_none_keeps_forever() -> None:
         ({"C360_PUBLISH_KEEP": "-1"}, "C360_PUBLISH_KEEP='-1' is not an integer >= 0"),
         ({"C360_CLV_MARGIN": "high"}, "C360_CLV_MARGIN='high' is not a number >= 0"),
         ({"C360_DUCKDB_THREADS": "0"}, "C360_DUCKDB_THREADS='0' is not an integer >= 1"),
+        ({"C360_DBT_THREADS": "0"}, "C360_DBT_THREADS='0' is not an integer >= 1"),
         ({"C360_LANDING_RETENTION_DAYS": "-1"}, "C360_LANDING_RETENTION_DAYS='-1' is not an integer >= 0 or none"),
         ({"C360_PUBLISH_MAX_AGE_DAYS": "9d"}, "C360_PUBLISH_MAX_AGE_DAYS='9d' is not an integer >= 0 or none"),
         ({"C360_PUBLISH_FILE_KEYS": "off"}, "C360_PUBLISH_FILE_KEYS='off' is not one of: primary, enforced, none"),

@@ -21,11 +21,20 @@ def test_warehouse_connections_use_the_configured_memory_threads_and_spill_dir(t
     )
     with connect_warehouse(settings) as con:
         con.execute("create table t as select 1 as x")
-        limit, threads, temp = con.execute(
-            "select current_setting('memory_limit'), current_setting('threads'), current_setting('temp_directory')"
+        limit, threads, temp, ordered = con.execute(
+            "select current_setting('memory_limit'), current_setting('threads'), current_setting('temp_directory'), "
+            "current_setting('preserve_insertion_order')"
         ).fetchone()
-    assert (limit, threads, Path(temp)) == ("953.6 MiB", 1, settings.duckdb_temp_dir)
+    assert (limit, threads, Path(temp), ordered) == ("953.6 MiB", 1, settings.duckdb_temp_dir, False)
     assert settings.warehouse_path.exists()
+
+
+def test_the_build_profile_builds_as_many_models_at_once_as_c360_dbt_threads(tmp_path: Path) -> None:
+    def threads(env: dict[str, str]) -> int:
+        profile = write_dbt_build_profile(Settings.from_env({"C360_DATA_DIR": str(tmp_path), **env}))
+        return yaml.safe_load((profile / "profiles.yml").read_text())["c360"]["outputs"]["duckdb"]["threads"]
+
+    assert (threads({}), threads({"C360_DBT_THREADS": "1"})) == (2, 1)
 
 
 def test_the_published_file_opens_read_only_without_access_to_other_files(tmp_path: Path) -> None:
