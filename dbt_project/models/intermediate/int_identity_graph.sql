@@ -8,128 +8,85 @@
       same CRM email; a person with duplicate CRM records logs in under both ids), so a device shared by two people
       never merges them; its anonymous sessions are thereby stitched to that person;
    4. a click id (one per ad platform, var ad_platforms) and the device whose session carried it.
-   Components come from min-label propagation; the key is the keyed pseudonym (HMAC, macro pseudonym) of the
+   Components come from min-label propagation over the edges of int_identity_edges; the key is the keyed pseudonym (HMAC, macro pseudonym) of the
    component's smallest CRM customer id, or of its smallest identifier when it has no CRM record (an anonymous
    visitor): an unkeyed hash of an id would be re-identifiable by hashing known ids. It is computed once per
    component, not per identifier. #}
 with
-
-customers as (
-
-    select * from {{ ref('stg_crm__customers') }}
-
-),
-
-events as (
-
-    select * from {{ ref('stg_ga4__events') }}
-
-),
-
-device_logins as (
-
-    -- who each device logged in as; the person by rule 1 is the CRM email (or the id itself without one)
-    select distinct
-        events.user_pseudo_id,
-        events.customer_id as user_id,
-        coalesce(customers.email, events.customer_id) as person
-    from events
-    left join customers on events.customer_id = customers.customer_id
-    where events.customer_id is not null
-
-),
-
-device_person_counts as (
-
-    select
-        user_pseudo_id,
-        count(distinct person) as person_count
-    from device_logins
-    group by user_pseudo_id
-
-),
-
-single_person_devices as (
-
-    select
-        device_logins.user_pseudo_id,
-        device_logins.user_id
-    from device_logins
-    inner join device_person_counts on device_logins.user_pseudo_id = device_person_counts.user_pseudo_id
-    where device_person_counts.person_count = 1
-
-),
-
-pairs as (
-
-    -- rule 1
-    select
-        {{ identity_node('customer_id', 'customer_id') }} as node,
-        {{ identity_node('email', 'email') }} as neighbour
-    from customers
-    where email is not null
-
-    union all
-    -- rule 2 (only user_ids that are real CRM ids; others stay their own node)
-    select
-        {{ identity_node('user_id', 'user_ids.customer_id') }} as node,
-        {{ identity_node('customer_id', 'customers.customer_id') }} as neighbour
-    from (
-        select distinct customer_id from events
-        where customer_id is not null
-    ) as user_ids
-    inner join customers on user_ids.customer_id = customers.customer_id
-
-    union all
-    -- rule 3
-    select
-        {{ identity_node('user_pseudo_id', 'user_pseudo_id') }} as node,
-        {{ identity_node('user_id', 'user_id') }} as neighbour
-    from single_person_devices
-
-    -- rule 4
-    {%- for platform in var('ad_platforms') %}
-        union all
-        select distinct
-            {{ identity_node('user_pseudo_id', 'user_pseudo_id') }} as node,
-            {{ identity_node(platform.click_id, platform.click_id) }} as neighbour
-        from events
-        where {{ platform.click_id }} is not null
-    {% endfor %}
-
-),
-
-nodes as (
-
-    select {{ identity_node('customer_id', 'customer_id') }} as node from customers
-    union
-    select {{ identity_node('user_pseudo_id', 'user_pseudo_id') }} from events
-    union
-    select {{ identity_node('user_id', 'customer_id') }} from events
-    where customer_id is not null
-    union
-    select node from pairs
-    union
-    select neighbour from pairs
-
-),
 
 edges as (
 
     select
         node,
         neighbour
-    from pairs
-    union
-    select
-        neighbour as node,
-        node as neighbour
-    from pairs
-    union
+    from {{ ref('int_identity_edges') }}
+
+),
+
+link_counts as (
+
     select
         node,
-        node as neighbour
-    from nodes
+        count(*) - 1 as links
+    from edges
+    group by node
+
+),
+
+leaves as (
+
+    -- an identifier with one link, to a smaller node id (an email of one customer id, a device of one user_id, a
+    -- click id of one device: most identifiers), is never its component's smallest node: it takes its parent's label
+    -- and need not take part in the propagation. A parent is never a leaf (its only link would be to a larger node).
+    select
+        edges.node,
+        edges.neighbour as parent
+    from edges
+    inner join link_counts on edges.node = link_counts.node
+    where link_counts.links = 1
+        and edges.neighbour < edges.node
+
+),
+
+leaf_counts as (
+
+    select
+        parent,
+        count(*) as leaf_count
+    from leaves
+    group by parent
+
+),
+
+loners as (
+
+    -- an identifier whose every link is to a leaf (an anonymous device and its click ids) is its component's smallest
+    select link_counts.node
+    from link_counts
+    left join leaf_counts on link_counts.node = leaf_counts.parent
+    left join leaves on link_counts.node = leaves.node
+    where link_counts.links = coalesce(leaf_counts.leaf_count, 0)
+        and leaves.node is null
+
+),
+
+pruned as (
+
+    select node from leaves
+    union all
+    select node from loners
+
+),
+
+core_edges as (
+
+    select
+        edges.node,
+        edges.neighbour
+    from edges
+    left join pruned as pruned_node on edges.node = pruned_node.node
+    left join pruned as pruned_neighbour on edges.neighbour = pruned_neighbour.node
+    where pruned_node.node is null and pruned_neighbour.node is null
 
 ),
 
@@ -140,7 +97,7 @@ node_numbers as (
     select
         node,
         row_number() over (order by node) as node_number
-    from (select distinct node from edges) as distinct_nodes
+    from (select distinct node from core_edges) as distinct_nodes
 
 ),
 
@@ -149,15 +106,15 @@ numbered_edges as (
     select
         from_node.node_number as node,
         to_node.node_number as neighbour
-    from edges
-    inner join node_numbers as from_node on edges.node = from_node.node
-    inner join node_numbers as to_node on edges.neighbour = to_node.node
+    from core_edges
+    inner join node_numbers as from_node on core_edges.node = from_node.node
+    inner join node_numbers as to_node on core_edges.neighbour = to_node.node
 
 ),
 
 {{ propagate_min_label('numbered_edges', var('identity_max_iterations')) }},
 
-node_labels as (
+core_labels as (
 
     select
         nodes_named.node,
@@ -165,6 +122,26 @@ node_labels as (
     from labels
     inner join node_numbers as nodes_named on labels.node = nodes_named.node_number
     inner join node_numbers as labels_named on labels.label = labels_named.node_number
+
+),
+
+node_labels as (
+
+    select
+        node,
+        component_node
+    from core_labels
+    union all
+    select
+        node,
+        node as component_node
+    from loners
+    union all
+    select
+        leaves.node,
+        coalesce(core_labels.component_node, leaves.parent) as component_node
+    from leaves
+    left join core_labels on leaves.parent = core_labels.node
 
 ),
 
