@@ -250,7 +250,8 @@ def files_holding(data_dir: Path, needles: set[str]) -> list[str]:
 def duckdb_values_holding(data_dir: Path, needles: set[str]) -> dict[str, int]:
     """(file, table, column) -> rows whose value is one of `needles`, over every text column of every table of every
     DuckDB file under the data dir (values, not bytes: DuckDB compresses strings, so a byte search alone could miss
-    one); JSON records count when they hold a needle as a quoted value."""
+    one); JSON records count when they hold a needle as a quoted value, identity-graph node ids
+    (`<rank>|<identifier type>|<identifier>`, dbt macro identity_node) when their identifier is one."""
     found: dict[str, int] = {}
     values = pa.table({"v": sorted(needles)})
     for path in sorted(data_dir.rglob("*.duckdb")):
@@ -269,7 +270,8 @@ def duckdb_values_holding(data_dir: Path, needles: set[str]) -> dict[str, int]:
             for schema, table, column in columns:
                 n = con.execute(
                     f'select count(*) from "{schema}"."{table}" where "{column}" in (select v from needles) '
-                    f"or exists (select 1 from needles where contains(\"{column}\", '\"' || v || '\"'))"
+                    f"or exists (select 1 from needles where contains(\"{column}\", '\"' || v || '\"')) "
+                    f"or regexp_extract(\"{column}\", '^[0-9]+[|][a-z_]+[|](.*)$', 1) in (select v from needles)"
                 ).fetchall()[0][0]
                 if n:
                     found[f"{path.relative_to(data_dir)}:{schema}.{table}.{column}"] = n

@@ -128,7 +128,8 @@ def _close_over_shared_emails(con: duckdb.DuckDBPyConnection, subject: Subject, 
 
 
 def _from_identity_graph(con: duckdb.DuckDBPyConnection, subject: Subject) -> set[str]:
-    """Every identifier of the components holding the subject's ids or emails; returns their customer keys."""
+    """Every identifier of the components holding the subject's ids or emails, and its graph node id; returns their
+    customer keys."""
     schema, table = IDENTITY_GRAPH
     keys = _column(
         con,
@@ -138,9 +139,11 @@ def _from_identity_graph(con: duckdb.DuckDBPyConnection, subject: Subject) -> se
         sorted(subject.emails),
     )
     rows = con.execute(
-        f"select identifier_type, identifier from {schema}.{table} where list_contains(?, customer_key)", [sorted(keys)]
+        f"select identifier_type, identifier, identity_node from {schema}.{table} where list_contains(?, customer_key)",
+        [sorted(keys)],
     ).fetchall()
-    for kind, identifier in rows:
+    for kind, identifier, node in rows:
+        subject.other_values.add(node)  # the graph's node id of the identifier: its rows in int_identity_edges
         if kind in ("customer_id", "user_id"):
             subject.customer_ids.add(identifier)
         elif kind == "email":
