@@ -8,7 +8,8 @@
       same CRM email; a person with duplicate CRM records logs in under both ids), so a device shared by two people
       never merges them; its anonymous sessions are thereby stitched to that person;
    4. a click id (one per ad platform, var ad_platforms) and the device whose session carried it.
-   Components come from min-label propagation over the edges of int_identity_edges; the key is the keyed pseudonym (HMAC, macro pseudonym) of the
+   The edges are int_identity_edges. Components come from min-label propagation over the graph's core (leaves and
+   loners below take their label without it); the key is the keyed pseudonym (HMAC, macro pseudonym) of the
    component's smallest CRM customer id, or of its smallest identifier when it has no CRM record (an anonymous
    visitor): an unkeyed hash of an id would be re-identifiable by hashing known ids. It is computed once per
    component, not per identifier. #}
