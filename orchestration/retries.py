@@ -7,6 +7,10 @@ policy retries any exception, so the steps whose errors can be either kind run t
 propagates (and is retried); anything else becomes a `dg.Failure(allow_retries=False)` that keeps the original error
 as its cause. Failed checks are not exceptions and are never retried.
 
+DuckDB running out of its memory limit is retried once: under `C360_DUCKDB_MEMORY_LIMIT` it depends on which of
+dbt's models overlap when (at L, 5 GB, the one-day increment failed in two large models side by side, and the same
+build run again on the same warehouse passed); a second one is final, with the settings that give it more room.
+
 An interrupt (Ctrl-C, or `kill`: SIGTERM, what a service manager sends to stop a run) stops the run. Dagster's
 retry policy retries a step on an interrupt too (meant for preempted step workers), which made `c360 run` go on
 after a SIGTERM during dbt and publish. So an interrupt seen by `retry_only_transient` marks its run interrupted,
@@ -33,23 +37,34 @@ T = TypeVar("T")
 
 #: Error texts that mean "try again later", wherever they come from (DuckDB via dlt, dbt or our own connections).
 TRANSIENT_TEXT = ("Could not set lock on file", "could not connect to server", "Connection refused", "timeout expired")
+#: DuckDB's error when a query cannot get memory under the limit (duckdb.OutOfMemoryException).
+OUT_OF_MEMORY_TEXT = "Out of Memory Error"
+OUT_OF_MEMORY_HINT = (
+    "DuckDB ran out of memory twice (C360_DUCKDB_MEMORY_LIMIT); raise the limit, or set C360_DBT_THREADS=1 so that "
+    "one dbt model at a time has all of it"
+)
 INTERRUPTED = "interrupted (Ctrl-C or SIGTERM): the run stops here and publishes nothing; run it again to refresh"
 
 #: Runs of this process an interrupt stopped (steps run in the run's main thread: the in-process executor).
 _interrupted_runs: set[str] = set()
 
 
-def is_transient(exc: BaseException) -> bool:
-    """A lock conflict, an I/O or connection error anywhere in the exception's chain."""
+def _chain(exc: BaseException | None) -> Iterator[BaseException]:
+    """The exception and its causes / contexts, each once."""
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
-        if isinstance(exc, psycopg2.OperationalError | ConnectionError | TimeoutError):
-            return True
-        if any(text in str(exc) for text in TRANSIENT_TEXT):
-            return True
+        yield exc
         exc = exc.__cause__ or exc.__context__
-    return False
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A lock conflict, an I/O or connection error anywhere in the exception's chain."""
+    return any(
+        isinstance(e, psycopg2.OperationalError | ConnectionError | TimeoutError)
+        or any(text in str(e) for text in TRANSIENT_TEXT)
+        for e in _chain(exc)
+    )
 
 
 def retry_policy(settings: Settings) -> dg.RetryPolicy:
@@ -61,10 +76,16 @@ def retry_policy(settings: Settings) -> dg.RetryPolicy:
     )
 
 
+def is_out_of_memory(exc: BaseException) -> bool:
+    """DuckDB's out-of-memory error anywhere in the exception's chain (dbt's error carries it as text)."""
+    return any(OUT_OF_MEMORY_TEXT in str(e) for e in _chain(exc))
+
+
 @contextmanager
-def retry_only_transient(run_id: str) -> Iterator[None]:
+def retry_only_transient(run_id: str, retry_number: int = 0) -> Iterator[None]:
     """Let transient errors through to the step's retry policy; make every other error final; an interrupt stops the
-    run (see the module docstring)."""
+    run (see the module docstring). `retry_number`: the step's attempt (0 first), for the one retry of an
+    out-of-memory error."""
     if run_id in _interrupted_runs:
         raise dg.Failure(description=INTERRUPTED, allow_retries=False)
     try:
@@ -80,6 +101,12 @@ def retry_only_transient(run_id: str) -> Iterator[None]:
         # retries: a failed dbt test must not be retried) is retried only when it is transient.
         if (isinstance(exc, dg.Failure) and not exc.allow_retries) or is_transient(exc):
             raise
+        if is_out_of_memory(exc):
+            if retry_number == 0:
+                raise
+            raise dg.Failure(
+                description=redact(f"{OUT_OF_MEMORY_HINT}: {type(exc).__name__}: {exc}"), allow_retries=False
+            ) from exc
         raise dg.Failure(description=redact(f"{type(exc).__name__}: {exc}"), allow_retries=False) from exc
 
 
@@ -90,7 +117,7 @@ def transient_only(step: Callable[P, Iterator[T]]) -> Callable[P, Iterator[T]]:
     @functools.wraps(step)
     def wrapped(*args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
         context: Any = args[0]
-        with retry_only_transient(context.run_id):
+        with retry_only_transient(context.run_id, context.retry_number):
             yield from step(*args, **kwargs)
 
     return wrapped

@@ -19,10 +19,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from orchestration.config import Settings
-from orchestration.retries import INTERRUPTED, is_transient, retry_policy, transient_only
+from orchestration.retries import (
+    INTERRUPTED,
+    OUT_OF_MEMORY_HINT,
+    is_out_of_memory,
+    is_transient,
+    retry_only_transient,
+    retry_policy,
+    transient_only,
+)
 from orchestration.run_outcome import outcome_from_events
 from orchestration.warehouse import connect_file
 
@@ -123,3 +132,23 @@ def test_sigterm_stops_the_run_instead_of_being_retried(settings: Settings) -> N
 def test_classification() -> None:
     assert is_transient(OSError('IO Error: Could not set lock on file "w.duckdb": Conflicting lock is held'))
     assert not is_transient(ValueError("bad row"))
+
+
+def test_duckdb_out_of_memory_is_retried_once_then_final_with_the_settings_that_help() -> None:
+    """A real DuckDB OutOfMemoryException (a 200k-row sort under a 16 MB limit, no spill directory)."""
+    with (
+        duckdb.connect(config={"memory_limit": "16MB", "temp_directory": ""}) as con,
+        pytest.raises(duckdb.OutOfMemoryException) as raised,
+    ):
+        con.execute("select string_agg(repeat('x', 100) || i::varchar, ',' order by i desc) from range(200000) t(i)")
+    error = raised.value
+    assert is_out_of_memory(error) and not is_transient(error)
+    with pytest.raises(duckdb.OutOfMemoryException), retry_only_transient("oom-run", retry_number=0):
+        raise error  # the first attempt's error goes to the retry policy as it is
+    with pytest.raises(dg.Failure) as final, retry_only_transient("oom-run", retry_number=1):
+        raise error
+    assert not final.value.allow_retries
+    assert final.value.description.startswith(OUT_OF_MEMORY_HINT) and "Out of Memory Error" in final.value.description
+    with pytest.raises(dg.Failure) as data_error, retry_only_transient("oom-run", retry_number=0):
+        raise ValueError("bad row")
+    assert not data_error.value.allow_retries
