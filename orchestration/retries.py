@@ -67,6 +67,11 @@ def is_transient(exc: BaseException) -> bool:
     )
 
 
+def is_out_of_memory(exc: BaseException) -> bool:
+    """DuckDB's out-of-memory error anywhere in the exception's chain (dbt's error carries it as text)."""
+    return any(OUT_OF_MEMORY_TEXT in str(e) for e in _chain(exc))
+
+
 def retry_policy(settings: Settings) -> dg.RetryPolicy:
     return dg.RetryPolicy(
         max_retries=settings.retry_max,
@@ -76,13 +81,8 @@ def retry_policy(settings: Settings) -> dg.RetryPolicy:
     )
 
 
-def is_out_of_memory(exc: BaseException) -> bool:
-    """DuckDB's out-of-memory error anywhere in the exception's chain (dbt's error carries it as text)."""
-    return any(OUT_OF_MEMORY_TEXT in str(e) for e in _chain(exc))
-
-
 @contextmanager
-def retry_only_transient(run_id: str, retry_number: int = 0) -> Iterator[None]:
+def retry_only_transient(run_id: str, retry_number: int) -> Iterator[None]:
     """Let transient errors through to the step's retry policy; make every other error final; an interrupt stops the
     run (see the module docstring). `retry_number`: the step's attempt (0 first), for the one retry of an
     out-of-memory error."""
