@@ -1,6 +1,7 @@
 """Self-describing marts (issue 16): the published DuckDB file and the PostgreSQL serving schema carry the dbt docs
 as table and column comments and the keys the dbt tests name as enforced primary, unique and foreign keys, which is
-what BI tools show as descriptions and use for join suggestions.
+what BI tools show as descriptions and use for join suggestions. The DuckDB file, by default, checks the primary and
+unique keys as it is published instead of declaring them (no DuckDB BI driver reads declared keys).
 
 The PostgreSQL half is inspected the way Superset and Metabase inspect a database: SQLAlchemy's inspector over
 psycopg2, logged in as the read-only BI role (tables, columns with comments, primary and foreign keys, a query).
@@ -21,7 +22,7 @@ from orchestration.publish.assets import file_docs, marts_to_publish, published_
 from orchestration.publish.mart_docs import PUBLISH_LOG_DOC, ForeignKey, TableDoc, creation_order, mart_docs
 from orchestration.publish.pg_roles import provision_reader_role
 from orchestration.publish.postgres_serving import publish_to_postgres
-from orchestration.publish.publisher import publish, published_tables
+from orchestration.publish.publisher import KeyViolation, publish, published_tables
 from orchestration.transform.project import dbt_project
 from tests.conftest import Baseline
 from tests.postgres_fixtures import (  # noqa: F401  (fixtures)
@@ -99,13 +100,14 @@ def test_every_published_table_and_column_carries_its_yaml_description(xs_baseli
     assert "One row per resolved customer" in tables["mart_customer_360"]
 
 
-def _publish_copy(baseline: Baseline, path: Path, file_keys: str) -> dict[str, int]:
-    """The baseline's marts published again to `path` as C360_PUBLISH_FILE_KEYS=`file_keys` would: what the publish
-    asset hands the publisher (assets.file_docs)."""
+def _publish_copy(baseline: Baseline, path: Path, file_keys: str, warehouse: Path | None = None) -> dict[str, int]:
+    """The baseline's marts (or `warehouse`'s) published again to `path` as C360_PUBLISH_FILE_KEYS=`file_keys`
+    would: what the publish asset hands the publisher (assets.file_docs)."""
     manifest = Path(dbt_project().manifest_path)
     docs = file_docs(published_docs(manifest), file_keys)
     marts = [("marts", name) for name in marts_to_publish(manifest)]
-    return publish(baseline.settings.warehouse_path, path, marts, file_keys, {}, docs=docs).tables
+    source = warehouse or baseline.settings.warehouse_path
+    return publish(source, path, marts, file_keys, {}, docs=docs, declare_keys=file_keys != "checked").tables
 
 
 def _keys(path: Path) -> tuple[dict[str, tuple[str, ...]], set[tuple[str, ForeignKey]]]:
@@ -124,16 +126,61 @@ def _keys(path: Path) -> tuple[dict[str, tuple[str, ...]], set[tuple[str, Foreig
     return primary, foreign
 
 
+def _declared_key_count(path: Path) -> int:
+    with duckdb.connect(str(path), read_only=True) as con:
+        kinds = "('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY')"
+        return con.execute(f"select count(*) from duckdb_constraints() where constraint_type in {kinds}").fetchall()[0][
+            0
+        ]
+
+
 @pytest.mark.slow
-def test_published_primary_keys_are_declared_and_enforced_by_default(xs_baseline: Baseline, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("broken", "refusal"),
+    [
+        (  # a repeated order line: its primary key
+            "insert into marts.fct_order_lines select * from marts.fct_order_lines limit 1",
+            r"marts\.fct_order_lines breaks its primary key \(order_line_key\): 1 rows repeat a value",
+        ),
+        (  # a null primary key (the build declares it not null: a warehouse built by an older version may not)
+            "alter table marts.fct_orders alter column order_key drop not null; "
+            "update marts.fct_orders set order_key = null "
+            "where order_key = (select min(order_key) from marts.fct_orders)",
+            r"marts\.fct_orders breaks its primary key \(order_key\): 1 rows are null",
+        ),
+        (  # a second product row under another key with the same product id: its unique key
+            "insert into marts.dim_product select * replace ('another key' as product_key) from marts.dim_product "
+            "limit 1",
+            r"marts\.dim_product breaks its unique key \(product_id\): 1 rows repeat a value",
+        ),
+    ],
+    ids=["repeated primary key", "null primary key", "repeated unique key"],
+)
+def test_the_default_publish_checks_every_key_without_declaring_one(
+    xs_baseline: Baseline, tmp_path: Path, broken: str, refusal: str
+) -> None:
+    """C360_PUBLISH_FILE_KEYS=checked: the live file declares no key, yet a warehouse whose marts break a primary or
+    unique key is refused before anything is replaced, naming the table, the key and the fix."""
+    assert _declared_key_count(xs_baseline.settings.published_path) == 0
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(xs_baseline.settings.warehouse_path, warehouse)
+    path = tmp_path / "marts.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(broken)
+    with pytest.raises(KeyViolation, match=refusal + r"; .*C360_DBT_TEST_SCOPE=full"):
+        _publish_copy(xs_baseline, path, "checked", warehouse)
+    assert not path.exists()
+
+
+@pytest.mark.slow
+def test_primary_file_keys_are_declared_and_enforced(xs_baseline: Baseline, tmp_path: Path) -> None:
     docs = _yaml_docs()
-    primary, foreign = _keys(xs_baseline.settings.published_path)
+    path = tmp_path / "marts.duckdb"
+    assert _publish_copy(xs_baseline, path, "primary") == _publish_copy(xs_baseline, tmp_path / "c.duckdb", "checked")
+    primary, foreign = _keys(path)
     assert primary == {name: doc.primary_key for name, doc in docs.items()}
     assert foreign == set()  # C360_PUBLISH_FILE_KEYS=primary: relationships stay dbt tests, which gate the run
-
-    copy = tmp_path / "marts.duckdb"  # the live file is read-only for everyone; enforce on a copy
-    shutil.copy(xs_baseline.settings.published_path, copy)
-    with duckdb.connect(str(copy)) as con:
+    with duckdb.connect(str(path)) as con:
         for table in ("dim_customer", "fct_order_lines"):
             with pytest.raises(duckdb.ConstraintException, match="violates primary key"):
                 con.execute(f"insert into {table} select * from {table} limit 1")
@@ -169,10 +216,8 @@ def test_a_file_published_without_keys_keeps_every_row_and_comment_and_declares_
     path = tmp_path / "marts.duckdb"
     tables = _publish_copy(xs_baseline, path, "none")
     assert {**tables, "_publish_log": 1} == published_tables(xs_baseline.settings.published_path)
+    assert _declared_key_count(path) == 0
     with duckdb.connect(str(path), read_only=True) as con:
-        kinds = "('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY')"
-        keys = f"select count(*) from duckdb_constraints() where constraint_type in {kinds}"
-        assert con.execute(keys).fetchall() == [(0,)]
         comments = dict(con.execute("select table_name, comment from duckdb_tables() where not internal").fetchall())
     assert comments == {name: doc.description for name, doc in {**docs, PUBLISH_LOG_DOC.name: PUBLISH_LOG_DOC}.items()}
 

@@ -57,12 +57,13 @@ def published_docs(manifest_path: Path) -> dict[str, TableDoc]:
 
 
 def file_docs(docs: dict[str, TableDoc], file_keys: str) -> dict[str, TableDoc]:
-    """What the published DuckDB file declares (C360_PUBLISH_FILE_KEYS): every comment; primary and unique keys
-    unless `none`; foreign keys only if `enforced` (DuckDB indexes each one's columns: ~30 s of an M publish, and no
-    DuckDB BI driver reads them). PostgreSQL serving is handed `docs` as they are."""
+    """What the published DuckDB file holds (C360_PUBLISH_FILE_KEYS): every comment; primary and unique keys unless
+    `none` (checked by a query, or with `primary` declared); foreign keys only if `enforced` (DuckDB indexes each
+    one's columns: ~30 s of an M publish, and no DuckDB BI driver reads them). PostgreSQL serving is handed `docs`
+    as they are."""
     if file_keys == "enforced":
         return docs
-    if file_keys == "primary":
+    if file_keys in ("checked", "primary"):
         return {name: doc.without_foreign_keys() for name, doc in docs.items()}
     return {name: doc.without_keys() for name, doc in docs.items()}
 
@@ -135,6 +136,7 @@ def definitions(settings: Settings) -> dg.Definitions:
             storage_version=settings.publish_storage_version,
             docs=docs_in_file,
             config=duckdb_config(settings),
+            declare_keys=settings.publish_file_keys != "checked",
         )
         context.log.info(f"published {len(result.tables)} tables to {result.path}")
         loads = mark_published(settings.warehouse_path, datetime.now(UTC))
