@@ -38,7 +38,10 @@ def test_retention_none_keeps_forever() -> None:
         ({"C360_DBT_THREADS": "0"}, "C360_DBT_THREADS='0' is not an integer >= 1"),
         ({"C360_LANDING_RETENTION_DAYS": "-1"}, "C360_LANDING_RETENTION_DAYS='-1' is not an integer >= 0 or none"),
         ({"C360_PUBLISH_MAX_AGE_DAYS": "9d"}, "C360_PUBLISH_MAX_AGE_DAYS='9d' is not an integer >= 0 or none"),
-        ({"C360_PUBLISH_FILE_KEYS": "off"}, "C360_PUBLISH_FILE_KEYS='off' is not one of: checked, primary, enforced, none"),
+        (
+            {"C360_PUBLISH_FILE_KEYS": "off"},
+            "C360_PUBLISH_FILE_KEYS='off' is not one of: checked, primary, enforced, none",
+        ),
         ({"C360_DBT_TEST_SCOPE": "all"}, "C360_DBT_TEST_SCOPE='all' is not one of: window, full"),
         (
             {"C360_DBT_FULL_TEST_WEEKDAY": "Sun"},
