@@ -18,7 +18,7 @@ import psycopg2
 import pytest
 import sqlalchemy as sa
 
-from orchestration.publish.assets import file_docs, marts_to_publish, published_docs
+from orchestration.publish.assets import file_declares_keys, file_docs, marts_to_publish, published_docs
 from orchestration.publish.mart_docs import PUBLISH_LOG_DOC, ForeignKey, TableDoc, creation_order, mart_docs
 from orchestration.publish.pg_roles import provision_reader_role
 from orchestration.publish.postgres_serving import publish_to_postgres
@@ -107,7 +107,7 @@ def _publish_copy(baseline: Baseline, path: Path, file_keys: str, warehouse: Pat
     docs = file_docs(published_docs(manifest), file_keys)
     marts = [("marts", name) for name in marts_to_publish(manifest)]
     source = warehouse or baseline.settings.warehouse_path
-    return publish(source, path, marts, file_keys, {}, docs=docs, declare_keys=file_keys != "checked").tables
+    return publish(source, path, marts, file_keys, {}, docs=docs, declare_keys=file_declares_keys(file_keys)).tables
 
 
 def _keys(path: Path) -> tuple[dict[str, tuple[str, ...]], set[tuple[str, ForeignKey]]]:
@@ -129,9 +129,8 @@ def _keys(path: Path) -> tuple[dict[str, tuple[str, ...]], set[tuple[str, Foreig
 def _declared_key_count(path: Path) -> int:
     with duckdb.connect(str(path), read_only=True) as con:
         kinds = "('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY')"
-        return con.execute(f"select count(*) from duckdb_constraints() where constraint_type in {kinds}").fetchall()[0][
-            0
-        ]
+        (count,) = con.execute(f"select count(*) from duckdb_constraints() where constraint_type in {kinds}").fetchone()
+    return count
 
 
 @pytest.mark.slow

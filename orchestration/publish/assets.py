@@ -68,6 +68,12 @@ def file_docs(docs: dict[str, TableDoc], file_keys: str) -> dict[str, TableDoc]:
     return {name: doc.without_keys() for name, doc in docs.items()}
 
 
+def file_declares_keys(file_keys: str) -> bool:
+    """Whether the published DuckDB file declares the keys of `file_docs` as constraints (indexes) or, with
+    `checked`, the publisher checks them by a query and declares none."""
+    return file_keys != "checked"
+
+
 def activation_marts(manifest_path: Path) -> tuple[str, ...]:
     """The published marts marketing tools may read (`meta: {activation: true}`: consented audiences only)."""
     return tuple(
@@ -136,7 +142,7 @@ def definitions(settings: Settings) -> dg.Definitions:
             storage_version=settings.publish_storage_version,
             docs=docs_in_file,
             config=duckdb_config(settings),
-            declare_keys=settings.publish_file_keys != "checked",
+            declare_keys=file_declares_keys(settings.publish_file_keys),
         )
         context.log.info(f"published {len(result.tables)} tables to {result.path}")
         loads = mark_published(settings.warehouse_path, datetime.now(UTC))
