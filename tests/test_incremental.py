@@ -42,6 +42,7 @@ pytestmark = pytest.mark.slow
 DAYS = 5  # XS seed 7: the first order re-delivered refunded arrives in increment 5 (4 before the MBG/NBD world)
 INCREMENTAL = [
     "stg_ga4__events",
+    "int_web_sessions_by_device",
     "int_web_sessions",
     "fct_orders",
     "fct_order_lines",
@@ -54,6 +55,7 @@ DOWNSTREAM = ["mart_marketing_performance"]  # reads fct_web_sessions, fct_order
 # fct_orders reads dim_customer_history, so `+fct_orders` takes the customers_snapshot of every daily run too.
 COMPARED = (
     "staging.stg_ga4__events",
+    "intermediate.int_web_sessions_by_device",
     "intermediate.int_web_sessions",
     "marts.fct_orders",
     "marts.fct_order_lines",

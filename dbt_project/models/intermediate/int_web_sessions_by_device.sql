@@ -1,0 +1,137 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='user_pseudo_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+{# One row per web session, cut from GA4 events per device (user_pseudo_id): a session ends after
+   `session_timeout_minutes` of inactivity, and an event whose traffic (source, medium, campaign, or the click id
+   of any declared ad platform, var ad_platforms) differs from the previous event's starts a new one. GA4's own
+   ga_session_id is kept for reference only.
+
+   It reads the events alone, not the identity graph (int_web_sessions adds the resolved customer): the largest
+   window of the build runs beside identity resolution instead of after it (at L it was the build's critical path).
+
+   Incremental: a run re-cuts every session of each device with an event of a load no publish included yet
+   (loaded_since_last_run), from all of that device's events, and replaces that device's rows (delete+insert by
+   user_pseudo_id). A late event can thus split or merge sessions exactly as a full refresh would. #}
+with
+
+events as (
+
+    select * from {{ ref('stg_ga4__events') }}
+
+),
+
+{% if is_incremental() %}
+devices_to_process as (
+
+    select distinct user_pseudo_id from events where {{ loaded_since_last_run() }}
+
+),
+{% endif %}
+
+device_events as (
+
+    select events.*
+    from events
+    {% if is_incremental() %}
+        inner join devices_to_process on events.user_pseudo_id = devices_to_process.user_pseudo_id
+    {% endif %}
+
+),
+
+boundaries as (
+
+    select
+        *,
+        case
+            when lag(event_at) over device_timeline is null then 1
+            when event_at > lag(event_at) over device_timeline + interval '{{ var("session_timeout_minutes") }} minutes'
+                then 1
+            when
+                traffic_source is not null
+                and (
+                    traffic_source is distinct from lag(traffic_source) over device_timeline
+                    or traffic_medium is distinct from lag(traffic_medium) over device_timeline
+                    or campaign_name is distinct from lag(campaign_name) over device_timeline
+                    {%- for platform in var('ad_platforms') %}
+                        or {{ platform.click_id }} is distinct from lag({{ platform.click_id }}) over device_timeline
+                    {%- endfor %}
+                )
+                then 1
+            else 0
+        end as is_session_start
+    from device_events
+    window device_timeline as (partition by user_pseudo_id order by event_at, event_id)
+
+),
+
+numbered as (
+
+    select
+        *,
+        sum(is_session_start) over (
+            partition by user_pseudo_id order by event_at, event_id rows between unbounded preceding and current row
+        ) as session_number
+    from boundaries
+
+),
+
+sessionized as (
+
+    select
+        user_pseudo_id,
+        session_number,
+        arg_min(event_id, event_at) as first_event_id,
+        arg_min(ga_session_id, event_at) as ga_session_id,
+        max(customer_id) as customer_id,
+        min(event_at) as session_started_at,
+        max(event_at) as session_ended_at,
+        arg_min(page_location, event_at) as landing_page,
+        arg_min(traffic_source, event_at) as traffic_source,
+        arg_min(traffic_medium, event_at) as traffic_medium,
+        arg_min(campaign_name, event_at) as campaign_name,
+        {%- for platform in var('ad_platforms') %}
+            arg_min({{ platform.click_id }}, event_at) as {{ platform.click_id }},
+        {%- endfor %}
+        count(*) as event_count,
+        count(*) filter (where event_name = 'page_view') as page_view_count,
+        count(*) filter (where event_name = 'purchase') > 0 as has_purchase,
+        max(order_id) as order_id,
+        max(_loaded_at) as _loaded_at
+    from numbered
+    group by user_pseudo_id, session_number
+
+),
+
+final as (
+
+    select
+        {{ pseudonym(dbt.concat(['user_pseudo_id', "'|'", 'first_event_id'])) }} as session_key,
+        user_pseudo_id,
+        ga_session_id,
+        customer_id,
+        session_number,
+        session_started_at,
+        session_ended_at,
+        landing_page,
+        traffic_source,
+        traffic_medium,
+        campaign_name,
+        {%- for platform in var('ad_platforms') %}
+            {{ platform.click_id }},
+        {%- endfor %}
+        event_count,
+        page_view_count,
+        has_purchase,
+        order_id,
+        {{ reporting_date('session_started_at') }} as session_date,
+        _loaded_at
+    from sessionized
+
+)
+
+select * from final
