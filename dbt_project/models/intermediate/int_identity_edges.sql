@@ -2,7 +2,7 @@
    rules (see that model's header), both directions of every link and a self-loop per identifier, so an identifier
    without links is still a node. Identifiers are graph node ids (macro identity_node). A table of its own because
    int_identity_graph reads it several times (degrees, pruning, every propagation round); built once here, the
-   events are scanned once. #}
+   events are scanned once, into their distinct identifier combinations, which every rule reads. #}
 with
 
 customers as (
@@ -11,9 +11,16 @@ customers as (
 
 ),
 
-events as (
+device_identifiers as (
 
-    select * from {{ ref('stg_ga4__events') }}
+    -- the events' identifiers, each combination once: every rule below reads this instead of scanning the events
+    select distinct
+        user_pseudo_id,
+        {%- for platform in var('ad_platforms') %}
+            {{ platform.click_id }},
+        {%- endfor %}
+        customer_id
+    from {{ ref('stg_ga4__events') }}
 
 ),
 
@@ -21,12 +28,12 @@ device_logins as (
 
     -- who each device logged in as; the person by rule 1 is the CRM email (or the id itself without one)
     select distinct
-        events.user_pseudo_id,
-        events.customer_id as user_id,
-        coalesce(customers.email, events.customer_id) as person
-    from events
-    left join customers on events.customer_id = customers.customer_id
-    where events.customer_id is not null
+        device_identifiers.user_pseudo_id,
+        device_identifiers.customer_id as user_id,
+        coalesce(customers.email, device_identifiers.customer_id) as person
+    from device_identifiers
+    left join customers on device_identifiers.customer_id = customers.customer_id
+    where device_identifiers.customer_id is not null
 
 ),
 
@@ -66,7 +73,7 @@ pairs as (
         {{ identity_node('user_id', 'user_ids.customer_id') }} as node,
         {{ identity_node('customer_id', 'customers.customer_id') }} as neighbour
     from (
-        select distinct customer_id from events
+        select distinct customer_id from device_identifiers
         where customer_id is not null
     ) as user_ids
     inner join customers on user_ids.customer_id = customers.customer_id
@@ -84,7 +91,7 @@ pairs as (
         select distinct
             {{ identity_node('user_pseudo_id', 'user_pseudo_id') }} as node,
             {{ identity_node(platform.click_id, platform.click_id) }} as neighbour
-        from events
+        from device_identifiers
         where {{ platform.click_id }} is not null
     {% endfor %}
 
@@ -94,9 +101,9 @@ nodes as (
 
     select {{ identity_node('customer_id', 'customer_id') }} as node from customers
     union
-    select {{ identity_node('user_pseudo_id', 'user_pseudo_id') }} from events
+    select {{ identity_node('user_pseudo_id', 'user_pseudo_id') }} from device_identifiers
     union
-    select {{ identity_node('user_id', 'customer_id') }} from events
+    select {{ identity_node('user_id', 'customer_id') }} from device_identifiers
     where customer_id is not null
     union
     select node from pairs
