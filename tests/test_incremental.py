@@ -330,15 +330,25 @@ def test_customer_history_over_daily_increments_is_contiguous_with_one_current_v
 RECONCILIATIONS = ["assert_fct_orders_revenue_reconciles_to_source", "assert_web_sessions_reconcile_to_stitched_events"]
 
 
-def _reconcile(data_dir: Path, window_since: str) -> list[str]:
-    """The reconciliation tests over the incremental facts, as a run with that test window runs them: the names of
-    those that failed."""
+def _reconcile(data_dir: Path, window_since: str, tests: list[str] = RECONCILIATIONS) -> list[str]:
+    """dbt `tests` (by default the reconciliation tests over the incremental facts), as a run with that test window
+    runs them: the names of those that failed."""
     settings = {"as_of_date": str(XS.end_date + timedelta(days=DAYS)), "test_window_since": window_since}
     try:
-        run_dbt(data_dir, "test", "--select", *RECONCILIATIONS, run_settings=settings)
+        run_dbt(data_dir, "test", "--select", *tests, run_settings=settings)
     except AssertionError as failed:
-        return [name for name in RECONCILIATIONS if name in str(failed)]
+        return [name for name in tests if name in str(failed)]
     return []
+
+
+def _tampered_copy(built: Built, tmp_path: Path) -> Path:
+    """A data dir holding a copy of the incremental build's warehouse, to break."""
+    data_dir = tmp_path / "tampered"
+    data_dir.mkdir()
+    # A plain copy: the build checkpointed the file, and another worker may be reading it (no read-write open here).
+    assert not built.incremental.with_name(f"{built.incremental.name}.wal").exists()
+    shutil.copyfile(built.incremental, data_dir / "warehouse.duckdb")
+    return data_dir
 
 
 def _tamper(warehouse: Path, *, in_window: bool, since: datetime) -> None:
@@ -364,11 +374,7 @@ def test_reconciliation_tests_check_the_runs_window_by_default_and_all_history_w
     built: Built, tmp_path: Path
 ) -> None:
     since = FIRST_LOAD + timedelta(days=DAYS)  # the last load's stamp
-    data_dir = tmp_path / "tampered"
-    data_dir.mkdir()
-    # A plain copy: the build checkpointed the file, and another worker may be reading it (no read-write open here).
-    assert not built.incremental.with_name(f"{built.incremental.name}.wal").exists()
-    shutil.copyfile(built.incremental, data_dir / "warehouse.duckdb")
+    data_dir = _tampered_copy(built, tmp_path)
     warehouse = data_dir / "warehouse.duckdb"
     assert _reconcile(data_dir, since.isoformat()) == []
     _tamper(warehouse, in_window=False, since=since)
@@ -376,3 +382,36 @@ def test_reconciliation_tests_check_the_runs_window_by_default_and_all_history_w
     assert _reconcile(data_dir, "") == RECONCILIATIONS  # C360_DBT_TEST_SCOPE=full checks them
     _tamper(warehouse, in_window=True, since=since)
     assert _reconcile(data_dir, since.isoformat()) == RECONCILIATIONS
+
+
+#: Row-level tests of incremental models with `where: __in_test_window__` (their YAML), one per kind of rule.
+WINDOWED_TESTS = ["unique_fct_orders_order_key", "primary_key_stg_ga4__events_event_id"]
+
+
+def test_row_tests_of_incremental_models_check_the_runs_window_by_default_and_all_history_when_full(
+    built: Built, tmp_path: Path
+) -> None:
+    """A repeated key among rows an earlier load brought is not this run's to check (each run deletes what it
+    rewrites, so its own rows are all it can repeat); the full check finds it, and a repeat among the run's rows
+    fails the daily check."""
+    since = FIRST_LOAD + timedelta(days=DAYS)  # the last load's stamp
+    data_dir = _tampered_copy(built, tmp_path)
+    window = since.isoformat()
+    assert _reconcile(data_dir, window, WINDOWED_TESTS) == []
+
+    def repeat_a_row(*, in_window: bool) -> None:
+        side = ">=" if in_window else "<"
+        with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
+            for table, key in (("marts.fct_orders", "order_key"), ("staging.stg_ga4__events", "event_id")):
+                repeated = con.execute(
+                    f"insert into {table} select * from {table} where {key} = "
+                    f"(select min({key}) from {table} where _loaded_at {side} ?)",
+                    [since],
+                ).fetchone()
+                assert repeated == (1,)
+
+    repeat_a_row(in_window=False)
+    assert _reconcile(data_dir, window, WINDOWED_TESTS) == []
+    assert _reconcile(data_dir, "", WINDOWED_TESTS) == WINDOWED_TESTS
+    repeat_a_row(in_window=True)
+    assert _reconcile(data_dir, window, WINDOWED_TESTS) == WINDOWED_TESTS

@@ -50,3 +50,17 @@
         true
     {%- endif -%}
 {%- endmacro %}
+
+{# dbt's hook for a generic test's `where` config (its documented override point): the placeholder
+   `__in_test_window__` becomes in_test_window() at execution, so a row-level test of an incremental model checks the
+   rows this run reprocessed, and all history on a full check (a `where` config is rendered when dbt parses, before
+   the run's settings exist, so it cannot call the macro itself). Any other `where` works as dbt's own. #}
+{% macro default__get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- if where -%}
+        {%- set where = where | replace('__in_test_window__', in_test_window('_loaded_at')) -%}
+        {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') -%}
+    {%- else -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}
