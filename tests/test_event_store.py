@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.storage.event_log import SqliteEventLogStorage
+from dagster._core.storage.event_log.migration import ASSET_KEY_INDEX_COLS
 
 from orchestration.config import Settings
 from orchestration.event_store import PooledSqliteEventLogStorage
@@ -64,3 +66,25 @@ def test_dagster_yaml_upgraded_from_an_earlier_default_but_an_edited_one_is_kept
     config.write_text(edited)
     prepare_instance(settings).dispose()
     assert config.read_text() == edited
+
+
+def test_remembered_schema_answers_agree_with_dagsters_and_override_its_members(tmp_path: Path) -> None:
+    """The storage remembers a column or completed migration it has seen (event_store.py); its answers are the ones
+    Dagster's storage gives on the same files, and the members it overrides still exist in the pinned Dagster (an
+    upgrade that renames them would silently stop the saving)."""
+    for member in ("_has_asset_key_col_on_connection", "has_secondary_index", "has_table"):
+        assert hasattr(SqliteEventLogStorage, member), member
+        assert getattr(PooledSqliteEventLogStorage, member) is not getattr(SqliteEventLogStorage, member), member
+    instance = prepare_instance(_settings(tmp_path))
+    assert dg.materialize([numbers, numbers_positive], instance=instance).success
+    ours = instance.event_log_storage
+    plain = SqliteEventLogStorage(ours._base_dir)
+    for column in ("last_materialization_timestamp", "wipe_timestamp", "no_such_column"):
+        assert ours.has_asset_key_col(column) == plain.has_asset_key_col(column), column
+        assert ours.has_asset_key_col(column) == plain.has_asset_key_col(column), column  # remembered, same answer
+    assert ours.has_asset_key_col("last_materialization_timestamp") and not ours.has_asset_key_col("no_such_column")
+    for index in (ASSET_KEY_INDEX_COLS, "no_such_migration"):
+        assert ours.has_secondary_index(index) == plain.has_secondary_index(index), index
+    assert ours.has_secondary_index(ASSET_KEY_INDEX_COLS)
+    plain.dispose()
+    instance.dispose()
