@@ -2,7 +2,8 @@
 
 Importing the CLI (Dagster, dbt, dlt, GX) costs 5-10 s of CPU; an unknown setting, a missing landing folder or a
 refused PostgreSQL DSN must fail in about a second. So this module imports only the settings and the preflight, and
-then replaces itself with `python -m c360_cli.main` (exec, not a lazy import: the project's import rules hold).
+then replaces itself with `python -m c360_cli.main`, or `c360_cli.run` for `run` (exec, not a lazy import: the
+project's import rules hold).
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from orchestration.config import Settings, SettingsError
 from orchestration.preflight import preflight_problem
 
 PREFLIGHT_COMMANDS = ("run",)
+#: A command with a module of its own, which imports only what it needs (`run`: ~0.6 s less than the whole CLI);
+#: every other command is main.py's.
+COMMAND_MODULES = {"run": "c360_cli.run"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"c360: preflight failed: {problem}", file=sys.stderr)
             return 2
     sys.stdout.flush()
-    os.execv(sys.executable, [sys.executable, "-m", "c360_cli.main", *argv])
+    module = COMMAND_MODULES.get(argv[0] if argv else "", "c360_cli.main")
+    os.execv(sys.executable, [sys.executable, "-m", module, *argv])
     return 0  # not reached
 
 
