@@ -384,8 +384,9 @@ def test_reconciliation_tests_check_the_runs_window_by_default_and_all_history_w
     assert _reconcile(data_dir, since.isoformat()) == RECONCILIATIONS
 
 
-#: Row-level tests of incremental models with `where: __in_test_window__` (their YAML), one per kind of rule.
-WINDOWED_TESTS = ["unique_fct_orders_order_key", "primary_key_stg_ga4__events_event_id"]
+#: Row-level tests with `where: __in_test_window__` (their YAML): of the two incremental models that rewrite only the
+#: rows of the loads in the window.
+WINDOWED_TESTS = ["unique_fct_ad_spend_daily_ad_spend_key", "primary_key_stg_ga4__events_event_id"]
 
 
 def test_row_tests_of_incremental_models_check_the_runs_window_by_default_and_all_history_when_full(
@@ -402,7 +403,7 @@ def test_row_tests_of_incremental_models_check_the_runs_window_by_default_and_al
     def repeat_a_row(*, in_window: bool) -> None:
         side = ">=" if in_window else "<"
         with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
-            for table, key in (("marts.fct_orders", "order_key"), ("staging.stg_ga4__events", "event_id")):
+            for table, key in (("marts.fct_ad_spend_daily", "ad_spend_key"), ("staging.stg_ga4__events", "event_id")):
                 repeated = con.execute(
                     f"insert into {table} select * from {table} where {key} = "
                     f"(select min({key}) from {table} where _loaded_at {side} ?)",

@@ -52,9 +52,10 @@
 {%- endmacro %}
 
 {# dbt's hook for a generic test's `where` config (its documented override point): the placeholder
-   `__in_test_window__` becomes in_test_window() at execution, so a row-level test of an incremental model checks the
-   rows this run reprocessed, and all history on a full check (a `where` config is rendered when dbt parses, before
-   the run's settings exist, so it cannot call the macro itself). Any other `where` works as dbt's own. #}
+   `__in_test_window__` becomes in_test_window() at execution, so a row-level test of a model that rewrites exactly
+   the rows of the window's loads checks those rows, and all history on a full check (a `where` config is rendered
+   when dbt parses, before the run's settings exist, so it cannot call the macro itself). Any other `where` works as
+   dbt's own. #}
 {% macro default__get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- if where -%}
