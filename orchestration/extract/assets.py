@@ -54,7 +54,7 @@ def new_load_id(now: datetime) -> str:
     return now.strftime("%Y%m%dT%H%M%S%fZ")
 
 
-def _pipeline(source: str, settings: Settings) -> dlt.Pipeline:
+def extract_pipeline(source: str, settings: Settings) -> dlt.Pipeline:
     """dlt's connections to the warehouse get the same memory limit, threads and spill directory as ours."""
     turn_off_dlt_telemetry()
     credentials = DuckDbCredentials(str(settings.warehouse_path), global_config=declared_duckdb_config(settings))
@@ -69,7 +69,7 @@ def _pipeline(source: str, settings: Settings) -> dlt.Pipeline:
 def _extract_assets(source: str, settings: Settings) -> dg.AssetsDefinition:
     @dlt_assets(
         dlt_source=raw_source(source),
-        dlt_pipeline=_pipeline(source, settings),
+        dlt_pipeline=extract_pipeline(source, settings),
         name=f"extract_{source}",
         group_name=f"raw_{source}",
         dagster_dlt_translator=RawTableTranslator(),
