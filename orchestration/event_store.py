@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -42,6 +42,17 @@ _STEP_BOUNDARIES = {
     DagsterEventType.RUN_SUCCESS,
     DagsterEventType.RUN_FAILURE,
 }
+
+
+def _remembered_yes(known: set[str], name: str, ask: Callable[[str], bool]) -> bool:
+    """`ask(name)` until it says yes, then yes from `known` without asking: for facts about the storage's own schema
+    that cannot turn false again (a table, a completed migration)."""
+    if name in known:
+        return True
+    if ask(name):
+        known.add(name)
+        return True
+    return False
 
 
 def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -94,13 +105,11 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def has_table(self, table_name: str) -> bool:
         """Dagster asks before every asset-check event whether the index has a table, each time through a new
         engine and connection (~5 ms: ~2 s a run); a table that exists stays, so a yes is remembered."""
-        if table_name in self._tables_present:
-            return True
+        return _remembered_yes(self._tables_present, table_name, self._index_has_table)
+
+    def _index_has_table(self, table_name: str) -> bool:
         with self._engine(INDEX_SHARD_NAME).connect() as conn:
-            present = bool(conn.dialect.has_table(conn, table_name))
-        if present:
-            self._tables_present.add(table_name)
-        return present
+            return bool(conn.dialect.has_table(conn, table_name))
 
     def _has_asset_key_col_on_connection(self, conn: sa.Connection, column_name: str) -> bool:
         """Dagster reflects the asset_keys table's columns (SQLAlchemy's inspector, ~1.3 ms) two or three times per
@@ -115,12 +124,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def has_secondary_index(self, name: str) -> bool:
         """Dagster asks twice per asset-record read whether a data migration completed (~180 queries a run); a
         completed one stays completed, so a yes is remembered."""
-        if name in self._secondary_indexes:
-            return True
-        done = super().has_secondary_index(name)
-        if done:
-            self._secondary_indexes.add(name)
-        return done
+        return _remembered_yes(self._secondary_indexes, name, super().has_secondary_index)
 
     def store_event(self, event: EventLogEntry) -> None:
         super().store_event(event)
