@@ -10,8 +10,7 @@
 {{ config(meta={'dagster': {'ref': {'name': 'fct_web_sessions'}}}) }}
 -- depends_on: {{ ref('int_identity_graph') }}
 {%- set since = test_window_since() %}
-{%- set traffic_columns = ['traffic_source', 'traffic_medium', 'campaign_name'] %}
-{%- for platform in var('ad_platforms') %}{% do traffic_columns.append(platform.click_id) %}{% endfor %}
+{%- set traffic_columns = session_traffic_columns() %}
 
 with
 

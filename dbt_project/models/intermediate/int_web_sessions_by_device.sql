@@ -7,8 +7,8 @@
     )
 }}
 {# One row per web session, cut from GA4 events per device (user_pseudo_id): a session ends after
-   `session_timeout_minutes` of inactivity, and an event whose traffic (source, medium, campaign, or the click id
-   of any declared ad platform, var ad_platforms) differs from the previous event's starts a new one. GA4's own
+   `session_timeout_minutes` of inactivity, and an event whose traffic (macro session_traffic_columns: source,
+   medium, campaign, or the click id of any declared ad platform) differs from the previous event's starts a new one. GA4's own
    ga_session_id is kept for reference only.
 
    It reads the events alone, not the identity graph (int_web_sessions adds the resolved customer): the largest
@@ -54,11 +54,9 @@ boundaries as (
             when
                 traffic_source is not null
                 and (
-                    traffic_source is distinct from lag(traffic_source) over device_timeline
-                    or traffic_medium is distinct from lag(traffic_medium) over device_timeline
-                    or campaign_name is distinct from lag(campaign_name) over device_timeline
-                    {%- for platform in var('ad_platforms') %}
-                        or {{ platform.click_id }} is distinct from lag({{ platform.click_id }}) over device_timeline
+                    {%- for column in session_traffic_columns() %}
+                        {% if not loop.first %}or {% endif -%}
+                        {{ column }} is distinct from lag({{ column }}) over device_timeline
                     {%- endfor %}
                 )
                 then 1
@@ -91,11 +89,8 @@ sessionized as (
         min(event_at) as session_started_at,
         max(event_at) as session_ended_at,
         arg_min(page_location, event_at) as landing_page,
-        arg_min(traffic_source, event_at) as traffic_source,
-        arg_min(traffic_medium, event_at) as traffic_medium,
-        arg_min(campaign_name, event_at) as campaign_name,
-        {%- for platform in var('ad_platforms') %}
-            arg_min({{ platform.click_id }}, event_at) as {{ platform.click_id }},
+        {%- for column in session_traffic_columns() %}
+            arg_min({{ column }}, event_at) as {{ column }},
         {%- endfor %}
         count(*) as event_count,
         count(*) filter (where event_name = 'page_view') as page_view_count,
@@ -118,11 +113,8 @@ final as (
         session_started_at,
         session_ended_at,
         landing_page,
-        traffic_source,
-        traffic_medium,
-        campaign_name,
-        {%- for platform in var('ad_platforms') %}
-            {{ platform.click_id }},
+        {%- for column in session_traffic_columns() %}
+            {{ column }},
         {%- endfor %}
         event_count,
         page_view_count,
