@@ -2,20 +2,26 @@
 
 The deliveries are the generator's own: the initial XS dataset, then its daily increments 1..DAYS (each carries the
 day's new rows, GA4 events of earlier days delivered late, orders re-delivered when refunded, and restated ad days).
-On top, the last increment carries a new CRM record with a smaller id and the email of a customer who already has
-orders, so the resolved customer_key of old orders and sessions changes (removing fct_orders' key-change rule makes
-this test fail). A late GA4 event five minutes before a device's first event arrives last, in a load that committed
-out of order (stamped before the previous, already published load), so that device's first session gets a new first
-event and key and the old key must disappear from fct_web_sessions (removing its pre-hook makes this test fail; so
-does reprocessing only rows newer than the model holds instead of the ledger's unpublished loads). Each run reads
-what the pipeline passes (`reprocess_loaded_since`, from the ledger) and is then published, as a run's publish marks
-its loads. Every incremental model and the marts built on them are compared with a full refresh on the same
-raw data, EXCEPT ALL both ways.
+On top, the last increment carries:
+- a new CRM record with a smaller id and the email of a customer who already has orders, so the resolved
+  customer_key of old orders and sessions changes (removing fct_orders' key-change rule makes this test fail);
+- a login of a logged-in device as another customer (another email): the device is shared by two people, so
+  identity resolution splits it from its owner's component (rule 3);
+- a customer's changed email (an updated CRM record), so the old email's identifier leaves the graph.
+The incremental identity graph must resolve those components again and drop the old email (resolving only the
+changed nodes, or dropping its pre-hook, makes this test fail). A late GA4 event five minutes before a device's first
+event arrives last, in a load that committed out of order (stamped before the previous, already published load), so
+that device's first session gets a new first event and key and the old key must disappear from fct_web_sessions
+(removing its pre-hook makes this test fail; so does reprocessing only rows newer than the model holds instead of the
+ledger's unpublished loads). Each run reads what the pipeline passes (`reprocess_loaded_since`, from the ledger) and
+is then published, as a run's publish marks its loads. Every incremental model and the marts built on them are
+compared with a full refresh on the same raw data, EXCEPT ALL both ways.
 
 The same daily runs take the SCD2 snapshot, so dim_customer_history is tested across the increments: the customers
-whose consents changed or who gained a duplicate CRM record in a later delivery (from the generator's tables and
-identities, not the warehouse) have exactly one version more per such delivery, versions abut with no gap or
-overlap, each customer has one current version, and every order points to the version valid when it was placed.
+whose consents changed, who gained a duplicate CRM record or whose record was updated in a later delivery (from the
+generator's tables and identities, not the warehouse) have exactly one version more per such delivery, versions abut
+with no gap or overlap, each customer has one current version, and every order points to the version valid when it
+was placed.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ pytestmark = pytest.mark.slow
 DAYS = 5  # XS seed 7: the first order re-delivered refunded arrives in increment 5 (4 before the MBG/NBD world)
 INCREMENTAL = [
     "stg_ga4__events",
+    "int_identity_graph",
     "int_web_sessions_by_device",
     "int_web_sessions",
     "fct_orders",
@@ -55,6 +62,7 @@ DOWNSTREAM = ["mart_marketing_performance"]  # reads fct_web_sessions, fct_order
 # fct_orders reads dim_customer_history, so `+fct_orders` takes the customers_snapshot of every daily run too.
 COMPARED = (
     "staging.stg_ga4__events",
+    "intermediate.int_identity_graph",
     "intermediate.int_web_sessions_by_device",
     "intermediate.int_web_sessions",
     "marts.fct_orders",
@@ -79,6 +87,7 @@ def _run_settings(warehouse: Path, day: int) -> dict[str, str]:
 
 MERGED_ID = "C0000000"
 LATE_EVENT_ID = "late-before-first-event"
+SHARED_LOGIN_ID = "shared-device-login"
 
 
 def _deliveries(initial: dict[str, pa.Table]) -> tuple[list[dict[str, pa.Table]], pa.Table]:
@@ -92,7 +101,61 @@ def _deliveries(initial: dict[str, pa.Table]) -> tuple[list[dict[str, pa.Table]]
     record = record.set_column(0, "customer_id", pa.array([MERGED_ID]))
     last = deliveries[-1]["crm_customers"]
     deliveries[-1]["crm_customers"] = pa.concat_tables([last, record.cast(last.schema)])
+    events = deliveries[-1]["ga4_events"]
+    deliveries[-1]["ga4_events"] = pa.concat_tables([events, _shared_device_login(initial, buyer).cast(events.schema)])
+    last = deliveries[-1]["crm_customers"]
+    deliveries[-1]["crm_customers"] = pa.concat_tables([last, _email_change(initial, buyer).cast(last.schema)])
     return deliveries, truth["identities"]
+
+
+def _last_day_noon() -> datetime:
+    return datetime.combine(XS.end_date + timedelta(days=DAYS), datetime.min.time(), UTC) + timedelta(hours=12)
+
+
+def _email_changer(initial: dict[str, pa.Table], buyer: str) -> str:
+    """A customer whose email no other record shares, neither the re-keyed buyer nor a _shared_device customer."""
+    customers = initial["crm_customers"]
+    emails = customers["email"].to_pylist()
+    taken = {buyer, *_shared_device(initial, buyer)[1:]}
+    return next(
+        c
+        for c, e, test in sorted(
+            zip(customers["customer_id"].to_pylist(), emails, email_is_test(customers["email"]), strict=True)
+        )
+        if e and not test and emails.count(e) == 1 and c not in taken
+    )
+
+
+def _email_change(initial: dict[str, pa.Table], buyer: str) -> pa.Table:
+    """`_email_changer`'s CRM record re-delivered, updated on the last increment's day with a new email."""
+    customers = initial["crm_customers"]
+    customer = _email_changer(initial, buyer)
+    record = customers.filter(pc.equal(customers["customer_id"], customer)).to_pylist()[0]
+    updated = {**record, "email": f"changed.{customer.lower()}@example.net", "updated_at": _last_day_noon()}
+    return pa.Table.from_pylist([updated], schema=customers.schema)
+
+
+def _shared_device(initial: dict[str, pa.Table], buyer: str) -> tuple[str, str, str]:
+    """(device, its one login, another customer with another email): a device that logged in as one customer only,
+    neither of them the re-keyed buyer."""
+    events = initial["ga4_events"].filter(pc.is_valid(initial["ga4_events"]["user_id"]))
+    logins: dict[str, set[str]] = {}
+    for device, user in zip(events["user_pseudo_id"].to_pylist(), events["user_id"].to_pylist(), strict=True):
+        logins.setdefault(device, set()).add(user)
+    device, (owner,) = next((d, users) for d, users in sorted(logins.items()) if len(users) == 1 and buyer not in users)
+    emails = dict(zip(*(initial["crm_customers"][c].to_pylist() for c in ("customer_id", "email")), strict=True))
+    other = next(c for c in sorted(emails) if c not in (owner, buyer) and emails[c] and emails[c] != emails[owner])
+    return device, owner, other
+
+
+def _shared_device_login(initial: dict[str, pa.Table], buyer: str) -> pa.Table:
+    """A page view of `_shared_device`'s device logged in as the other customer, on the last increment's day."""
+    device, _, other = _shared_device(initial, buyer)
+    events = initial["ga4_events"]
+    event = events.filter(pc.equal(events["user_pseudo_id"], device)).slice(0, 1).to_pylist()[0]
+    login = {**event, "event_id": SHARED_LOGIN_ID, "event_name": "page_view", "user_id": other, "transaction_id": None}
+    login["event_timestamp"] = int(_last_day_noon().timestamp() * 1_000_000)
+    return pa.Table.from_pylist([login], schema=events.schema)
 
 
 def _expected_versions(deliveries: list[dict[str, pa.Table]], identities: pa.Table) -> dict[str, int]:
@@ -189,6 +252,34 @@ def _sessions_starting_with(warehouse: Path, event: dict) -> int:
         ).fetchone()[0]
 
 
+def _emails_of(warehouse: Path, customer: str) -> list[str]:
+    """The email identifiers in the customer's component of int_identity_graph."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return [
+            email
+            for (email,) in con.execute(
+                "select identifier from intermediate.int_identity_graph where identifier_type = 'email' and "
+                "customer_key = (select customer_key from intermediate.int_identity_graph where identifier_type = "
+                "'customer_id' and identifier = ?) order by 1",
+                [customer],
+            ).fetchall()
+        ]
+
+
+def _device_shares_owner_key(warehouse: Path, device: str, owner: str) -> bool:
+    """The device resolves to the same customer_key as the owner's CRM id in int_identity_graph."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        keys = dict(
+            con.execute(
+                "select identifier_type, customer_key from intermediate.int_identity_graph where "
+                "(identifier_type, identifier) in (('user_pseudo_id', ?), ('customer_id', ?))",
+                [device, owner],
+            ).fetchall()
+        )
+    assert len(keys) == 2, keys
+    return keys["user_pseudo_id"] == keys["customer_id"]
+
+
 @dataclass(frozen=True)
 class Built:
     """The same raw data built two ways: by incremental runs after each delivery, and by one full refresh."""
@@ -199,6 +290,8 @@ class Built:
     first_event: dict
     expected_versions: dict[str, int]
     rekeyed_from: str  # the re-keyed buyer's CRM id before the smaller one arrived
+    email_changer: str  # the customer whose email changes in the last delivery
+    shared_device: tuple[str, str, str]  # (device, its owner, the other customer it logs in as last)
 
 
 def _build(root: Path, deliveries: list[dict[str, pa.Table]], initial: dict[str, pa.Table]) -> None:
@@ -208,6 +301,7 @@ def _build(root: Path, deliveries: list[dict[str, pa.Table]], initial: dict[str,
     incremental.mkdir()
     run_dbt(incremental, "seed")
     first_event = _first_event(initial)
+    device, owner, _ = _shared_device(initial, initial["crm_orders"]["customer_id"][0].as_py())
     warehouse = incremental / "warehouse.duckdb"
     for k, delivery in enumerate(deliveries):
         loaded_at = FIRST_LOAD + timedelta(days=k)
@@ -217,8 +311,9 @@ def _build(root: Path, deliveries: list[dict[str, pa.Table]], initial: dict[str,
             merge_load(warehouse, late, "load-out-of-order", loaded_at - timedelta(days=1, hours=1))
         run_dbt(incremental, *BUILD, run_settings=_run_settings(warehouse, k))
         mark_published(warehouse, loaded_at + timedelta(hours=1))
-        if k == DAYS - 1:  # the session the late event re-keys is there before its last delivery
+        if k == DAYS - 1:  # the session the late event re-keys, and the owner's device, are there before the last
             assert _sessions_starting_with(warehouse, first_event) == 1
+            assert _device_shares_owner_key(warehouse, device, owner)
     copy_warehouse(incremental, full)
     run_dbt(full, *BUILD, "--full-refresh", run_settings={"as_of_date": str(XS.end_date + timedelta(days=DAYS))})
     for warehouse in (incremental / "warehouse.duckdb", full / "warehouse.duckdb"):
@@ -241,6 +336,8 @@ def built(tmp_path_factory: pytest.TempPathFactory, xs_tables: dict[str, pa.Tabl
         _first_event(xs_tables),
         _expected_versions(deliveries, identities),
         xs_tables["crm_orders"]["customer_id"][0].as_py(),
+        _email_changer(xs_tables, xs_tables["crm_orders"]["customer_id"][0].as_py()),
+        _shared_device(xs_tables, xs_tables["crm_orders"]["customer_id"][0].as_py()),
     )
 
 
@@ -261,6 +358,11 @@ def test_incremental_runs_equal_a_full_refresh(built: Built) -> None:
             [pseudonym(MERGED_ID, TEST_PII_KEY.encode())],
         ).fetchone()
         assert merged_entries > 0  # and so did their loyalty ledger
+    device, owner, _ = built.shared_device
+    assert not _device_shares_owner_key(built.full, device, owner)  # shared by two people: split from its owner
+    # the old email left the graph, in both builds
+    for warehouse in (built.incremental, built.full):
+        assert _emails_of(warehouse, built.email_changer) == [f"changed.{built.email_changer.lower()}@example.net"]
     assert _sessions_starting_with(built.full, built.first_event) == 0
     assert _sessions_starting_with(built.full, {**built.first_event, "event_id": LATE_EVENT_ID}) == 1
     # (rows, rows only in the incremental table, rows only in the full refresh) per table

@@ -22,3 +22,25 @@
     {%- endfor -%}
     {{ dbt.hash(dbt.concat(parts)) }}
 {%- endmacro %}
+
+{# An aggregate: one 64-bit fingerprint of the set of a group's (distinct, non-null) `column` values, whatever their
+   order: the count and the XOR of each value's hash. Equal sets always fingerprint alike; a changed set keeps its
+   fingerprint with probability ~2^-64. Used where a stored fingerprint says whether a group changed since the last
+   run (int_identity_graph: a node's links). #}
+{% macro set_hash(column) -%}
+    {{ return(adapter.dispatch('set_hash', 'c360')(column)) }}
+{%- endmacro %}
+
+{% macro duckdb__set_hash(column) -%}
+    hash(count({{ column }}), bit_xor(hash({{ column }})))
+{%- endmacro %}
+
+{% macro spark__set_hash(column) -%}
+    xxhash64(count({{ column }}), bit_xor(xxhash64({{ column }})))
+{%- endmacro %}
+
+{% macro default__set_hash(column) -%}
+    {#- md5 of the values' md5s in order, comma-separated (an md5 holds no comma, so no two sets share the text) -#}
+    {%- set value_hash = dbt.hash('cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ')') -%}
+    {{ dbt.hash(dbt.listagg(value_hash, "','", 'order by ' ~ value_hash)) }}
+{%- endmacro %}

@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='identity_node',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        pre_hook="{% if is_incremental() %}delete from {{ this }} where identity_node not in"
+            " (select node from {{ ref('int_identity_edges') }}){% endif %}",
+    )
+}}
 {# Identity resolution: one row per identifier (CRM customer id, normalised email, GA4 user_id, user_pseudo_id,
    and the click id of every declared ad platform, e.g. gclid) with the customer_key of the person it resolves to.
 
@@ -12,10 +22,22 @@
    loners below take their label without it); the key is the keyed pseudonym (HMAC, macro pseudonym) of the
    component's smallest CRM customer id, or of its smallest identifier when it has no CRM record (an anonymous
    visitor): an unkeyed hash of an id would be re-identifiable by hashing known ids. It is computed once per
-   component, not per identifier. #}
+   component, not per identifier.
+
+   Incremental: a run resolves again only the components whose links changed. Each row keeps a fingerprint of its
+   node's links (neighbourhood_hash, macro set_hash); a node is changed when it is new or its fingerprint differs.
+   The previous component of every changed node and of each of its neighbours is resolved again from all its
+   current edges, with the new nodes: a new link merges components, a lost one (a device that later logs in as
+   another person, rule 3) splits one. Every other component has exactly the edges it had, so its nodes, label and
+   key are unchanged. The pre-hook deletes the identifiers no edge holds any more (erased, or no longer delivered);
+   their neighbours lost a link, so their components are resolved again. A table built before the fingerprint
+   existed is resolved again whole, once (the column is added to it). #}
+{%- set changed_only = is_incremental()
+    and 'neighbourhood_hash' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
+
 with
 
-edges as (
+all_edges as (
 
     select
         node,
@@ -24,13 +46,81 @@ edges as (
 
 ),
 
-link_counts as (
+neighbourhoods as (
 
     select
         node,
-        count(*) - 1 as links
-    from edges
+        count(*) - 1 as links,
+        {{ set_hash('neighbour') }} as neighbourhood_hash
+    from all_edges
     group by node
+
+),
+
+{% if changed_only %}
+previous as (
+
+    select
+        identity_node,
+        component_label,
+        neighbourhood_hash
+    from {{ this }}
+
+),
+
+changed_nodes as (
+
+    select neighbourhoods.node
+    from neighbourhoods
+    left join previous on neighbourhoods.node = previous.identity_node
+    where previous.neighbourhood_hash is distinct from neighbourhoods.neighbourhood_hash
+
+),
+
+changed_components as (
+
+    -- a changed node's own previous component (its self-loop) and its neighbours' (a new node has none of its own)
+    select distinct previous.component_label
+    from changed_nodes
+    inner join all_edges on changed_nodes.node = all_edges.node
+    inner join previous on all_edges.neighbour = previous.identity_node
+
+),
+
+nodes_to_resolve as (
+
+    select node from changed_nodes
+    union
+    select previous.identity_node as node
+    from previous
+    inner join changed_components on previous.component_label = changed_components.component_label
+
+),
+{% endif %}
+
+edges as (
+
+    -- all edges, or in an incremental run those of the components to resolve: both ends of an edge are in the same
+    -- component, so the kept edges are symmetric and complete for every kept node
+    select
+        all_edges.node,
+        all_edges.neighbour
+    from all_edges
+    {%- if changed_only %}
+        inner join nodes_to_resolve on all_edges.node = nodes_to_resolve.node
+    {%- endif %}
+
+),
+
+link_counts as (
+
+    select
+        neighbourhoods.node,
+        neighbourhoods.links
+    from neighbourhoods
+    {%- if changed_only %}
+        inner join nodes_to_resolve on neighbourhoods.node = nodes_to_resolve.node
+    {%- endif %}
 
 ),
 
@@ -175,9 +265,11 @@ final as (
         end as primary_customer_id,
         labelled.component_node like '1|customer_id|%' as is_known_customer,
         labelled.node as identity_node,
-        labelled.component_node as component_label
+        labelled.component_node as component_label,
+        neighbourhoods.neighbourhood_hash
     from node_labels as labelled
     inner join component_keys on labelled.component_node = component_keys.component_node
+    inner join neighbourhoods on labelled.node = neighbourhoods.node
 
 )
 
