@@ -48,6 +48,7 @@ pytestmark = pytest.mark.slow
 DAYS = 5  # XS seed 7: the first order re-delivered refunded arrives in increment 5 (4 before the MBG/NBD world)
 INCREMENTAL = [
     "stg_ga4__events",
+    "int_device_identifiers",
     "int_identity_graph",
     "int_web_sessions_by_device",
     "int_web_sessions",
@@ -62,6 +63,7 @@ DOWNSTREAM = ["mart_marketing_performance"]  # reads fct_web_sessions, fct_order
 # fct_orders reads dim_customer_history, so `+fct_orders` takes the customers_snapshot of every daily run too.
 COMPARED = (
     "staging.stg_ga4__events",
+    "intermediate.int_device_identifiers",
     "intermediate.int_identity_graph",
     "intermediate.int_web_sessions_by_device",
     "intermediate.int_web_sessions",
@@ -429,7 +431,11 @@ def test_customer_history_over_daily_increments_is_contiguous_with_one_current_v
     assert orders > 0 and versioned_later > 0
 
 
-RECONCILIATIONS = ["assert_fct_orders_revenue_reconciles_to_source", "assert_web_sessions_reconcile_to_stitched_events"]
+RECONCILIATIONS = [
+    "assert_fct_orders_revenue_reconciles_to_source",
+    "assert_web_sessions_reconcile_to_stitched_events",
+    "assert_identity_graph_is_converged",
+]
 
 
 def _reconcile(data_dir: Path, window_since: str, tests: list[str] = RECONCILIATIONS) -> list[str]:
@@ -454,8 +460,8 @@ def _tampered_copy(built: Built, tmp_path: Path) -> Path:
 
 
 def _tamper(warehouse: Path, *, in_window: bool, since: datetime) -> None:
-    """Break one order's revenue and drop one session: of rows the last load brought (`in_window`), or of rows and
-    visitors it did not touch."""
+    """Break one order's revenue, drop one session and split one email from its customer's component: of rows the
+    last load brought (`in_window`) and the visitors and components it touched, or of those it did not touch."""
     side = ">=" if in_window else "<"
     with duckdb.connect(str(warehouse)) as con:
         con.execute(
@@ -470,6 +476,24 @@ def _tamper(warehouse: Path, *, in_window: bool, since: datetime) -> None:
             f"(select min(session_key) from marts.fct_web_sessions where {condition})",
             [since],
         )
+        components = """
+            select g.customer_key from intermediate.int_identity_graph as g
+            inner join staging.stg_ga4__events as e
+                on g.identifier_type = 'user_pseudo_id' and g.identifier = e.user_pseudo_id
+            where e._loaded_at >= $since
+            union
+            select g.customer_key from intermediate.int_identity_graph as g
+            inner join staging.stg_crm__customers as c
+                on g.identifier_type = 'customer_id' and g.identifier = c.customer_id
+            where c._loaded_at >= $since
+        """
+        split = con.execute(
+            "update intermediate.int_identity_graph set customer_key = 'split-from-its-component' where identity_node ="
+            " (select min(identity_node) from intermediate.int_identity_graph where identifier_type = 'email' and "
+            f"customer_key {'in' if in_window else 'not in'} ({components}))",
+            {"since": since},
+        ).fetchone()
+        assert split == (1,)
 
 
 def test_reconciliation_tests_check_the_runs_window_by_default_and_all_history_when_full(

@@ -1,8 +1,8 @@
 {# The identity graph's edges: one row per directed edge of the symmetric graph of int_identity_graph's linking
    rules (see that model's header), both directions of every link and a self-loop per identifier, so an identifier
    without links is still a node. Identifiers are graph node ids (macro identity_node). A table of its own because
-   int_identity_graph reads it several times (degrees, pruning, every propagation round); built once here, the
-   events are scanned once, into their distinct identifier combinations, which every rule reads. #}
+   int_identity_graph reads it several times (degrees, pruning, every propagation round). The events are read as
+   their devices' distinct identifier combinations (int_device_identifiers, incremental), which every rule reads. #}
 with
 
 customers as (
@@ -13,14 +13,7 @@ customers as (
 
 device_identifiers as (
 
-    -- the events' identifiers, each combination once: every rule below reads this instead of scanning the events
-    select distinct
-        user_pseudo_id,
-        {%- for platform in var('ad_platforms') %}
-            {{ platform.click_id }},
-        {%- endfor %}
-        customer_id
-    from {{ ref('stg_ga4__events') }}
+    select * from {{ ref('int_device_identifiers') }}
 
 ),
 
