@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration.activation.formats import SHAPES, Contact
+from orchestration.activation.formats import SHAPES, Contact, Reachable, reachable
 from orchestration.data_dir import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE
 from orchestration.warehouse import connect_file
 
@@ -48,9 +48,13 @@ def export_audiences(warehouse_path: Path, activation_dir: Path, run_id: str) ->
     with connect_file(warehouse_path, read_only=True) as con:
         records = con.execute(_MEMBERS_SQL).fetchall()
         sizes = con.execute("select audience, audience_channel, members from marts.mart_audience_sizes").fetchall()
-    by_audience: dict[tuple[str, str], list[Contact]] = defaultdict(list)
-    for audience, channel, key, email, phone, country in records:
-        by_audience[(audience, channel)].append(Contact(key, email, phone, country))
+    by_audience: dict[tuple[str, str], list[Reachable]] = defaultdict(list)
+    normalised: dict[tuple[str, str | None, str | None, str | None], Reachable] = {}  # a customer is in many audiences
+    for audience, channel, *record in records:
+        contact = normalised.get(tuple(record))
+        if contact is None:
+            contact = normalised[tuple(record)] = reachable(Contact(*record))
+        by_audience[(audience, channel)].append(contact)
     members: dict[str, dict[str, int]] = defaultdict(dict)
     for audience, channel, count in sizes:
         if len(by_audience.get((audience, channel), [])) != count:  # both built in this run: never expected
@@ -74,7 +78,7 @@ def export_audiences(warehouse_path: Path, activation_dir: Path, run_id: str) ->
             (partial / audience).mkdir(mode=PRIVATE_DIR_MODE)
             for shape in SHAPES:
                 contacts = by_audience.get((audience, shape.audience_channel), [])
-                lines = [cells for cells in map(shape.cells, contacts) if cells is not None]
+                lines = [cells for cells in map(shape.reachable_cells, contacts) if cells is not None]
                 _write_csv(partial / audience / f"{shape.destination}.csv", shape.header, lines)
                 rows[audience][shape.destination] = len(lines)
                 unreachable[audience][shape.destination] = len(contacts) - len(lines)
