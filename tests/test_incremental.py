@@ -56,6 +56,7 @@ INCREMENTAL = [
     "fct_order_lines",
     "fct_ad_spend_daily",
     "fct_web_sessions",
+    "int_loyalty_events_resolved",
     "fct_loyalty_events",
 ]
 FIRST_LOAD = datetime(2026, 11, 1, tzinfo=UTC)  # loads are stamped a day apart from here
@@ -71,6 +72,7 @@ COMPARED = (
     "marts.fct_order_lines",
     "marts.fct_ad_spend_daily",
     "marts.fct_web_sessions",
+    "intermediate.int_loyalty_events_resolved",
     "marts.fct_loyalty_events",
     "marts.mart_marketing_performance",
 )
