@@ -17,10 +17,11 @@
    A table, not a view: its keys are keyed pseudonyms, computed once per build (the HMAC function exists only on
    dbt's connection, and every reader of a view would compute them again).
 
-   Incremental (delete+insert by loyalty_event_key), so the pseudonyms are computed once per entry, not every run: a
-   run writes the entries of unpublished loads (loaded_since_last_run) and those whose customer resolves to another
-   customer_key now (a CRM duplicate merged); the pre-hook deletes the entries whose customer is now a test account
-   or that staging no longer holds. #}
+   Incremental (delete+insert by loyalty_event_key), so the pseudonyms are computed once per entry, not every run:
+   by the shared rule changed_since_last_run (on loyalty_event_id), a run writes the entries of unpublished loads,
+   those it does not hold yet (a customer no longer flagged as a test account) and those whose customer resolves to
+   another customer_key now (a CRM duplicate merged); the pre-hook deletes the entries whose customer is now a test
+   account or that staging no longer holds. #}
 with
 
 loyalty_events as (
@@ -35,40 +36,40 @@ customers_resolved as (
 
 ),
 
-{% if is_incremental() %}
-entries_to_process as (
+resolved as (
 
-    select loyalty_event_id from loyalty_events where {{ loaded_since_last_run() }}
-    union
-    select previous.loyalty_event_id
-    from {{ this }} as previous
-    inner join loyalty_events on previous.loyalty_event_id = loyalty_events.loyalty_event_id
+    select
+        loyalty_events.*,
+        customers_resolved.customer_key
+    from loyalty_events
     inner join customers_resolved on loyalty_events.customer_id = customers_resolved.customer_id
-    where previous.customer_key != customers_resolved.customer_key
+    where not customers_resolved.is_test_account
 
 ),
-{% endif %}
+
+to_process as (
+
+    select resolved.*
+    from resolved
+    {{ changed_since_last_run('resolved', 'loyalty_event_id') }}
+
+),
 
 final as (
 
     select
-        {{ pseudonym('loyalty_events.loyalty_event_id') }} as loyalty_event_key,
-        loyalty_events.loyalty_event_id,
-        customers_resolved.customer_key,
-        case when loyalty_events.order_id is not null then {{ pseudonym('loyalty_events.order_id') }} end as order_key,
-        loyalty_events.order_id,
-        {{ date_key(reporting_date('loyalty_events.occurred_at')) }} as event_date_key,
-        loyalty_events.event_type,
-        loyalty_events.points,
-        loyalty_events.occurred_at,
-        {{ reporting_date('loyalty_events.occurred_at') }} as event_date,
-        loyalty_events._loaded_at
-    from loyalty_events
-    inner join customers_resolved on loyalty_events.customer_id = customers_resolved.customer_id
-    {%- if is_incremental() %}
-        inner join entries_to_process on loyalty_events.loyalty_event_id = entries_to_process.loyalty_event_id
-    {%- endif %}
-    where not customers_resolved.is_test_account
+        {{ pseudonym('loyalty_event_id') }} as loyalty_event_key,
+        loyalty_event_id,
+        customer_key,
+        case when order_id is not null then {{ pseudonym('order_id') }} end as order_key,
+        order_id,
+        {{ date_key(reporting_date('occurred_at')) }} as event_date_key,
+        event_type,
+        points,
+        occurred_at,
+        {{ reporting_date('occurred_at') }} as event_date,
+        _loaded_at
+    from to_process
 
 )
 
