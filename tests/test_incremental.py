@@ -13,8 +13,11 @@ changed nodes, or dropping its pre-hook, makes this test fail). A late GA4 event
 event arrives last, in a load that committed out of order (stamped before the previous, already published load), so
 that device's first session gets a new first event and key and the old key must disappear from fct_web_sessions
 (removing its pre-hook makes this test fail; so does reprocessing only rows newer than the model holds instead of the
-ledger's unpublished loads). Each run reads what the pipeline passes (`reprocess_loaded_since`, from the ledger) and
-is then published, as a run's publish marks its loads. Every incremental model and the marts built on them are
+ledger's unpublished loads). The daily runs cross a month end (as of 2026-10-31, then November), so
+int_loyalty_member_months carries each member's months before the previous run's as-of month only while their
+fingerprints are unchanged (carrying every member's, or dropping its pre-hook, makes this test fail). Each run
+reads what the pipeline passes (`reprocess_loaded_since`, from the ledger) and is then published, as a run's publish
+marks its loads. Every incremental model and the marts built on them are
 compared with a full refresh on the same raw data, EXCEPT ALL both ways.
 
 The same daily runs take the SCD2 snapshot, so dim_customer_history is tested across the increments: the customers
@@ -58,6 +61,7 @@ INCREMENTAL = [
     "fct_web_sessions",
     "int_loyalty_events_resolved",
     "fct_loyalty_events",
+    "int_loyalty_member_months",
 ]
 FIRST_LOAD = datetime(2026, 11, 1, tzinfo=UTC)  # loads are stamped a day apart from here
 DOWNSTREAM = ["mart_marketing_performance"]  # reads fct_web_sessions, fct_orders, fct_ad_spend_daily
@@ -74,6 +78,7 @@ COMPARED = (
     "marts.fct_web_sessions",
     "intermediate.int_loyalty_events_resolved",
     "marts.fct_loyalty_events",
+    "intermediate.int_loyalty_member_months",
     "marts.mart_marketing_performance",
 )
 SELECT = ["--select", *(f"+{m}" for m in [*INCREMENTAL, *DOWNSTREAM])]

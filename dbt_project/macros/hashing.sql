@@ -26,17 +26,18 @@
 {# An aggregate: one 64-bit fingerprint of the set of a group's (distinct, non-null) `column` values, whatever their
    order: the count and the XOR of each value's hash. Equal sets always fingerprint alike; a changed set keeps its
    fingerprint with probability ~2^-64. Used where a stored fingerprint says whether a group changed since the last
-   run (int_identity_graph: a node's links). #}
+   run (int_identity_graph: a node's links; int_loyalty_member_months: a member's dated inputs). #}
 {% macro set_hash(column) -%}
     {{ return(adapter.dispatch('set_hash', 'c360')(column)) }}
 {%- endmacro %}
 
 {% macro duckdb__set_hash(column) -%}
-    hash(count({{ column }}), bit_xor(hash({{ column }})))
+    {#- hash(null) is a value, not null: nulls are left out before hashing -#}
+    hash(count({{ column }}), bit_xor(case when {{ column }} is not null then hash({{ column }}) end))
 {%- endmacro %}
 
 {% macro spark__set_hash(column) -%}
-    xxhash64(count({{ column }}), bit_xor(xxhash64({{ column }})))
+    xxhash64(count({{ column }}), bit_xor(case when {{ column }} is not null then xxhash64({{ column }}) end))
 {%- endmacro %}
 
 {% macro default__set_hash(column) -%}

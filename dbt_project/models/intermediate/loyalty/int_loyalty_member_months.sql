@@ -1,10 +1,34 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['customer_key', 'month_start'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_stale_member_months() }}",
+    )
+}}
 {# One row per loyalty member per calendar month from the month of their first ledger entry to the as-of month:
    the tier held at the month's end (the as-of date for the current month), the month's points by type, the
    balance at the month's end and completed orders. Tiers come from points earned less points reversed (a refunded
    order does not count) in the trailing `loyalty_tier_window_days` days, matched to the loyalty_tiers seed. A
    reversal counts from the day it happens, in the window of the earn it takes back: once that earn has left the
    window so has its reversal (else points earned before the window would be subtracted from points earned inside it,
-   and a member whose refunded order was earned just before the window would fall below every tier). #}
+   and a member whose refunded order was earned just before the window would fall below every tier).
+
+   Incremental: a month's row depends only on the member's ledger entries and completed orders dated up to the
+   month's end, and on the tier rules. Each row keeps a fingerprint of the inputs dated in its month (the first month
+   also of the orders before it) and of the rules: month_inputs_hash, macro set_hash. The months before the previous
+   run's as-of month (the carry month) are final; a member whose fingerprints of those months are all unchanged keeps
+   them, and only their months from the carry month on are computed again, from opening sums (balance, tier points,
+   orders) of everything before. Every other member (an entry or order in the past, late or re-keyed, a refund, a
+   merged customer, changed rules) has all their months computed again. The pre-hook (macro
+   delete_stale_member_months) deletes the rows no run writes again: months after the as-of month (a run as of an
+   earlier day), months before a member's first entry, members no longer in the ledger. A table built before the
+   fingerprint existed is computed again whole, once. #}
+{%- set carry_only = is_incremental()
+    and 'month_inputs_hash' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
+{%- set as_of_month = "cast(date_trunc('month', " ~ as_of_date() ~ ") as date)" %}
+
 with
 
 ledger as (
@@ -37,14 +61,114 @@ members as (
 
 ),
 
+member_inputs as (
+
+    -- every input a member's months are computed from, dated, as one hash each
+    select
+        customer_key,
+        event_date as input_date,
+        {{ values_hash(['loyalty_event_id', 'event_type', 'points', 'order_id', 'event_date']) }} as input_hash
+    from ledger
+    union all
+    select
+        orders.customer_key,
+        orders.order_date as input_date,
+        {{ values_hash(['orders.order_id', 'orders.order_date']) }} as input_hash
+    from orders
+    inner join members on orders.customer_key = members.customer_key
+
+),
+
+rules as (
+
+    -- the tier rules every month depends on: a changed threshold or window computes every member's months again
+    select {{ values_hash([set_hash(values_hash(['loyalty_tier', 'tier_rank', 'min_points_trailing_365_days'])),
+        var('loyalty_tier_window_days')]) }} as rules_hash
+    from tiers
+
+),
+
+month_inputs as (
+
+    -- one fingerprint per member and month of the inputs dated in it (orders before the first month in the first)
+    select
+        member_inputs.customer_key,
+        greatest(cast(date_trunc('month', member_inputs.input_date) as date), members.first_month) as month_start,
+        {{ values_hash([set_hash('member_inputs.input_hash'), 'any_value(rules.rules_hash)']) }} as month_inputs_hash
+    from member_inputs
+    inner join members on member_inputs.customer_key = members.customer_key
+    cross join rules
+    group by all
+
+),
+
+{% if carry_only %}
+{%- set carry_month = "least((select max(month_start) from " ~ this ~ "), " ~ as_of_month ~ ")" %}
+{%- set month_fingerprint = "case when month_inputs_hash is not null then "
+    ~ values_hash(['month_start', 'month_inputs_hash']) ~ " end" %}
+previous_fingerprints as (
+
+    select
+        customer_key,
+        {{ set_hash(month_fingerprint) }} as fingerprint
+    from {{ this }}
+    where month_start < {{ carry_month }}
+    group by customer_key
+
+),
+
+current_fingerprints as (
+
+    select
+        customer_key,
+        {{ set_hash(month_fingerprint) }} as fingerprint
+    from month_inputs
+    where month_start < {{ carry_month }}
+    group by customer_key
+
+),
+
+unchanged as (
+
+    -- members whose inputs before the carry month are as they were: their months before it stand
+    select previous_fingerprints.customer_key
+    from previous_fingerprints
+    inner join current_fingerprints
+        on previous_fingerprints.customer_key = current_fingerprints.customer_key
+        and previous_fingerprints.fingerprint = current_fingerprints.fingerprint
+
+),
+{% endif %}
+
+member_starts as (
+
+    -- the first month to compute: the member's first month, or the carry month of an unchanged member
+    select
+        members.customer_key,
+        {%- if carry_only %}
+            case
+                when unchanged.customer_key is not null then greatest({{ carry_month }}, members.first_month)
+                else members.first_month
+            end as start_month
+        {%- else %}
+            members.first_month as start_month
+        {%- endif %}
+    from members
+    {%- if carry_only %}
+        left join unchanged on members.customer_key = unchanged.customer_key
+    {%- endif %}
+
+),
+
 member_months as (
 
     select
-        members.customer_key,
+        member_starts.customer_key,
+        member_starts.start_month,
         cast(month_start as date) as month_start,
         least(cast(month_start + interval 1 month - interval 1 day as date), {{ as_of_date() }}) as month_end_date
-    from members,
-        unnest(generate_series(members.first_month, date_trunc('month', {{ as_of_date() }}), interval 1 month))
+    from member_starts,
+        unnest(generate_series(member_starts.start_month, date_trunc('month', {{ as_of_date() }}), interval 1 month))
             as months (month_start)
 
 ),
@@ -98,6 +222,48 @@ tier_point_changes as (
 
 ),
 
+dated_amounts as (
+
+    select
+        customer_key,
+        'ledger' as kind,
+        event_date as dated_on,
+        points
+    from ledger
+    union all
+    select
+        customer_key,
+        'tier' as kind,
+        change_date as dated_on,
+        points
+    from tier_point_changes
+    union all
+    select
+        customer_key,
+        'order' as kind,
+        order_date as dated_on,
+        0 as points
+    from orders
+
+),
+
+openings as (
+
+    -- everything before a member's first computed month: nothing but earlier orders for a member computed from
+    -- their first month; the running sums up to the carry month for an unchanged member
+    select
+        member_starts.customer_key,
+        coalesce(sum(dated_amounts.points) filter (where dated_amounts.kind = 'ledger'), 0) as opening_balance,
+        coalesce(sum(dated_amounts.points) filter (where dated_amounts.kind = 'tier'), 0) as opening_tier_points,
+        count(*) filter (where dated_amounts.kind = 'order') as opening_orders
+    from member_starts
+    left join dated_amounts
+        on member_starts.customer_key = dated_amounts.customer_key
+        and member_starts.start_month > dated_amounts.dated_on
+    group by member_starts.customer_key
+
+),
+
 tier_point_changes_in_month as (
 
     select
@@ -116,11 +282,12 @@ trailing_earned as (
         member_months.customer_key,
         member_months.month_start,
         -- never below 0, the lowest tier's threshold: a reversal whose earn is not in the ledger keeps the member
-        cast(greatest(coalesce(sum(tier_point_changes_in_month.points_change) over (
+        cast(greatest(openings.opening_tier_points + coalesce(sum(tier_point_changes_in_month.points_change) over (
             partition by member_months.customer_key order by member_months.month_start
             rows between unbounded preceding and current row
         ), 0), 0) as bigint) as tier_points_trailing_365_days
     from member_months
+    inner join openings on member_months.customer_key = openings.customer_key
     left join tier_point_changes_in_month
         on member_months.customer_key = tier_point_changes_in_month.customer_key
         and member_months.month_start = tier_point_changes_in_month.month_start
@@ -167,18 +334,6 @@ orders_in_month as (
 
 ),
 
-orders_before_membership as (
-
-    select
-        orders.customer_key,
-        count(*) as completed_orders
-    from orders
-    inner join members on orders.customer_key = members.customer_key
-    where orders.order_date < members.first_month
-    group by all
-
-),
-
 final as (
 
     select
@@ -192,14 +347,16 @@ final as (
         cast(coalesce(points_in_month.points_reversed, 0) as bigint) as points_reversed,
         cast(coalesce(points_in_month.points_redeemed, 0) as bigint) as points_redeemed,
         cast(coalesce(points_in_month.points_expired, 0) as bigint) as points_expired,
-        cast(sum(coalesce(points_in_month.points_net, 0)) over (
+        cast(openings.opening_balance + sum(coalesce(points_in_month.points_net, 0)) over (
             partition by member_months.customer_key order by member_months.month_start
         ) as bigint) as points_balance_at_month_end,
         coalesce(orders_in_month.completed_orders, 0) as completed_orders_in_month,
-        cast(sum(coalesce(orders_in_month.completed_orders, 0)) over (
+        cast(openings.opening_orders + sum(coalesce(orders_in_month.completed_orders, 0)) over (
             partition by member_months.customer_key order by member_months.month_start
-        ) + coalesce(orders_before_membership.completed_orders, 0) as bigint) as completed_orders_to_date
+        ) as bigint) as completed_orders_to_date,
+        month_inputs.month_inputs_hash
     from member_months
+    inner join openings on member_months.customer_key = openings.customer_key
     inner join tiered
         on member_months.customer_key = tiered.customer_key
         and member_months.month_start = tiered.month_start
@@ -209,8 +366,9 @@ final as (
     left join orders_in_month
         on member_months.customer_key = orders_in_month.customer_key
         and member_months.month_start = orders_in_month.month_start
-    left join orders_before_membership
-        on member_months.customer_key = orders_before_membership.customer_key
+    left join month_inputs
+        on member_months.customer_key = month_inputs.customer_key
+        and member_months.month_start = month_inputs.month_start
 
 )
 
