@@ -91,7 +91,8 @@ def backtest_purchases(transactions: pd.DataFrame, as_of: date, *, holdout_days:
         name, model = fit_purchase_model(x, t_x, t_cal, horizon=float(holdout_days))
     except CLVError as exc:
         return Backtest(empty, f"the calibration fit failed: {exc}")
-    holdout = orders[(days > pd.Timestamp(calibration_end)) & orders["customer_key"].isin(summary.index)]
+    # purchase days in the holdout; reindexing on the calibration customers leaves out those who first bought in it
+    holdout = orders[days > pd.Timestamp(calibration_end)]
     actual = holdout.drop_duplicates().groupby("customer_key").size().reindex(summary.index, fill_value=0)
     predicted = model.expected_purchases(float(holdout_days), x, t_x, t_cal)
     if not np.all(np.isfinite(predicted)):
