@@ -78,20 +78,13 @@ numbered as (
 
 ),
 
-sessionized as (
+session_totals as (
 
     select
         user_pseudo_id,
         session_number,
-        arg_min(event_id, event_at) as first_event_id,
-        arg_min(ga_session_id, event_at) as ga_session_id,
         max(customer_id) as customer_id,
-        min(event_at) as session_started_at,
         max(event_at) as session_ended_at,
-        arg_min(page_location, event_at) as landing_page,
-        {%- for column in session_traffic_columns() %}
-            arg_min({{ column }}, event_at) as {{ column }},
-        {%- endfor %}
         count(*) as event_count,
         count(*) filter (where event_name = 'page_view') as page_view_count,
         count(*) filter (where event_name = 'purchase') > 0 as has_purchase,
@@ -99,6 +92,35 @@ sessionized as (
         max(_loaded_at) as _loaded_at
     from numbered
     group by user_pseudo_id, session_number
+
+),
+
+sessionized as (
+
+    -- a session's landing page, traffic and GA4 session id are its first event's (the one row starting it, first by
+    -- event time and id): read from that row rather than by an arg_min per column over every event (M: ~15% less)
+    select
+        session_starts.user_pseudo_id,
+        session_starts.session_number,
+        session_starts.event_id as first_event_id,
+        session_starts.ga_session_id,
+        session_totals.customer_id,
+        session_starts.event_at as session_started_at,
+        session_totals.session_ended_at,
+        session_starts.page_location as landing_page,
+        {%- for column in session_traffic_columns() %}
+            session_starts.{{ column }},
+        {%- endfor %}
+        session_totals.event_count,
+        session_totals.page_view_count,
+        session_totals.has_purchase,
+        session_totals.order_id,
+        session_totals._loaded_at
+    from numbered as session_starts
+    inner join session_totals
+        on session_starts.user_pseudo_id = session_totals.user_pseudo_id
+        and session_starts.session_number = session_totals.session_number
+    where session_starts.is_session_start = 1
 
 ),
 
