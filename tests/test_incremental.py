@@ -18,7 +18,10 @@ int_loyalty_member_months carries each member's months before the previous run's
 fingerprints are unchanged (carrying every member's, or dropping its pre-hook, makes this test fail). Each run
 reads what the pipeline passes (`reprocess_loaded_since`, from the ledger) and is then published, as a run's publish
 marks its loads. Every incremental model and the marts built on them are
-compared with a full refresh on the same raw data, EXCEPT ALL both ways.
+compared with a full refresh on the same raw data, EXCEPT ALL both ways. A copy of the daily build then takes one more
+delivery that flags a loyalty member and buyer as a test account (a test email): the incremental models holding
+customer rows must drop theirs, as a full refresh does (fct_orders, fct_order_lines and fct_loyalty_events kept them
+before their pre-hooks).
 
 The same daily runs take the SCD2 snapshot, so dim_customer_history is tested across the increments: the customers
 whose consents changed, who gained a duplicate CRM record or whose record was updated in a later delivery (from the
@@ -436,6 +439,68 @@ def test_customer_history_over_daily_increments_is_contiguous_with_one_current_v
     assert (broken, not_one_current, misdated, unversioned) == (0, 0, 0, 0)
     # XS seed 7: 13 customers changed; 1 of 1,213 orders was placed after its customer's change.
     assert orders > 0 and versioned_later > 0
+
+
+#: The incremental models that hold a customer's rows only while the customer is not a test account.
+CUSTOMER_INCREMENTAL = (
+    "intermediate.int_loyalty_events_resolved",
+    "marts.fct_loyalty_events",
+    "intermediate.int_loyalty_member_months",
+    "marts.fct_orders",
+    "marts.fct_order_lines",
+)
+
+
+def _member_to_flag(initial: dict[str, pa.Table], built: Built) -> str:
+    """A loyalty member who bought, with the only CRM record of their email, untouched by the other changes of this
+    module."""
+    customers = initial["crm_customers"]
+    emails = customers["email"].to_pylist()
+    members = set(initial["crm_loyalty_events"]["customer_id"].to_pylist())
+    members &= set(initial["crm_orders"]["customer_id"].to_pylist())
+    taken = {built.rekeyed_from, built.email_changer, *built.shared_device[1:]}
+    return next(
+        c
+        for c, e, test in sorted(
+            zip(customers["customer_id"].to_pylist(), emails, email_is_test(customers["email"]), strict=True)
+        )
+        if c in members and e and not test and emails.count(e) == 1 and c not in taken
+    )
+
+
+def _rows_of(warehouse: Path, customer_key: str) -> dict[str, int]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {
+            t: con.execute(f"select count(*) from {t} where customer_key = ?", [customer_key]).fetchone()[0]
+            for t in CUSTOMER_INCREMENTAL
+        }
+
+
+def test_a_customer_flagged_as_a_test_account_leaves_the_incremental_models(
+    built: Built, xs_tables: dict[str, pa.Table], tmp_path: Path
+) -> None:
+    """A loyalty member and buyer's CRM record re-delivered with a test email: the incremental models drop every row
+    of that customer (their pre-hooks), as a full refresh of the same raw data does."""
+    member = _member_to_flag(xs_tables, built)
+    key = pseudonym(member, TEST_PII_KEY.encode())
+    incremental, full = _tampered_copy(built, tmp_path), tmp_path / "full"
+    warehouse = incremental / "warehouse.duckdb"
+    assert all(_rows_of(warehouse, key).values())
+    customers = xs_tables["crm_customers"]
+    record = customers.filter(pc.equal(customers["customer_id"], member)).to_pylist()[0]
+    flagged = {**record, "email": f"test+{member.lower()}@example.net", "updated_at": _last_day_noon()}
+    loaded_at = FIRST_LOAD + timedelta(days=DAYS + 1)
+    delivery = {"crm_customers": pa.Table.from_pylist([flagged], schema=customers.schema)}
+    merge_load(warehouse, delivery, "flag", loaded_at)
+    select = ["--select", *(f"+{t.split('.')[1]}" for t in CUSTOMER_INCREMENTAL)]
+    build = ["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test", *select]
+    run_dbt(incremental, *build, run_settings=_run_settings(warehouse, DAYS))
+    copy_warehouse(incremental, full)
+    run_dbt(full, *build, "--full-refresh", run_settings={"as_of_date": str(XS.end_date + timedelta(days=DAYS))})
+    checkpoint(warehouse)
+    assert _rows_of(warehouse, key) == dict.fromkeys(CUSTOMER_INCREMENTAL, 0)
+    differences = {t: _differences(warehouse, full / "warehouse.duckdb", t) for t in CUSTOMER_INCREMENTAL}
+    assert {t: d for t, d in differences.items() if d[1:] != (0, 0)} == {}
 
 
 RECONCILIATIONS = [

@@ -4,13 +4,17 @@
         unique_key='order_key',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        pre_hook="{% if is_incremental() %}delete from {{ this }} where order_key not in"
+            " (select {{ pseudonym('order_id') }} from {{ ref('int_orders_converted') }} where order_id is not null)"
+            "{% endif %}",
     )
 }}
 {# One row per order line of a real customer's order; money in the order's currency and in the reporting currency
    at the order's rate. Incremental per order (delete+insert by order_key, so an order's lines are replaced
    together): each run re-writes the lines of orders of unpublished loads (loaded_since_last_run), of orders with
    a line loaded since then, of orders whose resolved customer_key changed (a CRM duplicate merged), and of orders
-   it does not hold yet. #}
+   it does not hold yet. A pre-hook deletes the lines of orders no longer in int_orders_converted (their customer
+   was since flagged as a test account). #}
 with
 
 order_lines as (

@@ -4,13 +4,17 @@
         unique_key='order_key',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        pre_hook="{% if is_incremental() %}delete from {{ this }} where order_key not in"
+            " (select {{ pseudonym('order_id') }} from {{ ref('int_orders_converted') }} where order_id is not null)"
+            "{% endif %}",
     )
 }}
 {# One row per order of a real customer, with the customer's SCD2 version at order time (customer_version_key), so
    point-in-time questions ("accepts marketing when they ordered") join dim_customer_history on it. Incremental: each
    run replaces the orders of unpublished loads (loaded_since_last_run; a re-delivered order, e.g. refunded later,
    carries a new _loaded_at) and the orders whose resolved customer_key or customer version changed (a CRM duplicate
-   merged; a change delivered late that starts a version before the order). #}
+   merged; a change delivered late that starts a version before the order). A pre-hook deletes the orders no longer in
+   int_orders_converted (their customer was since flagged as a test account). #}
 with
 
 orders as (

@@ -4,12 +4,15 @@
         unique_key='loyalty_event_key',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        pre_hook="{% if is_incremental() %}delete from {{ this }} where loyalty_event_key not in"
+            " (select loyalty_event_key from {{ ref('int_loyalty_events_resolved') }}){% endif %}",
     )
 }}
 {# One row per loyalty ledger entry of a real customer; points signed (earn > 0, redeem, expire and reversal < 0). The logic
    lives in int_loyalty_events_resolved, which intermediate models read too. Incremental (delete+insert by
    loyalty_event_key): each run writes the entries of unpublished loads (loaded_since_last_run), the entries it
-   does not hold yet and those whose resolved customer_key changed (a CRM duplicate merged). #}
+   does not hold yet and those whose resolved customer_key changed (a CRM duplicate merged). A pre-hook deletes the
+   entries int_loyalty_events_resolved no longer holds (their customer was since flagged as a test account). #}
 with
 
 loyalty_events_resolved as (
