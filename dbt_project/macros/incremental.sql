@@ -65,3 +65,18 @@
         {%- do return(relation) -%}
     {%- endif -%}
 {%- endmacro %}
+
+{# Pre-hook of an incremental model: delete the rows whose `key` its source no longer holds (`source_key`, an
+   expression over `relation`, by default the same column): an identifier no link holds, a session a late event
+   merged away, the orders and loyalty entries of a customer since flagged as a test account. Nothing on a full
+   refresh. #}
+{% macro delete_rows_gone_from(relation, key, source_key=none) -%}
+    {%- if is_incremental() %}
+    delete from {{ this }}
+    where {{ key }} not in (
+        select source_keys.key_value
+        from (select {{ source_key or key }} as key_value from {{ relation }}) as source_keys
+        where source_keys.key_value is not null
+    )
+    {%- endif %}
+{%- endmacro %}

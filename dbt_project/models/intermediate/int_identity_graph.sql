@@ -4,8 +4,7 @@
         unique_key='identity_node',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where identity_node not in"
-            " (select node from {{ ref('int_identity_edges') }}){% endif %}",
+        pre_hook="{{ delete_rows_gone_from(ref('int_identity_edges'), 'identity_node', 'node') }}",
     )
 }}
 {# Identity resolution: one row per identifier (CRM customer id, normalised email, GA4 user_id, user_pseudo_id,

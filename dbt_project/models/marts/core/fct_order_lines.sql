@@ -4,9 +4,7 @@
         unique_key='order_key',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where order_key not in"
-            " (select {{ pseudonym('order_id') }} from {{ ref('int_orders_converted') }} where order_id is not null)"
-            "{% endif %}",
+        pre_hook="{{ delete_rows_gone_from(ref('int_orders_converted'), 'order_key', pseudonym('order_id')) }}",
     )
 }}
 {# One row per order line of a real customer's order; money in the order's currency and in the reporting currency

@@ -4,8 +4,7 @@
         unique_key='loyalty_event_key',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where loyalty_event_key not in"
-            " (select loyalty_event_key from {{ ref('int_loyalty_events_resolved') }}){% endif %}",
+        pre_hook="{{ delete_rows_gone_from(ref('int_loyalty_events_resolved'), 'loyalty_event_key') }}",
     )
 }}
 {# One row per loyalty ledger entry of a real customer; points signed (earn > 0, redeem, expire and reversal < 0). The logic

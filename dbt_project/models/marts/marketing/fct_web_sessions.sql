@@ -4,8 +4,7 @@
         unique_key='session_key',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where session_key not in"
-            " (select session_key from {{ ref('int_web_sessions') }}){% endif %}",
+        pre_hook="{{ delete_rows_gone_from(ref('int_web_sessions'), 'session_key') }}",
     )
 }}
 {# One row per web session (cut by int_web_sessions), with its resolved customer (null for anonymous visitors),
