@@ -7,7 +7,13 @@ On top, the last increment carries:
   customer_key of old orders and sessions changes (removing fct_orders' key-change rule makes this test fail);
 - a login of a logged-in device as another customer (another email): the device is shared by two people, so
   identity resolution splits it from its owner's component (rule 3);
-- a customer's changed email (an updated CRM record), so the old email's identifier leaves the graph.
+- a customer's changed email (an updated CRM record), so the old email's identifier leaves the graph;
+- a buyer's first completed order re-delivered under another customer (a CRM correction), so the buyer's next order
+  becomes their first, though nothing of the buyer was delivered (int_orders_attributed must rewrite the previous
+  customer's orders: dropping that rule makes this test fail);
+- a late login of a buyer on a new device, a day before any event of theirs, so their first touch changes while
+  none of their orders or purchase sessions do (dropping int_orders_attributed's first-touch rule makes this test
+  fail).
 The incremental identity graph must resolve those components again and drop the old email (resolving only the
 changed nodes, or dropping its pre-hook, makes this test fail). A late GA4 event five minutes before a device's first
 event arrives last, in a load that committed out of order (stamped before the previous, already published load), so
@@ -65,9 +71,10 @@ INCREMENTAL = [
     "int_loyalty_events_resolved",
     "fct_loyalty_events",
     "int_loyalty_member_months",
+    "int_orders_attributed",
 ]
 FIRST_LOAD = datetime(2026, 11, 1, tzinfo=UTC)  # loads are stamped a day apart from here
-DOWNSTREAM = ["mart_marketing_performance"]  # reads fct_web_sessions, fct_orders, fct_ad_spend_daily
+DOWNSTREAM = ["mart_marketing_performance"]  # reads int_orders_attributed (sessions, orders) and fct_ad_spend_daily
 # fct_orders reads dim_customer_history, so `+fct_orders` takes the customers_snapshot of every daily run too.
 COMPARED = (
     "staging.stg_ga4__events",
@@ -82,6 +89,7 @@ COMPARED = (
     "intermediate.int_loyalty_events_resolved",
     "marts.fct_loyalty_events",
     "intermediate.int_loyalty_member_months",
+    "intermediate.int_orders_attributed",
     "marts.mart_marketing_performance",
 )
 SELECT = ["--select", *(f"+{m}" for m in [*INCREMENTAL, *DOWNSTREAM])]
@@ -100,13 +108,15 @@ def _run_settings(warehouse: Path, day: int) -> dict[str, str]:
 MERGED_ID = "C0000000"
 LATE_EVENT_ID = "late-before-first-event"
 SHARED_LOGIN_ID = "shared-device-login"
+NEW_DEVICE_ID = "new-device-before-first-session"
 
 
-def _deliveries(initial: dict[str, pa.Table]) -> tuple[list[dict[str, pa.Table]], pa.Table]:
+def _deliveries(initial: dict[str, pa.Table]) -> tuple[list[dict[str, pa.Table]], pa.Table, tuple[dict, str]]:
     """The initial dataset and increments 1..DAYS, the last one also re-keying an existing buyer (see module doc);
-    and the true identities of everything delivered."""
+    the true identities of everything delivered; and the order the last one reassigns, with its new customer."""
     last, truth = generate_with_truth(XS, increment=DAYS)
     deliveries = [initial, *(generate(XS, increment=n) for n in range(1, DAYS)), last]
+    reassignment = _reassignment(initial, deliveries[1:])
     customers = initial["crm_customers"]
     buyer = initial["crm_orders"]["customer_id"][0].as_py()
     record = customers.filter(pc.equal(customers["customer_id"], buyer))
@@ -117,25 +127,97 @@ def _deliveries(initial: dict[str, pa.Table]) -> tuple[list[dict[str, pa.Table]]
     deliveries[-1]["ga4_events"] = pa.concat_tables([events, _shared_device_login(initial, buyer).cast(events.schema)])
     last = deliveries[-1]["crm_customers"]
     deliveries[-1]["crm_customers"] = pa.concat_tables([last, _email_change(initial, buyer).cast(last.schema)])
-    return deliveries, truth["identities"]
+    orders = deliveries[-1]["crm_orders"]
+    deliveries[-1]["crm_orders"] = pa.concat_tables([orders, _reassigned_first_order(reassignment, orders.schema)])
+    events = deliveries[-1]["ga4_events"]
+    login = _earlier_first_session(initial, _first_touch_customer(initial, reassignment))
+    deliveries[-1]["ga4_events"] = pa.concat_tables([events, login.cast(events.schema)])
+    return deliveries, truth["identities"], reassignment
 
 
 def _last_day_noon() -> datetime:
     return datetime.combine(XS.end_date + timedelta(days=DAYS), datetime.min.time(), UTC) + timedelta(hours=12)
 
 
-def _email_changer(initial: dict[str, pa.Table], buyer: str) -> str:
-    """A customer whose email no other record shares, neither the re-keyed buyer nor a _shared_device customer."""
+def _plain_customers(initial: dict[str, pa.Table], taken: set[str]) -> list[str]:
+    """Real customers (no test email) whose email no other CRM record shares, not in `taken`, by id: each change of
+    this module picks its own, so that no two changes touch one customer."""
     customers = initial["crm_customers"]
     emails = customers["email"].to_pylist()
-    taken = {buyer, *_shared_device(initial, buyer)[1:]}
-    return next(
+    return [
         c
         for c, e, test in sorted(
             zip(customers["customer_id"].to_pylist(), emails, email_is_test(customers["email"]), strict=True)
         )
         if e and not test and emails.count(e) == 1 and c not in taken
-    )
+    ]
+
+
+def _email_changer(initial: dict[str, pa.Table], buyer: str) -> str:
+    """A customer whose email no other record shares, neither the re-keyed buyer nor a _shared_device customer."""
+    return _plain_customers(initial, {buyer, *_shared_device(initial, buyer)[1:]})[0]
+
+
+def _changed_elsewhere(initial: dict[str, pa.Table]) -> set[str]:
+    """The customers the re-keying, the shared device and the email change touch."""
+    buyer = initial["crm_orders"]["customer_id"][0].as_py()
+    return {buyer, _email_changer(initial, buyer), *_shared_device(initial, buyer)[1:]}
+
+
+def _reassignment(initial: dict[str, pa.Table], increments: list[dict[str, pa.Table]]) -> tuple[dict, str]:
+    """(the earliest order of a customer with two or more completed orders, the customer it is reassigned to): the
+    last such customer by id with no order and no event of their devices in any increment (so nothing else makes
+    int_orders_attributed rewrite their orders), and the last other customer, untouched by the other changes."""
+    orders = [o for o in initial["crm_orders"].to_pylist() if o["status"] == "completed"]
+    events = pa.concat_tables([initial["ga4_events"], *(d["ga4_events"] for d in increments)])
+    active_devices = {device for d in increments for device in d["ga4_events"]["user_pseudo_id"].to_pylist()}
+    active = {customer for d in increments for customer in d["crm_orders"]["customer_id"].to_pylist()} | {
+        user
+        for user, device in zip(events["user_id"].to_pylist(), events["user_pseudo_id"].to_pylist(), strict=True)
+        if device in active_devices
+    }
+    plain = _plain_customers(initial, _changed_elsewhere(initial))
+    owner = next(c for c in reversed(plain) if c not in active and sum(o["customer_id"] == c for o in orders) >= 2)
+    first = min((o for o in orders if o["customer_id"] == owner), key=lambda o: o["ordered_at"])
+    return first, next(c for c in reversed(plain) if c != owner)
+
+
+def _reassigned_first_order(reassignment: tuple[dict, str], schema: pa.Schema) -> pa.Table:
+    """`_reassignment`'s order re-delivered on the last increment's day under the other customer (a CRM correction):
+    its owner's next order becomes their first, which int_orders_attributed must rewrite though no order of the
+    owner was delivered."""
+    order, other = reassignment
+    moved = {**order, "customer_id": other, "updated_at": _last_day_noon()}
+    return pa.Table.from_pylist([moved], schema=schema)
+
+
+def _first_touch_customer(initial: dict[str, pa.Table], reassignment: tuple[dict, str]) -> str:
+    """A buyer who logged in, untouched by the other changes (reassignment included)."""
+    order, other = reassignment
+    taken = _changed_elsewhere(initial) | {order["customer_id"], other}
+    logged_in = set(initial["ga4_events"]["user_id"].to_pylist())
+    buyers = set(initial["crm_orders"]["customer_id"].to_pylist())
+    return next(c for c in _plain_customers(initial, taken) if c in logged_in and c in buyers)
+
+
+def _earlier_first_session(initial: dict[str, pa.Table], customer: str) -> pa.Table:
+    """A login of `_first_touch_customer` on a new device without purchases, delivered late on the last increment's
+    day, a day before any event of their devices: their first touch (first session) changes while none of their
+    orders and none of their purchase sessions do."""
+    events = initial["ga4_events"]
+    devices = set(events.filter(pc.equal(events["user_id"], customer))["user_pseudo_id"].to_pylist())
+    theirs = events.filter(pc.is_in(events["user_pseudo_id"], pa.array(sorted(devices))))
+    first = theirs.take([pc.index(theirs["event_timestamp"], pc.min(theirs["event_timestamp"])).as_py()]).to_pylist()[0]
+    login = {
+        **first,
+        "event_id": NEW_DEVICE_ID,
+        "user_pseudo_id": NEW_DEVICE_ID,
+        "event_name": "page_view",
+        "user_id": customer,
+        "transaction_id": None,
+        "event_timestamp": first["event_timestamp"] - 24 * 3600 * 1_000_000,
+    }
+    return pa.Table.from_pylist([login], schema=events.schema)
 
 
 def _email_change(initial: dict[str, pa.Table], buyer: str) -> pa.Table:
@@ -304,6 +386,7 @@ class Built:
     rekeyed_from: str  # the re-keyed buyer's CRM id before the smaller one arrived
     email_changer: str  # the customer whose email changes in the last delivery
     shared_device: tuple[str, str, str]  # (device, its owner, the other customer it logs in as last)
+    changed: frozenset[str]  # every customer a change of the last delivery touches
 
 
 def _build(root: Path, deliveries: list[dict[str, pa.Table]], initial: dict[str, pa.Table]) -> None:
@@ -335,10 +418,10 @@ def _build(root: Path, deliveries: list[dict[str, pa.Table]], initial: dict[str,
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, xs_tables: dict[str, pa.Table]) -> Built:
     """Built once per session, whichever worker first needs it (`built_once`); the tests read it, or copy it."""
-    deliveries, identities = _deliveries(xs_tables)
+    deliveries, identities, (reassigned, reassigned_to) = _deliveries(xs_tables)
     # The increments really carry what the incremental logic must handle.
     assert _late_events(deliveries) > 0
-    refunded_later = _redelivered(deliveries, "crm_orders", "order_id")
+    refunded_later = _redelivered(deliveries, "crm_orders", "order_id") - {reassigned["order_id"]}
     assert refunded_later and _redelivered(deliveries, "google_ads_campaign_stats", "segments_date")
     root = built_once(tmp_path_factory, "incremental", lambda folder: _build(folder, deliveries, xs_tables))
     return Built(
@@ -350,6 +433,10 @@ def built(tmp_path_factory: pytest.TempPathFactory, xs_tables: dict[str, pa.Tabl
         xs_tables["crm_orders"]["customer_id"][0].as_py(),
         _email_changer(xs_tables, xs_tables["crm_orders"]["customer_id"][0].as_py()),
         _shared_device(xs_tables, xs_tables["crm_orders"]["customer_id"][0].as_py()),
+        frozenset(
+            _changed_elsewhere(xs_tables)
+            | {reassigned["customer_id"], reassigned_to, _first_touch_customer(xs_tables, (reassigned, reassigned_to))}
+        ),
     )
 
 
@@ -448,24 +535,16 @@ CUSTOMER_INCREMENTAL = (
     "intermediate.int_loyalty_member_months",
     "marts.fct_orders",
     "marts.fct_order_lines",
+    "intermediate.int_orders_attributed",
 )
 
 
 def _member_to_flag(initial: dict[str, pa.Table], built: Built) -> str:
     """A loyalty member who bought, with the only CRM record of their email, untouched by the other changes of this
     module."""
-    customers = initial["crm_customers"]
-    emails = customers["email"].to_pylist()
     members = set(initial["crm_loyalty_events"]["customer_id"].to_pylist())
     members &= set(initial["crm_orders"]["customer_id"].to_pylist())
-    taken = {built.rekeyed_from, built.email_changer, *built.shared_device[1:]}
-    return next(
-        c
-        for c, e, test in sorted(
-            zip(customers["customer_id"].to_pylist(), emails, email_is_test(customers["email"]), strict=True)
-        )
-        if c in members and e and not test and emails.count(e) == 1 and c not in taken
-    )
+    return next(c for c in _plain_customers(initial, set(built.changed)) if c in members)
 
 
 def _rows_of(warehouse: Path, customer_key: str) -> dict[str, int]:
