@@ -13,7 +13,12 @@ On top, the last increment carries:
   customer's orders: dropping that rule makes this test fail);
 - a late login of a buyer on a new device, a day before any event of theirs, so their first touch changes while
   none of their orders or purchase sessions do (dropping int_orders_attributed's first-touch rule makes this test
-  fail).
+  fail);
+- a quiet device's first event re-delivered with its time moved after all its other events: it looks like a
+  returning visitor's new event, but int_web_sessions_by_device must cut the whole device again, not only its last
+  session (dropping its count of the events before the last session makes this test fail); a second such device also
+  gets a late event in its first session, which keeps that count (dropping the rule that every new event must come
+  after the device's stored sessions makes this test fail).
 The incremental identity graph must resolve those components again and drop the old email (resolving only the
 changed nodes, or dropping its pre-hook, makes this test fail). A late GA4 event five minutes before a device's first
 event arrives last, in a load that committed out of order (stamped before the previous, already published load), so
@@ -109,6 +114,7 @@ MERGED_ID = "C0000000"
 LATE_EVENT_ID = "late-before-first-event"
 SHARED_LOGIN_ID = "shared-device-login"
 NEW_DEVICE_ID = "new-device-before-first-session"
+LATE_IN_KEPT_SESSION_ID = "late-in-a-kept-session"
 
 
 def _deliveries(initial: dict[str, pa.Table]) -> tuple[list[dict[str, pa.Table]], pa.Table, tuple[dict, str]]:
@@ -131,7 +137,8 @@ def _deliveries(initial: dict[str, pa.Table]) -> tuple[list[dict[str, pa.Table]]
     deliveries[-1]["crm_orders"] = pa.concat_tables([orders, _reassigned_first_order(reassignment, orders.schema)])
     events = deliveries[-1]["ga4_events"]
     login = _earlier_first_session(initial, _first_touch_customer(initial, reassignment))
-    deliveries[-1]["ga4_events"] = pa.concat_tables([events, login.cast(events.schema)])
+    moved = _moved_to_the_end(initial, deliveries[1:])
+    deliveries[-1]["ga4_events"] = pa.concat_tables([events, login.cast(events.schema), moved.cast(events.schema)])
     return deliveries, truth["identities"], reassignment
 
 
@@ -285,6 +292,31 @@ def _expected_versions(deliveries: list[dict[str, pa.Table]], identities: pa.Tab
             versions[person] = versions.get(person, 0) + 1 if person in known else 1
     merged = person_of[deliveries[0]["crm_orders"]["customer_id"][0].as_py()]
     return {pseudonym(min(records[p]), TEST_PII_KEY.encode()): n for p, n in versions.items() if p != merged}
+
+
+def _moved_to_the_end(initial: dict[str, pa.Table], increments: list[dict[str, pa.Table]]) -> pa.Table:
+    """The first events of two quiet devices (no event in any increment, events over more than a day, so several
+    sessions), re-delivered with their time moved to the last increment's day: after everything stored of the device,
+    like a returning visitor's new event, but the first session loses an event. The second device also gets a late
+    event a second after that first one, so the count of its events before its last session is unchanged."""
+    events = initial["ga4_events"]
+    active = {device for d in increments for device in d["ga4_events"]["user_pseudo_id"].to_pylist()}
+    buyer = initial["crm_orders"]["customer_id"][0].as_py()
+    active |= {_first_event(initial)["user_pseudo_id"], _shared_device(initial, buyer)[0]}  # changed otherwise
+    spans: dict[str, list[int]] = {}
+    for device, at in zip(events["user_pseudo_id"].to_pylist(), events["event_timestamp"].to_pylist(), strict=True):
+        span = spans.setdefault(device, [at, at])
+        span[0], span[1] = min(span[0], at), max(span[1], at)
+    day = 24 * 3600 * 1_000_000
+    quiet = [d for d, (first, last) in sorted(spans.items()) if d not in active and last - first > day][:2]
+    rows = []
+    for device in quiet:
+        theirs = events.filter(pc.equal(events["user_pseudo_id"], device))
+        first = theirs.take([pc.index(theirs["event_timestamp"], pc.min(theirs["event_timestamp"])).as_py()])
+        rows.append({**first.to_pylist()[0], "event_timestamp": int(_last_day_noon().timestamp() * 1_000_000)})
+    late = {**first.to_pylist()[0], "event_id": LATE_IN_KEPT_SESSION_ID, "event_name": "page_view"}
+    rows.append({**late, "transaction_id": None, "event_timestamp": late["event_timestamp"] + 1_000_000})
+    return pa.Table.from_pylist(rows, schema=events.schema)
 
 
 def _first_event(initial: dict[str, pa.Table]) -> dict:
@@ -579,6 +611,32 @@ def test_a_customer_flagged_as_a_test_account_leaves_the_incremental_models(
     checkpoint(warehouse)
     assert _rows_of(warehouse, key) == dict.fromkeys(CUSTOMER_INCREMENTAL, 0)
     differences = {t: _differences(warehouse, full / "warehouse.duckdb", t) for t in CUSTOMER_INCREMENTAL}
+    assert {t: d for t, d in differences.items() if d[1:] != (0, 0)} == {}
+
+
+#: Incremental models that tell a table built by an earlier version (without their bookkeeping column) from their
+#: own, and write it again whole, once: (table, bookkeeping column, a column to corrupt, its corrupted value).
+UPGRADED = (
+    ("intermediate.int_orders_attributed", "_loaded_at", "is_first_order", "not is_first_order"),
+    ("intermediate.int_loyalty_member_months", "month_inputs_hash", "points_balance_at_month_end", "-1"),
+)
+
+
+def test_a_table_built_before_its_bookkeeping_column_is_written_again_whole(built: Built, tmp_path: Path) -> None:
+    """A deployment upgrading from a version without the column (int_orders_attributed was a table, the loyalty
+    months had no fingerprint): the next run, with nothing new delivered, rewrites every row, so even rows the old
+    version got wrong (corrupted here) equal a full refresh; it neither fails on the new column nor keeps them."""
+    incremental = _tampered_copy(built, tmp_path)
+    warehouse = incremental / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        for table, column, corrupted, value in UPGRADED:
+            con.execute(f"alter table {table} drop column {column}")
+            con.execute(f"update {table} set {corrupted} = {value}")
+    select = ["--select", *(t.split(".")[1] for t, *_ in UPGRADED)]
+    as_of = str(XS.end_date + timedelta(days=DAYS))  # nothing unpublished: no reprocess_loaded_since
+    run_dbt(incremental, "build", "--exclude-resource-type", "test", *select, run_settings={"as_of_date": as_of})
+    checkpoint(warehouse)
+    differences = {t: _differences(warehouse, built.full, t) for t, *_ in UPGRADED}
     assert {t: d for t, d in differences.items() if d[1:] != (0, 0)} == {}
 
 

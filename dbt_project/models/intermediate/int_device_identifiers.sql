@@ -15,7 +15,7 @@
    so a re-delivered event whose identifiers changed leaves no stale combination behind. #}
 with
 
-events as (
+events as {{ read_in_place() }} (
 
     select * from {{ ref('stg_ga4__events') }}
 

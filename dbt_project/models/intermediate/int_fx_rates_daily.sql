@@ -10,7 +10,7 @@
 {% set max_rate_age_days = run_setting('fx_max_rate_age_days') | int %}
 with
 
-bounds as (
+bounds as {{ read_in_place() }} (
 
     select * from {{ ref('int_date_bounds') }}
 

@@ -5,13 +5,13 @@
    their devices' distinct identifier combinations (int_device_identifiers, incremental), which every rule reads. #}
 with
 
-customers as (
+customers as {{ read_in_place() }} (
 
     select * from {{ ref('stg_crm__customers') }}
 
 ),
 
-device_identifiers as (
+device_identifiers as {{ read_in_place() }} (
 
     select * from {{ ref('int_device_identifiers') }}
 

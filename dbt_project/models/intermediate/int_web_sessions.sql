@@ -13,13 +13,13 @@
    customer changed, replacing those devices' rows (delete+insert by user_pseudo_id). #}
 with
 
-sessions as (
+sessions as {{ read_in_place() }} (
 
     select * from {{ ref('int_web_sessions_by_device') }}
 
 ),
 
-identity_graph as (
+identity_graph as {{ read_in_place() }} (
 
     select * from {{ ref('int_identity_graph') }}
     where identifier_type = 'user_pseudo_id'

@@ -31,7 +31,7 @@
 
 with
 
-ledger as (
+ledger as {{ read_in_place() }} (
 
     select * from {{ ref('int_loyalty_events_with_expiry') }}
 
@@ -45,7 +45,7 @@ orders as (
 
 ),
 
-tiers as (
+tiers as {{ read_in_place() }} (
 
     select * from {{ ref('loyalty_tiers') }}
 

@@ -3,7 +3,7 @@
         materialized='incremental',
         unique_key='order_id',
         incremental_strategy='delete+insert',
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         pre_hook="{{ delete_rows_gone_from(ref('int_orders_converted'), 'order_id',
             'case when not is_refunded and order_date <= ' ~ as_of_date() ~ ' then order_id end') }}",
     )
@@ -21,10 +21,13 @@
    resolution: the order's previous customer too); when their first touch differs from the target's; or when a purchase
    event of their orders is on a device whose sessions int_web_sessions_by_device cut again this run (an event of that
    device was loaded since the last run). A pre-hook deletes the orders that no longer qualify: refunded, after the
-   as-of date (a run as of an earlier day), or gone from int_orders_converted (a test account). #}
+   as-of date (a run as of an earlier day), or gone from int_orders_converted (a test account). A table built before
+   the model was incremental (no _loaded_at) is written again whole, once. #}
+{%- set changed_only = is_incremental()
+    and '_loaded_at' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
 with
 
-orders as (
+orders as {{ read_in_place() }} (
 
     select * from {{ ref('int_orders_converted') }}
     where not is_refunded
@@ -32,14 +35,14 @@ orders as (
 
 ),
 
-first_touch as (
+first_touch as {{ read_in_place() }} (
 
     select * from {{ ref('int_customers_first_touch') }}
 
 ),
 
-{% if is_incremental() %}
-previous as (
+{% if changed_only %}
+previous as {{ read_in_place() }} (
 
     select * from {{ this }}
 
@@ -92,7 +95,7 @@ orders_to_process as (
 
     select orders.*
     from orders
-    {% if is_incremental() %}
+    {% if changed_only %}
         inner join customers_to_process on orders.customer_key = customers_to_process.customer_key
     {% endif %}
 
@@ -106,7 +109,7 @@ purchases as (
         events.event_at,
         events.event_id
     from {{ ref('stg_ga4__events') }} as events
-    {% if is_incremental() %}
+    {% if changed_only %}
         inner join orders_to_process on events.order_id = orders_to_process.order_id
     {% endif %}
     where events.event_name = 'purchase'

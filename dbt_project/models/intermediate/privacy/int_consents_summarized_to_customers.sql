@@ -4,7 +4,7 @@
    records wins; on a tie a withdrawal wins; no event means no consent. #}
 with
 
-customers_resolved as (
+customers_resolved as {{ read_in_place() }} (
 
     select * from {{ ref('int_customers_resolved') }}
     where not is_test_account

@@ -15,13 +15,13 @@
    was since flagged as a test account). #}
 with
 
-order_lines as (
+order_lines as {{ read_in_place() }} (
 
     select * from {{ ref('stg_crm__order_lines') }}
 
 ),
 
-orders as (
+orders as {{ read_in_place() }} (
 
     select * from {{ ref('int_orders_converted') }}
 

@@ -15,7 +15,7 @@
    int_orders_converted (their customer was since flagged as a test account). #}
 with
 
-orders as (
+orders as {{ read_in_place() }} (
 
     select * from {{ ref('int_orders_converted') }}
 

@@ -2,7 +2,7 @@
    (first web touch), all from mart_clv so each dimension's rows add up to the same totals. #}
 with
 
-clv as (
+clv as {{ read_in_place() }} (
 
     select * from {{ ref('mart_clv') }}
 

@@ -10,7 +10,7 @@ customers as (
 
 ),
 
-channels as (
+channels as {{ read_in_place() }} (
 
     select * from {{ ref('dim_channel') }}
 
@@ -22,7 +22,7 @@ customer_orders as (
 
 ),
 
-sessions as (
+sessions as {{ read_in_place() }} (
 
     select * from {{ ref('fct_web_sessions') }}
 

@@ -2,7 +2,7 @@
    month): members, retention, repeat purchase and redemption by tier. Rates come from macros/metrics.sql. #}
 with
 
-member_months as (
+member_months as {{ read_in_place() }} (
 
     select * from {{ ref('int_loyalty_member_months') }}
 

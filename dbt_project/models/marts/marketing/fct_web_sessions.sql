@@ -28,7 +28,7 @@ previous as (
 ),
 {% endif %}
 
-campaigns as (
+campaigns as {{ read_in_place() }} (
 
     select * from {{ ref('dim_campaign') }}
 

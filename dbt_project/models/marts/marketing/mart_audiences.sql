@@ -4,7 +4,7 @@
    "do not sell or share" opt-out). Segment and scores only with profiling consent. #}
 with
 
-customers as (
+customers as {{ read_in_place() }} (
 
     select * from {{ ref('mart_customer_360') }}
 

@@ -20,7 +20,7 @@ platform_channels as (
 
 ),
 
-orders as (
+orders as {{ read_in_place() }} (
 
     select * from {{ ref('int_orders_attributed') }}
 
