@@ -90,6 +90,24 @@ def test_one_yaml_file_per_folder() -> None:
     assert not offenders, f"YAML files not named _<folder>__models|sources|semantic.yml: {offenders}"
 
 
+#: An import CTE: `name as (` then `select * from {{ ref('model') }}` or `{{ this }}` (a filter may follow).
+IMPORT_CTE = re.compile(r"^(\w+) as \(\s*select \* from \{\{ (?:ref\('\w+'\)|this) \}\}", re.MULTILINE)
+
+
+def test_an_import_cte_read_more_than_once_is_read_in_place() -> None:
+    """DuckDB materializes a CTE referenced more than once: a full copy of every column of the table before any
+    reader filters it (at L, most of int_web_sessions_by_device's cost). Such a CTE takes `{{ read_in_place() }}`
+    (`name as {{ read_in_place() }} (`), which reads the table in place in each reader."""
+    offenders = []
+    for path in sorted(MODELS_DIR.rglob("*.sql")):
+        sql = path.read_text()
+        for match in IMPORT_CTE.finditer(sql):
+            name = match.group(1)
+            if len(re.findall(rf"\b(?:from|join)\s+{name}\b", sql)) > 1:
+                offenders.append(f"{path.relative_to(DBT_PROJECT_DIR)}: {name}")
+    assert not offenders, f"import CTEs read more than once without read_in_place: {offenders}"
+
+
 def test_every_model_is_documented(manifest: dict[str, Any]) -> None:
     undocumented = [node["name"] for node in _project_nodes(manifest, "model").values() if not node["description"]]
     assert not undocumented, f"models without a description: {undocumented}"

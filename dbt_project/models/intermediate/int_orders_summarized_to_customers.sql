@@ -3,7 +3,7 @@
    records count once, under their shared key. #}
 with
 
-orders as (
+orders as {{ read_in_place() }} (
 
     select * from {{ ref('int_orders_converted') }}
     where order_date <= {{ as_of_date() }}

@@ -7,7 +7,7 @@
    the ledger is int_loyalty_events_resolved, so merged CRM duplicates share one balance and test accounts are excluded. #}
 with
 
-events as (
+events as {{ read_in_place() }} (
 
     select * from {{ ref('int_loyalty_events_resolved') }}
     where event_date <= {{ as_of_date() }}

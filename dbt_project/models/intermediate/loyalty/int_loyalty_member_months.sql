@@ -37,7 +37,7 @@ ledger as {{ read_in_place() }} (
 
 ),
 
-orders as (
+orders as {{ read_in_place() }} (
 
     select * from {{ ref('int_orders_converted') }}
     where not is_refunded

@@ -3,7 +3,7 @@
    device to the customer (int_web_sessions.customer_key), the same stitching every mart uses. #}
 with
 
-sessions as (
+sessions as {{ read_in_place() }} (
 
     select * from {{ ref('int_web_sessions') }}
     where customer_key is not null

@@ -2,7 +2,7 @@
    (zero-activity months included) up to the as-of month. #}
 with
 
-orders as (
+orders as {{ read_in_place() }} (
 
     select * from {{ ref('int_orders_converted') }}
     where not is_refunded

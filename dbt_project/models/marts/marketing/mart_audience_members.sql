@@ -6,7 +6,7 @@
    build warehouse). The audience rules live here and nowhere else. #}
 with
 
-audiences as (
+audiences as {{ read_in_place() }} (
 
     select * from {{ ref('mart_audiences') }}
     where audience_channel in ('email', 'ad_platforms')
