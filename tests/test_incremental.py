@@ -177,7 +177,7 @@ def _reassignment(initial: dict[str, pa.Table], increments: list[dict[str, pa.Ta
     int_orders_attributed rewrite their orders), and the last other customer, untouched by the other changes."""
     orders = [o for o in initial["crm_orders"].to_pylist() if o["status"] == "completed"]
     events = pa.concat_tables([initial["ga4_events"], *(d["ga4_events"] for d in increments)])
-    active_devices = {device for d in increments for device in d["ga4_events"]["user_pseudo_id"].to_pylist()}
+    active_devices = _devices_in(increments)
     active = {customer for d in increments for customer in d["crm_orders"]["customer_id"].to_pylist()} | {
         user
         for user, device in zip(events["user_id"].to_pylist(), events["user_pseudo_id"].to_pylist(), strict=True)
@@ -214,7 +214,7 @@ def _earlier_first_session(initial: dict[str, pa.Table], customer: str) -> pa.Ta
     events = initial["ga4_events"]
     devices = set(events.filter(pc.equal(events["user_id"], customer))["user_pseudo_id"].to_pylist())
     theirs = events.filter(pc.is_in(events["user_pseudo_id"], pa.array(sorted(devices))))
-    first = theirs.take([pc.index(theirs["event_timestamp"], pc.min(theirs["event_timestamp"])).as_py()]).to_pylist()[0]
+    first = _earliest(theirs)
     login = {
         **first,
         "event_id": NEW_DEVICE_ID,
@@ -300,7 +300,7 @@ def _moved_to_the_end(initial: dict[str, pa.Table], increments: list[dict[str, p
     like a returning visitor's new event, but the first session loses an event. The second device also gets a late
     event a second after that first one, so the count of its events before its last session is unchanged."""
     events = initial["ga4_events"]
-    active = {device for d in increments for device in d["ga4_events"]["user_pseudo_id"].to_pylist()}
+    active = _devices_in(increments)
     buyer = initial["crm_orders"]["customer_id"][0].as_py()
     active |= {_first_event(initial)["user_pseudo_id"], _shared_device(initial, buyer)[0]}  # changed otherwise
     spans: dict[str, list[int]] = {}
@@ -312,17 +312,26 @@ def _moved_to_the_end(initial: dict[str, pa.Table], increments: list[dict[str, p
     rows = []
     for device in quiet:
         theirs = events.filter(pc.equal(events["user_pseudo_id"], device))
-        first = theirs.take([pc.index(theirs["event_timestamp"], pc.min(theirs["event_timestamp"])).as_py()])
-        rows.append({**first.to_pylist()[0], "event_timestamp": int(_last_day_noon().timestamp() * 1_000_000)})
-    late = {**first.to_pylist()[0], "event_id": LATE_IN_KEPT_SESSION_ID, "event_name": "page_view"}
+        first = _earliest(theirs)
+        rows.append({**first, "event_timestamp": int(_last_day_noon().timestamp() * 1_000_000)})
+    late = {**first, "event_id": LATE_IN_KEPT_SESSION_ID, "event_name": "page_view"}
     rows.append({**late, "transaction_id": None, "event_timestamp": late["event_timestamp"] + 1_000_000})
     return pa.Table.from_pylist(rows, schema=events.schema)
 
 
+def _earliest(events: pa.Table) -> dict:
+    """The earliest of `events`, as a row."""
+    return events.take([pc.index(events["event_timestamp"], pc.min(events["event_timestamp"])).as_py()]).to_pylist()[0]
+
+
+def _devices_in(deliveries: list[dict[str, pa.Table]]) -> set[str]:
+    """Every device with a GA4 event in `deliveries`."""
+    return {device for d in deliveries for device in d["ga4_events"]["user_pseudo_id"].to_pylist()}
+
+
 def _first_event(initial: dict[str, pa.Table]) -> dict:
     """The earliest GA4 event of the initial delivery (its device's first event)."""
-    events = initial["ga4_events"]
-    return events.take([pc.index(events["event_timestamp"], pc.min(events["event_timestamp"])).as_py()]).to_pylist()[0]
+    return _earliest(initial["ga4_events"])
 
 
 def _before_first_event(initial: dict[str, pa.Table]) -> pa.Table:

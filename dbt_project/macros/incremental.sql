@@ -80,3 +80,9 @@
     )
     {%- endif %}
 {%- endmacro %}
+
+{# True in an incremental run whose target already has `column`: a model that keeps a bookkeeping column tells a
+   table built by an earlier version of itself (without the column) from its own, and writes that one again whole. #}
+{% macro is_incremental_with(column) -%}
+    {{ return(is_incremental() and column in (adapter.get_columns_in_relation(this) | map(attribute='name') | list)) }}
+{%- endmacro %}

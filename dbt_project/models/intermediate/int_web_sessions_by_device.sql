@@ -48,6 +48,7 @@ stored_devices as (
     -- what the target holds of each device with a new event
     select
         previous.user_pseudo_id,
+        min(new_events.first_new_at) as first_new_at,
         max(previous.session_ended_at) as stored_ended_at,
         max(previous.session_number) as last_session_number,
         max(previous.session_started_at) as last_started_at,
@@ -80,9 +81,8 @@ appended_devices as (
         stored_devices.last_started_at,
         stored_devices.last_session_number
     from stored_devices
-    inner join new_events on stored_devices.user_pseudo_id = new_events.user_pseudo_id
     inner join events_before_last on stored_devices.user_pseudo_id = events_before_last.user_pseudo_id
-    where new_events.first_new_at > stored_devices.stored_ended_at
+    where stored_devices.first_new_at > stored_devices.stored_ended_at
         and events_before_last.event_count = stored_devices.events_before_last
 
 ),

@@ -25,8 +25,7 @@
    delete_stale_member_months) deletes the rows no run writes again: months after the as-of month (a run as of an
    earlier day), months before a member's first entry, members no longer in the ledger. A table built before the
    fingerprint existed is computed again whole, once. #}
-{%- set carry_only = is_incremental()
-    and 'month_inputs_hash' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
+{%- set carry_only = is_incremental_with('month_inputs_hash') %}
 {%- set as_of_month = "cast(date_trunc('month', " ~ as_of_date() ~ ") as date)" %}
 
 with

@@ -23,8 +23,7 @@
    device was loaded since the last run). A pre-hook deletes the orders that no longer qualify: refunded, after the
    as-of date (a run as of an earlier day), or gone from int_orders_converted (a test account). A table built before
    the model was incremental (no _loaded_at) is written again whole, once. #}
-{%- set changed_only = is_incremental()
-    and '_loaded_at' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
+{%- set changed_only = is_incremental_with('_loaded_at') %}
 with
 
 orders as {{ read_in_place() }} (
