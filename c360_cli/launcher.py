@@ -3,7 +3,8 @@
 Importing the CLI (Dagster, dbt, dlt, GX) costs 5-10 s of CPU; an unknown setting, a missing landing folder or a
 refused PostgreSQL DSN must fail in about a second. So this module imports only the settings and the preflight, and
 then replaces itself with `python -m c360_cli.main`, or `c360_cli.run` for `run` (exec, not a lazy import: the
-project's import rules hold).
+project's import rules hold), started with the garbage collector off until the command's imports are done
+(collector.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
+from c360_cli.collector import STARTUP
 from orchestration.config import Settings, SettingsError
 from orchestration.preflight import preflight_problem
 
@@ -33,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     sys.stdout.flush()
     module = COMMAND_MODULES.get(argv[0] if argv else "", "c360_cli.main")
-    os.execv(sys.executable, [sys.executable, "-m", module, *argv])
+    os.execv(sys.executable, [sys.executable, "-c", STARTUP, module, *argv])  # `python -m module`, collector off
     return 0  # not reached
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import psycopg2
 
+from c360_cli.collector import after_imports, before_exit
 from c360_cli.docs import add_docs_parser
 from c360_cli.generate import cmd_generate
 from c360_cli.metrics import add_metrics_parser
@@ -297,6 +298,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    after_imports()
     args = parser().parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -311,4 +313,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_code = main()
+    before_exit()
+    sys.exit(exit_code)

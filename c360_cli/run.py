@@ -18,6 +18,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from c360_cli.collector import after_imports, before_exit
 from orchestration.alerts import Handled, handle_finished_run, run_is_healthy
 from orchestration.config import Settings, SettingsError
 from orchestration.partitions import partition_key
@@ -131,6 +132,7 @@ def console_to(log_path: Path | None) -> Iterator[None]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    after_imports()
     root = argparse.ArgumentParser(prog="c360", description="c360 run: the daily job once, in this process.")
     add_run_parser(root.add_subparsers(dest="command", required=True))
     args = root.parse_args(argv)
@@ -143,4 +145,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_code = main()
+    before_exit()
+    sys.exit(exit_code)

@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from c360_cli.collector import after_imports
 from orchestration.config import Settings
 from orchestration.extract.fx_rates import FxCoverage
 from orchestration.instance_config import instance_yaml
@@ -273,3 +274,9 @@ def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.It
     require_postgres(session, items)
     workers = getattr(session.config, "workerinput", {}).get("workercount", 1)
     items[:] = balanced_order(items, workers)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The suite runs the daily job in its own processes: the same collector policy as a `c360` process
+    (c360_cli/collector.py), from when the test modules and what they import are loaded."""
+    after_imports()

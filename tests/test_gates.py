@@ -26,7 +26,6 @@ from orchestration.publish.postgres_serving import publish_to_postgres
 from orchestration.publish.publisher import PUBLISH_LOG, published_tables
 from orchestration.transform.project import dbt_project
 from tests.conftest import Baseline, ExpectedWarehouse, Workspace, copy_baseline, file_digest
-from tests.extract_fixtures import Extract, failure_messages
 from tests.postgres_fixtures import (  # noqa: F401  (fixture)
     PgTarget,
     postgres_marts,
@@ -179,32 +178,25 @@ def ten_fold(events: pa.Table) -> pa.Table:
     )
 
 
-def test_volume_spike_fails_the_gate(workspace: Workspace, xs_tables: dict[str, pa.Table]) -> None:
-    published = workspace.settings.published_path
-    digest = file_digest(published)
-    workspace.land({**xs_tables, "ga4_events": ten_fold(xs_tables["ga4_events"])})
-    outcome = workspace.run()
-    assert not outcome.published
-    (gate,) = [c for c in outcome.checks if c.check == "gx_raw_ga4_events"]
-    assert not gate.passed and "'column': 'newest_day_rows'" in gate.detail
-    assert file_digest(published) == digest
-
-
-def test_rejected_load_keeps_blocking_until_discarded_then_good_data_publishes(
+def test_a_volume_spike_fails_its_gate_and_keeps_blocking_until_discarded_then_good_data_publishes(
     workspace: Workspace,
     xs_tables: dict[str, pa.Table],
     xs_expected: ExpectedWarehouse,
     postgres: PgTarget,
 ) -> None:
-    """Fail-closed: a rejected spike's rows stay in raw (merge never deletes) and unpublished, so the next good
-    delivery is still judged together with them and blocked; discarding the rejected load unblocks it, and that run
-    publishes the same marts to the file and to Postgres."""
-    # The precondition: a 10x web delivery extracted and never published (what a run its gate rejected leaves).
-    workspace.land({**xs_tables, "ga4_events": ten_fold(xs_tables["ga4_events"])})
-    extract = Extract(workspace.settings).run()
-    assert extract.success, failure_messages(extract)
+    """A 10x web delivery fails the GA4 gate on its newest day's volume and nothing is published. Fail-closed: the
+    rejected spike's rows stay in raw (merge never deletes) and unpublished, so the next good delivery is still judged
+    together with them and blocked; discarding the rejected load unblocks it, and that run publishes the same marts
+    to the file and to Postgres."""
     published = workspace.settings.published_path
     digest = file_digest(published)
+    workspace.land({**xs_tables, "ga4_events": ten_fold(xs_tables["ga4_events"])})
+    spike = workspace.run()
+    assert not spike.published
+    (gate,) = [c for c in spike.checks if c.check == "gx_raw_ga4_events"]
+    assert not gate.passed and "'column': 'newest_day_rows'" in gate.detail
+    assert file_digest(published) == digest
+
     workspace.land(xs_tables)
     blocked = workspace.run()
     assert not blocked.published
