@@ -5,6 +5,7 @@ the pipeline again."""
 from __future__ import annotations
 
 import fcntl
+import gc
 import hashlib
 import os
 import shutil
@@ -280,3 +281,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """The suite runs the daily job in its own processes: the same collector policy as a `c360` process
     (c360_cli/collector.py), from when the test modules and what they import are loaded."""
     after_imports()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The process exits as it would without the policy: every object collectable again, so nothing the session
+    still holds (a DuckDB connection in a kept traceback) outlives the interpreter."""
+    gc.unfreeze()
