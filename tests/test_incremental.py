@@ -626,15 +626,17 @@ def test_a_customer_flagged_as_a_test_account_leaves_the_incremental_models(
 #: Incremental models that tell a table built by an earlier version (without their bookkeeping column) from their
 #: own, and write it again whole, once: (table, bookkeeping column, a column to corrupt, its corrupted value).
 UPGRADED = (
+    ("intermediate.int_identity_graph", "neighbourhood_hash", "customer_key", "'corrupted'"),
     ("intermediate.int_orders_attributed", "_loaded_at", "is_first_order", "not is_first_order"),
     ("intermediate.int_loyalty_member_months", "month_inputs_hash", "points_balance_at_month_end", "-1"),
 )
 
 
 def test_a_table_built_before_its_bookkeeping_column_is_written_again_whole(built: Built, tmp_path: Path) -> None:
-    """A deployment upgrading from a version without the column (int_orders_attributed was a table, the loyalty
-    months had no fingerprint): the next run, with nothing new delivered, rewrites every row, so even rows the old
-    version got wrong (corrupted here) equal a full refresh; it neither fails on the new column nor keeps them."""
+    """A deployment upgrading from a version without the column (the identity graph and the loyalty months had no
+    fingerprint, int_orders_attributed was a table): the next run, with nothing new delivered, rewrites every row,
+    so even rows the old version got wrong (corrupted here) equal a full refresh; it neither fails on the new column
+    nor keeps them."""
     incremental = _tampered_copy(built, tmp_path)
     warehouse = incremental / "warehouse.duckdb"
     with duckdb.connect(str(warehouse)) as con:

@@ -31,8 +31,7 @@
    key are unchanged. The pre-hook deletes the identifiers no edge holds any more (erased, or no longer delivered);
    their neighbours lost a link, so their components are resolved again. A table built before the fingerprint
    existed is resolved again whole, once (the column is added to it). #}
-{%- set changed_only = is_incremental()
-    and 'neighbourhood_hash' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
+{%- set changed_only = is_incremental_with('neighbourhood_hash') %}
 
 with
 
