@@ -145,8 +145,17 @@ def markdown(result: dict) -> str:
         f"{' (uncommitted changes)' if machine.get('git_dirty') else ''}. Load average (1/5/15 min) at start "
         f"{_load(result['load_average']['start'])}, at end {_load(result['load_average']['end'])}: "
         f"{result['note']}",
+        *_settings_line(result),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _settings_line(result: dict) -> list[str]:
+    """The run's performance settings (run.PERFORMANCE_SETTINGS); nothing for a result recorded before they were."""
+    if "settings" not in result:
+        return []
+    chosen = ", ".join(f"`{name}={value}`" for name, value in sorted(result["settings"].items()))
+    return ["", f"Settings: {chosen or 'the defaults (no C360_DUCKDB_MEMORY_LIMIT: DuckDB takes up to 80% of RAM)'}."]
 
 
 def cpu_ratios(result: dict) -> dict[str, float | None]:

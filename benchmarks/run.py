@@ -45,6 +45,22 @@ NOTE = (
 )
 
 
+#: The settings that change a run's speed and memory (README, "Configuration"), recorded with every result when set:
+#: an L run without C360_DUCKDB_MEMORY_LIMIT lets DuckDB take 80% of the machine's memory, so its numbers are another
+#: experiment. None of them is secret (a key or a DSN never is one).
+PERFORMANCE_SETTINGS = (
+    "C360_DUCKDB_MEMORY_LIMIT",
+    "C360_DUCKDB_THREADS",
+    "C360_DBT_THREADS",
+    "C360_EXTRACT_BATCH_ROWS",
+)
+
+
+def performance_settings(env: dict[str, str]) -> dict[str, str]:
+    """The PERFORMANCE_SETTINGS `env` sets (the runs inherit this process's environment)."""
+    return {name: env[name] for name in PERFORMANCE_SETTINGS if env.get(name)}
+
+
 def log(message: str) -> None:
     print(f"[bench {datetime.now(UTC):%H:%M:%S}] {message}", flush=True)
 
@@ -309,6 +325,7 @@ def bench_scale(
         "load_average": {"start": load_start, "end": list(os.getloadavg())},
         "note": note,
         "machine": machine(),
+        "settings": performance_settings(dict(os.environ)),
         "processes": processes,
         "runs": {"full": full_detail, "increment": inc_detail},
         "sql_bound": bound,

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from benchmarks import report
+from benchmarks import report, run
 from benchmarks.proctree import measure, process_tree
 
 MB = 1_000_000
@@ -239,3 +239,16 @@ def test_markdown_table():
     for block in text.split("\n\n"):
         rows = [line for line in block.splitlines() if line.startswith("|")]
         assert len({row.count("|") for row in rows}) <= 1, block
+
+
+def test_results_name_the_performance_settings_they_ran_with():
+    """An L run with C360_DUCKDB_MEMORY_LIMIT=5GB and one without are different experiments (6.1 GB and 21.6 GB
+    peak on 12-03): the result says which, and never records a setting outside the list (keys, DSNs)."""
+    env = {"C360_DUCKDB_MEMORY_LIMIT": "5GB", "C360_PII_KEY": "secret", "C360_DBT_THREADS": "", "PATH": "/bin"}
+    assert run.performance_settings(env) == {"C360_DUCKDB_MEMORY_LIMIT": "5GB"}
+
+    limited = report.markdown({**_result(), "settings": {"C360_DUCKDB_MEMORY_LIMIT": "5GB", "C360_DBT_THREADS": "1"}})
+    assert limited.splitlines()[-1] == "Settings: `C360_DBT_THREADS=1`, `C360_DUCKDB_MEMORY_LIMIT=5GB`."
+    defaults = report.markdown({**_result(), "settings": {}})
+    assert defaults.splitlines()[-1].startswith("Settings: the defaults (no C360_DUCKDB_MEMORY_LIMIT")
+    assert "Settings:" not in report.markdown(_result())  # a result recorded before settings were
