@@ -47,7 +47,7 @@ NOTE = (
 
 #: The settings that change a run's speed and memory (README, "Configuration"), recorded with every result when set:
 #: an L run without C360_DUCKDB_MEMORY_LIMIT lets DuckDB take 80% of the machine's memory, so its numbers are another
-#: experiment. None of them is secret (a key or a DSN never is one).
+#: experiment. None of them is secret: keys and DSNs are never on the list.
 PERFORMANCE_SETTINGS = (
     "C360_DUCKDB_MEMORY_LIMIT",
     "C360_DUCKDB_THREADS",
