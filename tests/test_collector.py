@@ -6,14 +6,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from c360_cli import launcher
 from c360_cli.collector import STARTUP, THRESHOLDS
-
-REPO = Path(__file__).resolve().parent.parent
+from orchestration.config import REPO_ROOT
 
 
 class Execed(Exception):
@@ -23,7 +21,7 @@ class Execed(Exception):
 def test_a_command_imports_with_the_collector_off_then_freezes_its_imports_and_collects_with_the_thresholds() -> None:
     result = subprocess.run(
         [sys.executable, "-c", STARTUP, "tests.collector_probe", "run", "--as-of", "2026-10-31"],
-        cwd=REPO,
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         check=True,
