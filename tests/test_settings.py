@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from pathlib import Path
 
+import duckdb
 import pytest
 
 from c360_cli.main import main
 from orchestration.config import Settings, SettingsError
-from orchestration.transform.assets import reconciliation_window
+from orchestration.extract.ledger import DDL as LEDGER_DDL
+from orchestration.extract.ledger import mark_published
+from orchestration.transform.assets import reconciliation_window, unpublished_since
 
 
 def test_defaults_are_valid() -> None:
@@ -78,3 +82,29 @@ def test_the_cli_prints_the_one_line_and_exits_2(
 )
 def test_reconciliation_tests_check_the_window_except_weekly_or_when_full(env: dict, as_of: date, window: str) -> None:
     assert reconciliation_window(Settings.from_env(env), as_of, "2026-11-30T06:00:00+00:00") == window
+
+
+def test_reconciliation_tests_check_all_history_until_a_first_publish() -> None:
+    """Before any publish the window holds every row: the tests check all history, which costs less than scoping."""
+    settings = Settings.from_env({"C360_DBT_FULL_TEST_WEEKDAY": "none"})
+    since = "2026-11-30T06:00:00+00:00"
+    assert reconciliation_window(settings, date(2026, 11, 30), since, published_before=False) == ""
+    assert reconciliation_window(settings, date(2026, 11, 30), since, published_before=True) == since
+
+
+def test_the_dbt_step_reads_the_window_and_any_publish_from_the_ledger(tmp_path: Path) -> None:
+    """What the dbt step reads from the ledger: the earliest unpublished load, and whether any load was published."""
+    settings = Settings.from_env({"C360_DATA_DIR": str(tmp_path)})
+    assert unpublished_since(settings) == ("", False)  # no warehouse yet
+    loaded_at = datetime(2026, 11, 30, 6, tzinfo=UTC)
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute(LEDGER_DDL)
+        con.execute(
+            "insert into audit.loads (load_id, source, table_name, rows_extracted, rows_loaded, loaded_at, "
+            "rows_quarantined) values ('L1', 'crm', 'crm_orders', 1, 1, ?, 0)",
+            [loaded_at],
+        )
+    since, published_before = unpublished_since(settings)
+    assert (datetime.fromisoformat(since), published_before) == (loaded_at, False)
+    mark_published(settings.warehouse_path, loaded_at)
+    assert unpublished_since(settings) == ("", True)

@@ -5,14 +5,16 @@
    Scope (test_window_since): by default the components (customer_keys) of the customers and devices with a row this
    run reprocessed, with all those components' records and all their devices' events, so every edge a new or
    re-delivered row can make is checked (each edge checked is one the full check builds too); all history when the
-   window is empty (C360_DBT_TEST_SCOPE=full, the weekly full-check day, or dbt by hand). #}
+   window is empty (C360_DBT_TEST_SCOPE=full, the weekly full-check day, before a first publish, or dbt by hand).
+   The graph, the customers and the events are read in place (macro read_in_place), not copied whole first for the
+   several readers below (L, the query alone: all history 15.8 s -> 14.3 s, a day's window 4.4 s -> 3.9 s). #}
 {{ config(meta={'dagster': {'ref': {'name': 'int_identity_graph'}}}) }}
 
 {%- set since = test_window_since() %}
 
 with
 
-graph as (
+graph as {{ read_in_place() }} (
 
     select * from {{ ref('int_identity_graph') }}
 
@@ -44,7 +46,7 @@ identifiers_in_window as (
 ),
 
 {% endif -%}
-customers as (
+customers as {{ read_in_place() }} (
 
     select * from {{ ref('stg_crm__customers') }}
     {%- if since %}
@@ -53,7 +55,7 @@ customers as (
 
 ),
 
-events as (
+events as {{ read_in_place() }} (
 
     select * from {{ ref('stg_ga4__events') }}
     {%- if since %}

@@ -6,7 +6,7 @@
    square of each device's events (20.8 s at M, the costliest node of the build).
    Scope (test_window_since): by default the visitors (identity components) with an event this run reprocessed,
    all their devices' events and all their sessions; all history when the window is empty (C360_DBT_TEST_SCOPE=full,
-   or dbt by hand). #}
+   the weekly full-check day, before a first publish, or dbt by hand). #}
 {{ config(meta={'dagster': {'ref': {'name': 'fct_web_sessions'}}}) }}
 -- depends_on: {{ ref('int_identity_graph') }}
 {%- set since = test_window_since() %}

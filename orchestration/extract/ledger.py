@@ -103,6 +103,14 @@ def reprocess_loaded_since(con: duckdb.DuckDBPyConnection) -> datetime | None:
     ).fetchall()[0][0]
 
 
+def any_load_published(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether a publish ever included a load. Until one has, every row in raw came from a load not yet published
+    (a discarded load's rows are deleted), so a run's window holds all history."""
+    if not _has_ledger(con):
+        return False
+    return con.execute(f"select count(*) > 0 from {LEDGER} where published_at is not null").fetchall()[0][0]
+
+
 def unpublished_delivery_kinds(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     """How the loads the gate is about to judge were delivered: `snapshot`, `delta` and/or `absent`."""
     if not _has_ledger(con):

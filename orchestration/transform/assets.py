@@ -13,7 +13,7 @@ from dagster_dbt import DbtProject, dbt_assets
 
 from orchestration.as_of import run_as_of_date
 from orchestration.config import Settings
-from orchestration.extract.ledger import reprocess_loaded_since
+from orchestration.extract.ledger import any_load_published, reprocess_loaded_since
 from orchestration.retries import retry_only_transient
 from orchestration.transform.project import (
     WarehouseDbtCli,
@@ -47,33 +47,37 @@ def _dbt_build(name: str, project: DbtProject, settings: Settings) -> dg.AssetsD
         }
         context.log.info(f"dbt build as of {as_of_date} in {settings.reporting_currency}")
         with retry_only_transient(context.run_id, context.retry_number):  # a failed test is final; a lock is retried
-            since = _unpublished_since(settings)
+            since, published_before = unpublished_since(settings)
             run_settings["reprocess_loaded_since"] = since
-            run_settings["test_window_since"] = reconciliation_window(settings, as_of, since)
+            run_settings["test_window_since"] = reconciliation_window(settings, as_of, since, published_before)
             invocation = dbt.cli_with_run_settings(["build", *UNIT_TESTS_EXCLUDED], run_settings, context=context)
             yield from invocation.stream()
 
     return _build
 
 
-def reconciliation_window(settings: Settings, as_of: date, since: str) -> str:
+def reconciliation_window(settings: Settings, as_of: date, since: str, published_before: bool = True) -> str:
     """Run setting `test_window_since`: where the reconciliation tests over incremental models start (`since`, the
     rows this run reprocesses), or empty, all history: with C360_DBT_TEST_SCOPE=full, and on the runs as of
     C360_DBT_FULL_TEST_WEEKDAY, so a defect outside any run's window (an old row changed in place) surfaces within a
-    week without a full check every day. The as-of date, not the clock, decides: a backfilled day checks the same."""
-    if settings.dbt_test_scope == "full" or as_of.weekday() == settings.dbt_full_test_weekday:
+    week without a full check every day. The as-of date, not the clock, decides: a backfilled day checks the same.
+    Also empty until a first publish (`published_before` False): the window then holds every row, and checking all
+    of them costs less than finding the window's (L, alone: identity convergence 40.6 s -> 15.8 s, web sessions
+    56.1 s -> 45.2 s)."""
+    if not published_before or settings.dbt_test_scope == "full" or as_of.weekday() == settings.dbt_full_test_weekday:
         return ""
     return since
 
 
-def _unpublished_since(settings: Settings) -> str:
+def unpublished_since(settings: Settings) -> tuple[str, bool]:
     """The run setting `reprocess_loaded_since`: where incremental models start reading (the ledger's earliest load
-    not yet published), or empty when every load is published."""
+    not yet published), or empty when every load is published; and whether any load was published before."""
     if not settings.warehouse_path.exists():
-        return ""
+        return "", False
     with connect_warehouse(settings, read_only=True) as con:
         since = reprocess_loaded_since(con)
-    return since.isoformat() if since else ""
+        published_before = any_load_published(con)
+    return (since.isoformat() if since else ""), published_before
 
 
 def definitions(settings: Settings) -> dg.Definitions:
