@@ -12,7 +12,7 @@ from c360_cli.main import main
 from orchestration.config import Settings, SettingsError
 from orchestration.extract.ledger import DDL as LEDGER_DDL
 from orchestration.extract.ledger import mark_published
-from orchestration.transform.assets import reconciliation_window, unpublished_since
+from orchestration.transform.assets import reconciliation_window, reprocess_window
 
 
 def test_defaults_are_valid() -> None:
@@ -95,7 +95,7 @@ def test_reconciliation_tests_check_all_history_until_a_first_publish() -> None:
 def test_the_dbt_step_reads_the_window_and_any_publish_from_the_ledger(tmp_path: Path) -> None:
     """What the dbt step reads from the ledger: the earliest unpublished load, and whether any load was published."""
     settings = Settings.from_env({"C360_DATA_DIR": str(tmp_path)})
-    assert unpublished_since(settings) == ("", False)  # no warehouse yet
+    assert reprocess_window(settings) == ("", False)  # no warehouse yet
     loaded_at = datetime(2026, 11, 30, 6, tzinfo=UTC)
     with duckdb.connect(str(settings.warehouse_path)) as con:
         con.execute(LEDGER_DDL)
@@ -104,7 +104,7 @@ def test_the_dbt_step_reads_the_window_and_any_publish_from_the_ledger(tmp_path:
             "rows_quarantined) values ('L1', 'crm', 'crm_orders', 1, 1, ?, 0)",
             [loaded_at],
         )
-    since, published_before = unpublished_since(settings)
+    since, published_before = reprocess_window(settings)
     assert (datetime.fromisoformat(since), published_before) == (loaded_at, False)
     mark_published(settings.warehouse_path, loaded_at)
-    assert unpublished_since(settings) == ("", True)
+    assert reprocess_window(settings) == ("", True)

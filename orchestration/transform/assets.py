@@ -47,7 +47,7 @@ def _dbt_build(name: str, project: DbtProject, settings: Settings) -> dg.AssetsD
         }
         context.log.info(f"dbt build as of {as_of_date} in {settings.reporting_currency}")
         with retry_only_transient(context.run_id, context.retry_number):  # a failed test is final; a lock is retried
-            since, published_before = unpublished_since(settings)
+            since, published_before = reprocess_window(settings)
             run_settings["reprocess_loaded_since"] = since
             run_settings["test_window_since"] = reconciliation_window(settings, as_of, since, published_before)
             invocation = dbt.cli_with_run_settings(["build", *UNIT_TESTS_EXCLUDED], run_settings, context=context)
@@ -69,9 +69,10 @@ def reconciliation_window(settings: Settings, as_of: date, since: str, published
     return since
 
 
-def unpublished_since(settings: Settings) -> tuple[str, bool]:
-    """The run setting `reprocess_loaded_since`: where incremental models start reading (the ledger's earliest load
-    not yet published), or empty when every load is published; and whether any load was published before."""
+def reprocess_window(settings: Settings) -> tuple[str, bool]:
+    """What the ledger says of this run's data: the run setting `reprocess_loaded_since`, where incremental models
+    start reading (the earliest load not yet published; empty when every load is published), and whether any load
+    was published before (reconciliation_window)."""
     if not settings.warehouse_path.exists():
         return "", False
     with connect_warehouse(settings, read_only=True) as con:
