@@ -12,8 +12,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.publish import publisher
+from orchestration.publish.mart_docs import ForeignKey, TableDoc
 from orchestration.publish.publisher import (
     PUBLISH_LOG,
+    KeyViolation,
     RollbackError,
     publish,
     published_tables,
@@ -33,6 +36,64 @@ def make_warehouse(path: Path, marker: str, rows: int) -> Path:
         for _, table in TABLES:
             con.execute(f"create table marts.{table} as select '{marker}' as run_marker, range as n from range({rows})")
     return path
+
+
+def _sized_warehouse(path: Path, rows: dict[str, int]) -> list[tuple[str, str]]:
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts")
+        for table, count in rows.items():
+            con.execute(f"create table marts.{table} as select range as id, range % 7 as n from range({count})")
+    return [("marts", table) for table in rows]
+
+
+def test_tables_are_copied_in_lanes_of_equal_size_and_a_broken_key_in_any_lane_refuses_the_publish(
+    tmp_path: Path,
+) -> None:
+    """Two DuckDB threads: two lanes, the largest table alone in one and the rest in the other, each table once with
+    all its rows. A repeated key in the second lane's table refuses the whole publish and leaves no file."""
+    rows = {"big": 60_000, "mid": 30_000, "small": 20_000, "tiny": 5_000}
+    warehouse = tmp_path / "w.duckdb"
+    tables = _sized_warehouse(warehouse, rows)
+    with duckdb.connect() as con:
+        con.execute(f"attach '{warehouse}' as warehouse (read_only)")
+        assert publisher._lanes(con, dict((t, s) for s, t in tables), 2) == [["big"], ["mid", "small", "tiny"]]
+        assert publisher._lanes(con, dict((t, s) for s, t in tables), 8) == [["big"], ["mid"], ["small"], ["tiny"]]
+
+    live = tmp_path / "published" / "marts.duckdb"
+    keyed = {t: TableDoc(name=t, primary_key=("id",)) for t in rows}
+    result = publish(warehouse, live, tables, "run-1", {}, config={"threads": "2"}, docs=keyed, declare_keys=False)
+    assert result.tables == rows and published_tables(live) == {**rows, PUBLISH_LOG: 1}
+
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("insert into marts.small select * from marts.small limit 3")
+    staged = list(live.parent.glob(".*.tmp"))
+    with pytest.raises(KeyViolation, match=r"marts\.small breaks its primary key \(id\): 3 rows repeat a value"):
+        publish(warehouse, live, tables, "run-2", {}, config={"threads": "2"}, docs=keyed, declare_keys=False)
+    assert list(live.parent.glob(".*.tmp")) == staged == []
+    assert published_tables(live) == {**rows, PUBLISH_LOG: 1}  # the live file is the first run's
+
+
+def test_foreign_keys_copy_every_table_in_one_lane_referenced_tables_first(tmp_path: Path) -> None:
+    """A foreign key needs its table created and filled first: with one declared, the tables are copied in creation
+    order in one lane, whatever their sizes."""
+    rows = {"a_facts": 60_000, "z_dim": 10}
+    warehouse = tmp_path / "w.duckdb"
+    tables = _sized_warehouse(warehouse, rows)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("update marts.a_facts set n = id % 10")
+        con.execute("update marts.z_dim set n = id")
+    docs = {
+        "a_facts": TableDoc(name="a_facts", primary_key=("id",), foreign_keys=(ForeignKey(("n",), "z_dim", ("n",)),)),
+        "z_dim": TableDoc(name="z_dim", primary_key=("n",)),
+    }
+    live = tmp_path / "published" / "marts.duckdb"
+    result = publish(warehouse, live, tables, "run-1", {}, config={"threads": "2"}, docs=docs, declare_keys=True)
+    assert list(result.tables) == ["z_dim", "a_facts"] and result.tables == rows
+    with duckdb.connect(str(live), read_only=True) as con:
+        (references,) = con.execute(
+            "select referenced_table from duckdb_constraints() where constraint_type = 'FOREIGN KEY'"
+        ).fetchone()
+    assert references == "z_dim"
 
 
 def test_publish_writes_all_tables_with_log_in_portable_format(tmp_path: Path) -> None:
