@@ -58,6 +58,7 @@ def test_tables_are_copied_in_lanes_of_equal_size_and_a_broken_key_in_any_lane_r
         con.execute(f"attach '{warehouse}' as warehouse (read_only)")
         assert publisher._lanes(con, dict((t, s) for s, t in tables), 2) == [["big"], ["mid", "small", "tiny"]]
         assert publisher._lanes(con, dict((t, s) for s, t in tables), 8) == [["big"], ["mid"], ["small"], ["tiny"]]
+    assert [publisher._lane_count({"threads": t}) for t in ("1", "2", "16")] == [1, 2, publisher.MAX_LANES]
 
     live = tmp_path / "published" / "marts.duckdb"
     keyed = {t: TableDoc(name=t, primary_key=("id",)) for t in rows}

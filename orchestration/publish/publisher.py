@@ -112,9 +112,14 @@ def publish(
     return PublishResult(path=published_path, tables=row_counts, previous_version=previous)
 
 
+#: The most tables copied at once: each copy holds its own buffers of rows being compressed, so memory grows with the
+#: lanes, and a copy already keeps more than one thread busy.
+MAX_LANES = 4
+
+
 def _lane_count(config: dict[str, str] | None) -> int:
-    """As many lanes as DuckDB has threads (C360_DUCKDB_THREADS, else one per core)."""
-    return max(1, int((config or {}).get("threads") or os.cpu_count() or 1))
+    """As many lanes as DuckDB has threads (C360_DUCKDB_THREADS, else one per core), at most MAX_LANES."""
+    return max(1, min(MAX_LANES, int((config or {}).get("threads") or os.cpu_count() or 1)))
 
 
 def _lanes(con: duckdb.DuckDBPyConnection, schemas: Mapping[str, str], count: int) -> list[list[str]]:
