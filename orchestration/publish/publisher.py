@@ -149,9 +149,10 @@ def _copy_in_lanes(
     """Copy each lane's tables in order on a cursor of its own, one transaction per lane, the lanes at once; returns
     each table's row count. The first error of any lane is raised once every lane has stopped.
 
-    Why lanes: one `insert ... select` keeps DuckDB's threads only ~1.2 busy (most of a copy is compressing strings).
-    Two tables at a time on two cores: the whole publish of the M marts (27 tables, 290 MB; 5 alternating runs) took a
-    median 7.42 s -> 5.44 s.
+    Why lanes: at M one `insert ... select` keeps DuckDB's threads only ~1.2 busy (most of a copy is compressing
+    strings). Two tables at a time on two cores: the whole publish of the M marts (27 tables, 290 MB; 5 alternating
+    runs) took a median 7.42 s -> 5.44 s. At L a large table's copy already keeps both cores busy: the publish of
+    the L marts alone took 55.8 s with lanes and 54.2 s without (one run each), no gain and no loss.
 
     Only without foreign keys: with one, a table must exist, filled, before the tables that reference it (one lane, in
     creation order). One transaction per lane: autocommit would write the WAL per COMMENT ON; the file is not live
