@@ -14,12 +14,13 @@ import socket
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from playwright.sync_api import Browser, ConsoleMessage, Page, Response, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 REPO = Path(__file__).resolve().parents[1]
 DASHBOARD_PYTHON = REPO / ".venv-dashboard" / "bin" / "python"
@@ -132,9 +133,9 @@ class DashboardTab:
         self.page.on("response", self._error_response)
         self.loaded = False
 
-    def open(self, title: str, screenshot: Path, min_figures: int = 1) -> PageVisit:
-        """Show the page titled `title` (loading the URL the first time), wait until it has run and every chart and
-        table is drawn, and screenshot it."""
+    def open(self, title: str, screenshot: Path, labels: Collection[str] = ()) -> PageVisit:
+        """Show the page titled `title` (loading the URL the first time), wait until it has run, shows every key
+        figure in `labels` (or, without labels, any figure) and has drawn every chart and table, and screenshot it."""
         started = time.monotonic()
         self.errors = []
         if not self.loaded:
@@ -142,7 +143,7 @@ class DashboardTab:
             self.loaded = True
         else:
             self.page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title, exact=True).click()
-        self._wait_until_rendered(title, min_figures)
+        self._wait_until_rendered(title, list(labels))
         shown = self.page.locator(ERROR_ELEMENTS).all_inner_texts()
         self.page.screenshot(path=str(screenshot), full_page=True)
         return PageVisit(
@@ -152,16 +153,27 @@ class DashboardTab:
             seconds=time.monotonic() - started,
         )
 
-    def _wait_until_rendered(self, title: str, min_figures: int) -> None:
+    def _wait_until_rendered(self, title: str, labels: list[str]) -> None:
+        """Wait for the named figures, not a count of them: Streamlit draws a page's elements as its script runs, and
+        the status widget can be absent for a moment between a click and the rerun, so a page can look finished with
+        only its first row of figures drawn. A figure that never shows is reported by the caller, with what was."""
         timeout_ms = READY_TIMEOUT_S * 1000
-        self.page.wait_for_function(
-            """([title, minFigures, errors, running]) =>
-                [...document.querySelectorAll('h1')].some(h => h.innerText.trim() === title)
-                && document.querySelectorAll(`[data-testid="stMetric"], ${errors}`).length >= minFigures
-                && !document.querySelector(running)""",
-            arg=[title, min_figures, ERROR_ELEMENTS, RUNNING],
-            timeout=timeout_ms,
-        )
+        try:
+            self.page.wait_for_function(
+                """([title, labels, errors, running]) => {
+                    const shown = new Set([...document.querySelectorAll('[data-testid="stMetricLabel"]')]
+                        .map(label => label.innerText.trim()));
+                    const figures = labels.length ? labels.every(label => shown.has(label)) : shown.size > 0;
+                    return [...document.querySelectorAll('h1')].some(h => h.innerText.trim() === title)
+                        && (figures || document.querySelector(errors) !== null)
+                        && !document.querySelector(running);
+                }""",
+                arg=[title, labels, ERROR_ELEMENTS, RUNNING],
+                timeout=timeout_ms,
+            )
+        except PlaywrightTimeoutError:
+            self.errors.append(f"not every figure was shown within {READY_TIMEOUT_S} s")
+            return
         self.page.wait_for_function(DRAWN, timeout=timeout_ms)  # charts and tables
 
     def _console_error(self, message: ConsoleMessage) -> None:

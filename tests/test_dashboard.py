@@ -137,7 +137,7 @@ def test_every_page_opens_without_errors_and_shows_the_marts_figures(
         server_ready = time.monotonic() - started
         tab = DashboardTab(browser, base_url)
         for title, figures in expected.items():
-            shown = tab.open(title, screenshots / f"{slug(title)}.png", len(figures))
+            shown = tab.open(title, screenshots / f"{slug(title)}.png", figures)
             problems += [f"{title}: {error}" for error in shown.errors]
             for label, value in figures.items():
                 text = shown.figures.get(label)
