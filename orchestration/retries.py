@@ -117,7 +117,7 @@ def transient_only(step: Callable[P, Iterator[T]]) -> Callable[P, Iterator[T]]:
     @functools.wraps(step)
     def wrapped(*args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
         context: Any = args[0]
-        with retry_only_transient(context.run_id, context.retry_number):
+        with retry_only_transient(context.run.run_id, context.retry_number):
             yield from step(*args, **kwargs)
 
     return wrapped

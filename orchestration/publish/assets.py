@@ -119,7 +119,7 @@ def definitions(settings: Settings) -> dg.Definitions:
         "after every upstream gate passed in this run.",
     )
     def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        with retry_only_transient(context.run_id, context.retry_number):  # a lock (a reader) is retried
+        with retry_only_transient(context.run.run_id, context.retry_number):  # a lock (a reader) is retried
             return _publish(context)
 
     def _publish(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
@@ -237,7 +237,7 @@ def _postgres_serving_asset(
     def published_postgres(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         with connect_published(settings.published_path) as con:
             (details,) = con.execute(f"select details from {PUBLISH_LOG}").fetchall()[0]
-        with retry_only_transient(context.run_id, context.retry_number):  # a connection drop or a lock is retried
+        with retry_only_transient(context.run.run_id, context.retry_number):  # a connection drop or a lock is retried
             pg = publish_to_postgres(
                 settings.warehouse_path,
                 [(PUBLISHED_SCHEMA, name) for name in marts],

@@ -46,7 +46,7 @@ def _dbt_build(name: str, project: DbtProject, settings: Settings) -> dg.AssetsD
             "clv_monthly_discount_rate": str(settings.clv_monthly_discount_rate),
         }
         context.log.info(f"dbt build as of {as_of_date} in {settings.reporting_currency}")
-        with retry_only_transient(context.run_id, context.retry_number):  # a failed test is final; a lock is retried
+        with retry_only_transient(context.run.run_id, context.retry_number):  # a failed test is final, a lock retried
             since, published_before = reprocess_window(settings)
             run_settings["reprocess_loaded_since"] = since
             run_settings["test_window_since"] = reconciliation_window(settings, as_of, since, published_before)
