@@ -1,5 +1,7 @@
 {# Orders of real customers (test/internal accounts excluded) with money converted to the reporting currency at
-   the rate of the order's reporting date, the resolved customer_key, and their line totals. #}
+   the rate of the order's reporting date, the resolved customer_key, and their line totals. order_key, the order's
+   keyed pseudonym, is computed here once per run: fct_orders and fct_order_lines key, compare and prune their rows
+   by it, and each computed it for every order twice a run (their pre-hooks, and finding what changed). #}
 with
 
 orders as (
@@ -45,6 +47,7 @@ converted as (
 
     select
         dated.order_id,
+        {{ pseudonym('dated.order_id') }} as order_key,
         dated.customer_id,
         customers_resolved.customer_key,
         dated.order_status,

@@ -4,7 +4,7 @@
         unique_key='order_key',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook="{{ delete_rows_gone_from(ref('int_orders_converted'), 'order_key', pseudonym('order_id')) }}",
+        pre_hook="{{ delete_rows_gone_from(ref('int_orders_converted'), 'order_key') }}",
     )
 }}
 {# One row per order line of a real customer's order; money in the order's currency and in the reporting currency
@@ -37,7 +37,7 @@ orders_to_process as (
     select orders.order_id
     from orders
     left join (select distinct order_key, customer_key from {{ this }}) as previous
-        on {{ pseudonym('orders.order_id') }} = previous.order_key
+        on orders.order_key = previous.order_key
     where previous.order_key is null or previous.customer_key is distinct from orders.customer_key
 
 ),
@@ -47,7 +47,7 @@ final as (
 
     select
         {{ pseudonym('order_lines.order_line_id') }} as order_line_key,
-        {{ pseudonym('orders.order_id') }} as order_key,
+        orders.order_key,
         orders.customer_key,
         {{ dbt.hash('order_lines.product_id') }} as product_key,
         {{ date_key('orders.order_date') }} as order_date_key,

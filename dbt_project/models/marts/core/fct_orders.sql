@@ -4,7 +4,7 @@
         unique_key='order_key',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook="{{ delete_rows_gone_from(ref('int_orders_converted'), 'order_key', pseudonym('order_id')) }}",
+        pre_hook="{{ delete_rows_gone_from(ref('int_orders_converted'), 'order_key') }}",
     )
 }}
 {# One row per order of a real customer, with the customer's SCD2 version at order time (customer_version_key), so
@@ -47,7 +47,6 @@ versions_started as (
 orders_versioned as (
 
     select
-        {{ pseudonym('orders.order_id') }} as order_key,
         orders.*,
         versions_started.customer_version_key
     from orders
