@@ -88,15 +88,17 @@ class WarehouseDbtCli(DbtCliResource):
             "--target-path", str(target_path),
             "--log-path", str(target_path),
             "--log-level", "none",  # dbt's console output is the event stream dagster-dbt reads
-            "--log-level-file", "info",  # dbt.log in the call's dir: every node's start, result and error (debug,
-            "--log-format-file", "text",  # each SQL statement, costs ~0.8 s CPU more at XS; run/ holds the SQL)
+            "--log-level-file", "none",  # dbt.log is InProcessDbt's: every node's start, result and error (debug,
+            # each SQL statement, would cost ~0.8 s CPU more at XS; run/ holds the SQL)
             "--no-send-anonymous-usage-stats",
             *indirect,
             *params.selection_args,
         ]  # fmt: skip
         manifest = parsed_manifest(Path(self.project_dir), Path(self.profiles_dir), project_parse_cache(dbt_project()))
         return DbtCliInvocation(
-            process=InProcessDbt(dbt_args, manifest, run_settings),  # type: ignore[arg-type]  # the Popen interface it reads
+            process=InProcessDbt(  # type: ignore[arg-type]  # the Popen interface it reads
+                dbt_args, manifest, run_settings, log_file=target_path / "dbt.log"
+            ),
             manifest=params.manifest,
             dagster_dbt_translator=params.dagster_dbt_translator,
             project_dir=project_dir,
