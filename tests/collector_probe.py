@@ -1,5 +1,5 @@
-"""Run by test_collector.py as `python -c STARTUP tests.collector_probe <args>`: reports, as one JSON line, what the
-collector was at this module's import and after the command's `after_imports()`."""
+"""Run by test_collector.py through `run_with_collector_off("tests.collector_probe", <args>)`: reports, as one JSON
+line, what the collector was at this module's import and after the command's `after_imports()`."""
 
 from __future__ import annotations
 
