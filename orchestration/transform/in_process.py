@@ -125,7 +125,8 @@ class InProcessDbt:
 
     `log_file`: where the same events are also written as dbt's text log (`HH:MM:SS  message`, secrets scrubbed as
     dbt scrubs them), instead of dbt's own file log (`--log-level-file info`), which formats and scrubs every event,
-    debug ones (each SQL statement) included, before its level filter drops them: ~1 s of an XS build's ~9 s."""
+    debug ones (each SQL statement) included, before its level filter drops them (XS, dbt's elapsed time: 11.2 s with
+    dbt's file log, 9.5 s with this one; medians of 3 interleaved runs)."""
 
     def __init__(
         self, args: Sequence[str], manifest: Manifest, run_settings: Mapping[str, str], log_file: Path | None = None
