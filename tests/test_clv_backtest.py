@@ -3,6 +3,7 @@ model loses to the naive baseline (fed real orders on which it does lose: clockw
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import duckdb
@@ -11,6 +12,7 @@ import pandas as pd
 import pytest
 
 from benchmarks.churn_evaluation import person_orders
+from orchestration.config import DBT_PROJECT_DIR
 from orchestration.customer_models.backtest import BASELINE, backtest_purchases, holdout_days_for
 from tests.dbt_harness import run_dbt
 
@@ -53,6 +55,25 @@ def test_xs_backtest_scores_reconcile_and_the_model_wins(xs_generated) -> None:
     assert abs(scores.loc[MODEL, "total_error"]) < abs(scores.loc[BASELINE, "total_error"])
 
 
+def test_the_backtest_scores_the_model_the_predictions_use() -> None:
+    """Where clv_predictions fell back to BG/NBD the back-test fits BG/NBD too, although MBG/NBD converges on the same
+    calibration window (it does here: the blocking test below scores it)."""
+    orders = clockwork_orders()
+    assert set(backtest_purchases(orders, AS_OF).scores["method"]) == {MODEL, BASELINE}
+    assert set(backtest_purchases(orders, AS_OF, purchase_model=MODEL).scores["method"]) == {MODEL, BASELINE}
+    fallen_back = backtest_purchases(orders, AS_OF, purchase_model="bgnbd").scores.set_index("method")
+    assert set(fallen_back.index) == {"bgnbd", BASELINE}
+    assert fallen_back.loc["bgnbd", "is_model"] and not fallen_back.loc[BASELINE, "is_model"]
+
+
+def test_dbt_builds_the_backtest_after_the_predictions_never_beside_them() -> None:
+    """Each model pulls every completed order into pandas (at L together they set a run's peak memory): the back-test
+    reads the predictions, so dbt schedules it only once they are built, on whichever thread is free."""
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    parents = manifest["nodes"]["model.c360.clv_backtest"]["depends_on"]["nodes"]
+    assert set(parents) == {"model.c360.fct_orders", "model.c360.clv_predictions"}
+
+
 def test_too_little_history_is_not_evaluated() -> None:
     few = clockwork_orders(customers=20)
     backtest = backtest_purchases(few, AS_OF)
@@ -76,6 +97,8 @@ def test_the_blocking_test_stops_the_build_when_the_model_loses(tmp_path) -> Non
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
         con.execute("create schema marts")
         con.execute("create table marts.fct_orders as select * from fct_orders")
+        con.execute("create schema customer_models")  # the predictions' purchase model, the one back-tested
+        con.execute(f"create table customer_models.clv_predictions as select '{MODEL}' as purchase_model")
     with pytest.raises(AssertionError, match=rf"{VERDICT}: Got 1 result, configured to fail if != 0"):
         run_dbt(tmp_path, "build", "--select", "clv_backtest", run_settings={"as_of_date": AS_OF.isoformat()})
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:

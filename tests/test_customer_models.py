@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
-import duckdb
 import pandas as pd
 import pytest
 
 from models import BetaGeoParams, GammaGammaParams, gamma_gamma_log_likelihood, mbgnbd_log_likelihood
-from models.errors import InvalidSummaryError
-from orchestration.customer_models import in_dbt
 from orchestration.customer_models.clv import fit_clv
 from simulator.retailer import FX_TO_USD, GeneratorConfig, generate
 from tests.fit_checks import assert_local_maximum
@@ -90,33 +84,3 @@ def test_predictions_are_one_row_per_buyer_and_in_range(fitted) -> None:
     lapsed = p[(p["frequency"] >= 3) & (p["tenure_days"] - p["recency_days"] > 180)]
     assert recent["predicted_clv_12_months"].mean() > 3 * lapsed["predicted_clv_12_months"].mean()
     assert recent["probability_alive"].mean() > lapsed["probability_alive"].mean()
-
-
-@pytest.mark.parametrize("model", ["clv_predictions", "clv_backtest"])
-def test_the_two_dbt_customer_models_never_hold_their_orders_at_once(model: str) -> None:
-    """clv_predictions and clv_backtest run on dbt's two threads; each pulls every completed order into pandas, so
-    one waits for the other (at L together they set a run's peak memory). Either model, started while the other
-    holds the lock, finishes only after it is released (here with too few orders to fit: it ends by raising)."""
-    con = duckdb.connect()
-    orders = con.sql(
-        "select 'c1' as customer_key, date '2026-01-05' as order_date, 10.0 as net_revenue_reporting, "
-        "false as is_refunded, 'o1' as order_key"
-    )
-    meta = {"run_settings": {"as_of_date": "2026-03-01", "clv_monthly_discount_rate": "0.01", "clv_margin": "0.35"}}
-    finished = threading.Event()
-
-    def run_model() -> None:
-        try:
-            getattr(in_dbt, model)(orders, meta)
-        except InvalidSummaryError:  # clv_predictions: no repeat buyer to fit; only when the model ends matters here
-            pass
-        finally:
-            finished.set()
-
-    with in_dbt.ONE_FIT_AT_A_TIME:  # as the other model holds it while it fits
-        worker = threading.Thread(target=run_model)
-        worker.start()
-        time.sleep(0.5)
-        assert not finished.is_set()
-    worker.join(timeout=30)
-    assert finished.is_set()

@@ -1,8 +1,8 @@
 """Back-test of the purchase model on every run: fit on a calibration window, predict the holdout, compare with a
 naive baseline.
 
-The model (MBG/NBD, or BG/NBD where that has no interior optimum: the one `clv_predictions` uses) is fitted on
-completed orders up to `as_of - holdout`; each
+The model (MBG/NBD, or BG/NBD where that has no interior optimum; BG/NBD whenever `clv_predictions` fell back to
+it, so the back-test scores the model the predictions use) is fitted on completed orders up to `as_of - holdout`; each
 customer who had bought by then gets a prediction of their purchase days in the holdout `(calibration end, as_of]`,
 which is compared with what they did. The baseline carries each customer's calibration-period repeat rate forward
 (`repeat purchases / days since first purchase x holdout days`; 0 for a customer whose first purchase is on the
@@ -70,8 +70,11 @@ def holdout_days_for(first_order: date, as_of: date, *, longest: int = HOLDOUT_D
     return min(longest, ((as_of - first_order).days + 1) // 2)
 
 
-def backtest_purchases(transactions: pd.DataFrame, as_of: date, *, holdout_days: int | None = None) -> Backtest:
-    """`transactions`: customer_key, order_date (completed orders up to `as_of`)."""
+def backtest_purchases(
+    transactions: pd.DataFrame, as_of: date, *, holdout_days: int | None = None, purchase_model: str | None = None
+) -> Backtest:
+    """`transactions`: customer_key, order_date (completed orders up to `as_of`); `purchase_model`: the one the
+    predictions use (`bgnbd` after their fallback: the calibration fit is then BG/NBD too), None when unknown."""
     days = pd.to_datetime(transactions["order_date"]).dt.floor("D")
     if holdout_days is None:
         holdout_days = holdout_days_for(days.min().date(), as_of)
@@ -88,7 +91,9 @@ def backtest_purchases(transactions: pd.DataFrame, as_of: date, *, holdout_days:
     )
     x, t_x, t_cal = (summary[c].to_numpy() for c in ("frequency", "recency", "T"))
     try:
-        name, model = fit_purchase_model(x, t_x, t_cal, horizon=float(holdout_days))
+        name, model = fit_purchase_model(
+            x, t_x, t_cal, horizon=float(holdout_days), fallen_back=purchase_model == "bgnbd"
+        )
     except CLVError as exc:
         return Backtest(empty, f"the calibration fit failed: {exc}")
     # purchase days in the holdout; reindexing on the calibration customers leaves out those who first bought in it

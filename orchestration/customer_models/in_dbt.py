@@ -12,7 +12,6 @@ runs inside dbt."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -28,11 +27,6 @@ from orchestration.transform.run_settings import current_run_setting
 #: predictions they produced.
 FIT_COLUMNS = ("r", "alpha_days", "a", "b", "log_likelihood")
 SPEND_COLUMNS = ("p", "q", "gamma", "log_likelihood")
-
-#: Held by each model for its whole body, so the two never run at once on dbt's two threads. Each holds every completed
-#: order in pandas beside DuckDB's buffers (its memory limit bounds only those): at L, run together in a one-day
-#: increment, they set the run's peak, 7.26 GB of process tree against ~5.9 GB for every other node.
-ONE_FIT_AT_A_TIME = threading.Lock()
 
 
 def run_setting(meta: Mapping[str, Any], name: str) -> str:
@@ -67,20 +61,28 @@ def clv_predictions(fct_orders: Any, meta: Mapping[str, Any]) -> pd.DataFrame:
     """MBG/NBD + Gamma-Gamma fitted on completed orders up to the as-of date; one row per customer with the fit's
     parameters (orchestration/customer_models/clv.py)."""
     as_of = date.fromisoformat(run_setting(meta, "as_of_date"))
-    with ONE_FIT_AT_A_TIME:
-        fit = fit_clv(
-            completed_orders(fct_orders, as_of),
-            as_of,
-            horizon_months=12,
-            monthly_discount_rate=float(run_setting(meta, "clv_monthly_discount_rate")),
-            margin=float(run_setting(meta, "clv_margin")),
-        )
-        return fit.predictions.assign(**fit_parameters(fit))
+    fit = fit_clv(
+        completed_orders(fct_orders, as_of),
+        as_of,
+        horizon_months=12,
+        monthly_discount_rate=float(run_setting(meta, "clv_monthly_discount_rate")),
+        margin=float(run_setting(meta, "clv_margin")),
+    )
+    return fit.predictions.assign(**fit_parameters(fit))
 
 
-def clv_backtest(fct_orders: Any, meta: Mapping[str, Any]) -> pd.DataFrame:
-    """One row per method of the purchase model's back-test (orchestration/customer_models/backtest.py); no rows
-    when there is too little history to back-test."""
+def clv_backtest(fct_orders: Any, clv_predictions: Any, meta: Mapping[str, Any]) -> pd.DataFrame:
+    """One row per method of the back-test (orchestration/customer_models/backtest.py) of the purchase model the
+    `clv_predictions` relation was fitted with; no rows when there is too little history to back-test.
+
+    Reading the predictions also orders the two models: dbt builds the back-test after them, never beside them. Each
+    holds every completed order in pandas beside DuckDB's buffers (whose memory limit bounds only those), and at L,
+    run together in a one-day increment, they set the run's peak (7.26 GB of process tree against ~5.9 GB for any
+    other node). A lock held for either model's body kept them apart before, but dbt started the back-test first
+    (alphabetical among ready nodes), so the predictions, which mart_customer_360 waits for, waited behind it with a
+    dbt thread blocked."""
     as_of = date.fromisoformat(run_setting(meta, "as_of_date"))
-    with ONE_FIT_AT_A_TIME:
-        return backtest_purchases(completed_orders(fct_orders, as_of), as_of).scores
+    used = clv_predictions.project("purchase_model").limit(1).fetchall()  # empty: nothing to go by
+    return backtest_purchases(
+        completed_orders(fct_orders, as_of), as_of, purchase_model=used[0][0] if used else None
+    ).scores

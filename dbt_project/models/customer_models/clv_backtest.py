@@ -1,7 +1,8 @@
-"""The purchase model's back-test against a naive baseline: orchestration/customer_models/in_dbt.py."""
+"""The back-test of the purchase model clv_predictions uses, against a naive baseline (built after those
+predictions: orchestration/customer_models/in_dbt.py)."""
 
 from orchestration.customer_models.in_dbt import clv_backtest
 
 
 def model(dbt, session):
-    return clv_backtest(dbt.ref("fct_orders"), dbt.config.get("meta"))
+    return clv_backtest(dbt.ref("fct_orders"), dbt.ref("clv_predictions"), dbt.config.get("meta"))
