@@ -1,7 +1,7 @@
 {# Revenue in fct_orders equals the cleaned source orders (deduplicated, test accounts excluded) converted here
-   independently, each at the latest published rate on or before its reporting date (a correlated as-of lookup on
+   independently, each at the latest published rate on or before its reporting date (an as-of lookup on
    the staged ECB and override rates, crossed via the euro here, not int_fx_rates_daily; reporting-currency orders
-   at 1; looked up once per currency and order day, a few thousand lookups at any scale, not once per order), and
+   at 1; looked up once per currency and order day, by carrying the last rate forward, not once per order), and
    every such order is in the fact exactly once: a row lost to an FX join, a duplicate from a join, or a wrong rate
    or date breaks it. Scope (test_window_since): by default the orders loaded at or after the window's start, what
    this run reprocessed (fct_orders keeps each order's _loaded_at); all orders when it is empty. #}
@@ -46,23 +46,59 @@ rates_to_reporting as (
 
 ),
 
+rates_by_day as (
+
+    -- one rate per currency and day: an override's before the ECB's (source_priority)
+    select
+        currency,
+        rate_date,
+        rate_to_reporting
+    from (
+        select
+            *,
+            row_number() over (partition by currency, rate_date order by source_priority) as priority_rank
+        from rates_to_reporting
+    ) as ranked
+    where priority_rank = 1
+
+),
+
 rates_on_order_dates as (
 
+    {# Each order day's rate is the latest on or before it: the rate days and the order days on one timeline per
+       currency (a rate day before an order day of the same date), each order day carrying the last rate forward.
+       A window over a few thousand days per currency; the correlated lookup it replaces was planned as a join of
+       every order day to every earlier rate day (10M rows at M, 2.2 s of the test's 2.5 s CPU). #}
     select
-        order_days.currency,
-        order_days.order_date,
-        (
-            select cast(rates.rate_to_reporting as decimal(28, 16)) from rates_to_reporting as rates
-            where rates.currency = order_days.currency and rates.rate_date <= order_days.order_date
-            order by rates.rate_date desc, rates.source_priority asc limit 1
-        ) as rate_to_reporting
+        currency,
+        day as order_date,
+        rate_to_reporting
     from (
-        select distinct
+        select
             currency,
-            order_date
-        from cleaned_orders
-        where currency != {{ reporting_currency() }}
-    ) as order_days
+            day,
+            is_order_day,
+            last_value(rate ignore nulls) over (
+                partition by currency order by day, is_order_day rows between unbounded preceding and current row
+            ) as rate_to_reporting
+        from (
+            select
+                currency,
+                rate_date as day,
+                false as is_order_day,
+                cast(rate_to_reporting as decimal(28, 16)) as rate
+            from rates_by_day
+            union all
+            select distinct
+                currency,
+                order_date as day,
+                true as is_order_day,
+                cast(null as decimal(28, 16)) as rate
+            from cleaned_orders
+            where currency != {{ reporting_currency() }}
+        ) as timeline
+    ) as carried
+    where is_order_day
 
 ),
 
