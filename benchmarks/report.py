@@ -9,6 +9,7 @@ import json
 import statistics
 import sys
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
 STAGES = ("extract", "gates", "dbt", "clv", "publish", "other")
@@ -186,9 +187,32 @@ def _load(values: list[float]) -> str:
     return " / ".join(f"{value:.2f}" for value in values)
 
 
+def result_stem(result: dict) -> str:
+    """`<date>-<scale>-<HHMM>-<commit>` (UTC start; `-dirty` with uncommitted changes): every run keeps its own files
+    (two runs of a scale on one day no longer overwrite each other) and names the code it measured."""
+    started = datetime.strptime(result["started_at"], "%Y-%m-%d %H:%M UTC")
+    machine = result["machine"]
+    dirty = "-dirty" if machine.get("git_dirty") else ""
+    return f"{started:%Y-%m-%d}-{result['scale']}-{started:%H%M}-{machine['git_commit']}{dirty}"
+
+
+def _newest_first_key(path: Path) -> tuple[str, str]:
+    """A results file's date and start time from its name; files named before the start time was (`<date>-<scale>`)
+    count as the day's earliest."""
+    date, rest = path.stem[:10], path.stem[11:]
+    return date, rest.split("-")[1] if rest.count("-") >= 2 else ""
+
+
 def write_latest(results: Path) -> None:
     """`latest.md`: the newest result of each scale, smallest scale first."""
-    newest = [max(results.glob(f"????-??-??-{scale}.md"), default=None) for scale in ("XS", "S", "M", "L")]
+    newest = [
+        max(
+            [*results.glob(f"????-??-??-{scale}.md"), *results.glob(f"????-??-??-{scale}-????-*.md")],
+            key=_newest_first_key,
+            default=None,
+        )
+        for scale in ("XS", "S", "M", "L")
+    ]
     body = "\n".join(path.read_text() for path in newest if path)
     (results / "latest.md").write_text("# Latest `make bench` results\n\n" + body)
 

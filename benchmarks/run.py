@@ -14,8 +14,9 @@ Per scale (default seed 7):
    `.venv-bench`) on the same orders, 3 times each.
 
 Every command runs as a child process measured over its whole process tree (`benchmarks/proctree.py`). Per-step
-times of the pipeline come from the run's Dagster event log. Results: `benchmarks/results/<date>-<scale>.json` and
-`.md`, and `latest.md` (all scales of this invocation). The pipeline is driven only through its CLI.
+times of the pipeline come from the run's Dagster event log. Results:
+`benchmarks/results/<date>-<scale>-<HHMM>-<commit>.json` and `.md` (UTC start, the commit measured), and `latest.md`
+(the newest of each scale). The pipeline is driven only through its CLI.
 """
 
 from __future__ import annotations
@@ -373,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
             note=args.note,
             reuse_runs=args.reuse_runs,
         )
-        stem = args.results / f"{datetime.now(UTC):%Y-%m-%d}-{scale}"
+        stem = args.results / report.result_stem(result)
         stem.with_suffix(".json").write_text(json.dumps(result, indent=2, default=float) + "\n")
         section = report.markdown(result)
         stem.with_suffix(".md").write_text(section)
