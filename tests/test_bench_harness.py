@@ -226,9 +226,10 @@ def test_each_run_keeps_its_own_files_named_by_start_time_and_commit(tmp_path):
     evening["machine"] = {**evening["machine"], "git_commit": "def5678", "git_dirty": True}
     assert report.result_stem(morning) == "2026-12-04-M-0447-abc1234"
     assert report.result_stem(evening) == "2026-12-04-M-1805-def5678-dirty"
-    for result in (evening, morning, {**morning, "started_at": "2026-12-04 23:59 UTC"}):
-        stem = report.result_stem(result) if result is not morning else "2026-12-04-M"  # the old name, same day
-        (tmp_path / f"{stem}.md").write_text(report.markdown(result))
+    night = {**morning, "started_at": "2026-12-04 23:59 UTC"}
+    (tmp_path / "2026-12-04-M.md").write_text(report.markdown(morning))  # the old name, same day
+    for result in (evening, night):
+        (tmp_path / f"{report.result_stem(result)}.md").write_text(report.markdown(result))
     (tmp_path / "2026-12-03-M-2300-abc1234.md").write_text(report.markdown({**morning, "started_at": "the day before"}))
     report.write_latest(tmp_path)
     latest = (tmp_path / "latest.md").read_text()

@@ -24,12 +24,11 @@ def fit_purchase_model(
     """("mbgnbd", fitted MBG/NBD), or ("bgnbd", fitted BG/NBD) when MBG/NBD does not converge or its predictions
     over `horizon` (model time units) are not finite for every customer (a fit run off towards that limit).
     `fallen_back`: BG/NBD straight away (the back-test of predictions that fell back evaluates the model they use)."""
-    if fallen_back:
-        return "bgnbd", BetaGeoFitter().fit(frequency, recency, T)
-    try:
-        model = ModifiedBetaGeoFitter().fit(frequency, recency, T)
-        if np.all(np.isfinite(model.expected_purchases(horizon, frequency, recency, T))):
-            return "mbgnbd", model
-    except ConvergenceError:
-        pass
+    if not fallen_back:
+        try:
+            model = ModifiedBetaGeoFitter().fit(frequency, recency, T)
+            if np.all(np.isfinite(model.expected_purchases(horizon, frequency, recency, T))):
+                return "mbgnbd", model
+        except ConvergenceError:
+            pass
     return "bgnbd", BetaGeoFitter().fit(frequency, recency, T)
