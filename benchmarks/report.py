@@ -13,6 +13,9 @@ from datetime import datetime
 from pathlib import Path
 
 STAGES = ("extract", "gates", "dbt", "clv", "publish", "other")
+#: The pipeline runs of a result, as the stage table's columns name them. The rerun (nothing new delivered) shows
+#: what a run costs whatever the day brought; results recorded before it was measured have only the first two.
+RUN_COLUMNS = {"full": "full run", "increment": "increment run", "rerun": "rerun, nothing new"}
 
 
 def stage_of(step_key: str) -> str:
@@ -104,20 +107,19 @@ def markdown(result: dict) -> str:
             f"{_gigabytes(step['peak_tree_rss_bytes'])} | {_gigabytes(step['peak_process_rss_bytes'])} | "
             f"{step.get('note', '')} |"
         )
-    stages = {run: result["runs"][run].get("stages") or {} for run in ("full", "increment")}
+    runs = [run for run in RUN_COLUMNS if run in result["runs"]]  # results before the rerun have two runs
+    stages = {run: result["runs"][run].get("stages") or {} for run in runs}
     if any(stages.values()):
-        lines += ["", "| pipeline stage (sum of Dagster step wall times) | full run | increment run |", "|---|---|---|"]
+        header = " | ".join(RUN_COLUMNS[run] for run in runs)
+        lines += ["", f"| pipeline stage (sum of Dagster step wall times) | {header} |", "|---" * (len(runs) + 1) + "|"]
         for stage in STAGES:
-            if stage in stages["full"] or stage in stages["increment"]:
-                full, inc = stages["full"].get(stage), stages["increment"].get(stage)
-                lines.append(f"| {stage} | {_seconds(full)} | {_seconds(inc)} |")
-        for run in ("full", "increment"):
-            outside = result["runs"][run].get("outside_steps_s")
-            if outside is not None:
-                stages[run]["_outside"] = outside
+            if any(stage in stages[run] for run in runs):
+                lines.append(f"| {stage} | " + " | ".join(_seconds(stages[run].get(stage)) for run in runs) + " |")
+        outside = [result["runs"][run].get("outside_steps_s") for run in runs]
         lines.append(
-            f"| outside steps (imports, parse, planning, report) | {_seconds(stages['full'].get('_outside'))} | "
-            f"{_seconds(stages['increment'].get('_outside'))} |"
+            "| outside steps (imports, parse, planning, report) | "
+            + " | ".join(_seconds(seconds) for seconds in outside)
+            + " |"
         )
     ratios = {**result["ratios"], **cpu_ratios(result)}
     bound, clv = result["sql_bound"], result["clv"]
@@ -131,6 +133,14 @@ def markdown(result: dict) -> str:
         f"{_times(ratios['full_over_sql_bound_cpu'])} |",
         f"| increment run / full run | {_times(ratios['increment_over_full'])} |",
         f"| increment run / full run, CPU time | {_times(ratios['increment_over_full_cpu'])} |",
+        *(
+            [
+                f"| rerun with nothing new / full run | {_times(ratios['rerun_over_full'])} |",
+                f"| rerun with nothing new / full run, CPU time | {_times(ratios['rerun_over_full_cpu'])} |",
+            ]
+            if "rerun_over_full" in ratios
+            else []
+        ),
         f"| pipeline CLV step / our fit alone (summary + fits, median of {clv['repeats']}) | "
         f"{_times(ratios['clv_step_over_our_fit'])} |",
         f"| lifetimes fit / our fit (BG/NBD + Gamma-Gamma on the same summary) | "
@@ -165,6 +175,7 @@ def cpu_ratios(result: dict) -> dict[str, float | None]:
     processes = result["processes"]
     full = processes.get("full run (c360 run)", {}).get("cpu_s")
     increment = processes.get("increment run (c360 run)", {}).get("cpu_s")
+    rerun = processes.get("rerun with nothing new (c360 run)", {}).get("cpu_s")
     bound = result["sql_bound"].get("median_cpu_s") or next(
         (step["cpu_s"] for name, step in processes.items() if name.startswith("SQL bound")), None
     )
@@ -172,6 +183,7 @@ def cpu_ratios(result: dict) -> dict[str, float | None]:
         "sql_bound_cpu_s": bound,
         "full_over_sql_bound_cpu": ratio(full, bound),
         "increment_over_full_cpu": ratio(increment, full),
+        "rerun_over_full_cpu": ratio(rerun, full),
     }
 
 

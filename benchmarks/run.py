@@ -9,8 +9,10 @@ Per scale (default seed 7):
    code change in a deployment; timed on its own row);
 3. one-day increment: the increment's files copied over the landing (as `generate --increment` does), `c360 run`
    again on the same data dir;
-4. the single-pass DuckDB SQL bound (`benchmarks/sql_bound.sql`) over the same landing, 3 times;
-5. CLV: our `models/` fit (`benchmarks/clv_fit.py`) and pandas + lifetimes (`benchmarks/lifetimes_fit.py`, in
+4. a rerun with nothing new: `c360 run` once more on the same data dir, no new delivery and the same as-of date:
+   what a run costs whatever the day brought (its distance to the increment is the cost of the day's own rows);
+5. the single-pass DuckDB SQL bound (`benchmarks/sql_bound.sql`) over the same landing, 3 times;
+6. CLV: our `models/` fit (`benchmarks/clv_fit.py`) and pandas + lifetimes (`benchmarks/lifetimes_fit.py`, in
    `.venv-bench`) on the same orders, 3 times each.
 
 Every command runs as a child process measured over its whole process tree (`benchmarks/proctree.py`). Per-step
@@ -268,7 +270,7 @@ def bench_scale(
     logs = data_dir / "bench-logs"
     measured = logs / "pipeline-runs.json"  # each run's measurement as soon as it is taken, for --reuse-runs
     saved = json.loads(measured.read_text()) if reuse_runs and measured.exists() else {}
-    if saved.get("increment"):  # both pipeline runs of an interrupted invocation, measured already
+    if saved.get("increment"):  # the pipeline runs of an interrupted invocation, measured already
         log(f"reusing the pipeline runs measured in {measured}")
         started_at, load_start = datetime.fromisoformat(saved["started_at"]), saved["load_start"]
         full, inc = Measurement(**saved["full"]), Measurement(**saved["increment"])
@@ -290,6 +292,12 @@ def bench_scale(
         inc, inc_detail = pipeline_run("increment run", data_dir, logs)
         saved.update(increment=inc.as_dict(), increment_detail=inc_detail)
         measured.write_text(json.dumps(saved, indent=2))
+    if saved.get("rerun"):
+        rerun, rerun_detail = Measurement(**saved["rerun"]), saved["rerun_detail"]
+    else:  # the data dir is as the increment left it: nothing new is delivered
+        rerun, rerun_detail = pipeline_run("rerun with nothing new", data_dir, logs)
+        saved.update(rerun=rerun.as_dict(), rerun_detail=rerun_detail)
+        measured.write_text(json.dumps(saved, indent=2))
     day = as_of(landing)
     log(f"SQL bound, {repeats} times")
     bound, bound_step = sql_bound(landing, day, repeats, logs)
@@ -305,6 +313,7 @@ def bench_scale(
         }
     processes["full run (c360 run)"] = full.as_dict()
     processes["increment run (c360 run)"] = inc.as_dict()
+    processes["rerun with nothing new (c360 run)"] = rerun.as_dict()
     processes["SQL bound (one process, median run)"] = {
         **bound_step.as_dict(),
         "note": f"script alone {bound['median_s']:.2f} s (median)",
@@ -328,12 +337,13 @@ def bench_scale(
         "machine": machine(),
         "settings": performance_settings(dict(os.environ)),
         "processes": processes,
-        "runs": {"full": full_detail, "increment": inc_detail},
+        "runs": {"full": full_detail, "increment": inc_detail, "rerun": rerun_detail},
         "sql_bound": bound,
         "clv": clv_result,
         "ratios": {
             "full_over_sql_bound": report.ratio(full.wall_s, bound["median_s"]),
             "increment_over_full": report.ratio(inc.wall_s, full.wall_s),
+            "rerun_over_full": report.ratio(rerun.wall_s, full.wall_s),
             "clv_step_over_our_fit": report.ratio(clv_step, ours["total_s"]),
             "lifetimes_fit_over_our_fit": report.ratio(theirs["fit_s"], ours["fit_s"]),
             "lifetimes_total_over_our_total": report.ratio(theirs["total_s"], ours["total_s"]),
@@ -355,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--reuse-runs",
         action="store_true",
-        help="keep the full and increment runs an interrupted invocation measured; redo only the SQL bound and CLV",
+        help="keep the pipeline runs an interrupted invocation measured; redo only the SQL bound and CLV",
     )
     args = parser.parse_args(argv)
     # a SIGTERM unwinds like Ctrl-C, so the pipeline run being measured is stopped with the harness, not orphaned

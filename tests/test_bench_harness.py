@@ -203,7 +203,36 @@ def test_cpu_ratios_prefer_the_scripts_own_cpu_time():
         "sql_bound_cpu_s": 0.7,
         "full_over_sql_bound_cpu": pytest.approx(100.0),
         "increment_over_full_cpu": pytest.approx(0.5),
+        "rerun_over_full_cpu": None,
     }
+
+
+def test_a_rerun_with_nothing_new_gets_its_own_column_and_ratios():
+    """The third run (nothing delivered) beside the full run and the increment: what a run costs whatever the day
+    brought. A result recorded before it keeps its two columns (test_markdown_table)."""
+    result = _result()
+    result["processes"]["increment run (c360 run)"] = _step(33.0, 49.0, 0, 0)
+    result["processes"]["rerun with nothing new (c360 run)"] = _step(31.0, 35.0, 0, 0)
+    result["runs"] = {
+        "full": {"stages": {"extract": 5.0, "dbt": 40.0}, "outside_steps_s": 15.75},
+        "increment": {"stages": {"extract": 1.0, "dbt": 20.0}, "outside_steps_s": 12.0},
+        "rerun": {"stages": {"extract": 0.5, "dbt": 19.0}, "outside_steps_s": 11.5},
+    }
+    result["ratios"]["rerun_over_full"] = 0.5
+    lines = report.markdown(result).splitlines()
+    assert (
+        "| pipeline stage (sum of Dagster step wall times) | full run | increment run | rerun, nothing new |" in lines
+    )
+    assert "| extract | 5.00 s | 1.00 s | 0.50 s |" in lines
+    assert "| outside steps (imports, parse, planning, report) | 15.8 s | 12.0 s | 11.5 s |" in lines
+    assert "| rerun with nothing new (c360 run) | 31.0 s | 35.0 s | - | - |  |" in lines
+    assert "| rerun with nothing new / full run | 0.50x |" in lines
+    assert "| rerun with nothing new / full run, CPU time | 0.50x |" in lines
+    assert not [line for line in lines if "rerun" in line and "| - |" in line and "c360 run" not in line]
+    old = report.markdown(_result())
+    assert (
+        "rerun" not in old and "| pipeline stage (sum of Dagster step wall times) | full run | increment run |" in old
+    )
 
 
 def test_rerender_and_latest(tmp_path):
