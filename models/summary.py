@@ -115,9 +115,13 @@ def calibration_summary(
     no_id = transactions[customer_col].isna()
     if no_id.any():
         raise InvalidSummaryError(f"column {customer_col!r} has missing customer ids in {int(no_id.sum())} rows")
+    # Group on integer codes, not on the ids: pandas factorizes string ids again in every groupby below (with
+    # Arrow-backed strings, 2.6 s of a 2.5M-order summary; 0.8 s on codes, plus 0.3 s to factorize once).
+    # sort=True: the codes follow the sorted ids, so the per-customer order is the ids' order.
+    codes, customer_ids = pd.factorize(transactions[customer_col], sort=True)
     frame = pd.DataFrame(
         {
-            "customer": transactions[customer_col],
+            "customer": codes,
             "day": _to_days(transactions[datetime_col], datetime_col, datetime_format),
         }
     )
@@ -143,7 +147,7 @@ def calibration_summary(
     first = per_customer["day"].transform("min")
     days_since_first = (daily["day"] - first).dt.days.to_numpy()
 
-    out = pd.DataFrame(index=per_customer.size().index)
+    out = pd.DataFrame(index=customer_ids.take(per_customer.size().index.to_numpy()))
     out.index.name = customer_col
     out["frequency"] = per_customer.size().to_numpy().astype(np.int64) - 1
     last = pd.Series(days_since_first, index=daily.index).groupby(daily["customer"], sort=True).max()

@@ -102,6 +102,23 @@ def test_customers_first_seen_after_end_are_dropped() -> None:
     assert s.loc["a", "frequency"] == 0
 
 
+def test_row_order_and_id_type_do_not_change_the_summary() -> None:
+    """The summary groups on codes of the sorted ids: rows in any order give the same rows under the same labels, a
+    customer dropped between others (first seen after the end) leaves the others' labels in place, and integer ids
+    stay integers."""
+    toy = _toy()
+    expected = calibration_summary(toy, "cust", "ts", "amount", observation_end="2024-01-06")
+    shuffled = toy.iloc[::-1].reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        calibration_summary(shuffled, "cust", "ts", "amount", observation_end="2024-01-06"), expected
+    )
+    numbered = shuffled.assign(cust=shuffled["cust"].map({"a": 30, "b": 10, "c": 20}))
+    by_number = calibration_summary(numbered, "cust", "ts", "amount", observation_end="2024-01-06")
+    assert list(by_number.index) == [20, 30] and by_number.index.dtype == np.int64
+    assert by_number.loc[30].tolist() == expected.loc["a"].tolist()
+    assert by_number.loc[20].tolist() == expected.loc["c"].tolist()
+
+
 def test_summary_input_errors() -> None:
     with pytest.raises(InvalidSummaryError, match="missing columns"):
         calibration_summary(_toy(), "cust", "when", observation_end="2024-01-15")
