@@ -147,9 +147,10 @@ def calibration_summary(
     first = per_customer["day"].transform("min")
     days_since_first = (daily["day"] - first).dt.days.to_numpy()
 
-    out = pd.DataFrame(index=customer_ids.take(per_customer.size().index.to_numpy()))
+    purchase_days = per_customer.size()
+    out = pd.DataFrame(index=customer_ids.take(purchase_days.index.to_numpy()))
     out.index.name = customer_col
-    out["frequency"] = per_customer.size().to_numpy().astype(np.int64) - 1
+    out["frequency"] = purchase_days.to_numpy().astype(np.int64) - 1
     last = pd.Series(days_since_first, index=daily.index).groupby(daily["customer"], sort=True).max()
     out["recency"] = last.to_numpy() / unit_days
     out["T"] = (end - per_customer["day"].min()).dt.days.to_numpy() / unit_days
