@@ -13,9 +13,15 @@ from datetime import datetime
 from pathlib import Path
 
 STAGES = ("extract", "gates", "dbt", "clv", "publish", "other")
-#: The pipeline runs of a result, as the stage table's columns name them. The rerun (nothing new delivered) shows
-#: what a run costs whatever the day brought; results recorded before it was measured have only the first two.
-RUN_COLUMNS = {"full": "full run", "increment": "increment run", "rerun": "rerun, nothing new"}
+#: The pipeline runs of a result (key in its "runs") and their names: the stage table's columns and, as
+#: `process_name`, their rows in the processes table. The rerun (nothing new delivered) shows what a run costs
+#: whatever the day brought; results recorded before it was measured have only the first two.
+RUNS = {"full": "full run", "increment": "increment run", "rerun": "rerun with nothing new"}
+
+
+def process_name(run: str) -> str:
+    """The processes-table row of pipeline run `run` (a key of RUNS)."""
+    return f"{RUNS[run]} (c360 run)"
 
 
 def stage_of(step_key: str) -> str:
@@ -107,10 +113,10 @@ def markdown(result: dict) -> str:
             f"{_gigabytes(step['peak_tree_rss_bytes'])} | {_gigabytes(step['peak_process_rss_bytes'])} | "
             f"{step.get('note', '')} |"
         )
-    runs = [run for run in RUN_COLUMNS if run in result["runs"]]  # results before the rerun have two runs
+    runs = [run for run in RUNS if run in result["runs"]]  # results before the rerun have two runs
     stages = {run: result["runs"][run].get("stages") or {} for run in runs}
     if any(stages.values()):
-        header = " | ".join(RUN_COLUMNS[run] for run in runs)
+        header = " | ".join(RUNS[run] for run in runs)
         lines += ["", f"| pipeline stage (sum of Dagster step wall times) | {header} |", "|---" * (len(runs) + 1) + "|"]
         for stage in STAGES:
             if any(stage in stages[run] for run in runs):
@@ -173,9 +179,7 @@ def cpu_ratios(result: dict) -> dict[str, float | None]:
     """Ratios of CPU times, steadier than wall times on a shared machine. The bound's CPU is the script's own
     (median) when recorded, else its whole process's (interpreter start and `import duckdb` included)."""
     processes = result["processes"]
-    full = processes.get("full run (c360 run)", {}).get("cpu_s")
-    increment = processes.get("increment run (c360 run)", {}).get("cpu_s")
-    rerun = processes.get("rerun with nothing new (c360 run)", {}).get("cpu_s")
+    full, increment, rerun = (processes.get(process_name(run), {}).get("cpu_s") for run in RUNS)
     bound = result["sql_bound"].get("median_cpu_s") or next(
         (step["cpu_s"] for name, step in processes.items() if name.startswith("SQL bound")), None
     )

@@ -285,17 +285,17 @@ def bench_scale(
             "load_start": load_start,
             "manifest": {**manifest.as_dict(), "parsed": parsed},
         }
-        full, full_detail = pipeline_run("full run", data_dir, logs)
+        full, full_detail = pipeline_run(report.RUNS["full"], data_dir, logs)
         saved.update(full=full.as_dict(), full_detail=full_detail)
         measured.write_text(json.dumps(saved, indent=2))
         shutil.copytree(increment, data_dir / "landing" / "synthetic", dirs_exist_ok=True)
-        inc, inc_detail = pipeline_run("increment run", data_dir, logs)
+        inc, inc_detail = pipeline_run(report.RUNS["increment"], data_dir, logs)
         saved.update(increment=inc.as_dict(), increment_detail=inc_detail)
         measured.write_text(json.dumps(saved, indent=2))
     if saved.get("rerun"):
         rerun, rerun_detail = Measurement(**saved["rerun"]), saved["rerun_detail"]
     else:  # the data dir is as the increment left it: nothing new is delivered
-        rerun, rerun_detail = pipeline_run("rerun with nothing new", data_dir, logs)
+        rerun, rerun_detail = pipeline_run(report.RUNS["rerun"], data_dir, logs)
         saved.update(rerun=rerun.as_dict(), rerun_detail=rerun_detail)
         measured.write_text(json.dumps(saved, indent=2))
     day = as_of(landing)
@@ -311,9 +311,8 @@ def bench_scale(
             **manifest,
             "note": "parsed the project (cold)" if parsed else "already current (parsed earlier): no parse",
         }
-    processes["full run (c360 run)"] = full.as_dict()
-    processes["increment run (c360 run)"] = inc.as_dict()
-    processes["rerun with nothing new (c360 run)"] = rerun.as_dict()
+    for run, step in (("full", full), ("increment", inc), ("rerun", rerun)):
+        processes[report.process_name(run)] = step.as_dict()
     processes["SQL bound (one process, median run)"] = {
         **bound_step.as_dict(),
         "note": f"script alone {bound['median_s']:.2f} s (median)",

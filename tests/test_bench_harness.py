@@ -221,7 +221,8 @@ def test_a_rerun_with_nothing_new_gets_its_own_column_and_ratios():
     result["ratios"]["rerun_over_full"] = 0.5
     lines = report.markdown(result).splitlines()
     assert (
-        "| pipeline stage (sum of Dagster step wall times) | full run | increment run | rerun, nothing new |" in lines
+        "| pipeline stage (sum of Dagster step wall times) | full run | increment run | rerun with nothing new |"
+        in lines
     )
     assert "| extract | 5.00 s | 1.00 s | 0.50 s |" in lines
     assert "| outside steps (imports, parse, planning, report) | 15.8 s | 12.0 s | 11.5 s |" in lines
